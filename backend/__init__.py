@@ -1,0 +1,1 @@
+"""Comptoir: order management for small shops that sell and deliver."""

@@ -1,0 +1,128 @@
+"""Application factory: settings in, a configured Litestar app out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from backend import assets, maintenance, templating, web
+from backend.auth import api as auth_api
+from backend.auth import routes as auth_routes
+from backend.auth import team_routes
+from backend.auth.guards import PUBLIC
+from backend.auth.middleware import AuthenticationMiddleware
+from backend.dashboard import routes as dashboard_routes
+from backend.db import Database
+from backend.idempotency.middleware import IdempotencyMiddleware
+from backend.ops import routes as ops_routes
+from backend.ops.request_log import RequestLogMiddleware
+from backend.pwa import routes as pwa_routes
+from backend.realtime.routes import live_updates
+from backend.realtime.tailer import Tailer
+from backend.settings import Settings, from_env
+from backend.shop import routes as shop_routes
+
+API_PREFIX = "/api/v1"
+
+
+def _api_router() -> Router:
+    return Router(path=API_PREFIX, route_handlers=[*auth_api.ROUTES], tags=["api"])
+
+
+def _pages_router() -> Router:
+    """Everything a browser navigates to; only the API belongs in the OpenAPI schema."""
+    handlers = [
+        *auth_routes.ROUTES,
+        *team_routes.ROUTES,
+        *dashboard_routes.ROUTES,
+        *shop_routes.ROUTES,
+        *ops_routes.ROUTES,
+        *pwa_routes.ROUTES,
+        live_updates,
+    ]
+    return Router(path="/", route_handlers=handlers, include_in_schema=False)
+
+
+def _static_router() -> Router:
+    return create_static_files_router(
+        path="/static",
+        directories=[assets.STATIC_DIR],
+        opt=PUBLIC,
+        include_in_schema=False,
+        cache_control=None,
+        send_as_attachment=False,
+    )
+
+
+def _lifespan(settings: Settings, db: Database, channels: ChannelsPlugin):  # noqa: ANN202
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tailer = Tailer(db, channels, settings.tailer_poll_seconds)
+        db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
+        await tailer.start()
+        app.state.tailer = tailer
+        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="housekeeping")
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
+            await tailer.stop()
+            await db.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or from_env()
+    db = Database(settings.database_url)
+    channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"])
+    middleware = [
+        RequestLogMiddleware(),
+        AuthenticationMiddleware(),
+        DefineMiddleware(CSRFMiddleware, config=csrf),
+        IdempotencyMiddleware(),
+    ]
+    app = Litestar(
+        route_handlers=[_api_router(), _static_router(), _pages_router()],
+        middleware=middleware,
+        plugins=[channels, HTMXPlugin()],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(templating.environment())
+        ),
+        exception_handlers=web.EXCEPTION_HANDLERS,
+        lifespan=[_lifespan(settings, db, channels)],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Comptoir API",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    return app

@@ -1,0 +1,51 @@
+"""Route rules. Every route declares one: a guard from here, or the explicit ``PUBLIC`` marker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from backend.auth.principal import Principal
+from backend.auth.rules import Permission
+from backend.i18n import N_
+
+PUBLIC: dict[str, Any] = {"public": True}
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("user")
+    if principal is None:
+        if connection.scope.get("auth") == "invalid_token":
+            raise NotAuthorizedException(N_("The bearer token is missing, revoked or wrong."))
+        raise NotAuthorizedException(N_("Please sign in"))
+    return principal
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal_of(connection)
+
+
+def requires(*permissions: Permission) -> Guard:
+    """A guard that lets through only principals holding every one of ``permissions``."""
+    needed = frozenset(permissions)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if not needed <= principal.permissions:
+            raise PermissionDeniedException(N_("You are not allowed to do that"))
+
+    guard.__name__ = "requires_" + "_".join(sorted(p.value for p in needed))
+    guard.__qualname__ = guard.__name__
+    return guard
+
+
+def is_public(handler: BaseRouteHandler) -> bool:
+    return bool(handler.opt.get("public"))
+
+
+def has_rule(handler: BaseRouteHandler) -> bool:
+    return is_public(handler) or bool(handler.resolve_guards())

@@ -1,0 +1,138 @@
+"""Sign-in, sign-out and the "me" page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Template
+
+from backend.auth import forms, service
+from backend.auth.guards import PUBLIC, principal_of, signed_in
+from backend.auth.middleware import SESSION_COOKIE, session_cookie
+from backend.auth.models import User
+from backend.auth.principal import Principal
+from backend.web import FormErrors, page, see_other
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _login_page(
+    request: AnyRequest, next_url: str, email: str = "", errors: FormErrors | None = None, status: int = 200
+) -> Template:
+    context = {"next": next_url, "email": email, "errors": errors or FormErrors(), "notice": None}
+    return page(request, "auth/login.html", context, status_code=status)
+
+
+@get("/login", opt=PUBLIC)
+async def login_form(request: AnyRequest, next: str = "/") -> Response[Any] | Template:
+    if request.scope.get("user"):
+        return see_other(forms.safe_next(next))
+    return _login_page(request, forms.safe_next(next))
+
+
+@post("/login", opt=PUBLIC)
+async def login(request: AnyRequest) -> Response[Any] | Template:
+    form = await request.form()
+    email, password = forms.text(form, "email", 254), form.get("password")
+    next_url = forms.safe_next(forms.text(form, "next", 2000))
+    errors = FormErrors()
+    if not email:
+        errors.add("email", forms.message("required"))
+    if not isinstance(password, str) or not password:
+        errors.add("password", forms.message("required"))
+    if errors:
+        return _login_page(request, next_url, email, errors, 400)
+    settings = request.app.state.settings
+    throttle = service.Throttle(settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds))
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    address = request.client.host if request.client else "unknown"
+    try:
+        _, raw = await service.sign_in(
+            request.app.state.db, email, password, address, throttle, request.headers.get("user-agent", ""), idle
+        )
+    except service.TooManyAttempts as exc:
+        errors.add(None, forms.message(exc.code))
+        response = _login_page(request, next_url, email, errors, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except service.AccountError as exc:
+        errors.add(None, forms.message(exc.code))
+        return _login_page(request, next_url, email, errors, 400)
+    response = see_other(next_url)
+    response.cookies.append(session_cookie(settings, raw, max_age=settings.session_absolute_hours * 3600))
+    return response
+
+
+@post("/logout", guards=[signed_in])
+async def logout(request: AnyRequest) -> Response[Any]:
+    principal = principal_of(request)
+    if principal.via == "session":
+        await service.sign_out(request.app.state.db, principal.credential_hash)
+    response = see_other("/login")
+    response.cookies.append(Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True))
+    return response
+
+
+async def _me_page(
+    request: AnyRequest, errors: FormErrors | None = None, status: int = 200, saved: str | None = None
+) -> Template:
+    principal = principal_of(request)
+    async with request.app.state.db.read() as session:
+        user = await session.get_one(User, principal.user_id)
+    context = {"user": user, "errors": errors or FormErrors(), "saved": saved}
+    return page(request, "auth/me.html", context, fragment="auth/_me_forms.html", status_code=status)
+
+
+@get("/me", guards=[signed_in])
+async def me_page(request: AnyRequest, saved: str | None = None) -> Template:
+    return await _me_page(request, saved=saved)
+
+
+@post("/me", guards=[signed_in])
+async def update_me(request: AnyRequest) -> Response[Any] | Template:
+    principal: Principal = principal_of(request)
+    form = await request.form()
+    errors = FormErrors()
+    expected = forms.version(form, errors)
+    locale = forms.locale(form, errors)
+    if errors:
+        return await _me_page(request, errors, 400)
+    try:
+        await service.update_profile(
+            request.app.state.db, principal.user_id, forms.text(form, "name", 500), locale, expected
+        )
+    except service.VersionConflict as exc:
+        errors.add(None, forms.message(exc.code))
+        return await _me_page(request, errors, 409)
+    except service.AccountError as exc:
+        errors.add(exc.field, forms.message(exc.code))
+        return await _me_page(request, errors, 400)
+    return see_other("/me?saved=profile")
+
+
+@post("/me/password", guards=[signed_in])
+async def change_my_password(request: AnyRequest) -> Response[Any] | Template:
+    principal = principal_of(request)
+    form = await request.form()
+    current, new = form.get("current_password"), form.get("new_password")
+    errors = FormErrors()
+    if not isinstance(current, str) or not current:
+        errors.add("current_password", forms.message("required"))
+    if not isinstance(new, str) or not new:
+        errors.add("new_password", forms.message("required"))
+    if errors:
+        return await _me_page(request, errors, 400)
+    try:
+        await service.change_password(
+            request.app.state.db, principal.user_id, current, new, principal.credential_hash
+        )
+    except service.AccountError as exc:
+        errors.add(exc.field, forms.message(exc.code))
+        return await _me_page(request, errors, 400)
+    return see_other("/me?saved=password")
+
+
+ROUTES = [login_form, login, logout, me_page, update_me, change_my_password]

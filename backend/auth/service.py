@@ -1,0 +1,301 @@
+"""Account operations. Each public coroutine that changes data is one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import rules
+from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
+from backend.auth.passwords import hash_password, needs_rehash, verify_password
+from backend.auth.principal import hash_credential
+from backend.auth.rules import Permission, Role
+from backend.db import Database, utcnow
+from backend.events import record
+
+
+class AccountError(Exception):
+    """A request the account rules refuse; ``code`` names the reason for messages and problems."""
+
+    def __init__(self, code: str, field: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+class VersionConflict(AccountError):
+    def __init__(self, current_version: int) -> None:
+        super().__init__("version_conflict")
+        self.current_version = current_version
+
+
+class TooManyAttempts(AccountError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too_many_attempts")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Throttle:
+    limit: int
+    window: timedelta
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == rules.normalise_email(email)))
+
+
+async def create_user(
+    db: Database, email: str, name: str, role: Role, password: str, locale: str | None = None
+) -> User:
+    email = rules.normalise_email(email)
+    if not rules.is_valid_email(email):
+        raise AccountError("invalid_email", "email")
+    if problem := rules.password_problem(password):
+        raise AccountError(problem, "password")
+    if not name.strip():
+        raise AccountError("name_required", "name")
+    password_hash = await hash_password(password)
+    async with db.write() as session:
+        if await get_user_by_email(session, email):
+            raise AccountError("email_taken", "email")
+        user = User(
+            email=email, name=name.strip(), role=role.value, password_hash=password_hash, locale=locale
+        )
+        session.add(user)
+        await session.flush()
+        await record(session, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
+    return user
+
+
+# -- sign-in, throttled per address and per e-mail ---------------------------------------------
+
+
+def _upsert(session: AsyncSession):  # noqa: ANN202 - dialect-specific insert constructs
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttle) -> int:
+    """Seconds until these keys may try again, or 0."""
+    now = utcnow()
+    rows = await session.scalars(
+        select(SignInThrottle).where(
+            SignInThrottle.key.in_(keys),
+            SignInThrottle.window_ends_at > now,
+            SignInThrottle.failures >= throttle.limit,
+        )
+    )
+    waits = [int((row.window_ends_at - now).total_seconds()) + 1 for row in rows]
+    return max(waits, default=0)
+
+
+async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throttle) -> None:
+    now = utcnow()
+    insert = _upsert(session)
+    for key in keys:
+        stmt = insert(SignInThrottle).values(key=key, failures=1, window_ends_at=now + throttle.window)
+        expired = SignInThrottle.window_ends_at <= now
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[SignInThrottle.key],
+            set_={
+                "failures": _case_reset(expired, 1, SignInThrottle.failures + 1),
+                "window_ends_at": _case_reset(expired, now + throttle.window, SignInThrottle.window_ends_at),
+            },
+        )
+        await session.execute(stmt)
+
+
+def _case_reset(expired, fresh, carried):  # noqa: ANN001, ANN202 - SQL expressions
+    return case((expired, fresh), else_=carried)
+
+
+async def sign_in(
+    db: Database,
+    email: str,
+    password: str,
+    address: str,
+    throttle: Throttle,
+    user_agent: str,
+    idle: timedelta,
+) -> tuple[User, str]:
+    """Check credentials and open a new session; returns the user and the raw session token."""
+    email = rules.normalise_email(email)
+    keys = [f"ip:{address}", f"email:{email}"]
+    async with db.read() as session:
+        if wait := await _blocked_for(session, keys, throttle):
+            raise TooManyAttempts(wait)
+        user = await get_user_by_email(session, email)
+    valid = await verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.active:
+        async with db.write() as session:
+            await _count_failure(session, keys, throttle)
+        raise AccountError("bad_credentials")
+    rehash = await hash_password(password) if needs_rehash(user.password_hash) else None
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    async with db.write() as session:
+        await session.execute(delete(SignInThrottle).where(SignInThrottle.key == keys[1]))
+        if rehash:
+            await session.execute(update(User).where(User.id == user.id).values(password_hash=rehash))
+        session.add(
+            WebSession(
+                token_hash=hash_credential(raw),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + idle,
+                user_agent=user_agent[:255],
+            )
+        )
+    return user, raw
+
+
+async def touch_session(db: Database, token_hash: str, idle: timedelta) -> None:
+    now = utcnow()
+    async with db.write() as session:
+        await session.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == token_hash)
+            .values(last_seen_at=now, expires_at=now + idle)
+        )
+
+
+async def sign_out(db: Database, token_hash: str) -> None:
+    async with db.write() as session:
+        await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+
+
+async def purge_expired_sessions(db: Database) -> int:
+    async with db.write() as session:
+        result = await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+        await session.execute(delete(SignInThrottle).where(SignInThrottle.window_ends_at <= utcnow()))
+    return result.rowcount or 0
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+
+def _check_version(user: User, expected: int | None) -> None:
+    if expected is not None and user.version != expected:
+        raise VersionConflict(user.version)
+
+
+async def update_profile(
+    db: Database, user_id: int, name: str, locale: str | None, expected_version: int | None
+) -> User:
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise AccountError("name_required" if not name else "name_too_long", "name")
+    async with db.write() as session:
+        user = await session.get_one(User, user_id)
+        _check_version(user, expected_version)
+        changes = {}
+        if user.name != name:
+            changes["name"] = [user.name, name]
+        if user.locale != locale:
+            changes["locale"] = [user.locale, locale]
+        if changes:
+            user.name, user.locale = name, locale
+            user.version += 1
+            await session.flush()
+            await record(session, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
+    return user
+
+
+async def change_password(
+    db: Database, user_id: int, current: str, new: str, keep_session_hash: str | None
+) -> None:
+    async with db.read() as session:
+        user = await session.get_one(User, user_id)
+    if not await verify_password(user.password_hash, current):
+        raise AccountError("wrong_password", "current_password")
+    if problem := rules.password_problem(new):
+        raise AccountError(problem, "new_password")
+    new_hash = await hash_password(new)
+    async with db.write() as session:
+        user = await session.get_one(User, user_id)
+        user.password_hash = new_hash
+        # Every other signed-in device must sign in again with the new password.
+        await session.execute(
+            delete(WebSession).where(
+                WebSession.user_id == user_id, WebSession.token_hash != (keep_session_hash or "")
+            )
+        )
+        await record(session, "user.password_changed", f"user:{user_id}", user_id)
+
+
+# -- permissions --------------------------------------------------------------------------------
+
+
+async def list_team(db: Database) -> list[User]:
+    async with db.read() as session:
+        result = await session.scalars(
+            select(User).where(User.role != Role.CUSTOMER.value).order_by(User.role, User.name)
+        )
+        return list(result)
+
+
+async def overrides_of(session: AsyncSession, user_id: int) -> dict[str, bool]:
+    rows = await session.execute(
+        select(PermissionOverride.permission, PermissionOverride.granted).where(
+            PermissionOverride.user_id == user_id
+        )
+    )
+    return {permission: granted for permission, granted in rows}
+
+
+async def set_permissions(
+    db: Database, actor_id: int, user_id: int, wanted: set[Permission], expected_version: int | None
+) -> User:
+    async with db.write() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise AccountError("not_found")
+        role = Role(user.role)
+        if role not in rules.ADJUSTABLE_ROLES:
+            raise AccountError("not_adjustable")
+        _check_version(user, expected_version)
+        before = rules.effective_permissions(role, await overrides_of(session, user_id))
+        await session.execute(delete(PermissionOverride).where(PermissionOverride.user_id == user_id))
+        for name, granted in rules.overrides_for(role, wanted).items():
+            session.add(PermissionOverride(user_id=user_id, permission=name, granted=granted))
+        after = rules.effective_permissions(role, rules.overrides_for(role, wanted))
+        user.version += 1  # permissions are part of what the owner edits on this user
+        await session.flush()
+        await record(
+            session,
+            "user.permissions_changed",
+            f"user:{user_id}",
+            actor_id,
+            granted=sorted(after - before),
+            withdrawn=sorted(before - after),
+        )
+    return user
+
+
+# -- API tokens ---------------------------------------------------------------------------------
+
+
+async def create_api_token(db: Database, email: str, label: str = "") -> str:
+    raw = "cmp_" + secrets.token_urlsafe(32)
+    async with db.write() as session:
+        user = await get_user_by_email(session, email)
+        if user is None:
+            raise AccountError("not_found", "email")
+        session.add(ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label))
+        await session.flush()
+        await record(session, "user.token_created", f"user:{user.id}", user.id, label=label)
+    return raw
+
+
+async def touch_api_token(db: Database, token_hash: str) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(ApiToken).where(ApiToken.token_hash == token_hash).values(last_used_at=utcnow())
+        )

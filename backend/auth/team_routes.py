@@ -1,0 +1,79 @@
+"""The owner's page to see the team and widen or narrow each member's permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from backend.auth import forms, rules, service
+from backend.auth.guards import principal_of, requires
+from backend.auth.models import User
+from backend.auth.rules import Permission, Role
+from backend.web import FormErrors, page, see_other
+
+AnyRequest = Request[Any, Any, Any]
+manage_users = requires(Permission.USERS_MANAGE)
+
+
+@get("/team", guards=[manage_users])
+async def team_page(request: AnyRequest) -> Template:
+    members = await service.list_team(request.app.state.db)
+    return page(request, "auth/team.html", {"members": members, "adjustable": rules.ADJUSTABLE_ROLES})
+
+
+async def _permissions_page(
+    request: AnyRequest, user_id: int, errors: FormErrors | None = None, status: int = 200, saved: bool = False
+) -> Template:
+    async with request.app.state.db.read() as session:
+        member = await session.get(User, user_id)
+        if member is None or Role(member.role) not in rules.ADJUSTABLE_ROLES:
+            raise NotFoundException()
+        overrides = await service.overrides_of(session, user_id)
+    context = {
+        "member": member,
+        "granted": rules.effective_permissions(Role(member.role), overrides),
+        "defaults": rules.ROLE_PERMISSIONS[Role(member.role)],
+        "grantable": sorted(rules.GRANTABLE),
+        "errors": errors or FormErrors(),
+        "saved": saved,
+    }
+    return page(request, "auth/permissions.html", context, status_code=status)
+
+
+@get("/team/{user_id:int}/permissions", guards=[manage_users])
+async def permissions_page(request: AnyRequest, user_id: int, saved: bool = False) -> Template:
+    return await _permissions_page(request, user_id, saved=saved)
+
+
+@post("/team/{user_id:int}/permissions", guards=[manage_users])
+async def save_permissions(request: AnyRequest, user_id: int) -> Response[Any] | Template:
+    form = await request.form()
+    errors = FormErrors()
+    expected = forms.version(form, errors)
+    wanted: set[Permission] = set()
+    for raw in form.getall("permission", []):
+        try:
+            wanted.add(Permission(raw))
+        except ValueError:
+            errors.add(None, forms.message("unknown_permission"))
+    if errors:
+        return await _permissions_page(request, user_id, errors, 400)
+    try:
+        await service.set_permissions(
+            request.app.state.db, principal_of(request).user_id, user_id, wanted, expected
+        )
+    except service.VersionConflict as exc:
+        errors.add(None, forms.message(exc.code))
+        return await _permissions_page(request, user_id, errors, 409)
+    except service.AccountError as exc:
+        if exc.code == "not_found":
+            raise NotFoundException() from exc
+        errors.add(None, forms.message(exc.code))
+        return await _permissions_page(request, user_id, errors, 400)
+    return see_other(f"/team/{user_id}/permissions?saved=true")
+
+
+ROUTES = [team_page, permissions_page, save_permissions]

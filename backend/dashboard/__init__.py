@@ -1,0 +1,1 @@
+"""The home screen: what happened lately, live."""

@@ -1,0 +1,129 @@
+"""Engines, sessions and the declarative base.
+
+SQLite allows one writer at a time. Write transactions therefore go through their own engine
+whose single pooled connection opens with ``BEGIN IMMEDIATE``: writers queue in the event loop
+instead of spinning in SQLite's busy handler, and a transaction can never fail half-way with
+"database is locked" after reading. Reads use a separate pool and never block on writers (WAL).
+On PostgreSQL both roles share one engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; SQLite hands back naive values, which are UTC by contract."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _configure_sqlite(engine: AsyncEngine, begin_statement: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (the driver would emit a deferred one).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin_statement)
+
+
+def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
+    """Return (read engine, write engine) for a database URL."""
+    if url.startswith("sqlite"):
+        reader = create_async_engine(url, pool_size=8, max_overflow=8)
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        _configure_sqlite(reader, "BEGIN")
+        _configure_sqlite(writer, "BEGIN IMMEDIATE")
+        return reader, writer
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return engine, engine
+
+
+class Database:
+    """Holds the engines and hands out sessions for reading and for one write transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.read_engine, self.write_engine = make_engines(url)
+        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._after_commit: list[Callable[[AsyncSession], None]] = []
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    def on_commit(self, callback: Callable[[AsyncSession], None]) -> None:
+        """Run ``callback(session)`` after every committed write transaction (e.g. wake the tailer)."""
+        self._after_commit.append(callback)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._read_sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        async with self._write_sessions() as session:
+            async with session.begin():
+                yield session
+            for callback in self._after_commit:
+                callback(session)
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()

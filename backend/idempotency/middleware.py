@@ -1,0 +1,114 @@
+"""Honour ``Idempotency-Key`` (header) or ``_idempotency_key`` (form field) on every mutation.
+
+The same key with the same request answers the stored response; with a different request, 422;
+while the first is still being handled, 409. Keys are scoped to the principal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request
+from litestar.datastructures import UploadFile
+from litestar.enums import ScopeType
+from litestar.exceptions import ClientException, HTTPException
+from litestar.middleware import ASGIMiddleware
+
+from backend.i18n import N_
+from backend.idempotency import rules, service
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _principal_scope(scope: Scope, request: Request[Any, Any, Any]) -> str | None:
+    principal = scope.get("user")
+    if principal is not None:
+        return f"user:{principal.user_id}"
+    # Anonymous visitors (e.g. a storefront checkout) are told apart by their CSRF cookie.
+    csrf = request.cookies.get("csrftoken")
+    return "anon:" + hashlib.sha256(csrf.encode()).hexdigest()[:40] if csrf else None
+
+
+async def _key_and_fingerprint(request: Request[Any, Any, Any]) -> tuple[str | None, str]:
+    method, path, query = request.method, request.url.path, request.url.query or ""
+    key = request.headers.get("idempotency-key")
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        key = key or form.get(rules.FORM_FIELD)
+        fields = [(name, _field_text(value)) for name, value in form.multi_items()]
+        return key, rules.fingerprint_form(method, path, query, fields)
+    return key, rules.fingerprint_raw(method, path, query, await request.body())
+
+
+def _field_text(value: Any) -> str:
+    if isinstance(value, UploadFile):
+        return f"file:{value.filename}:{value.content_type}"
+    return str(value)
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["method"] not in rules.UNSAFE_METHODS:
+            await next_app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        key, fingerprint = await _key_and_fingerprint(request)
+        principal = _principal_scope(scope, request)
+        if not key or principal is None:
+            await next_app(scope, receive, send)
+            return
+        if not isinstance(key, str) or not rules.is_valid_key(key):
+            raise ClientException(N_("The idempotency key must be 1 to 200 printable characters."))
+        db = scope["litestar_app"].state.db
+        try:
+            outcome = await service.claim(db, principal, key, fingerprint)
+        except service.Mismatch:
+            raise HTTPException(
+                status_code=422, detail=N_("This idempotency key was already used for a different request.")
+            ) from None
+        except service.InFlight:
+            raise HTTPException(
+                status_code=409, detail=N_("A request with this idempotency key is still being processed.")
+            ) from None
+        if isinstance(outcome, service.Replay):
+            await _send_replay(send, outcome)
+            return
+        await self._handle_claimed(scope, receive, send, next_app, db, outcome)
+
+    @staticmethod
+    async def _handle_claimed(
+        scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, db: Any, claimed: service.Claimed
+    ) -> None:
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = rules.kept_headers(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured["body"].extend(message.get("body", b""))
+            await send(message)
+
+        try:
+            await next_app(scope, receive, capture)
+        except BaseException:
+            await service.abandon(db, claimed)
+            raise
+        if captured["status"] >= 500:
+            await service.abandon(db, claimed)  # a server failure may be retried with the same key
+            return
+        await service.complete(db, claimed, captured["status"], captured["headers"], bytes(captured["body"]))
+
+
+async def _send_replay(send: Send, replay: service.Replay) -> None:
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in replay.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    headers.append((b"content-length", str(len(replay.body)).encode()))
+    await send({"type": "http.response.start", "status": replay.status, "headers": headers})
+    await send({"type": "http.response.body", "body": replay.body, "more_body": False})

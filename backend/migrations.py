@@ -1,0 +1,27 @@
+"""Running Alembic from code, so `comptoir db upgrade` needs no working directory or ini file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_async(database_url: str, revision: str = "head") -> None:
+    """For callers already inside an event loop: the env script runs its own loop in a thread."""
+    await asyncio.to_thread(upgrade, database_url, revision)

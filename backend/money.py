@@ -1,0 +1,48 @@
+"""Money is an integer count of minor units plus an ISO 4217 currency code; never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, get_currency_precision
+
+from backend.i18n import babel_locale, current_locale
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise TypeError("money amounts are whole numbers of minor units")
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(self.minor + other.minor, self.currency)
+
+    @property
+    def decimal(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-minor_digits(self.currency))
+
+
+def minor_digits(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def format_money(minor: int, currency: str, locale: str | None = None) -> str:
+    """Format for people, e.g. ``1 234,50 €`` in French and ``€1,234.50`` in English."""
+    amount = Money(minor, currency).decimal
+    return format_currency(amount, currency, locale=babel_locale(locale or current_locale.get()))
+
+
+def format_when(moment: datetime, timezone: str = "UTC", fmt: str = "medium") -> str:
+    return babel_format_datetime(
+        moment, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale(current_locale.get())
+    )

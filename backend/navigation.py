@@ -1,0 +1,36 @@
+"""The bottom navigation: each domain registers its destinations; roles and permissions filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.auth.principal import Principal
+from backend.auth.rules import Permission
+from backend.i18n import N_
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str  # marked with N_, translated in the template
+    href: str
+    icon: str  # a symbol id in static/icons.svg
+    order: int
+    permission: Permission | None = None  # None: every signed-in person
+
+
+_items: list[NavItem] = []
+
+
+def register(item: NavItem) -> None:
+    _items.append(item)
+    _items.sort(key=lambda entry: entry.order)
+
+
+def items_for(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    return [item for item in _items if item.permission is None or principal.can(item.permission)]
+
+
+register(NavItem(N_("Home"), "/", "home", 0))
+register(NavItem(N_("More"), "/more", "more", 100))

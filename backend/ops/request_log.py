@@ -1,0 +1,54 @@
+"""One JSON line per request: method, path, status, duration and who asked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("comptoir.access")
+
+
+class RequestLogMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            await next_app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def remember_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, remember_status)
+        except HTTPException as exc:  # answered by the exception handlers around this middleware
+            status = exc.status_code
+            raise
+        finally:
+            principal = scope.get("user")
+            log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user": principal.user_id if principal else None,
+                        "client": scope["client"][0] if scope.get("client") else None,
+                    }
+                )
+            )

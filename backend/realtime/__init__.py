@@ -1,0 +1,1 @@
+"""Live updates: the tailer turns new events into HTML fragments for each topic's sockets."""

@@ -1,0 +1,66 @@
+"""Events become small HTML fragments that htmx swaps in out of band."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.models import User
+from backend.events import Event
+from backend.i18n import N_, SUPPORTED_LOCALES, current_locale, gettext
+from backend.realtime.describe import describe
+from backend.templating import render
+
+
+async def actor_names(session: AsyncSession, events: Iterable[Event]) -> dict[int | None, str]:
+    ids = {event.actor_id for event in events if event.actor_id is not None}
+    names: dict[int | None, str] = {}
+    if ids:
+        rows = await session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        names.update({user_id: name for user_id, name in rows})
+    return names
+
+
+def _actor(names: dict[int | None, str], event: Event) -> str:
+    return names.get(event.actor_id) or gettext(N_("Comptoir"))
+
+
+def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
+    token = current_locale.set(locale)
+    try:
+        return render(
+            "realtime/_event.html", event=event, topic=topic, description=describe(event, actor)
+        )
+    finally:
+        current_locale.reset(token)
+
+
+def render_all_locales(event: Event, topic: str, names: dict[int | None, str]) -> dict[str, str]:
+    """Rendered once per topic and language, however many sockets listen."""
+    rendered = {}
+    for locale in SUPPORTED_LOCALES:
+        token = current_locale.set(locale)
+        try:
+            actor = _actor(names, event)
+        finally:
+            current_locale.reset(token)
+        rendered[locale] = render_event(event, topic, actor, locale)
+    return rendered
+
+
+def render_for(event: Event, topic: str, names: dict[int | None, str], locale: str) -> str:
+    token = current_locale.set(locale)
+    try:
+        return render_event(event, topic, _actor(names, event), locale)
+    finally:
+        current_locale.reset(token)
+
+
+def render_cursor(event_id: int) -> str:
+    return render("realtime/_cursor.html", event_id=event_id)
+
+
+def render_reload() -> str:
+    return render("realtime/_reload.html")

@@ -1,0 +1,105 @@
+"""``GET /ws``: a signed-in browser's live stream of fragments for the topics it may hear."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+
+from backend.auth.guards import signed_in
+from backend.events import events_after, topics_for
+from backend.i18n import current_locale
+from backend.realtime import rules
+from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
+
+CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+class LiveStream:
+    """One socket: replays what it missed, then forwards live events once each, in order."""
+
+    def __init__(self, socket: WebSocket[Any, Any, Any], topics: set[str]) -> None:
+        self.socket = socket
+        self.topics = topics
+        self.locale = current_locale.get()
+        self.last_sent = 0
+        self.db = socket.app.state.db
+
+    async def replay(self, since: int) -> None:
+        self.last_sent = max(self.last_sent, since)
+        async with self.db.read() as session:
+            events = await events_after(session, self.last_sent, limit=rules.MAX_REPLAY + 1)
+            names = await actor_names(session, events)
+        if len(events) > rules.MAX_REPLAY:
+            await self.socket.send_text(render_reload())
+            return
+        for event in events:
+            shared = topics_for(event) & self.topics
+            if shared:
+                await self.socket.send_text(render_for(event, min(shared), names, self.locale))
+            self.last_sent = event.id
+        await self.socket.send_text(render_cursor(self.last_sent))
+
+    async def forward(self, stream: Any) -> None:
+        async for raw in stream:
+            message = json.loads(raw)
+            if message["id"] <= self.last_sent:
+                continue  # already replayed, or heard on a second topic
+            self.last_sent = message["id"]
+            await self.socket.send_text(message["html"][self.locale])
+
+    async def listen_to_client(self) -> None:
+        """The page may ask again for what it missed (e.g. after the browser slept)."""
+        while True:
+            text = await self.socket.receive_text()
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                since = int(json.loads(text)["since"])
+                if since >= 0:
+                    await self.replay(since)
+
+    async def heartbeat(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.socket.send_text(render_cursor(self.last_sent))
+
+
+def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
+    raw = socket.query_params.get("since")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@websocket("/ws", guards=[signed_in])
+async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
+    settings = socket.app.state.settings
+    if not rules.is_allowed_origin(
+        socket.headers.get("origin"), socket.headers.get("host"), socket.url.scheme, settings.base_url
+    ):
+        await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
+        return
+    channels = socket.app.plugins.get(ChannelsPlugin)
+    stream = LiveStream(socket, rules.topics_for_principal(socket.scope["user"]))
+    await socket.accept()
+    async with channels.start_subscription(stream.topics) as subscriber:
+        since = _since(socket)
+        if since is not None:
+            await stream.replay(since)
+        tasks = [
+            asyncio.create_task(stream.forward(subscriber.iter_events())),
+            asyncio.create_task(stream.listen_to_client()),
+            asyncio.create_task(stream.heartbeat(settings.websocket_heartbeat_seconds)),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                    await task

@@ -1,0 +1,95 @@
+"""Reads new events from the log and publishes their fragments to local sockets.
+
+Each process runs one tailer. It wakes at once after a commit in its own process, on PostgreSQL
+NOTIFY from any process, and otherwise every ``poll_seconds`` (SQLite shared by several processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from litestar.channels import ChannelsPlugin
+from sqlalchemy.engine import make_url
+
+from backend.db import Database
+from backend.events import NOTIFY_CHANNEL, events_after, latest_event_id, topics_for
+from backend.realtime.render import actor_names, render_all_locales
+
+log = logging.getLogger("comptoir.realtime")
+
+
+class Tailer:
+    def __init__(self, db: Database, channels: ChannelsPlugin, poll_seconds: float) -> None:
+        self.db = db
+        self.channels = channels
+        self.poll_seconds = poll_seconds
+        self.cursor = 0
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        async with self.db.read() as session:
+            self.cursor = await latest_event_id(session)
+        self._tasks.append(asyncio.create_task(self._run(), name="event-tailer"))
+        if self.db.is_postgres:
+            self._tasks.append(asyncio.create_task(self._listen(), name="event-listener"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                await self.publish_new()
+            except Exception:
+                log.exception("tailer failed to publish; retrying")
+                await asyncio.sleep(self.poll_seconds)
+
+    async def publish_new(self) -> None:
+        while True:
+            async with self.db.read() as session:
+                events = await events_after(session, self.cursor)
+                names = await actor_names(session, events)
+            for event in events:
+                for topic in topics_for(event):
+                    payload = {"id": event.id, "html": render_all_locales(event, topic, names)}
+                    self.channels.publish(json.dumps(payload), topic)
+                self.cursor = event.id
+            if len(events) < 500:
+                return
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(dsn)
+                await connection.add_listener(NOTIFY_CHANNEL, self.wake)
+                self.wake()  # catch up on anything committed while we were not listening
+                while not connection.is_closed():
+                    await asyncio.sleep(5)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("LISTEN connection lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+            finally:
+                if connection is not None and not connection.is_closed():
+                    await connection.close()

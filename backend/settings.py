@@ -1,0 +1,101 @@
+"""Runtime settings, read once from ``COMPTOIR_*`` environment variables.
+
+Secrets are generated on first run and kept in the data directory (mode 0600) so that sessions
+and CSRF tokens survive restarts and are shared by every process that uses the same data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HTMX_SOURCES = ("cdn", "local")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"COMPTOIR_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"COMPTOIR_{name} must be a whole number, not {raw!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SystemExit(f"COMPTOIR_{name} must be a number, not {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    htmx_source: str = "cdn"
+    secret_key: str = field(default="", repr=False)
+    session_idle_minutes: int = 60 * 24 * 14
+    session_absolute_hours: int = 24 * 30
+    max_body_bytes: int = 2 * 1024 * 1024
+    login_attempts_per_window: int = 10
+    login_window_seconds: int = 300
+    tailer_poll_seconds: float = 0.5
+    websocket_heartbeat_seconds: float = 25.0
+    log_requests: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+def load_secret(data_dir: Path) -> str:
+    """Return the instance secret, creating it with owner-only permissions on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    os.chmod(path, 0o600)
+    return path.read_text().strip()
+
+
+def from_env() -> Settings:
+    data_dir = Path(_env("DATA_DIR", "./var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    host = _env("HOST", "127.0.0.1")
+    port = _env_int("PORT", 8000)
+    htmx_source = _env("HTMX_SOURCE", "cdn")
+    if htmx_source not in HTMX_SOURCES:
+        raise SystemExit(f"COMPTOIR_HTMX_SOURCE must be one of {', '.join(HTMX_SOURCES)}")
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'comptoir.db'}"),
+        host=host,
+        port=port,
+        base_url=_env("BASE_URL", f"http://{host}:{port}"),
+        htmx_source=htmx_source,
+        secret_key=load_secret(data_dir),
+        session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 60 * 24 * 14),
+        session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 24 * 30),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 2 * 1024 * 1024),
+        tailer_poll_seconds=_env_float("TAILER_POLL_SECONDS", 0.5),
+        log_requests=_env("LOG_REQUESTS", "1") != "0",
+    )

@@ -1,0 +1,1 @@
+"""The shop's own profile: name, currency, time zone and default language."""

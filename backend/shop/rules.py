@@ -1,0 +1,46 @@
+"""What a valid shop profile is. Pure Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from zoneinfo import available_timezones
+
+from babel.numbers import list_currencies
+
+from backend.i18n import SUPPORTED_LOCALES
+
+DEFAULTS = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
+PREVIEW_AMOUNT_MINOR = 123450
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    name: str
+    currency: str
+    timezone: str
+    default_locale: str
+
+
+@cache
+def currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+@cache
+def timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def problems(profile: ProfileInput) -> dict[str, str]:
+    """Field → problem code; empty when the profile is acceptable."""
+    found = {}
+    if not profile.name or len(profile.name) > 120:
+        found["name"] = "name_required" if not profile.name else "name_too_long"
+    if profile.currency not in currencies():
+        found["currency"] = "unknown_currency"
+    if profile.timezone not in timezones():
+        found["timezone"] = "unknown_timezone"
+    if profile.default_locale not in SUPPORTED_LOCALES:
+        found["default_locale"] = "bad_locale"
+    return found

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db import Database
+from backend.events import record
+from backend.shop import rules
+from backend.shop.models import ShopProfile
+
+
+class ProfileRejected(Exception):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class ProfileConflict(Exception):
+    def __init__(self, current: ShopProfile) -> None:
+        super().__init__("version_conflict")
+        self.current = current
+
+
+async def get_profile(session: AsyncSession) -> ShopProfile:
+    """The profile, or the defaults while none has been saved."""
+    profile = await session.get(ShopProfile, 1)
+    return profile or ShopProfile(id=1, version=0, **rules.DEFAULTS)
+
+
+async def update_profile(
+    db: Database, actor_id: int | None, wanted: rules.ProfileInput, expected_version: int | None
+) -> ShopProfile:
+    if found := rules.problems(wanted):
+        raise ProfileRejected(found)
+    async with db.write() as session:
+        profile = await session.get(ShopProfile, 1)
+        if profile is None:
+            profile = ShopProfile(id=1, version=0, **rules.DEFAULTS)
+            session.add(profile)
+        if expected_version is not None and profile.version != expected_version:
+            raise ProfileConflict(profile)
+        changes = {
+            key: [getattr(profile, key), value]
+            for key, value in asdict(wanted).items()
+            if getattr(profile, key) != value
+        }
+        if changes:
+            for key, (_, value) in changes.items():
+                setattr(profile, key, value)
+            profile.version += 1
+            await session.flush()
+            await record(session, "shop.updated", "shop:1", actor_id, changes=changes)
+    return profile

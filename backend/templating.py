@@ -1,0 +1,56 @@
+"""The one Jinja environment: pages, fragments and live messages all render through it."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from backend import assets, navigation
+from backend.auth.rules import PERMISSION_LABELS, ROLE_LABELS
+from backend.i18n import LOCALE_NAMES, SUPPORTED_LOCALES, current_locale, gettext, ngettext
+from backend.money import format_money, format_when
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "templates"
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(minor, currency)
+
+
+def _csrf_field(context_token: str) -> Markup:
+    return Markup('<input type="hidden" name="_csrf_token" value="{}">').format(context_token)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        enable_async=False,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = _money
+    env.filters["when"] = format_when
+    env.globals.update(
+        current_locale=current_locale.get,
+        locales=[(code, LOCALE_NAMES[code]) for code in SUPPORTED_LOCALES],
+        nav_items=navigation.items_for,
+        asset=assets.url,
+        htmx_tags=assets.htmx_tags,
+        csrf_field=_csrf_field,
+        role_labels=ROLE_LABELS,
+        permission_labels=PERMISSION_LABELS,
+    )
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

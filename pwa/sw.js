@@ -1,0 +1,1 @@
+// __CACHE_VERSION__ __PRECACHE_URLS__
