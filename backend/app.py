@@ -119,7 +119,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
-            log_exceptions="debug",
+            loggers={"comptoir.access": {"level": "INFO" if settings.log_requests else "WARNING"}},
+            log_exceptions="never",
         ),
         debug=False,
     )

@@ -53,11 +53,16 @@ def db_upgrade(revision: str) -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
+def demo(if_empty: bool) -> None:
     """Load demo data (safe to run again: what exists is kept)."""
-    from backend.demo import load_demo
+    from backend.demo import has_accounts, load_demo
 
-    created = asyncio.run(load_demo(from_env()))
+    settings = from_env()
+    if if_empty and asyncio.run(has_accounts(settings)):
+        click.echo("accounts exist; demo data not loaded", err=True)
+        return
+    created = asyncio.run(load_demo(settings))
     click.echo(f"demo data ready ({created} new records)", err=True)
 
 

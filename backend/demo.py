@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from backend.auth.models import User
 from backend.auth.rules import Role
 from backend.auth.service import create_user, get_user_by_email
 from backend.db import Database
@@ -37,6 +40,15 @@ async def _ensure_shop(db: Database) -> int:
     wanted = shop_rules.ProfileInput("Épicerie Demo", "EUR", "Europe/Paris", "fr")
     await update_profile(db, None, wanted, expected_version=0)
     return 1
+
+
+async def has_accounts(settings: Settings) -> bool:
+    db = Database(settings.database_url)
+    try:
+        async with db.read() as session:
+            return await session.scalar(select(User.id).limit(1)) is not None
+    finally:
+        await db.dispose()
 
 
 async def load_demo(settings: Settings) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
@@ -27,7 +28,7 @@ def _login_page(
 
 
 @get("/login", opt=PUBLIC)
-async def login_form(request: AnyRequest, next: str = "/") -> Response[Any] | Template:
+async def login_form(request: AnyRequest, next: FromQuery[str] = "/") -> Response[Any] | Template:
     if request.scope.get("user"):
         return see_other(forms.safe_next(next))
     return _login_page(request, forms.safe_next(next))
@@ -87,7 +88,7 @@ async def _me_page(
 
 
 @get("/me", guards=[signed_in])
-async def me_page(request: AnyRequest, saved: str | None = None) -> Template:
+async def me_page(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
     return await _me_page(request, saved=saved)
 
 

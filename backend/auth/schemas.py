@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from backend.i18n import SUPPORTED_LOCALES
 
 
 class MeOut(msgspec.Struct):
@@ -8,3 +12,17 @@ class MeOut(msgspec.Struct):
     name: str
     role: str
     permissions: list[str]
+    locale: str | None
+    version: int
+
+
+class MePatch(msgspec.Struct, forbid_unknown_fields=True):
+    """A partial update: fields left out keep their value; ``locale: null`` follows the browser."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | msgspec.UnsetType = msgspec.UNSET
+    locale: str | None | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        if isinstance(self.locale, str) and self.locale not in SUPPORTED_LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)} or null")

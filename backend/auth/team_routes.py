@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
 
@@ -44,12 +45,12 @@ async def _permissions_page(
 
 
 @get("/team/{user_id:int}/permissions", guards=[manage_users])
-async def permissions_page(request: AnyRequest, user_id: int, saved: bool = False) -> Template:
+async def permissions_page(request: AnyRequest, user_id: FromPath[int], saved: FromQuery[bool] = False) -> Template:
     return await _permissions_page(request, user_id, saved=saved)
 
 
 @post("/team/{user_id:int}/permissions", guards=[manage_users])
-async def save_permissions(request: AnyRequest, user_id: int) -> Response[Any] | Template:
+async def save_permissions(request: AnyRequest, user_id: FromPath[int]) -> Response[Any] | Template:
     form = await request.form()
     errors = FormErrors()
     expected = forms.version(form, errors)

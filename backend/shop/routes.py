@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from backend.auth import forms
@@ -43,7 +44,7 @@ def _settings_page(
 
 
 @get("/settings", guards=[manage_settings])
-async def settings_page(request: AnyRequest, saved: bool = False) -> Template:
+async def settings_page(request: AnyRequest, saved: FromQuery[bool] = False) -> Template:
     async with request.app.state.db.read() as session:
         profile = await service.get_profile(session)
     return _settings_page(request, profile, saved=saved)

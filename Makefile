@@ -1,0 +1,42 @@
+# `make run` serves Comptoir on http://127.0.0.1:8000 with demo data; `make test` runs every test.
+# Both install what they need first (uv, bootstrapped with pip when missing).
+
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: run test bench lint format install vendor migrate demo clean
+
+run: install vendor migrate
+	$(RUN) comptoir demo --if-empty
+	$(RUN) comptoir serve
+
+test: install vendor
+	$(RUN) pytest $(PYTEST_ARGS)
+
+bench: install vendor
+	bash bench/run.sh
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+vendor: install
+	$(RUN) comptoir vendor
+
+migrate: install
+	$(RUN) comptoir db upgrade
+
+clean:
+	rm -rf .venv .tools frontend/static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""An app per test, driven in-process through httpx with its lifespan running in the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from litestar import Litestar
+
+from backend.app import create_app
+from backend.auth.models import User
+from backend.auth.rules import Role
+from backend.auth.service import create_api_token
+from backend.db import Database
+from backend.settings import Settings
+
+PASSWORD = "correct horse battery"
+_HASH = PasswordHasher().hash(PASSWORD)  # hashing once keeps account fixtures fast
+
+PEOPLE = {
+    Role.OWNER: ("owner@shop.test", "Olive Owner"),
+    Role.STAFF: ("staff@shop.test", "Sami Staff"),
+    Role.DRIVER: ("driver@shop.test", "Dani Driver"),
+    Role.CUSTOMER: ("customer@shop.test", "Cleo Customer"),
+}
+
+
+@dataclass
+class Harness:
+    app: Litestar
+    db: Database
+    settings: Settings
+    users: dict[Role, User]
+
+    def client(self) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=("203.0.113.7", 50000))
+        scheme = "https" if self.settings.is_https else "http"
+        return httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver")
+
+    @contextlib.asynccontextmanager
+    async def signed_in(self, role: Role) -> AsyncIterator[httpx.AsyncClient]:
+        async with self.client() as client:
+            response = await sign_in(client, PEOPLE[role][0], PASSWORD)
+            assert response.status_code == 303, response.text
+            yield client
+
+    async def token(self, role: Role) -> str:
+        return await create_api_token(self.db, PEOPLE[role][0], "tests")
+
+
+async def csrf_token(client: httpx.AsyncClient) -> str:
+    if "csrftoken" not in client.cookies:
+        await client.get("/login")
+    return client.cookies["csrftoken"]
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    token = await csrf_token(client)
+    return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token})
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, object], **kwargs: object) -> httpx.Response:
+    return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, **kwargs)
+
+
+def test_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    base = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key="test-secret-" + "x" * 40,
+        log_requests=False,
+        tailer_poll_seconds=0.2,
+    )
+    return replace(base, **overrides)
+
+
+test_settings.__test__ = False  # a helper, not a test
+
+
+async def _add_people(db: Database) -> dict[Role, User]:
+    users = {}
+    async with db.write() as session:
+        for role, (email, name) in PEOPLE.items():
+            user = User(email=email, name=name, role=role.value, password_hash=_HASH)
+            session.add(user)
+            users[role] = user
+    return users
+
+
+MakeHarness = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeHarness]:
+    """Build an app with chosen settings; its lifespan runs until the test ends."""
+    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+
+    async def serve(app: Litestar, started: asyncio.Event, stop: asyncio.Event) -> None:
+        # Fixture setup and teardown run in different tasks; the lifespan must stay in one.
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    async def build(**overrides: object) -> Harness:
+        settings = test_settings(tmp_path, database_url, **overrides)
+        app = create_app(settings)
+        started, stop = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(serve(app, started, stop))
+        await asyncio.wait_for(started.wait(), 10)
+        users = await _add_people(app.state.db) if not running else {}
+        running.append((stop, task))
+        return Harness(app, app.state.db, settings, users)
+
+    yield build
+    for stop, task in reversed(running):
+        stop.set()
+        await task
+
+
+@pytest.fixture
+async def harness(make_harness: MakeHarness) -> Harness:
+    return await make_harness()
