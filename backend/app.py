@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -70,7 +69,7 @@ def _static_router() -> Router:
     )
 
 
-def _lifespan(settings: Settings, db: Database, channels: ChannelsPlugin):  # noqa: ANN202
+def _lifespan(settings: Settings, db: Database, channels: ChannelsPlugin):
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         tailer = Tailer(db, channels, settings.tailer_poll_seconds)
@@ -94,7 +93,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
-    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"])
+    csrf = CSRFConfig(
+        secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"]
+    )
     middleware = [
         RequestLogMiddleware(),
         AuthenticationMiddleware(),
@@ -105,9 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[_api_router(), _static_router(), _pages_router()],
         middleware=middleware,
         plugins=[channels, HTMXPlugin()],
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(templating.environment())
-        ),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templating.environment())),
         exception_handlers=web.EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings, db, channels)],
         request_max_body_size=settings.max_body_bytes,
@@ -116,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
         ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},

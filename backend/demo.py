@@ -12,7 +12,7 @@ from backend.settings import Settings
 from backend.shop import rules as shop_rules
 from backend.shop.service import get_profile, update_profile
 
-DEMO_PASSWORD = "comptoir-demo"
+DEMO_PASSWORD = "comptoir-demo"  # noqa: S105 - published in the README for the demo accounts
 DEMO_ACCOUNTS = (
     ("owner@demo.test", "Camille Martin", Role.OWNER, None),
     ("staff@demo.test", "Sam Leroy", Role.STAFF, None),
@@ -27,7 +27,7 @@ async def _ensure_accounts(db: Database) -> int:
         async with db.read() as session:
             exists = await get_user_by_email(session, email)
         if not exists:
-            await create_user(db, email, name, role, DEMO_PASSWORD, locale)
+            await create_user(db, email, name, role, DEMO_PASSWORD, locale=locale)
             created += 1
     return created
 

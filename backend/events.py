@@ -97,12 +97,8 @@ def topics_for(event: Event) -> set[str]:
     return topics if matched else {STAFF_TOPIC}
 
 
-async def events_after(
-    session: AsyncSession, after_id: int, limit: int = 500
-) -> list[Event]:
-    result = await session.scalars(
-        select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
-    )
+async def events_after(session: AsyncSession, after_id: int, limit: int = 500) -> list[Event]:
+    result = await session.scalars(select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit))
     return list(result)
 
 

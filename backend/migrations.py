@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+
+from alembic import command
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
 
@@ -19,7 +20,12 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Move the schema to ``revision``: forward, or back when it is older (e.g. "base")."""
+    config = alembic_config(database_url)
+    if revision == "base":
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
 
 
 async def upgrade_async(database_url: str, revision: str = "head") -> None:

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
-from backend.i18n import N_, gettext
+from backend.i18n import N_, choose_locale, current_locale, gettext
 
 log = logging.getLogger("comptoir.web")
 
@@ -128,7 +128,14 @@ def _sign_in_page(request: Request[Any, Any, Any]) -> Template:
     return Template(template_name="auth/login.html", context=context, status_code=401, headers=headers)
 
 
+def _adopt_browser_locale(request: Request[Any, Any, Any]) -> None:
+    """Requests that matched no route never passed the middleware that picks the language."""
+    if "user" not in request.scope:
+        current_locale.set(choose_locale(None, request.headers.get("accept-language")))
+
+
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    _adopt_browser_locale(request)
     status = exc.status_code
     headers = dict(exc.headers or {})
     if status >= 500:

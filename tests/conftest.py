@@ -26,7 +26,7 @@ POSTGRES_ADMIN_URL = os.environ.get("COMPTOIR_TEST_POSTGRES_URL")
 ENGINES = ["sqlite", *(["postgres"] if POSTGRES_ADMIN_URL else [])]
 
 
-def _run(coro):  # noqa: ANN001, ANN202 - a tiny helper for session-scoped setup outside the test loop
+def _run(coro):
     return asyncio.run(coro)
 
 

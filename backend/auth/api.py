@@ -6,8 +6,8 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, patch
-from litestar.params import JSONBody
 from litestar.exceptions import ValidationException
+from litestar.params import JSONBody
 
 from backend.auth import service
 from backend.auth.guards import principal_of, signed_in
@@ -46,7 +46,9 @@ async def api_update_me(request: AnyRequest, data: JSONBody[MePatch]) -> Any:
     name = current.name if data.name is msgspec.UNSET else data.name
     locale = current.locale if data.locale is msgspec.UNSET else data.locale
     try:
-        user = await service.update_profile(request.app.state.db, principal.user_id, name, locale, data.version)
+        user = await service.update_profile(
+            request.app.state.db, principal.user_id, name, locale, data.version
+        )
     except service.VersionConflict as exc:
         return problem(409, "The account changed since you read it.", current_version=exc.current_version)
     except service.AccountError as exc:

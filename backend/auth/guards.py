@@ -47,5 +47,10 @@ def is_public(handler: BaseRouteHandler) -> bool:
     return bool(handler.opt.get("public"))
 
 
+def is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """The OPTIONS answer the framework adds to each path; it only lists the allowed methods."""
+    return getattr(handler, "http_methods", None) == {"OPTIONS"} and handler.handler_name == "options_handler"
+
+
 def has_rule(handler: BaseRouteHandler) -> bool:
-    return is_public(handler) or bool(handler.resolve_guards())
+    return is_public(handler) or bool(handler.resolve_guards()) or is_automatic_options(handler)

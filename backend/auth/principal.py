@@ -47,7 +47,7 @@ async def load_permissions(session: AsyncSession, user: User) -> frozenset[Permi
                 PermissionOverride.user_id == user.id
             )
         )
-        overrides = {name: granted for name, granted in rows}
+        overrides = dict(rows.all())
     return effective_permissions(role, overrides)
 
 

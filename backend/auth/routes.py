@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromQuery
 from litestar.datastructures import Cookie
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from backend.auth import forms, service
@@ -47,12 +47,20 @@ async def login(request: AnyRequest) -> Response[Any] | Template:
     if errors:
         return _login_page(request, next_url, email, errors, 400)
     settings = request.app.state.settings
-    throttle = service.Throttle(settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds))
+    throttle = service.Throttle(
+        settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds)
+    )
     idle = timedelta(minutes=settings.session_idle_minutes)
     address = request.client.host if request.client else "unknown"
     try:
         _, raw = await service.sign_in(
-            request.app.state.db, email, password, address, throttle, request.headers.get("user-agent", ""), idle
+            request.app.state.db,
+            email=email,
+            password=password,
+            address=address,
+            throttle=throttle,
+            user_agent=request.headers.get("user-agent", ""),
+            idle=idle,
         )
     except service.TooManyAttempts as exc:
         errors.add(None, forms.message(exc.code))

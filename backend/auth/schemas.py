@@ -21,7 +21,7 @@ class MePatch(msgspec.Struct, forbid_unknown_fields=True):
 
     version: Annotated[int, msgspec.Meta(ge=1)]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | msgspec.UnsetType = msgspec.UNSET
-    locale: str | None | msgspec.UnsetType = msgspec.UNSET
+    locale: str | msgspec.UnsetType | None = msgspec.UNSET
 
     def __post_init__(self) -> None:
         if isinstance(self.locale, str) and self.locale not in SUPPORTED_LOCALES:

@@ -52,7 +52,7 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def create_user(
-    db: Database, email: str, name: str, role: Role, password: str, locale: str | None = None
+    db: Database, email: str, name: str, role: Role, password: str, *, locale: str | None = None
 ) -> User:
     email = rules.normalise_email(email)
     if not rules.is_valid_email(email):
@@ -77,7 +77,7 @@ async def create_user(
 # -- sign-in, throttled per address and per e-mail ---------------------------------------------
 
 
-def _upsert(session: AsyncSession):  # noqa: ANN202 - dialect-specific insert constructs
+def _upsert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
@@ -111,12 +111,13 @@ async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throt
         await session.execute(stmt)
 
 
-def _case_reset(expired, fresh, carried):  # noqa: ANN001, ANN202 - SQL expressions
+def _case_reset(expired, fresh, carried):
     return case((expired, fresh), else_=carried)
 
 
 async def sign_in(
     db: Database,
+    *,
     email: str,
     password: str,
     address: str,
@@ -247,7 +248,7 @@ async def overrides_of(session: AsyncSession, user_id: int) -> dict[str, bool]:
             PermissionOverride.user_id == user_id
         )
     )
-    return {permission: granted for permission, granted in rows}
+    return dict(rows.all())
 
 
 async def set_permissions(

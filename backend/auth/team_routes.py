@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth import forms, rules, service
@@ -26,7 +26,11 @@ async def team_page(request: AnyRequest) -> Template:
 
 
 async def _permissions_page(
-    request: AnyRequest, user_id: int, errors: FormErrors | None = None, status: int = 200, saved: bool = False
+    request: AnyRequest,
+    user_id: int,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    saved: bool = False,
 ) -> Template:
     async with request.app.state.db.read() as session:
         member = await session.get(User, user_id)
@@ -45,7 +49,9 @@ async def _permissions_page(
 
 
 @get("/team/{user_id:int}/permissions", guards=[manage_users])
-async def permissions_page(request: AnyRequest, user_id: FromPath[int], saved: FromQuery[bool] = False) -> Template:
+async def permissions_page(
+    request: AnyRequest, user_id: FromPath[int], saved: FromQuery[bool] = False
+) -> Template:
     return await _permissions_page(request, user_id, saved=saved)
 
 

@@ -79,31 +79,34 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if isinstance(outcome, service.Replay):
             await _send_replay(send, outcome)
             return
-        await self._handle_claimed(scope, receive, send, next_app, db, outcome)
-
-    @staticmethod
-    async def _handle_claimed(
-        scope: Scope, receive: Receive, send: Send, next_app: ASGIApp, db: Any, claimed: service.Claimed
-    ) -> None:
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = rules.kept_headers(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                captured["body"].extend(message.get("body", b""))
-            await send(message)
-
+        recorder = ResponseRecorder(send)
         try:
-            await next_app(scope, receive, capture)
+            await next_app(scope, receive, recorder.send)
         except BaseException:
-            await service.abandon(db, claimed)
+            await service.abandon(db, outcome)
             raise
-        if captured["status"] >= 500:
-            await service.abandon(db, claimed)  # a server failure may be retried with the same key
+        if recorder.status >= 500:
+            await service.abandon(db, outcome)  # a server failure may be retried with the same key
             return
-        await service.complete(db, claimed, captured["status"], captured["headers"], bytes(captured["body"]))
+        await service.complete(db, outcome, recorder.status, recorder.headers, bytes(recorder.body))
+
+
+class ResponseRecorder:
+    """Passes the response through to the client while keeping a copy to replay later."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 500
+        self.headers: list[list[str]] = []
+        self.body = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = rules.kept_headers(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.body.extend(message.get("body", b""))
+        await self._send(message)
 
 
 async def _send_replay(send: Send, replay: service.Replay) -> None:

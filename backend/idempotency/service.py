@@ -38,9 +38,7 @@ async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Cla
     try:
         async with db.write() as session:
             row = await session.scalar(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.principal == principal, IdempotencyKey.key == key
-                )
+                select(IdempotencyKey).where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
             )
             if row is None:
                 row = IdempotencyKey(principal=principal, key=key, fingerprint=fingerprint)
@@ -59,7 +57,9 @@ async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Cla
         raise InFlight from exc
 
 
-async def complete(db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes) -> None:
+async def complete(
+    db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
+) -> None:
     async with db.write() as session:
         row = await session.get(IdempotencyKey, claimed.key_id)
         if row is not None:

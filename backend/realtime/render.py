@@ -19,7 +19,7 @@ async def actor_names(session: AsyncSession, events: Iterable[Event]) -> dict[in
     names: dict[int | None, str] = {}
     if ids:
         rows = await session.execute(select(User.id, User.name).where(User.id.in_(ids)))
-        names.update({user_id: name for user_id, name in rows})
+        names.update(rows.all())
     return names
 
 
@@ -30,9 +30,7 @@ def _actor(names: dict[int | None, str], event: Event) -> str:
 def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
     token = current_locale.set(locale)
     try:
-        return render(
-            "realtime/_event.html", event=event, topic=topic, description=describe(event, actor)
-        )
+        return render("realtime/_event.html", event=event, topic=topic, description=describe(event, actor))
     finally:
         current_locale.reset(token)
 

@@ -22,6 +22,14 @@ class ProfileConflict(Exception):
         self.current = current
 
 
+def _snapshot(profile: ShopProfile) -> ShopProfile:
+    return ShopProfile(
+        id=1,
+        version=profile.version,
+        **{key: getattr(profile, key) for key in rules.DEFAULTS},
+    )
+
+
 async def get_profile(session: AsyncSession) -> ShopProfile:
     """The profile, or the defaults while none has been saved."""
     profile = await session.get(ShopProfile, 1)
@@ -39,7 +47,7 @@ async def update_profile(
             profile = ShopProfile(id=1, version=0, **rules.DEFAULTS)
             session.add(profile)
         if expected_version is not None and profile.version != expected_version:
-            raise ProfileConflict(profile)
+            raise ProfileConflict(_snapshot(profile))  # the rollback expires the loaded row
         changes = {
             key: [getattr(profile, key), value]
             for key, value in asdict(wanted).items()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,7 +65,9 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str) -> httpx
     return await client.post("/login", data={"email": email, "password": password, "_csrf_token": token})
 
 
-async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, object], **kwargs: object) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, url: str, data: dict[str, object], **kwargs: object
+) -> httpx.Response:
     return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, **kwargs)
 
 

@@ -57,8 +57,14 @@ async def test_patch_me_rejects_bad_bodies_with_a_problem(harness: Harness) -> N
     token = await harness.token(Role.OWNER)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with harness.client() as client:
-        for body in (b"{not json", b'{"version": 1, "name": ""}', b'{"version": 1, "locale": "xx"}',
-                     b'{"name": "no version"}', b'{"version": 1, "role": "owner"}', b"[]"):
+        for body in (
+            b"{not json",
+            b'{"version": 1, "name": ""}',
+            b'{"version": 1, "locale": "xx"}',
+            b'{"name": "no version"}',
+            b'{"version": 1, "role": "owner"}',
+            b"[]",
+        ):
             response = await client.patch("/api/v1/me", content=body, headers=headers)
             assert response.status_code == 400, body
             assert response.headers["content-type"].startswith("application/problem+json")

@@ -65,7 +65,9 @@ async def test_a_wrong_current_password_or_short_new_one_is_refused(harness: Har
         wrong = await post_form(
             client, "/me/password", {"current_password": "nope", "new_password": "long enough pass"}
         )
-        short = await post_form(client, "/me/password", {"current_password": PASSWORD, "new_password": "short"})
+        short = await post_form(
+            client, "/me/password", {"current_password": PASSWORD, "new_password": "short"}
+        )
     assert wrong.status_code == short.status_code == 400
     assert "not your current password" in wrong.text
     assert "at least 10 characters" in short.text

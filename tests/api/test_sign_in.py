@@ -97,7 +97,8 @@ async def test_an_expired_session_shows_the_sign_in_page_and_forgets_the_cookie(
     assert response.status_code == 401
     assert "session has ended" in response.text
     assert any(
-        h.startswith(f"{SESSION_COOKIE}=") and "Max-Age=0" in h for h in response.headers.get_list("set-cookie")
+        h.startswith(f"{SESSION_COOKIE}=") and "Max-Age=0" in h
+        for h in response.headers.get_list("set-cookie")
     )
 
 
@@ -137,7 +138,9 @@ async def test_repeated_failures_for_one_email_are_throttled(make_harness: MakeH
     assert await _session_count(harness) == 0
 
 
-async def test_repeated_failures_from_one_address_are_throttled_across_emails(make_harness: MakeHarness) -> None:
+async def test_repeated_failures_from_one_address_are_throttled_across_emails(
+    make_harness: MakeHarness,
+) -> None:
     harness = await make_harness(login_attempts_per_window=3)
     async with harness.client() as client:
         for n in range(3):

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backend.auth.rules import Role
+from backend.shop.models import ShopProfile
+from tests.api.conftest import Harness, post_form
+
+VALID = {"name": "Chez Olive", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "fr"}
+
+
+async def test_the_owner_saves_the_shop_profile(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as owner:
+        response = await post_form(owner, "/settings", {**VALID, "version": "0"})
+        assert response.status_code == 303
+        page = await owner.get("/settings", headers={"accept-language": "fr"})
+    assert "Chez Olive" in page.text
+    assert "1\u202f234,50\u00a0€" in page.text  # French grouping and decimal comma
+
+
+async def test_invalid_settings_are_shown_with_messages_and_not_saved(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as owner:
+        bad = {**VALID, "currency": "XYZ", "timezone": "Mars/Olympus", "name": ""}
+        response = await post_form(owner, "/settings", {**bad, "version": "0"})
+    assert response.status_code == 400
+    assert "Choose a currency from the list" in response.text
+    assert "Choose a time zone from the list" in response.text
+    async with harness.db.read() as session:
+        assert await session.scalar(select(ShopProfile)) is None
+
+
+async def test_a_stale_settings_form_is_refused(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as owner:
+        await post_form(owner, "/settings", {**VALID, "version": "0"})
+        stale = await post_form(owner, "/settings", {**VALID, "name": "Other", "version": "0"})
+    assert stale.status_code == 409
+    async with harness.db.read() as session:
+        assert (await session.scalar(select(ShopProfile))).name == "Chez Olive"

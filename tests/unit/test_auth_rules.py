@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from backend.auth.rules import (
+    GRANTABLE,
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    effective_permissions,
+    is_valid_email,
+    normalise_email,
+    overrides_for,
+    password_problem,
+)
+
+
+def test_owners_have_every_permission_whatever_the_overrides() -> None:
+    assert effective_permissions(Role.OWNER, {"users.manage": False}) == frozenset(Permission)
+
+
+def test_overrides_widen_and_narrow_staff_permissions() -> None:
+    granted = effective_permissions(Role.STAFF, {"reports.view": True, "catalog.edit": False})
+    assert Permission.REPORTS_VIEW in granted
+    assert Permission.CATALOG_EDIT not in granted
+
+
+def test_overrides_can_never_grant_team_management_or_unknown_permissions() -> None:
+    granted = effective_permissions(Role.DRIVER, {"users.manage": True, "root": True})
+    assert granted == ROLE_PERMISSIONS[Role.DRIVER]
+
+
+def test_customers_cannot_be_given_staff_rights() -> None:
+    assert effective_permissions(Role.CUSTOMER, {"orders.manage": True}) == ROLE_PERMISSIONS[Role.CUSTOMER]
+
+
+def test_overrides_for_is_the_smallest_change_that_reaches_the_wanted_set() -> None:
+    wanted = (ROLE_PERMISSIONS[Role.STAFF] - {Permission.STOCK_ADJUST}) | {Permission.REPORTS_VIEW}
+    changes = overrides_for(Role.STAFF, wanted)
+    assert changes == {"stock.adjust": False, "reports.view": True}
+    assert effective_permissions(Role.STAFF, changes) == wanted & (GRANTABLE | ROLE_PERMISSIONS[Role.STAFF])
+
+
+def test_emails_are_normalised_and_checked() -> None:
+    assert normalise_email("  Olive@Shop.TEST ") == "olive@shop.test"
+    assert is_valid_email("olive@shop.test")
+    for bad in ("olive", "olive@", "@shop.test", "olive@shop", "o live@shop.test", "a@b.c"):
+        assert not is_valid_email(bad), bad
+
+
+def test_passwords_need_ten_to_256_characters() -> None:
+    assert password_problem("short") == "too_short"
+    assert password_problem("x" * 257) == "too_long"
+    assert password_problem("long enough!") is None

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from backend.i18n import choose_locale, current_locale, gettext
+from backend.money import Money, format_money, format_when
+
+
+@pytest.mark.parametrize(
+    ("user_locale", "header", "expected"),
+    [
+        ("fr", "en-GB,en;q=0.9", "fr"),
+        (None, "fr-CA,fr;q=0.9,en;q=0.5", "fr"),
+        (None, "de-DE,de;q=0.9,fr;q=0.4", "fr"),
+        (None, "de-DE", "en"),
+        (None, "fr;q=0, en", "en"),
+        (None, "garbage;;q=x,,", "en"),
+        (None, None, "en"),
+        ("xx", "fr", "fr"),
+    ],
+)
+def test_the_locale_is_the_users_then_the_browsers_then_english(
+    user_locale: str | None, header: str | None, expected: str
+) -> None:
+    assert choose_locale(user_locale, header) == expected
+
+
+def test_euros_are_formatted_the_french_way_in_french() -> None:
+    assert format_money(123450, "EUR", "fr") == "1\u202f234,50\u00a0€"
+    assert format_money(123450, "EUR", "en") == "€1,234.50"
+
+
+def test_currencies_without_minor_units_are_not_divided() -> None:
+    assert format_money(1500, "JPY", "en") == "¥1,500"
+
+
+def test_money_refuses_floats_and_mixed_currencies() -> None:
+    with pytest.raises(TypeError):
+        Money(12.5, "EUR")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cannot add"):
+        _ = Money(1, "EUR") + Money(1, "USD")
+    assert (Money(150, "EUR") + Money(50, "EUR")).decimal == 2
+
+
+def test_dates_are_shown_in_the_shops_zone_and_language() -> None:
+    token = current_locale.set("fr")
+    try:
+        shown = format_when(datetime(2026, 7, 14, 10, 0, tzinfo=UTC), "Europe/Paris")
+    finally:
+        current_locale.reset(token)
+    assert "juil." in shown
+    assert "12:00" in shown
+
+
+def test_french_is_translated() -> None:
+    token = current_locale.set("fr")
+    try:
+        assert gettext("Sign in") == "Se connecter"
+    finally:
+        current_locale.reset(token)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from backend.auth.principal import Principal
+from backend.auth.rules import ROLE_PERMISSIONS, Role
+from backend.events import Event, topics_for
+from backend.realtime.rules import is_allowed_origin, topics_for_principal
+
+
+def _principal(role: Role, user_id: int = 7) -> Principal:
+    return Principal(user_id, "a@b.test", "A", role, None, ROLE_PERMISSIONS[role], "session", "h")
+
+
+def test_staff_hear_the_team_topic_and_their_own() -> None:
+    assert topics_for_principal(_principal(Role.STAFF)) == {"staff", "user:7"}
+
+
+def test_drivers_and_customers_hear_only_their_own_topics() -> None:
+    assert topics_for_principal(_principal(Role.DRIVER)) == {"driver:7", "user:7"}
+    assert topics_for_principal(_principal(Role.CUSTOMER)) == {"user:7"}
+
+
+def test_private_account_events_go_to_the_person_only() -> None:
+    assert topics_for(Event(type="user.profile_updated", subject="user:3", data={})) == {"user:3"}
+    assert topics_for(Event(type="user.permissions_changed", subject="user:3", data={})) == {
+        "staff",
+        "user:3",
+    }
+
+
+def test_events_no_rule_claims_go_to_the_team() -> None:
+    assert topics_for(Event(type="shop.updated", subject="shop:1", data={})) == {"staff"}
+
+
+def test_only_our_own_origin_may_open_a_socket() -> None:
+    base = "https://shop.example"
+    assert is_allowed_origin("https://shop.example", "shop.example", "wss", base)
+    assert is_allowed_origin("http://127.0.0.1:8000", "127.0.0.1:8000", "ws", base)
+    assert is_allowed_origin(None, "shop.example", "wss", base)
+    assert not is_allowed_origin("https://evil.example", "shop.example", "wss", base)
+    assert not is_allowed_origin("http://shop.example", "shop.example", "wss", base)
