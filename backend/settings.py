@@ -97,5 +97,6 @@ def from_env() -> Settings:
         session_absolute_hours=_env_int("SESSION_ABSOLUTE_HOURS", 24 * 30),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 2 * 1024 * 1024),
         tailer_poll_seconds=_env_float("TAILER_POLL_SECONDS", 0.5),
+        websocket_heartbeat_seconds=_env_float("WEBSOCKET_HEARTBEAT_SECONDS", 25.0),
         log_requests=_env("LOG_REQUESTS", "1") != "0",
     )

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,7 @@ class LiveServer:
     database_url: str
     data_dir: Path
     poll_seconds: float = 0.2
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -44,6 +45,7 @@ class LiveServer:
             "COMPTOIR_TAILER_POLL_SECONDS": str(self.poll_seconds),
             "COMPTOIR_LOG_REQUESTS": "0",
             "COMPTOIR_HTMX_SOURCE": "local",
+            **self.extra_env,
         }
         command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)

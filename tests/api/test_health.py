@@ -24,3 +24,12 @@ async def test_health_answers_503_when_the_database_is_unreachable(harness: Harn
         harness.app.state.db = working
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_the_openapi_schema_describes_the_api_and_no_pages(harness: Harness) -> None:
+    async with harness.client() as client:
+        response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/me" in paths
+    assert all(path.startswith("/api/v1/") for path in paths), sorted(paths)

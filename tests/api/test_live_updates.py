@@ -21,7 +21,9 @@ from tests.live import LiveServer, event_ids, session_cookie
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     asyncio.run(_seed(database_url))
-    live = LiveServer(database_url, tmp_path).start()
+    live = LiveServer(
+        database_url, tmp_path, extra_env={"COMPTOIR_WEBSOCKET_HEARTBEAT_SECONDS": "0.5"}
+    ).start()
     try:
         yield live
     finally:
@@ -158,3 +160,15 @@ async def test_a_socket_from_another_site_or_without_a_session_is_refused(
     with pytest.raises(InvalidStatus):
         async with connect(_ws_url(server), origin=server.url, open_timeout=5):
             pass
+
+
+async def test_a_quiet_socket_gets_heartbeats_carrying_the_cursor(
+    server: LiveServer, cookies: dict[Role, str]
+) -> None:
+    async with await _socket(server, cookies[Role.CUSTOMER], since=0) as socket:
+        async with asyncio.timeout(3):
+            first = await socket.recv()
+            second = await socket.recv()
+    for message in (first, second):
+        assert 'id="live-cursor"' in message
+        assert event_ids(message) == []

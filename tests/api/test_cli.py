@@ -1,0 +1,84 @@
+"""The ``comptoir`` command against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from backend.auth.models import ApiToken, User
+from backend.auth.principal import hash_credential
+from backend.cli import main
+from backend.db import Database
+from backend.demo import DEMO_ACCOUNTS
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("COMPTOIR_DATABASE_URL", database_url)
+    monkeypatch.setenv("COMPTOIR_DATA_DIR", str(tmp_path))
+    return CliRunner()
+
+
+def _query(database_url: str, statement):  # noqa: ANN001, ANN202
+    async def run():  # noqa: ANN202
+        db = Database(database_url)
+        try:
+            async with db.read() as session:
+                return (await session.execute(statement)).all()
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def test_demo_creates_the_demo_accounts_once(cli: CliRunner, database_url: str) -> None:
+    assert cli.invoke(main, ["demo"]).exit_code == 0
+    again = cli.invoke(main, ["demo"])
+    assert again.exit_code == 0
+    assert "0 new records" in again.output
+    emails = {row[0] for row in _query(database_url, select(User.email))}
+    assert emails == {email for email, *_ in DEMO_ACCOUNTS}
+
+
+def test_demo_if_empty_leaves_a_database_with_accounts_alone(cli: CliRunner, database_url: str) -> None:
+    result = cli.invoke(
+        main, ["user", "add", "boss@shop.test", "--role", "owner", "--password", "long enough pw"]
+    )
+    assert result.exit_code == 0, result.output
+    assert cli.invoke(main, ["demo", "--if-empty"]).exit_code == 0
+    assert _query(database_url, select(func.count()).select_from(User)) == [(1,)]
+
+
+def test_user_add_refuses_a_bad_email_a_short_password_and_duplicates(cli: CliRunner) -> None:
+    bad_email = cli.invoke(main, ["user", "add", "nope", "--role", "staff", "--password", "long enough pw"])
+    short = cli.invoke(main, ["user", "add", "a@shop.test", "--role", "staff", "--password", "short"])
+    bad_role = cli.invoke(
+        main, ["user", "add", "a@shop.test", "--role", "king", "--password", "long enough pw"]
+    )
+    first = cli.invoke(
+        main, ["user", "add", "a@shop.test", "--role", "staff", "--password", "long enough pw"]
+    )
+    duplicate = cli.invoke(
+        main, ["user", "add", "A@shop.test", "--role", "staff", "--password", "long enough pw"]
+    )
+    assert first.exit_code == 0
+    for result in (bad_email, short, bad_role, duplicate):
+        assert result.exit_code != 0
+
+
+def test_token_create_prints_only_a_token_that_is_stored_hashed(cli: CliRunner, database_url: str) -> None:
+    cli.invoke(main, ["user", "add", "api@shop.test", "--role", "staff", "--password", "long enough pw"])
+    result = cli.invoke(main, ["token", "create", "--user", "api@shop.test"])
+    assert result.exit_code == 0
+    token = result.stdout.strip()
+    assert "\n" not in token
+    assert token.startswith("cmp_")
+    [(stored,)] = _query(database_url, select(ApiToken.token_hash))
+    assert stored == hash_credential(token)
+    unknown = cli.invoke(main, ["token", "create", "--user", "ghost@shop.test"])
+    assert unknown.exit_code != 0
+    assert unknown.stdout == ""
