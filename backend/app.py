@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
@@ -69,7 +70,9 @@ def _static_router() -> Router:
     )
 
 
-def _lifespan(settings: Settings, db: Database, channels: ChannelsPlugin):
+def _lifespan(
+    settings: Settings, db: Database, channels: ChannelsPlugin
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         tailer = Tailer(db, channels, settings.tailer_poll_seconds)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import ColumnElement, case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import Case
 
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
@@ -77,8 +79,10 @@ async def create_user(
 # -- sign-in, throttled per address and per e-mail ---------------------------------------------
 
 
-def _upsert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def _upsert_into(session: AsyncSession, table: type[SignInThrottle]) -> Any:
+    """INSERT … ON CONFLICT, which both engines have under the same name but not the same import."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(table)
 
 
 async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttle) -> int:
@@ -97,9 +101,10 @@ async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttl
 
 async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throttle) -> None:
     now = utcnow()
-    insert = _upsert(session)
     for key in keys:
-        stmt = insert(SignInThrottle).values(key=key, failures=1, window_ends_at=now + throttle.window)
+        stmt = _upsert_into(session, SignInThrottle).values(
+            key=key, failures=1, window_ends_at=now + throttle.window
+        )
         expired = SignInThrottle.window_ends_at <= now
         stmt = stmt.on_conflict_do_update(
             index_elements=[SignInThrottle.key],
@@ -111,7 +116,7 @@ async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throt
         await session.execute(stmt)
 
 
-def _case_reset(expired, fresh, carried):
+def _case_reset(expired: ColumnElement[bool], fresh: object, carried: object) -> Case[Any]:
     return case((expired, fresh), else_=carried)
 
 

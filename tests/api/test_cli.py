@@ -23,8 +23,8 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     return CliRunner()
 
 
-def _query(database_url: str, statement):  # noqa: ANN001, ANN202
-    async def run():  # noqa: ANN202
+def _query(database_url: str, statement):
+    async def run():
         db = Database(database_url)
         try:
             async with db.read() as session:
