@@ -70,6 +70,10 @@ async def login(request: AnyRequest) -> Response[Any] | Template:
     except service.AccountError as exc:
         errors.add(None, forms.message(exc.code))
         return _login_page(request, next_url, email, errors, 400)
+    previous = request.scope.get("user")
+    if previous is not None and previous.via == "session":
+        # A browser that signs in again must not keep its old session alive beside the new one.
+        await service.sign_out(request.app.state.db, previous.credential_hash)
     response = see_other(next_url)
     response.cookies.append(session_cookie(settings, raw, max_age=settings.session_absolute_hours * 3600))
     return response

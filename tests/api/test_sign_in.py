@@ -48,6 +48,17 @@ async def test_each_sign_in_gets_a_new_session_token(harness: Harness) -> None:
     assert await _session_count(harness) == 2
 
 
+async def test_signing_in_again_in_the_same_browser_replaces_its_session(harness: Harness) -> None:
+    async with harness.client() as client:
+        await sign_in(client, OWNER_EMAIL, PASSWORD)
+        old = client.cookies[SESSION_COOKIE]
+        token = await csrf_token(client)
+        data = {"email": PEOPLE[Role.STAFF][0], "password": PASSWORD, "_csrf_token": token}
+        assert (await client.post("/login", data=data)).status_code == 303
+        assert client.cookies[SESSION_COOKIE] != old
+    assert await _session_count(harness) == 1
+
+
 async def test_a_wrong_password_is_refused_without_opening_a_session(harness: Harness) -> None:
     async with harness.client() as client:
         response = await sign_in(client, OWNER_EMAIL, "not the password")
