@@ -66,6 +66,21 @@ def demo(if_empty: bool) -> None:
     click.echo(f"demo data ready ({created} new records)", err=True)
 
 
+@main.command()
+def vendor() -> None:
+    """Keep same-origin copies of the pinned htmx scripts, fetched with npm and checked by hash."""
+    from backend import vendoring
+
+    try:
+        written = vendoring.vendor()
+    except vendoring.NpmNotFoundError:
+        click.echo("warning: npm not found; htmx is not vendored, pages load it from the CDN only", err=True)
+        return
+    except vendoring.VendorError as exc:
+        raise click.ClickException(f"{exc} (nothing was written)") from exc
+    click.echo(f"vendored {', '.join(written)}" if written else "vendored scripts are up to date", err=True)
+
+
 @main.group()
 def user() -> None:
     """Accounts."""
@@ -89,7 +104,7 @@ def user_add(email: str, role: str, name: str | None, password: str | None) -> N
     async def add() -> None:
         database = Database(from_env().database_url)
         try:
-            await create_user(database, email, name or email.split("@")[0], Role(role), password)
+            await create_user(database, email, name or email.split("@", maxsplit=1)[0], Role(role), password)
         finally:
             await database.dispose()
 

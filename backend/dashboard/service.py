@@ -5,7 +5,7 @@ from sqlalchemy import select
 from backend.auth.principal import Principal
 from backend.db import Database
 from backend.events import Event, latest_event_id, topics_for
-from backend.realtime.render import actor_names
+from backend.realtime.render import actor_name, actor_names
 from backend.realtime.rules import topics_for_principal
 
 FEED_LENGTH = 30
@@ -22,4 +22,4 @@ async def recent_activity(db: Database, principal: Principal) -> tuple[list[tupl
         events = [event for event in await session.scalars(query) if topics_for(event) & topics]
         events = events[:FEED_LENGTH]
         names = await actor_names(session, events)
-    return [(event, names.get(event.actor_id, "")) for event in events], newest
+    return [(event, actor_name(names, event)) for event in events], newest

@@ -23,7 +23,7 @@ async def actor_names(session: AsyncSession, events: Iterable[Event]) -> dict[in
     return names
 
 
-def _actor(names: dict[int | None, str], event: Event) -> str:
+def actor_name(names: dict[int | None, str], event: Event) -> str:
     return names.get(event.actor_id) or gettext(N_("Comptoir"))
 
 
@@ -41,7 +41,7 @@ def render_all_locales(event: Event, topic: str, names: dict[int | None, str]) -
     for locale in SUPPORTED_LOCALES:
         token = current_locale.set(locale)
         try:
-            actor = _actor(names, event)
+            actor = actor_name(names, event)
         finally:
             current_locale.reset(token)
         rendered[locale] = render_event(event, topic, actor, locale)
@@ -51,7 +51,7 @@ def render_all_locales(event: Event, topic: str, names: dict[int | None, str]) -
 def render_for(event: Event, topic: str, names: dict[int | None, str], locale: str) -> str:
     token = current_locale.set(locale)
     try:
-        return render_event(event, topic, _actor(names, event), locale)
+        return render_event(event, topic, actor_name(names, event), locale)
     finally:
         current_locale.reset(token)
 

@@ -1,0 +1,65 @@
+// Only what htmx cannot do: the service worker, the connection badge, resuming the live stream
+// where it left off, and dismissing toasts. No framework, no build step.
+(() => {
+  'use strict'
+
+  const TOAST_SECONDS = 6
+  const MAX_TOASTS = 3
+
+  if ('serviceWorker' in navigator) {
+    window.addEventListener('load', () => navigator.serviceWorker.register('/sw.js', { scope: '/' }))
+  }
+
+  // "Live" needs both a network and an open socket; a signed-out page has no socket to wait for.
+  const badge = document.getElementById('connection')
+  let socketOpen = true
+  const showConnection = () => {
+    if (badge) badge.dataset.state = navigator.onLine && socketOpen ? 'online' : 'offline'
+  }
+  window.addEventListener('online', showConnection)
+  window.addEventListener('offline', showConnection)
+  document.addEventListener('htmx:wsOpen', () => { socketOpen = true; showConnection() })
+  document.addEventListener('htmx:wsClose', () => { socketOpen = false; showConnection() })
+  showConnection()
+
+  const cursor = () => document.getElementById('live-cursor')
+
+  // The extension reconnects to the URL the page was rendered with. Asking instead from the last
+  // event this page has shown means the server's replay (sent before any live event, so nothing
+  // slips between the two) brings exactly what was missed: no duplicates, no gap.
+  if (window.htmx && htmx.createWebSocket) {
+    const createWebSocket = htmx.createWebSocket
+    htmx.createWebSocket = (url) => {
+      const last = Number(cursor()?.dataset.lastEvent)
+      if (!(last > 0)) return createWebSocket(url)
+      const resumed = new URL(url)
+      resumed.searchParams.set('since', last)
+      return createWebSocket(resumed.href)
+    }
+  }
+
+  // Missed too much to replay: the server says so, and a fresh page is the honest answer.
+  document.addEventListener('htmx:wsAfterMessage', () => {
+    if (cursor()?.dataset.reload === 'true') location.reload()
+  })
+
+  // Toasts live in a fixed layer, so removing them never moves the page.
+  const dismiss = (toast) => {
+    if (toast.dataset.leaving !== undefined) return
+    toast.dataset.leaving = ''
+    setTimeout(() => toast.remove(), 300) // the fade in app.css
+  }
+  const toasts = document.getElementById('toasts')
+  const timed = new WeakSet()
+  if (toasts) {
+    new MutationObserver(() => {
+      const shown = [...toasts.querySelectorAll('.toast:not([data-leaving])')]
+      shown.slice(0, -MAX_TOASTS).forEach(dismiss)
+      for (const toast of shown) {
+        if (timed.has(toast)) continue
+        timed.add(toast)
+        setTimeout(() => dismiss(toast), TOAST_SECONDS * 1000)
+      }
+    }).observe(toasts, { childList: true })
+  }
+})()
