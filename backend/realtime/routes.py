@@ -53,14 +53,11 @@ class LiveStream:
             self.last_sent = message["id"]
             await self.socket.send_text(message["html"][self.locale])
 
-    async def listen_to_client(self) -> None:
-        """The page may ask again for what it missed (e.g. after the browser slept)."""
+    async def until_closed(self) -> None:
+        """The page sends nothing we act on (it resumes with ``?since=`` on reconnect); reading is
+        how a closed socket is noticed."""
         while True:
-            text = await self.socket.receive_text()
-            with contextlib.suppress(ValueError, TypeError, KeyError):
-                since = int(json.loads(text)["since"])
-                if since >= 0:
-                    await self.replay(since)
+            await self.socket.receive_text()
 
     async def heartbeat(self, every: float) -> None:
         while True:
@@ -90,7 +87,7 @@ async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
             await stream.replay(since)
         tasks = [
             asyncio.create_task(stream.forward(subscriber.iter_events())),
-            asyncio.create_task(stream.listen_to_client()),
+            asyncio.create_task(stream.until_closed()),
             asyncio.create_task(stream.heartbeat(settings.websocket_heartbeat_seconds)),
         ]
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,17 +137,6 @@ async def test_a_reconnecting_socket_gets_exactly_what_it_missed(
         missed += await _next_events(again)
         assert missed == [seen + 1, seen + 2]
         assert await _quiet(again) == []
-
-
-async def test_the_page_can_ask_for_a_replay_over_the_socket(
-    server: LiveServer, cookies: dict[Role, str]
-) -> None:
-    owner_cookie = cookies[Role.OWNER]
-    async with await _socket(server, owner_cookie) as socket:
-        await _change_permissions(server, owner_cookie, staff_id=2, version=1)
-        [seen] = await _next_events(socket)
-        await socket.send(json.dumps({"since": seen - 1}))
-        assert await _quiet(socket) == []  # already sent once on this socket: never twice
 
 
 async def test_a_socket_from_another_site_or_without_a_session_is_refused(
