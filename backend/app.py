@@ -37,6 +37,7 @@ from backend.realtime.routes import live_updates
 from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
+from backend.shop.cache import ShopCache
 
 API_PREFIX = "/api/v1"
 
@@ -75,7 +76,10 @@ def _lifespan(
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        tailer = Tailer(db, channels, settings.tailer_poll_seconds)
+        shop: ShopCache = app.state.shop
+        await shop.load(db)
+        tailer = Tailer(db, channels, settings.tailer_poll_seconds, lambda: shop.current.timezone)
+        tailer.observers.append(shop.on_event)
         db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
         await tailer.start()
         app.state.tailer = tailer
@@ -129,4 +133,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.shop = ShopCache()
     return app

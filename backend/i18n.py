@@ -22,6 +22,8 @@ LOCALE_NAMES = {"en": "English", "fr": "Français"}
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "locale"
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+# Times are stored in UTC and shown in the shop's zone.
+current_timezone: ContextVar[str] = ContextVar("current_timezone", default="UTC")
 
 
 @cache

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, get_currency_precision
 
-from backend.i18n import babel_locale, current_locale
+from backend.i18n import babel_locale, current_locale, current_timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def format_money(minor: int, currency: str, locale: str | None = None) -> str:
     return format_currency(amount, currency, locale=babel_locale(locale or current_locale.get()))
 
 
-def format_when(moment: datetime, timezone: str = "UTC", fmt: str = "medium") -> str:
-    return babel_format_datetime(
-        moment, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale(current_locale.get())
-    )
+def format_when(moment: datetime, fmt: str = "medium", timezone: str | None = None) -> str:
+    """In the shop's time zone (or ``timezone``) and the current language."""
+    zone = ZoneInfo(timezone or current_timezone.get())
+    return babel_format_datetime(moment, fmt, tzinfo=zone, locale=babel_locale(current_locale.get()))

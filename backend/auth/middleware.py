@@ -12,7 +12,7 @@ from litestar.middleware import ASGIMiddleware
 from backend.auth import service
 from backend.auth.principal import Principal, principal_from_session, principal_from_token
 from backend.db import utcnow
-from backend.i18n import choose_locale, current_locale
+from backend.i18n import choose_locale, current_locale, current_timezone
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -85,10 +85,12 @@ class AuthenticationMiddleware(ASGIMiddleware):
         scope["auth"] = refusal
         locale = choose_locale(principal.locale if principal else None, headers.get("accept-language"))
         token = current_locale.set(locale)
+        zone = current_timezone.set(state.shop.current.timezone)
         try:
             await next_app(scope, receive, self._wrap_send(send, state.settings, refusal))
         finally:
             current_locale.reset(token)
+            current_timezone.reset(zone)
         if principal is not None:
             await self._touch(state, principal)
 

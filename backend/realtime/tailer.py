@@ -10,26 +10,37 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
 from sqlalchemy.engine import make_url
 
 from backend.db import Database
-from backend.events import NOTIFY_CHANNEL, events_after, latest_event_id, topics_for
+from backend.events import NOTIFY_CHANNEL, Event, events_after, latest_event_id, topics_for
+from backend.i18n import current_timezone
 from backend.realtime.render import actor_names, render_all_locales
 
 log = logging.getLogger("comptoir.realtime")
 
 
 class Tailer:
-    def __init__(self, db: Database, channels: ChannelsPlugin, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        channels: ChannelsPlugin,
+        poll_seconds: float,
+        timezone: Callable[[], str] = lambda: "UTC",
+    ) -> None:
         self.db = db
         self.channels = channels
         self.poll_seconds = poll_seconds
+        self.timezone = timezone
         self.cursor = 0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        # Called with each new event before it is published, e.g. to refresh in-memory caches.
+        self.observers: list[Callable[[Event], None]] = []
 
     def wake(self, *_: object) -> None:
         self._wake.set()
@@ -61,11 +72,14 @@ class Tailer:
                 await asyncio.sleep(self.poll_seconds)
 
     async def publish_new(self) -> None:
+        current_timezone.set(self.timezone())  # this task renders for the whole shop
         while True:
             async with self.db.read() as session:
                 events = await events_after(session, self.cursor)
                 names = await actor_names(session, events)
             for event in events:
+                for observe in self.observers:
+                    observe(event)
                 for topic in topics_for(event):
                     payload = {"id": event.id, "html": render_all_locales(event, topic, names)}
                     self.channels.publish(json.dumps(payload), topic)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from backend.auth.rules import Role
+from backend.events import Event
 from backend.shop.models import ShopProfile
 from tests.api.conftest import Harness, post_form
 
@@ -36,3 +39,15 @@ async def test_a_stale_settings_form_is_refused(harness: Harness) -> None:
     assert stale.status_code == 409
     async with harness.db.read() as session:
         assert (await session.scalar(select(ShopProfile))).name == "Chez Olive"
+
+
+async def test_times_are_shown_in_the_shops_time_zone(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as owner:
+        await post_form(owner, "/settings", {**VALID, "timezone": "Pacific/Kiritimati", "version": "0"})
+        await harness.app.state.tailer.publish_new()  # the tailer refreshes every process's copy
+        assert harness.app.state.shop.current.timezone == "Pacific/Kiritimati"
+        page = await owner.get("/")
+    async with harness.db.read() as session:
+        event = await session.scalar(select(Event).where(Event.type == "shop.updated"))
+    local = event.at.astimezone(ZoneInfo("Pacific/Kiritimati"))  # UTC+14: never the UTC clock time
+    assert f">{local:%b} {local.day}, {local.year}, {local.hour % 12 or 12}:{local:%M:%S}" in page.text

@@ -47,7 +47,7 @@ def test_money_refuses_floats_and_mixed_currencies() -> None:
 def test_dates_are_shown_in_the_shops_zone_and_language() -> None:
     token = current_locale.set("fr")
     try:
-        shown = format_when(datetime(2026, 7, 14, 10, 0, tzinfo=UTC), "Europe/Paris")
+        shown = format_when(datetime(2026, 7, 14, 10, 0, tzinfo=UTC), timezone="Europe/Paris")
     finally:
         current_locale.reset(token)
     assert "juil." in shown
