@@ -1,20 +1,34 @@
 """Every table, imported in one place so that metadata and migrations see them all."""
 
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
+from backend.catalog.models import Category, Product
 from backend.db import Base
 from backend.events import Event, EventCursor
 from backend.idempotency.models import IdempotencyKey
+from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
+from backend.numbering import Counter
+from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.shop.models import ShopProfile
 
 __all__ = [
     "ApiToken",
     "Base",
+    "Category",
+    "Counter",
     "Event",
     "EventCursor",
     "IdempotencyKey",
+    "Location",
     "PermissionOverride",
+    "Product",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "Reservation",
     "ShopProfile",
     "SignInThrottle",
+    "StockLevel",
+    "StockMovement",
+    "Supplier",
     "User",
     "WebSession",
 ]

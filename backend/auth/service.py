@@ -8,8 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Case
 
@@ -18,7 +16,7 @@ from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, Us
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.principal import hash_credential
 from backend.auth.rules import Permission, Role
-from backend.db import Database, utcnow
+from backend.db import Database, upsert_into, utcnow
 from backend.events import record
 
 
@@ -79,12 +77,6 @@ async def create_user(
 # -- sign-in, throttled per address and per e-mail ---------------------------------------------
 
 
-def _upsert_into(session: AsyncSession, table: type[SignInThrottle]) -> Any:
-    """INSERT … ON CONFLICT, which both engines have under the same name but not the same import."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    return insert(table)
-
-
 async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttle) -> int:
     """Seconds until these keys may try again, or 0."""
     now = utcnow()
@@ -102,7 +94,7 @@ async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttl
 async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throttle) -> None:
     now = utcnow()
     for key in keys:
-        stmt = _upsert_into(session, SignInThrottle).values(
+        stmt = upsert_into(session, SignInThrottle).values(
             key=key, failures=1, window_ends_at=now + throttle.window
         )
         expired = SignInThrottle.window_ends_at <= now

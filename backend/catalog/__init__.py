@@ -1,0 +1,1 @@
+"""Products and categories: what the shop sells and at what price."""

@@ -1,0 +1,43 @@
+"""Catalog tables. Prices are integer minor units with a currency; tax rates are hundredths of a
+percent (20 % is 2000, 5.5 % is 550) so that no float ever touches money."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, UTCDateTime, utcnow
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("tax_rate_centi >= 0 AND tax_rate_centi <= 10000", name="tax_rate_range"),
+        Index("ix_products_name_id", "name", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    tax_rate_centi: Mapped[int] = mapped_column(Integer, default=0)
+    barcode: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    photo: Mapped[str | None] = mapped_column(String(120), default=None)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True, default=None)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_backorder: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

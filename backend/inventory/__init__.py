@@ -1,0 +1,1 @@
+"""Stock: exact quantities per product and location, the movements ledger, and reservations."""

@@ -1,0 +1,379 @@
+"""Stock operations. Each works inside the caller's transaction (``session``) so that, e.g., an
+order and its reservation commit together; counters change only through conditional UPDATEs taken
+in product order, which keeps them exact and deadlock-free on both engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.catalog.models import Product
+from backend.db import upsert_into
+from backend.events import record
+from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
+from backend.inventory.rules import Line, MovementKind, merge_lines
+from backend.purchasing.reorder import draft_reorders
+
+TOUCHED = "stock_touched"
+
+
+class StockError(Exception):
+    def __init__(self, code: str, **details: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: int
+    wanted: int
+    available: int
+
+
+class InsufficientStock(StockError):
+    def __init__(self, shortages: list[Shortage]) -> None:
+        super().__init__("insufficient_stock")
+        self.shortages = shortages
+
+
+@dataclass(frozen=True)
+class Held:
+    product_id: int
+    quantity: int
+    backordered: int
+
+
+def _touch(session: AsyncSession, product_id: int, location_id: int) -> None:
+    session.info.setdefault(TOUCHED, set()).add((product_id, location_id))
+
+
+def _level(product_id: int, location_id: int) -> object:
+    return and_(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
+
+
+async def _ensure_level(session: AsyncSession, product_id: int, location_id: int) -> None:
+    stmt = upsert_into(session, StockLevel).values(product_id=product_id, location_id=location_id)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def available(session: AsyncSession, product_id: int, location_id: int) -> int:
+    value = await session.scalar(
+        select(StockLevel.on_hand - StockLevel.reserved).where(_level(product_id, location_id))
+    )
+    return int(value or 0)
+
+
+async def default_location_id(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(Location.id).order_by(Location.is_default.desc(), Location.id).limit(1)
+    )
+    if found is None:
+        raise StockError("no_location")
+    return found
+
+
+# -- reservations --------------------------------------------------------------------------------
+
+
+async def _products(session: AsyncSession, ids: list[int]) -> dict[int, Product]:
+    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
+    found = {product.id: product for product in rows}
+    unknown = [pid for pid in ids if pid not in found or not found[pid].active]
+    if unknown:
+        raise StockError("unknown_product", product_ids=unknown)
+    return found
+
+
+async def _hold_exactly(session: AsyncSession, line: Line, location_id: int) -> bool:
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            _level(line.product_id, location_id),
+            StockLevel.on_hand - StockLevel.reserved >= line.quantity,
+        )
+        .values(reserved=StockLevel.reserved + line.quantity, version=StockLevel.version + 1)
+    )
+    return result.rowcount == 1
+
+
+async def _hold_with_backorder(session: AsyncSession, line: Line, location_id: int) -> Held:
+    await _ensure_level(session, line.product_id, location_id)
+    free = await session.scalar(
+        select(StockLevel.on_hand - StockLevel.reserved)
+        .where(_level(line.product_id, location_id))
+        .with_for_update()
+    )
+    held = min(line.quantity, int(free or 0))
+    short = line.quantity - held
+    await session.execute(
+        update(StockLevel)
+        .where(_level(line.product_id, location_id))
+        .values(
+            reserved=StockLevel.reserved + held,
+            backordered=StockLevel.backordered + short,
+            version=StockLevel.version + 1,
+        )
+    )
+    return Held(line.product_id, held, short)
+
+
+async def _remember(session: AsyncSession, reference: str, location_id: int, held: Held) -> None:
+    stmt = upsert_into(session, Reservation).values(
+        reference=reference,
+        product_id=held.product_id,
+        location_id=location_id,
+        quantity=held.quantity,
+        backordered=held.backordered,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["reference", "product_id", "location_id"],
+        set_={
+            "quantity": Reservation.quantity + stmt.excluded.quantity,
+            "backordered": Reservation.backordered + stmt.excluded.backordered,
+        },
+    )
+    await session.execute(stmt)
+
+
+async def reserve(session: AsyncSession, reference: str, lines: list[Line], location_id: int) -> list[Held]:
+    """Hold every line at the location, or none: raises InsufficientStock naming each short line."""
+    merged = merge_lines(lines)
+    products = await _products(session, [line.product_id for line in merged])
+    held: list[Held] = []
+    shortages: list[Shortage] = []
+    for line in merged:
+        if products[line.product_id].allow_backorder:
+            held.append(await _hold_with_backorder(session, line, location_id))
+        elif await _hold_exactly(session, line, location_id):
+            held.append(Held(line.product_id, line.quantity, 0))
+        else:
+            free = await available(session, line.product_id, location_id)
+            shortages.append(Shortage(line.product_id, line.quantity, max(free, 0)))
+    if shortages:
+        raise InsufficientStock(shortages)  # the caller's transaction rolls back what was held
+    for item in held:
+        await _remember(session, reference, location_id, item)
+        _touch(session, item.product_id, location_id)
+    return held
+
+
+async def _reservations(session: AsyncSession, reference: str) -> list[Reservation]:
+    rows = await session.scalars(
+        select(Reservation)
+        .where(Reservation.reference == reference)
+        .order_by(Reservation.product_id, Reservation.location_id)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def release(session: AsyncSession, reference: str) -> list[Reservation]:
+    """Give back everything held for ``reference`` (rejection, cancellation, a changed order)."""
+    rows = await _reservations(session, reference)
+    for row in rows:
+        await session.execute(
+            update(StockLevel)
+            .where(_level(row.product_id, row.location_id))
+            .values(
+                reserved=StockLevel.reserved - row.quantity,
+                backordered=StockLevel.backordered - row.backordered,
+                version=StockLevel.version + 1,
+            )
+        )
+        _touch(session, row.product_id, row.location_id)
+    await session.execute(delete(Reservation).where(Reservation.reference == reference))
+    return rows
+
+
+async def consume(session: AsyncSession, reference: str, actor_id: int | None) -> list[Reservation]:
+    """Goods leave: the reservation becomes a sale movement. Backordered units must arrive first."""
+    rows = await _reservations(session, reference)
+    if not rows:
+        raise StockError("nothing_reserved", reference=reference)
+    waiting = [row.product_id for row in rows if row.backordered]
+    if waiting:
+        raise StockError("backordered_not_received", product_ids=waiting)
+    for row in rows:
+        await session.execute(
+            update(StockLevel)
+            .where(_level(row.product_id, row.location_id))
+            .values(
+                on_hand=StockLevel.on_hand - row.quantity,
+                reserved=StockLevel.reserved - row.quantity,
+                version=StockLevel.version + 1,
+            )
+        )
+        sale = Change(row.product_id, row.location_id, -row.quantity, MovementKind.SALE, reference=reference)
+        session.add(_movement(sale, actor_id))
+        _touch(session, row.product_id, row.location_id)
+    await session.execute(delete(Reservation).where(Reservation.reference == reference))
+    return rows
+
+
+# -- on-hand changes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    product_id: int
+    location_id: int
+    delta: int
+    kind: MovementKind
+    reason: str = ""
+    reference: str = ""
+
+
+def _movement(change: Change, actor_id: int | None) -> StockMovement:
+    return StockMovement(
+        product_id=change.product_id,
+        location_id=change.location_id,
+        kind=change.kind.value,
+        quantity=change.delta,
+        reason=change.reason,
+        reference=change.reference,
+        actor_id=actor_id,
+    )
+
+
+async def change_on_hand(session: AsyncSession, change: Change, actor_id: int | None) -> StockLevel:
+    """Add ``delta`` (may be negative) to on-hand stock; never below zero or below what is reserved."""
+    if change.delta > 0:
+        await _ensure_level(session, change.product_id, change.location_id)
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            _level(change.product_id, change.location_id),
+            StockLevel.on_hand + change.delta >= StockLevel.reserved,
+        )
+        .values(on_hand=StockLevel.on_hand + change.delta, version=StockLevel.version + 1)
+        .returning(StockLevel)
+    )
+    level = result.scalar_one_or_none()
+    if level is None:
+        current = await session.get(StockLevel, (change.product_id, change.location_id))
+        raise StockError(
+            "below_reserved",
+            product_id=change.product_id,
+            on_hand=current.on_hand if current else 0,
+            reserved=current.reserved if current else 0,
+        )
+    session.add(_movement(change, actor_id))
+    _touch(session, change.product_id, change.location_id)
+    if change.delta > 0 and level.backordered:
+        await _fill_backorders(session, change.product_id, change.location_id)
+    return level
+
+
+async def _fill_backorders(session: AsyncSession, product_id: int, location_id: int) -> None:
+    """Arriving stock goes first to units promised without stock, oldest promise first."""
+    waiting = await session.scalars(
+        select(Reservation)
+        .where(
+            Reservation.product_id == product_id,
+            Reservation.location_id == location_id,
+            Reservation.backordered > 0,
+        )
+        .order_by(Reservation.created_at, Reservation.id)
+        .with_for_update()
+    )
+    for reservation in waiting:
+        free = await available(session, product_id, location_id)
+        filled = min(free, reservation.backordered)
+        if filled <= 0:
+            return
+        reservation.quantity += filled
+        reservation.backordered -= filled
+        await session.execute(
+            update(StockLevel)
+            .where(_level(product_id, location_id))
+            .values(reserved=StockLevel.reserved + filled, backordered=StockLevel.backordered - filled)
+        )
+    await session.flush()
+
+
+async def transfer(
+    session: AsyncSession, product_id: int, *, source: int, target: int, quantity: int, actor_id: int | None
+) -> None:
+    if source == target:
+        raise StockError("same_location")
+    steps = [
+        Change(product_id, source, -quantity, MovementKind.TRANSFER_OUT, reference=f"location:{target}"),
+        Change(product_id, target, quantity, MovementKind.TRANSFER_IN, reference=f"location:{source}"),
+    ]
+    for step in sorted(steps, key=lambda change: change.location_id):  # stable lock order
+        await change_on_hand(session, step, actor_id)
+
+
+@dataclass(frozen=True)
+class Count:
+    product_id: int
+    expected: int  # what the counter was shown
+    counted: int
+
+
+async def apply_count(
+    session: AsyncSession, location_id: int, counts: list[Count], actor_id: int | None
+) -> list[int]:
+    """Set on-hand to what was counted where it still is what the counter saw; returns the product
+    ids that changed in the meantime (to be counted again), having applied nothing if any did."""
+    stale = []
+    for count in sorted(counts, key=lambda c: c.product_id):
+        if count.counted == count.expected:
+            continue
+        try:
+            await _set_counted(session, location_id, count, actor_id)
+        except StockError:
+            stale.append(count.product_id)
+    if stale:
+        raise StockError("count_stale", product_ids=stale)
+    return stale
+
+
+async def _set_counted(session: AsyncSession, location_id: int, count: Count, actor_id: int | None) -> None:
+    await _ensure_level(session, count.product_id, location_id)
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            _level(count.product_id, location_id),
+            StockLevel.on_hand == count.expected,
+            StockLevel.reserved <= count.counted,
+        )
+        .values(on_hand=count.counted, version=StockLevel.version + 1)
+    )
+    if result.rowcount != 1:
+        raise StockError("count_stale")
+    delta = count.counted - count.expected
+    correction = Change(count.product_id, location_id, delta, MovementKind.COUNT_CORRECTION)
+    session.add(_movement(correction, actor_id))
+    _touch(session, count.product_id, location_id)
+
+
+# -- after every stock transaction ----------------------------------------------------------------
+
+
+async def settle(session: AsyncSession, actor_id: int | None) -> None:
+    """Draft reorders for what fell low and record one event with the new levels, so that stock
+    screens update live. Call once, at the end of a transaction that changed stock."""
+    touched = sorted(session.info.pop(TOUCHED, set()))
+    if not touched:
+        return
+    await session.flush()
+    levels = []
+    for product_id, location_id in touched:
+        level = await session.get(StockLevel, (product_id, location_id), populate_existing=True)
+        if level is None:
+            continue
+        levels.append(
+            {
+                "product_id": product_id,
+                "location_id": location_id,
+                "on_hand": level.on_hand,
+                "reserved": level.reserved,
+                "backordered": level.backordered,
+            }
+        )
+    await draft_reorders(session, touched, actor_id)
+    await record(session, "stock.changed", f"stock:{touched[0][0]}", actor_id, levels=levels)

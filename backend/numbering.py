@@ -1,0 +1,37 @@
+"""Gapless document numbers (purchase orders, orders, invoices): one counter row per series and
+year, bumped inside the transaction that creates the document, so a rollback leaves no gap."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, upsert_into, utcnow
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+async def next_number(session: AsyncSession, series: str, width: int = 5) -> str:
+    """E.g. ``PO-2026-00001``. The UPDATE locks the counter row until the transaction ends."""
+    year = utcnow().year
+    name = f"{series}-{year}"
+    bump = (
+        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+    )
+    value = (await session.execute(bump)).scalar_one_or_none()
+    if value is None:  # first document of the series this year; concurrent firsts meet at the upsert
+        await session.execute(
+            upsert_into(session, Counter).values(name=name, value=0).on_conflict_do_nothing()
+        )
+        value = (await session.execute(bump)).scalar_one()
+    return f"{name}-{value:0{width}d}"
+
+
+async def current_value(session: AsyncSession, series: str, year: int) -> int:
+    return await session.scalar(select(Counter.value).where(Counter.name == f"{series}-{year}")) or 0

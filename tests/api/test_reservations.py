@@ -1,0 +1,112 @@
+"""Reservations hold stock all-or-nothing, exactly, whatever the concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.inventory import service
+from backend.inventory.models import Reservation, StockMovement
+from backend.inventory.rules import Line, MovementKind
+from tests.api.conftest import Harness
+from tests.api.stock_fixtures import add_location, add_product, level
+
+
+async def _stock(harness: Harness, product_id: int, location_id: int, quantity: int) -> None:
+    async with harness.db.write() as session:
+        change = service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)
+        await service.change_on_hand(session, change, None)
+        await service.settle(session, None)
+
+
+async def _try_reserve(harness: Harness, reference: str, lines: list[Line], location_id: int) -> bool:
+    try:
+        async with harness.db.write() as session:
+            await service.reserve(session, reference, lines, location_id)
+            await service.settle(session, None)
+    except service.InsufficientStock:
+        return False
+    return True
+
+
+async def test_fifty_concurrent_attempts_for_the_last_ten_units_hold_exactly_ten(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple = await add_product(harness.db, "apple")
+    await _stock(harness, apple, shop, 10)
+    outcomes = await asyncio.gather(
+        *(_try_reserve(harness, f"order:{n}", [Line(apple, 1)], shop) for n in range(50))
+    )
+    assert outcomes.count(True) == 10
+    stock = await level(harness.db, apple, shop)
+    assert (stock.on_hand, stock.reserved) == (10, 10)
+    async with harness.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 10
+
+
+async def test_a_reservation_is_all_or_nothing_and_names_every_short_line(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple, pear, plum = [await add_product(harness.db, sku) for sku in ("apple", "pear", "plum")]
+    await _stock(harness, apple, shop, 5)
+    await _stock(harness, pear, shop, 1)
+    with pytest.raises(service.InsufficientStock) as caught:
+        async with harness.db.write() as session:
+            await service.reserve(session, "order:1", [Line(apple, 2), Line(pear, 3), Line(plum, 1)], shop)
+    assert [(s.product_id, s.wanted, s.available) for s in caught.value.shortages] == [
+        (pear, 3, 1),
+        (plum, 1, 0),
+    ]
+    assert (await level(harness.db, apple, shop)).reserved == 0
+
+
+async def test_release_gives_back_and_consume_turns_the_hold_into_a_sale(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple = await add_product(harness.db, "apple")
+    await _stock(harness, apple, shop, 10)
+    assert await _try_reserve(harness, "order:1", [Line(apple, 3), Line(apple, 1)], shop)
+    assert await _try_reserve(harness, "order:2", [Line(apple, 2)], shop)
+    async with harness.db.write() as session:
+        await service.release(session, "order:1")
+        await service.consume(session, "order:2", None)
+        await service.settle(session, None)
+    stock = await level(harness.db, apple, shop)
+    assert (stock.on_hand, stock.reserved) == (8, 0)
+    async with harness.db.read() as session:
+        ledger = await session.scalar(select(func.sum(StockMovement.quantity)))
+        sale = await session.scalar(select(StockMovement).where(StockMovement.kind == "sale"))
+    assert ledger == 8
+    assert (sale.quantity, sale.reference) == (-2, "order:2")
+
+
+async def test_backorder_products_may_go_short_and_the_shortfall_is_recorded(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    bread = await add_product(harness.db, "bread", backorder=True)
+    await _stock(harness, bread, shop, 2)
+    assert await _try_reserve(harness, "order:1", [Line(bread, 5)], shop)
+    stock = await level(harness.db, bread, shop)
+    assert (stock.on_hand, stock.reserved, stock.backordered) == (2, 2, 3)
+    with pytest.raises(service.StockError, match="backordered_not_received"):
+        async with harness.db.write() as session:
+            await service.consume(session, "order:1", None)
+    await _stock(harness, bread, shop, 4)  # arriving stock fills the promise first
+    stock = await level(harness.db, bread, shop)
+    assert (stock.on_hand, stock.reserved, stock.backordered) == (6, 5, 0)
+    async with harness.db.write() as session:
+        await service.consume(session, "order:1", None)
+    assert (await level(harness.db, bread, shop)).on_hand == 1
+
+
+async def test_stock_cannot_be_adjusted_below_what_is_reserved(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple = await add_product(harness.db, "apple")
+    await _stock(harness, apple, shop, 5)
+    assert await _try_reserve(harness, "order:1", [Line(apple, 4)], shop)
+    with pytest.raises(service.StockError) as caught:
+        async with harness.db.write() as session:
+            await service.change_on_hand(
+                session, service.Change(apple, shop, -2, MovementKind.ADJUSTMENT), None
+            )
+    assert caught.value.code == "below_reserved"
+    assert caught.value.details == {"product_id": apple, "on_hand": 5, "reserved": 4}
+    assert (await level(harness.db, apple, shop)).on_hand == 5
