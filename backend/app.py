@@ -27,6 +27,7 @@ from backend.auth import routes as auth_routes
 from backend.auth import team_routes
 from backend.auth.guards import PUBLIC
 from backend.auth.middleware import AuthenticationMiddleware
+from backend.catalog import api as catalog_api
 from backend.dashboard import routes as dashboard_routes
 from backend.db import Database
 from backend.idempotency.middleware import IdempotencyMiddleware
@@ -43,7 +44,7 @@ API_PREFIX = "/api/v1"
 
 
 def _api_router() -> Router:
-    return Router(path=API_PREFIX, route_handlers=[*auth_api.ROUTES], tags=["api"])
+    return Router(path=API_PREFIX, route_handlers=[*auth_api.ROUTES, *catalog_api.ROUTES], tags=["api"])
 
 
 def _pages_router() -> Router:

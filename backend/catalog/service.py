@@ -1,0 +1,237 @@
+"""Catalog operations: each command is one transaction that records its event."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.catalog import rules
+from backend.catalog.models import Category, Product
+from backend.catalog.rules import ProductInput, ProductRejected
+from backend.db import Database, utcnow
+from backend.events import record
+from backend.shop.rules import currencies
+
+PAGE_SIZE = 50
+
+
+class ProductConflict(Exception):
+    """The product changed since the editor read it; carries what it is now."""
+
+    def __init__(self, current: ProductView) -> None:
+        super().__init__("version_conflict")
+        self.current = current
+
+
+class ProductNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """A product as pages and the API show it (detached from any session)."""
+
+    id: int
+    sku: str
+    name: str
+    description: str
+    price_minor: int
+    currency: str
+    tax_rate_centi: int
+    category: str | None
+    barcode: str | None
+    active: bool
+    allow_backorder: bool
+    has_photo: bool
+    version: int
+
+
+def view_of(product: Product, category: str | None) -> ProductView:
+    return ProductView(
+        id=product.id,
+        sku=product.sku,
+        name=product.name,
+        description=product.description,
+        price_minor=product.price_minor,
+        currency=product.currency,
+        tax_rate_centi=product.tax_rate_centi,
+        category=category,
+        barcode=product.barcode,
+        active=product.active,
+        allow_backorder=product.allow_backorder,
+        has_photo=product.photo is not None,
+        version=product.version,
+    )
+
+
+EDITABLE = tuple(f.name for f in fields(ProductInput) if f.name != "category")
+
+
+async def category_id(session: AsyncSession, name: str | None) -> int | None:
+    """The category with this name (case-insensitive), created on first use."""
+    if not name:
+        return None
+    found = await session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower()))
+    if found is not None:
+        return found
+    category = Category(name=name)
+    session.add(category)
+    await session.flush()
+    return category.id
+
+
+async def _category_name(session: AsyncSession, category_id: int | None) -> str | None:
+    return (
+        await session.scalar(select(Category.name).where(Category.id == category_id)) if category_id else None
+    )
+
+
+async def _sku_taken(session: AsyncSession, sku: str, other_than: int | None = None) -> bool:
+    query = select(Product.id).where(Product.sku == sku)
+    if other_than is not None:
+        query = query.where(Product.id != other_than)
+    return await session.scalar(query) is not None
+
+
+async def create_product(db: Database, actor_id: int | None, wanted: ProductInput) -> ProductView:
+    rules.check(wanted, currencies())
+    try:
+        async with db.write() as session:
+            if await _sku_taken(session, wanted.sku):
+                raise ProductRejected({"sku": "sku_taken"})
+            values = {name: getattr(wanted, name) for name in EDITABLE}
+            product = Product(**values, category_id=await category_id(session, wanted.category))
+            session.add(product)
+            await session.flush()
+            await record(
+                session, "product.created", f"product:{product.id}", actor_id, **_event_data(product)
+            )
+            return view_of(product, wanted.category and await _category_name(session, product.category_id))
+    except IntegrityError as exc:  # a concurrent create took the SKU between our check and insert
+        raise ProductRejected({"sku": "sku_taken"}) from exc
+
+
+def _event_data(product: Product) -> dict[str, object]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "price_minor": product.price_minor,
+        "currency": product.currency,
+        "active": product.active,
+    }
+
+
+async def get_product(session: AsyncSession, product_id: int) -> ProductView:
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFound(product_id)
+    return view_of(product, await _category_name(session, product.category_id))
+
+
+async def update_product(
+    db: Database, actor_id: int | None, product_id: int, wanted: ProductInput, expected_version: int
+) -> ProductView:
+    """Replace the editable fields; the editor's version must still be current."""
+    rules.check(wanted, currencies())
+    async with db.write() as session:
+        product = await session.get(Product, product_id, with_for_update=True)
+        if product is None:
+            raise ProductNotFound(product_id)
+        if product.version != expected_version:
+            raise ProductConflict(await get_product(session, product_id))
+        if await _sku_taken(session, wanted.sku, other_than=product_id):
+            raise ProductRejected({"sku": "sku_taken"})
+        before = asdict(view_of(product, await _category_name(session, product.category_id)))
+        for name in EDITABLE:
+            setattr(product, name, getattr(wanted, name))
+        product.category_id = await category_id(session, wanted.category)
+        after = view_of(product, wanted.category and await _category_name(session, product.category_id))
+        changes = {k: [before[k], v] for k, v in asdict(after).items() if before[k] != v and k != "version"}
+        if changes:
+            product.version += 1
+            product.updated_at = utcnow()
+            await session.flush()
+            await record(
+                session,
+                "product.updated",
+                f"product:{product.id}",
+                actor_id,
+                changes=changes,
+                **_event_data(product),
+            )
+        return view_of(product, after.category)
+
+
+def input_from(view: ProductView, **overrides: object) -> ProductInput:
+    """The current values as an input, with some replaced (partial updates)."""
+    values = {name: getattr(view, name) for name in EDITABLE}
+    values["category"] = view.category
+    values.update(overrides)
+    return ProductInput(**values)  # type: ignore[arg-type]
+
+
+# -- listing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductQuery:
+    text: str = ""
+    category_id: int | None = None
+    include_archived: bool = False
+    after_name: str | None = None  # keyset cursor: the last row of the previous page
+    after_id: int | None = None
+    limit: int = PAGE_SIZE
+
+
+def _filtered(query: ProductQuery) -> Select[tuple[Product, str | None]]:
+    statement = select(Product, Category.name).outerjoin(Category, Category.id == Product.category_id)
+    if not query.include_archived:
+        statement = statement.where(Product.active.is_(True))
+    if query.category_id is not None:
+        statement = statement.where(Product.category_id == query.category_id)
+    if text := query.text.strip():
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        statement = statement.where(
+            or_(Product.name.ilike(like), Product.sku == text.upper(), Product.barcode == text)
+        )
+    if query.after_name is not None and query.after_id is not None:
+        statement = statement.where(
+            or_(
+                Product.name > query.after_name,
+                (Product.name == query.after_name) & (Product.id > query.after_id),
+            )
+        )
+    return statement.order_by(Product.name, Product.id).limit(query.limit + 1)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[ProductView]
+    next_cursor: str | None
+
+
+def encode_cursor(view: ProductView) -> str:
+    return f"{view.id}:{view.name}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[str | None, int | None]:
+    if not cursor:
+        return None, None
+    raw_id, _, name = cursor.partition(":")
+    if not raw_id.isdigit():
+        raise ValueError("cursor_invalid")
+    return name, int(raw_id)
+
+
+async def list_products(session: AsyncSession, query: ProductQuery) -> ProductPage:
+    rows = (await session.execute(_filtered(query))).all()
+    items = [view_of(product, name) for product, name in rows[: query.limit]]
+    more = len(rows) > query.limit
+    return ProductPage(items, encode_cursor(items[-1]) if more and items else None)
+
+
+async def list_categories(session: AsyncSession) -> list[Category]:
+    return list(await session.scalars(select(Category).order_by(Category.name)))
