@@ -141,5 +141,34 @@ def token_create(email: str, label: str) -> None:
         raise click.ClickException(f"no account {email}") from exc
 
 
+@main.group()
+def i18n() -> None:
+    """Translation catalogs (frontend/locale)."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Extract messages to messages.pot and update every language's .po (translations are kept)."""
+    from backend import i18n_catalogs
+
+    for update in i18n_catalogs.update_catalogs():
+        change = f"+{len(update.added)} -{len(update.removed)}" if update.written else "unchanged"
+        path = update.path.relative_to(i18n_catalogs.ROOT)
+        click.echo(f"{path}: {update.total} messages, {change}", err=True)
+
+
+@i18n.command("check")
+def i18n_check() -> None:
+    """Fail, listing them, when translated languages have missing, empty, fuzzy or broken messages."""
+    from backend import i18n_catalogs
+
+    problems = i18n_catalogs.check()
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} translation problems; fix them in the .po files")
+    click.echo("translations are complete", err=True)
+
+
 if __name__ == "__main__":
     main()

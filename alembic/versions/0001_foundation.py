@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table(
         "event_cursors",
         sa.Column("consumer", sa.String(length=64), nullable=False),
@@ -41,14 +41,10 @@ def upgrade() -> None:
         sa.Column("headers", sa.JSON(), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
-        sa.UniqueConstraint(
-            "principal", "key", name=op.f("uq_idempotency_keys_principal_key")
-        ),
+        sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_keys_principal_key")),
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "shop_profile",
@@ -101,9 +97,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "events",
@@ -127,9 +121,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_events_subject"), ["subject"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_events_subject"), ["subject"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_type"), ["type"], unique=False)
 
     op.create_table(
@@ -152,9 +144,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("permission_overrides", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_permission_overrides_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_permission_overrides_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "web_sessions",
@@ -173,18 +163,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
     )
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_web_sessions_expires_at"), ["expires_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False
-        )
-
-    
+        batch_op.create_index(batch_op.f("ix_web_sessions_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
         batch_op.drop_index(batch_op.f("ix_web_sessions_expires_at"))
@@ -211,4 +195,3 @@ def downgrade() -> None:
 
     op.drop_table("idempotency_keys")
     op.drop_table("event_cursors")
-    

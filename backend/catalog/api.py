@@ -81,6 +81,7 @@ async def create_product(request: AnyRequest, data: JSONBody[ProductIn]) -> Any:
 @get("/products", guards=[view_catalog], summary="Products, searchable, by pages")
 async def list_products(
     request: AnyRequest,
+    *,
     q: FromQuery[str] = "",
     category: FromQuery[int | None] = None,
     cursor: FromQuery[str | None] = None,
