@@ -28,6 +28,8 @@ from backend.auth import team_routes
 from backend.auth.guards import PUBLIC
 from backend.auth.middleware import AuthenticationMiddleware
 from backend.catalog import api as catalog_api
+from backend.catalog import import_routes as catalog_import_routes
+from backend.catalog import routes as catalog_routes
 from backend.dashboard import routes as dashboard_routes
 from backend.db import Database
 from backend.idempotency.middleware import IdempotencyMiddleware
@@ -54,6 +56,8 @@ def _pages_router() -> Router:
         *team_routes.ROUTES,
         *dashboard_routes.ROUTES,
         *shop_routes.ROUTES,
+        *catalog_routes.ROUTES,
+        *catalog_import_routes.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,

@@ -31,6 +31,15 @@ MESSAGES = {
     "tax_out_of_range": N_("A tax rate is between 0 and 100."),
     "barcode_invalid": N_("A barcode has 8, 12, 13 or 14 digits with a valid check digit."),
     "category_too_long": N_("Use at most 80 characters."),
+    "csv_encoding": N_("The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”."),
+    "csv_unreadable": N_("The file could not be read as CSV."),
+    "csv_missing_columns": N_("The first line must name the columns; these are missing:"),
+    "csv_too_many_rows": N_("The file has more than 50,000 rows; split it."),
+    "csv_flag_invalid": N_("Write yes or no."),
+    "csv_duplicate_sku": N_("This SKU is already on an earlier line."),
+    "csv_empty": N_("The file has no products."),
+    "photo_not_an_image": N_("This file is not a JPEG, PNG, WebP or GIF picture."),
+    "photo_too_large": N_("This picture is too large (at most 8 MB and 40 megapixels)."),
 }
 
 
