@@ -21,6 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
 from backend import assets, maintenance, templating, web
 from backend.auth import api as auth_api
 from backend.auth import routes as auth_routes
@@ -30,6 +31,7 @@ from backend.auth.middleware import AuthenticationMiddleware
 from backend.catalog import api as catalog_api
 from backend.catalog import import_routes as catalog_import_routes
 from backend.catalog import routes as catalog_routes
+from backend.catalog.live import register_live_updates as register_catalog_live_updates
 from backend.dashboard import routes as dashboard_routes
 from backend.db import Database
 from backend.idempotency.middleware import IdempotencyMiddleware
@@ -103,6 +105,7 @@ def _lifespan(
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
+    register_catalog_live_updates()
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     csrf = CSRFConfig(

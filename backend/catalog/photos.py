@@ -73,7 +73,14 @@ async def store_photo(db: Database, actor_id: int | None, product_id: int, uploa
         await session.execute(stmt.on_conflict_do_update(index_elements=["product_id"], set_=values))
         product.photo = etag
         product.version += 1
-        await record(session, "product.photo_changed", f"product:{product_id}", actor_id, sku=product.sku)
+        await record(
+            session,
+            "product.photo_changed",
+            f"product:{product_id}",
+            actor_id,
+            sku=product.sku,
+            name=product.name,
+        )
     return etag
 
 

@@ -106,16 +106,18 @@ async def create_product(db: Database, actor_id: int | None, wanted: ProductInpu
             product = Product(**values, category_id=await category_id(session, wanted.category))
             session.add(product)
             await session.flush()
-            await record(
-                session, "product.created", f"product:{product.id}", actor_id, **_event_data(product)
-            )
-            return view_of(product, wanted.category and await _category_name(session, product.category_id))
+            view = view_of(product, wanted.category and await _category_name(session, product.category_id))
+            data = _event_data(product, view.category)
+            await record(session, "product.created", f"product:{product.id}", actor_id, **data)
+            return view
     except IntegrityError as exc:  # a concurrent create took the SKU between our check and insert
         raise ProductRejected({"sku": "sku_taken"}) from exc
 
 
-def _event_data(product: Product) -> dict[str, object]:
+def _event_data(product: Product, category: str | None) -> dict[str, object]:
+    """What open pages need to redraw the product's row without asking the database."""
     return {
+        "category": category,
         "sku": product.sku,
         "name": product.name,
         "price_minor": product.price_minor,
@@ -160,7 +162,7 @@ async def update_product(
                 f"product:{product.id}",
                 actor_id,
                 changes=changes,
-                **_event_data(product),
+                **_event_data(product, after.category),
             )
         return view_of(product, after.category)
 

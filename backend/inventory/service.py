@@ -13,6 +13,7 @@ from backend.catalog.models import Product
 from backend.db import upsert_into
 from backend.events import record
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
+from backend.inventory.queries import available_by_product
 from backend.inventory.rules import Line, MovementKind, merge_lines
 from backend.purchasing.reorder import draft_reorders
 
@@ -351,12 +352,39 @@ async def _set_counted(session: AsyncSession, location_id: int, count: Count, ac
     _touch(session, count.product_id, location_id)
 
 
+@dataclass(frozen=True)
+class Reorder:
+    point: int
+    quantity: int
+
+
+async def set_reorder(
+    session: AsyncSession, product_id: int, location_id: int, wanted: Reorder, seen: Reorder
+) -> None:
+    """Change the reorder settings if they are still what the person saw. The level's version moves
+    with every sale, so comparing the settings themselves avoids conflicts nobody could resolve."""
+    await _ensure_level(session, product_id, location_id)
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            _level(product_id, location_id),
+            StockLevel.reorder_point == seen.point,
+            StockLevel.reorder_qty == seen.quantity,
+        )
+        .values(reorder_point=wanted.point, reorder_qty=wanted.quantity, version=StockLevel.version + 1)
+    )
+    if result.rowcount != 1:
+        raise StockError("reorder_changed")
+    _touch(session, product_id, location_id)  # settle() drafts a reorder if the level is now low
+
+
 # -- after every stock transaction ----------------------------------------------------------------
 
 
-async def settle(session: AsyncSession, actor_id: int | None) -> None:
+async def settle(session: AsyncSession, actor_id: int | None, **cause: str | int) -> None:
     """Draft reorders for what fell low and record one event with the new levels, so that stock
-    screens update live. Call once, at the end of a transaction that changed stock."""
+    screens update live. Call once, at the end of a transaction that changed stock; ``cause``
+    (e.g. ``cause="adjustment", sku=…, reason=…``) lets the activity feed say what happened."""
     touched = sorted(session.info.pop(TOUCHED, set()))
     if not touched:
         return
@@ -376,4 +404,13 @@ async def settle(session: AsyncSession, actor_id: int | None) -> None:
             }
         )
     await draft_reorders(session, touched, actor_id)
-    await record(session, "stock.changed", f"stock:{touched[0][0]}", actor_id, levels=levels)
+    totals = await available_by_product(session, sorted({product_id for product_id, _ in touched}))
+    await record(
+        session,
+        "stock.changed",
+        f"stock:{touched[0][0]}",
+        actor_id,
+        levels=levels,
+        available={str(product_id): total for product_id, total in totals.items()},
+        **cause,
+    )

@@ -11,6 +11,7 @@ from backend.auth.models import User
 from backend.events import Event
 from backend.i18n import N_, SUPPORTED_LOCALES, current_locale, gettext
 from backend.realtime.describe import describe
+from backend.realtime.fragments import fragments_for, is_quiet
 from backend.templating import render
 
 
@@ -30,7 +31,14 @@ def actor_name(names: dict[int | None, str], event: Event) -> str:
 def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
     token = current_locale.set(locale)
     try:
-        return render("realtime/_event.html", event=event, topic=topic, description=describe(event, actor))
+        return render(
+            "realtime/_event.html",
+            event=event,
+            topic=topic,
+            description=describe(event, actor),
+            quiet=is_quiet(event.type),
+            fragments=fragments_for(event.type),
+        )
     finally:
         current_locale.reset(token)
 

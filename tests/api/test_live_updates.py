@@ -160,3 +160,32 @@ async def test_a_quiet_socket_gets_heartbeats_carrying_the_cursor(
     for message in (first, second):
         assert 'id="live-cursor"' in message
         assert event_ids(message) == []
+
+
+async def _post(server: LiveServer, cookie: str, path: str, data: dict[str, str]) -> None:
+    async with httpx.AsyncClient(base_url=server.url, cookies={"comptoir_session": cookie}) as client:
+        await client.get("/me")
+        response = await client.post(path, data={**data, "_csrf_token": client.cookies["csrftoken"]})
+        assert response.status_code == 303, response.text
+
+
+async def test_catalog_changes_redraw_the_product_row_on_other_screens(
+    server: LiveServer, cookies: dict[Role, str]
+) -> None:
+    product = {"sku": "TEA", "name": "Green tea", "price": "4.90", "currency": "EUR", "active": "on"}
+    async with await _socket(server, cookies[Role.OWNER]) as owner:
+        await _post(server, cookies[Role.STAFF], "/catalog/new", product)
+        created = await _next_message_with(owner, 'id="product-1"')
+        assert 'hx-swap-oob="afterbegin"' in created
+        await _post(server, cookies[Role.STAFF], "/catalog/1", {**product, "price": "5.10", "version": "1"})
+        updated = await _next_message_with(owner, 'id="product-1"')
+    assert 'hx-swap-oob="true"' in updated
+    assert "€5.10" in updated
+
+
+async def _next_message_with(socket: ClientConnection, marker: str, within: float = 5.0) -> str:
+    async with asyncio.timeout(within):
+        while True:
+            message = await socket.recv()
+            if marker in message:
+                return message
