@@ -28,16 +28,24 @@ from backend.auth import routes as auth_routes
 from backend.auth import team_routes
 from backend.auth.guards import PUBLIC
 from backend.auth.middleware import AuthenticationMiddleware
+from backend.auth.principal_cache import PrincipalCache
 from backend.catalog import api as catalog_api
 from backend.catalog import import_routes as catalog_import_routes
 from backend.catalog import routes as catalog_routes
 from backend.catalog.live import register_live_updates as register_catalog_live_updates
 from backend.dashboard import routes as dashboard_routes
+from backend.dashboard.service import FeedCache
 from backend.db import Database
 from backend.idempotency.middleware import IdempotencyMiddleware
+from backend.inventory import api as inventory_api
+from backend.inventory import count_routes, location_routes
+from backend.inventory import routes as inventory_routes
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
+from backend.purchasing import routes as purchasing_routes
+from backend.purchasing import supplier_routes
 from backend.pwa import routes as pwa_routes
+from backend.realtime.fragments import quiet
 from backend.realtime.routes import live_updates
 from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
@@ -48,7 +56,8 @@ API_PREFIX = "/api/v1"
 
 
 def _api_router() -> Router:
-    return Router(path=API_PREFIX, route_handlers=[*auth_api.ROUTES, *catalog_api.ROUTES], tags=["api"])
+    handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES]
+    return Router(path=API_PREFIX, route_handlers=handlers, tags=["api"])
 
 
 def _pages_router() -> Router:
@@ -60,6 +69,11 @@ def _pages_router() -> Router:
         *shop_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
+        *inventory_routes.ROUTES,
+        *count_routes.ROUTES,
+        *location_routes.ROUTES,
+        *purchasing_routes.ROUTES,
+        *supplier_routes.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,
@@ -87,6 +101,7 @@ def _lifespan(
         await shop.load(db)
         tailer = Tailer(db, channels, settings.tailer_poll_seconds, lambda: shop.current.timezone)
         tailer.observers.append(shop.on_event)
+        tailer.observers.append(app.state.principals.on_event)
         db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
         await tailer.start()
         app.state.tailer = tailer
@@ -106,6 +121,7 @@ def _lifespan(
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     register_catalog_live_updates()
+    quiet("user.signed_out")
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     csrf = CSRFConfig(
@@ -142,4 +158,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.settings = settings
     app.state.db = db
     app.state.shop = ShopCache()
+    app.state.principals = PrincipalCache()
+    app.state.feeds = FeedCache()
     return app

@@ -64,7 +64,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: AsyncEngine, begin_statement: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, begin_statement: str | None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (the driver would emit a deferred one).
@@ -79,6 +79,9 @@ def _configure_sqlite(engine: AsyncEngine, begin_statement: str) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    if begin_statement is None:
+        return
+
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin_statement)
@@ -87,9 +90,11 @@ def _configure_sqlite(engine: AsyncEngine, begin_statement: str) -> None:
 def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     """Return (read engine, write engine) for a database URL."""
     if url.startswith("sqlite"):
-        reader = create_async_engine(url, pool_size=8, max_overflow=8)
+        # Reads run in autocommit: each statement sees a consistent snapshot, and a page view saves
+        # the BEGIN and ROLLBACK round trips through aiosqlite's thread.
+        reader = create_async_engine(url, pool_size=8, max_overflow=8, pool_reset_on_return=None)
         writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
-        _configure_sqlite(reader, "BEGIN")
+        _configure_sqlite(reader, None)
         _configure_sqlite(writer, "BEGIN IMMEDIATE")
         return reader, writer
     engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

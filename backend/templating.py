@@ -11,10 +11,20 @@ from markupsafe import Markup
 
 from backend import assets, navigation
 from backend.auth.rules import PERMISSION_LABELS, ROLE_LABELS
-from backend.i18n import LOCALE_NAMES, SUPPORTED_LOCALES, current_locale, gettext, ngettext
+from backend.i18n import LOCALE_NAMES, SUPPORTED_LOCALES, current_locale, gettext, ngettext, translations
 from backend.money import format_money, format_when
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "templates"
+
+
+def _template_gettext(message: str, **variables: object) -> Markup:
+    """Translated, trusted catalog text; the variables are escaped as they are interpolated."""
+    return Markup(translations(current_locale.get()).gettext(message)) % variables  # noqa: S704
+
+
+def _template_ngettext(singular: str, plural: str, num: int, **variables: object) -> Markup:
+    text = Markup(translations(current_locale.get()).ngettext(singular, plural, num))  # noqa: S704
+    return text % {"num": num, **variables}
 
 
 def _money(minor: int, currency: str) -> str:
@@ -37,6 +47,9 @@ def environment() -> Environment:
         enable_async=False,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Same meaning as the extension's newstyle callables, without their per-call context lookup,
+    # which was a fifth of a page's rendering time.
+    env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     env.filters["money"] = _money
     env.filters["when"] = format_when
     env.globals.update(

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from litestar.datastructures import Cookie, Headers, MutableScopeHeaders
+from litestar.datastructures import Cookie, Headers, MutableScopeHeaders, State
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
 from backend.auth import service
-from backend.auth.principal import Principal, principal_from_session, principal_from_token
+from backend.auth.principal import Principal, hash_credential, principal_from_session, principal_from_token
+from backend.auth.principal_cache import PrincipalCache
 from backend.db import utcnow
 from backend.i18n import choose_locale, current_locale, current_timezone
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from backend.db import Database
     from backend.settings import Settings
@@ -46,9 +49,7 @@ def _cookie_value(headers: Headers, name: str) -> str | None:
     return None
 
 
-async def _resolve(
-    db: Database, settings: Settings, headers: Headers, path: str
-) -> tuple[Principal | None, str | None]:
+async def _resolve(state: State, headers: Headers, path: str) -> tuple[Principal | None, str | None]:
     """The principal, and why there is none when credentials were presented but refused.
 
     The API takes bearer tokens only and pages take the session cookie only: the API is exempt
@@ -61,16 +62,31 @@ async def _resolve(
         scheme, _, raw = authorization.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             return None, "invalid_token"
-        async with db.read() as session:
-            principal = await principal_from_token(session, raw.strip())
+        principal = await _cached(state, raw.strip(), principal_from_token)
         return principal, None if principal else "invalid_token"
     raw_cookie = _cookie_value(headers, SESSION_COOKIE)
     if not raw_cookie:
         return None, None
-    lifetime = timedelta(hours=settings.session_absolute_hours)
-    async with db.read() as session:
-        principal = await principal_from_session(session, raw_cookie, lifetime)
+    lifetime = timedelta(hours=state.settings.session_absolute_hours)
+
+    async def from_session(session: AsyncSession, raw: str) -> Principal | None:
+        return await principal_from_session(session, raw, lifetime)
+
+    principal = await _cached(state, raw_cookie, from_session)
     return principal, None if principal else "session_expired"
+
+
+async def _cached(
+    state: State, raw: str, load: Callable[[AsyncSession, str], Awaitable[Principal | None]]
+) -> Principal | None:
+    cache: PrincipalCache = state.principals
+    principal = cache.get(hash_credential(raw))
+    if principal is None:
+        async with state.db.read() as session:
+            principal = await load(session, raw)
+        if principal is not None:
+            cache.put(principal)
+    return principal
 
 
 class AuthenticationMiddleware(ASGIMiddleware):
@@ -80,7 +96,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope["litestar_app"].state
         headers = Headers.from_scope(scope)
-        principal, refusal = await _resolve(state.db, state.settings, headers, scope["path"])
+        principal, refusal = await _resolve(state, headers, scope["path"])
         scope["user"] = principal
         scope["auth"] = refusal
         locale = choose_locale(principal.locale if principal else None, headers.get("accept-language"))
@@ -108,12 +124,14 @@ class AuthenticationMiddleware(ASGIMiddleware):
         return forget_cookie
 
     @staticmethod
-    async def _touch(state: object, principal: Principal) -> None:
+    async def _touch(state: State, principal: Principal) -> None:
         seen = principal.last_seen_at
-        if seen is not None and utcnow() - seen < TOUCH_AFTER:
+        now = utcnow()
+        if seen is not None and now - seen < TOUCH_AFTER:
             return
-        settings: Settings = state.settings  # type: ignore[attr-defined]
-        db: Database = state.db  # type: ignore[attr-defined]
+        settings: Settings = state.settings
+        db: Database = state.db
+        state.principals.touched(principal, now)
         if principal.via == "session":
             idle = timedelta(minutes=settings.session_idle_minutes)
             await service.touch_session(db, principal.credential_hash, idle)

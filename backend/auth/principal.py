@@ -25,6 +25,7 @@ class Principal:
     via: str  # "session" or "token"
     credential_hash: str
     last_seen_at: datetime | None = None
+    valid_until: datetime | None = None  # when the session ends unless used again
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -52,7 +53,13 @@ async def load_permissions(session: AsyncSession, user: User) -> frozenset[Permi
 
 
 async def _principal(
-    session: AsyncSession, user: User, via: str, digest: str, seen: datetime | None
+    session: AsyncSession,
+    user: User,
+    *,
+    via: str,
+    digest: str,
+    seen: datetime | None,
+    valid_until: datetime | None = None,
 ) -> Principal:
     return Principal(
         user_id=user.id,
@@ -64,6 +71,7 @@ async def _principal(
         via=via,
         credential_hash=digest,
         last_seen_at=seen,
+        valid_until=valid_until,
     )
 
 
@@ -84,9 +92,12 @@ async def principal_from_session(
     now = utcnow()
     if not user.active or web_session.expires_at <= now:
         return None
-    if web_session.created_at + absolute_lifetime <= now:
+    ends = min(web_session.expires_at, web_session.created_at + absolute_lifetime)
+    if ends <= now:
         return None
-    return await _principal(session, user, "session", digest, web_session.last_seen_at)
+    return await _principal(
+        session, user, via="session", digest=digest, seen=web_session.last_seen_at, valid_until=ends
+    )
 
 
 async def principal_from_token(session: AsyncSession, raw_token: str) -> Principal | None:
@@ -101,4 +112,4 @@ async def principal_from_token(session: AsyncSession, raw_token: str) -> Princip
     if row is None or not row[0].active:
         return None
     user, token = row
-    return await _principal(session, user, "token", digest, token.last_used_at)
+    return await _principal(session, user, via="token", digest=digest, seen=token.last_used_at)

@@ -74,6 +74,7 @@ async def login(request: AnyRequest) -> Response[Any] | Template:
     if previous is not None and previous.via == "session":
         # A browser that signs in again must not keep its old session alive beside the new one.
         await service.sign_out(request.app.state.db, previous.credential_hash)
+        request.app.state.principals.forget(previous.credential_hash)
     response = see_other(next_url)
     response.cookies.append(session_cookie(settings, raw, max_age=settings.session_absolute_hours * 3600))
     return response
@@ -84,6 +85,7 @@ async def logout(request: AnyRequest) -> Response[Any]:
     principal = principal_of(request)
     if principal.via == "session":
         await service.sign_out(request.app.state.db, principal.credential_hash)
+        request.app.state.principals.forget(principal.credential_hash)
     response = see_other("/login")
     response.cookies.append(Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True))
     return response

@@ -165,8 +165,14 @@ async def touch_session(db: Database, token_hash: str, idle: timedelta) -> None:
 
 
 async def sign_out(db: Database, token_hash: str) -> None:
+    """End one session; the event tells every process to forget it at once."""
     async with db.write() as session:
-        await session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+        ended = await session.execute(
+            delete(WebSession).where(WebSession.token_hash == token_hash).returning(WebSession.user_id)
+        )
+        user_id = ended.scalar_one_or_none()
+        if user_id is not None:
+            await record(session, "user.signed_out", f"user:{user_id}", user_id)
 
 
 async def purge_expired_sessions(db: Database) -> int:

@@ -6,8 +6,6 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from backend.auth.guards import PUBLIC, principal_of, signed_in
-from backend.dashboard.service import recent_activity
-from backend.realtime.describe import describe
 from backend.web import page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -18,10 +16,10 @@ async def home(request: AnyRequest) -> Response[Any] | Template:
     """Visitors are sent to sign in (later, to the shop); people see what happened lately."""
     if request.scope.get("user") is None:
         return see_other("/login")
-    principal = principal_of(request)
-    activity, newest = await recent_activity(request.app.state.db, principal)
-    feed = [(event, describe(event, actor)) for event, actor in activity]
-    return page(request, "dashboard/home.html", {"feed": feed, "newest_event_id": newest})
+    state = request.app.state
+    newest = state.tailer.cursor
+    feed_html = await state.feeds.feed_html(state.db, principal_of(request), newest)
+    return page(request, "dashboard/home.html", {"feed_html": feed_html, "newest_event_id": newest})
 
 
 @get("/more", guards=[signed_in])

@@ -1,28 +1,62 @@
+"""The home screen's activity feed.
+
+The feed of an audience (the team, or one person) only changes when a new event arrives, so its
+HTML is rendered once per audience, language and time zone for each position of the process's
+tailer, and reused by every page view until the next event.
+"""
+
 from __future__ import annotations
 
+from markupsafe import Markup
 from sqlalchemy import select
 
 from backend.auth.principal import Principal
+from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import Event, latest_event_id, topics_for
+from backend.events import STAFF_TOPIC, Event, topics_for
+from backend.i18n import current_locale, current_timezone
+from backend.realtime.describe import describe
 from backend.realtime.fragments import quiet_types
 from backend.realtime.render import actor_name, actor_names
-from backend.realtime.rules import topics_for_principal
+from backend.templating import render
 
 FEED_LENGTH = 30
+MAX_CACHED_FEEDS = 256
 
 
-async def recent_activity(db: Database, principal: Principal) -> tuple[list[tuple[Event, str]], int]:
-    """The latest events this person may see with their actors' names, and the newest event id."""
-    topics = topics_for_principal(principal)
+def audience_of(principal: Principal) -> str:
+    return STAFF_TOPIC if principal.can(Permission.ACTIVITY_VIEW) else f"user:{principal.user_id}"
+
+
+async def _recent(db: Database, audience: str, up_to: int) -> list[tuple[Event, str]]:
     query = (
-        select(Event).where(Event.type.not_in(quiet_types())).order_by(Event.id.desc()).limit(FEED_LENGTH * 4)
+        select(Event)
+        .where(Event.id <= up_to, Event.type.not_in(quiet_types()))
+        .order_by(Event.id.desc())
+        .limit(FEED_LENGTH * 4)
     )
-    if len(topics) == 1:  # only their own topic: their own events are a small, indexed set
-        query = query.where(Event.subject == f"user:{principal.user_id}")
+    if audience != STAFF_TOPIC:  # one person's own events: a small, indexed set
+        query = query.where(Event.subject == audience)
     async with db.read() as session:
-        newest = await latest_event_id(session)
-        events = [event for event in await session.scalars(query) if topics_for(event) & topics]
+        events = [event for event in await session.scalars(query) if audience in topics_for(event)]
         events = events[:FEED_LENGTH]
         names = await actor_names(session, events)
-    return [(event, actor_name(names, event)) for event in events], newest
+    return [(event, describe(event, actor_name(names, event))) for event in events]
+
+
+class FeedCache:
+    def __init__(self) -> None:
+        self._feeds: dict[tuple[str, str, str, int], Markup] = {}
+
+    async def feed_html(self, db: Database, principal: Principal, up_to: int) -> Markup:
+        """The feed's list items as of event ``up_to``; the page's socket resumes from there."""
+        audience = audience_of(principal)
+        key = (audience, current_locale.get(), current_timezone.get(), up_to)
+        html = self._feeds.get(key)
+        if html is None:
+            feed = await _recent(db, audience, up_to)
+            html = Markup(render("dashboard/_feed.html", feed=feed))  # noqa: S704 - rendered by autoescaping Jinja
+            if len(self._feeds) >= MAX_CACHED_FEEDS:
+                self._feeds.clear()
+            self._feeds[key] = html
+        return html

@@ -37,6 +37,37 @@ _simple("user.profile_updated", N_("%(actor)s updated their profile"))
 _simple("user.password_changed", N_("%(actor)s changed their password"))
 _simple("user.token_created", N_("%(actor)s created an API token"))
 _simple("shop.updated", N_("%(actor)s updated the shop settings"))
+_simple("user.signed_out", N_("%(actor)s signed out"))
+
+
+def _sentence(event_type: str, message: str) -> None:
+    """Like ``_simple``, with the event's numbers too (quantities, counts)."""
+
+    @describes(event_type)
+    def describer(event: Event, actor: str) -> str:
+        values = {k: v for k, v in event.data.items() if isinstance(v, str | int) and not isinstance(v, bool)}
+        return gettext(message, actor=actor, **values)
+
+
+_simple("location.created", N_("%(actor)s added the location %(code)s"))
+_simple("location.updated", N_("%(actor)s updated the location %(code)s"))
+_sentence("stock.adjusted", N_("%(actor)s adjusted %(sku)s at %(location)s by %(delta)+d: %(reason)s"))
+_sentence("stock.transferred", N_("%(actor)s moved %(quantity)d × %(sku)s from %(source)s to %(target)s"))
+_sentence(
+    "stock.counted", N_("%(actor)s counted %(counted)d products at %(location)s, %(corrections)d corrected")
+)
+_sentence(
+    "stock.reorder_set", N_("%(actor)s set %(sku)s at %(location)s to reorder %(quantity)d below %(point)d")
+)
+_simple("supplier.created", N_("%(actor)s added the supplier %(name)s"))
+_simple("supplier.updated", N_("%(actor)s updated the supplier %(name)s"))
+_simple("purchasing.created", N_("%(actor)s drafted purchase order %(number)s"))
+_sentence("purchasing.line_added", N_("%(actor)s added %(quantity)d × %(sku)s to purchase order %(number)s"))
+_simple("purchasing.line_removed", N_("%(actor)s removed %(sku)s from purchase order %(number)s"))
+_simple("purchasing.sent", N_("%(actor)s sent purchase order %(number)s"))
+_simple("purchasing.cancelled", N_("%(actor)s cancelled purchase order %(number)s"))
+_simple("purchasing.received", N_("%(actor)s received goods for purchase order %(number)s"))
+_sentence("purchasing.reorder_drafted", N_("Stock ran low: %(quantity)d more on purchase order %(number)s"))
 
 
 @describes("user.permissions_changed")

@@ -166,3 +166,25 @@ async def test_a_successful_sign_in_clears_the_email_throttle(make_harness: Make
         for _ in range(2):
             await sign_in(client, OWNER_EMAIL, "wrong password!")
         assert (await sign_in(client, OWNER_EMAIL, PASSWORD)).status_code == 303
+
+
+async def test_a_password_change_elsewhere_signs_out_a_device_that_was_just_active(harness: Harness) -> None:
+    async with harness.client() as phone, harness.client() as laptop:
+        await sign_in(phone, OWNER_EMAIL, PASSWORD)
+        await sign_in(laptop, OWNER_EMAIL, PASSWORD)
+        assert (await laptop.get("/me")).status_code == 200  # remembered by the process now
+        data = {"current_password": PASSWORD, "new_password": "a much newer secret"}
+        assert (await post_form(phone, "/me/password", data)).status_code == 303
+        await harness.app.state.tailer.publish_new()  # what every process's tailer does
+        assert (await laptop.get("/me")).status_code == 401
+
+
+async def test_a_sign_out_on_one_process_is_honoured_by_another(make_harness: MakeHarness) -> None:
+    first, second = await make_harness(), await make_harness()  # two processes, one database
+    async with first.client() as on_first, second.client() as on_second:
+        await sign_in(on_first, OWNER_EMAIL, PASSWORD)
+        on_second.cookies[SESSION_COOKIE] = on_first.cookies[SESSION_COOKIE]
+        assert (await on_second.get("/me")).status_code == 200  # now in the second one's memory
+        assert (await post_form(on_first, "/logout", {})).status_code == 303
+        await second.app.state.tailer.publish_new()
+        assert (await on_second.get("/me")).status_code == 401
