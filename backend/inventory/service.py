@@ -381,10 +381,9 @@ async def set_reorder(
 # -- after every stock transaction ----------------------------------------------------------------
 
 
-async def settle(session: AsyncSession, actor_id: int | None, **cause: str | int) -> None:
+async def settle(session: AsyncSession, actor_id: int | None) -> None:
     """Draft reorders for what fell low and record one event with the new levels, so that stock
-    screens update live. Call once, at the end of a transaction that changed stock; ``cause``
-    (e.g. ``cause="adjustment", sku=…, reason=…``) lets the activity feed say what happened."""
+    screens update live. Call once, at the end of a transaction that changed stock."""
     touched = sorted(session.info.pop(TOUCHED, set()))
     if not touched:
         return
@@ -412,5 +411,4 @@ async def settle(session: AsyncSession, actor_id: int | None, **cause: str | int
         actor_id,
         levels=levels,
         available={str(product_id): total for product_id, total in totals.items()},
-        **cause,
     )

@@ -47,6 +47,21 @@ EXPECTED = {
     "/health": {ANON: 200, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
     "/offline": {ANON: 200, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
     "/sw.js": {ANON: 200, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
+    "/stock": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/stock/adjust": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/stock/transfer": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/stock/count": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/locations": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/locations/new": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/suppliers": {ANON: 401, Role.OWNER: 200, Role.STAFF: 403, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/purchase-orders": {ANON: 401, Role.OWNER: 200, Role.STAFF: 403, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/purchase-orders/new": {
+        ANON: 401,
+        Role.OWNER: 200,
+        Role.STAFF: 403,
+        Role.DRIVER: 403,
+        Role.CUSTOMER: 403,
+    },
 }
 ROLES = [ANON, *Role]
 

@@ -1,0 +1,159 @@
+"""What the stock screens and the API ask for: adjust, transfer, count, set reorder levels.
+
+Each command is one write transaction: validate, change through ``service`` (conditional UPDATEs,
+ledger rows), record what was done and why (``stock.changed`` is quiet: it moves figures on open
+pages but is not news), then ``service.settle`` for reorder drafts and the new levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from backend.db import Database
+from backend.events import record
+from backend.inventory import levels, rules, service
+from backend.inventory.levels import LevelView
+from backend.inventory.models import Location
+from backend.inventory.rules import MovementKind
+from backend.inventory.service import Count, Reorder, StockError
+
+
+class StockRejected(Exception):
+    """The request itself is wrong (field → problem code); nothing was written."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class CountStale(Exception):
+    """Stock moved while these products were counted; they must be counted again."""
+
+    def __init__(self, current: list[LevelView]) -> None:
+        super().__init__("count_stale")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    product_id: int
+    location_id: int
+    delta: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Transfer:
+    product_id: int
+    source_id: int
+    target_id: int
+    quantity: int
+
+
+async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> LevelView:
+    """Change on-hand by a signed delta with a reason; returns the new level."""
+    reason = adjustment.reason.strip()
+    if problems := rules.adjustment_problems(adjustment.delta, reason):
+        raise StockRejected(problems)
+    change = service.Change(
+        adjustment.product_id, adjustment.location_id, adjustment.delta, MovementKind.ADJUSTMENT, reason
+    )
+    async with db.write() as session:
+        await service.change_on_hand(session, change, actor_id)
+        after = await levels.level_of(session, adjustment.product_id, adjustment.location_id)
+        await record(
+            session,
+            "stock.adjusted",
+            f"stock:{after.product_id}",
+            actor_id,
+            sku=after.sku,
+            location=after.location_code,
+            delta=adjustment.delta,
+            reason=reason,
+        )
+        await service.settle(session, actor_id)
+    return after
+
+
+async def transfer(db: Database, actor_id: int | None, move: Transfer) -> None:
+    if problem := rules.quantity_problem(move.quantity):
+        raise StockRejected({"quantity": problem})
+    if move.source_id == move.target_id:
+        raise StockRejected({"target": "same_location"})
+    async with db.write() as session:
+        await service.transfer(
+            session,
+            move.product_id,
+            source=move.source_id,
+            target=move.target_id,
+            quantity=move.quantity,
+            actor_id=actor_id,
+        )
+        source = await levels.level_of(session, move.product_id, move.source_id)
+        target = await levels.level_of(session, move.product_id, move.target_id)
+        await record(
+            session,
+            "stock.transferred",
+            f"stock:{move.product_id}",
+            actor_id,
+            sku=source.sku,
+            source=source.location_code,
+            target=target.location_code,
+            quantity=move.quantity,
+        )
+        await service.settle(session, actor_id)
+
+
+async def count(db: Database, actor_id: int | None, location_id: int, counts: list[Count]) -> int:
+    """Apply a cycle count all at once; returns how many products were corrected. Raises
+    ``CountStale`` with the current levels of the products that moved since they were shown."""
+    corrections = sum(1 for item in counts if item.counted != item.expected)
+    try:
+        async with db.write() as session:
+            await service.apply_count(session, location_id, counts, actor_id)
+            location = await session.get_one(Location, location_id)
+            await record(
+                session,
+                "stock.counted",
+                f"location:{location_id}",
+                actor_id,
+                location=location.code,
+                counted=len(counts),
+                corrections=corrections,
+            )
+            await service.settle(session, actor_id)
+    except StockError as exc:
+        if exc.code != "count_stale":
+            raise
+        async with db.read() as session:
+            stale = cast(list[int], exc.details["product_ids"])
+            current = await levels.levels_at(session, location_id, stale)
+        raise CountStale(current) from None
+    return corrections
+
+
+async def set_reorder(
+    db: Database, actor_id: int | None, product_id: int, location_id: int, *, wanted: Reorder, seen: Reorder
+) -> None:
+    problems = {
+        name: problem
+        for name, value in (("reorder_point", wanted.point), ("reorder_qty", wanted.quantity))
+        if (problem := rules.quantity_problem(value, allow_zero=True))
+    }
+    if problems:
+        raise StockRejected(problems)
+    async with db.write() as session:
+        await service.set_reorder(session, product_id, location_id, wanted, seen)
+        level = await levels.level_of(session, product_id, location_id)
+        await record(
+            session,
+            "stock.reorder_set",
+            f"stock:{product_id}",
+            actor_id,
+            sku=level.sku,
+            location=level.location_code,
+            point=wanted.point,
+            quantity=wanted.quantity,
+        )
+        await service.settle(session, actor_id)

@@ -1,0 +1,102 @@
+"""Suppliers: the people purchase orders go to."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db import Database
+from backend.events import record
+from backend.purchasing import rules
+from backend.purchasing.models import Supplier
+from backend.purchasing.rules import SupplierInput
+
+
+class SupplierRejected(Exception):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class SupplierConflict(Exception):
+    """The supplier changed since the form was shown."""
+
+
+class SupplierNotFound(Exception):
+    pass
+
+
+def input_of(supplier: Supplier) -> SupplierInput:
+    return SupplierInput(supplier.name, supplier.email, supplier.phone, supplier.lead_time_days)
+
+
+async def list_suppliers(session: AsyncSession) -> list[Supplier]:
+    return list(await session.scalars(select(Supplier).order_by(Supplier.name)))
+
+
+async def get_supplier(session: AsyncSession, supplier_id: int) -> Supplier:
+    supplier = await session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise SupplierNotFound(supplier_id)
+    return supplier
+
+
+async def _check_name(session: AsyncSession, name: str, supplier_id: int | None) -> None:
+    query = select(Supplier.id).where(Supplier.name == name)
+    if supplier_id is not None:
+        query = query.where(Supplier.id != supplier_id)
+    if await session.scalar(query.limit(1)) is not None:
+        raise SupplierRejected({"name": "name_taken"})
+
+
+async def create_supplier(db: Database, actor_id: int | None, wanted: SupplierInput) -> int:
+    if problems := rules.supplier_problems(wanted):
+        raise SupplierRejected(problems)
+    try:
+        async with db.write() as session:
+            await _check_name(session, wanted.name, None)
+            supplier = Supplier(**asdict(wanted))
+            session.add(supplier)
+            await session.flush()
+            await record(session, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
+    except IntegrityError:  # the same name, created at the same moment
+        raise SupplierRejected({"name": "name_taken"}) from None
+    return supplier.id
+
+
+async def update_supplier(
+    db: Database, actor_id: int | None, supplier_id: int, wanted: SupplierInput, fingerprint: str
+) -> None:
+    """``fingerprint`` is ``rules.supplier_fingerprint`` of what the form showed."""
+    if problems := rules.supplier_problems(wanted):
+        raise SupplierRejected(problems)
+    try:
+        async with db.write() as session:
+            supplier = await session.get(Supplier, supplier_id, with_for_update=True)
+            if supplier is None:
+                raise SupplierNotFound(supplier_id)
+            before = input_of(supplier)
+            if rules.supplier_fingerprint(before) != fingerprint:
+                raise SupplierConflict(supplier_id)
+            await _check_name(session, wanted.name, supplier_id)
+            changes = {
+                k: [v, getattr(wanted, k)] for k, v in asdict(before).items() if v != getattr(wanted, k)
+            }
+            if not changes:
+                return
+            for key, (_, value) in changes.items():
+                setattr(supplier, key, value)
+            await session.flush()
+            await record(
+                session,
+                "supplier.updated",
+                f"supplier:{supplier_id}",
+                actor_id,
+                name=wanted.name,
+                changes=changes,
+            )
+    except IntegrityError:
+        raise SupplierRejected({"name": "name_taken"}) from None

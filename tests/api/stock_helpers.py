@@ -1,0 +1,46 @@
+"""Helpers for the stock-keeping screens' tests: stock put in place, the ledger checked against the
+counters, pages' forms posted the way a browser posts them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from backend.db import Database
+from backend.events import Event
+from backend.inventory import service
+from backend.inventory.models import StockLevel, StockMovement
+from backend.inventory.rules import MovementKind
+
+
+async def receive_stock(db: Database, product_id: int, location_id: int, quantity: int) -> None:
+    async with db.write() as session:
+        change = service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)
+        await service.change_on_hand(session, change, None)
+        await service.settle(session, None)
+
+
+async def ledger_mismatches(db: Database) -> list[tuple[int, int, int, int]]:
+    """(product, location, on hand, ledger sum) wherever the movements do not add up to on hand."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(
+                StockMovement.product_id, StockMovement.location_id, func.sum(StockMovement.quantity)
+            ).group_by(StockMovement.product_id, StockMovement.location_id)
+        )
+        sums = {(product, location): int(total) for product, location, total in rows}
+        levels = await session.scalars(select(StockLevel))
+        return [
+            (
+                level.product_id,
+                level.location_id,
+                level.on_hand,
+                sums.get((level.product_id, level.location_id), 0),
+            )
+            for level in levels
+            if sums.get((level.product_id, level.location_id), 0) != level.on_hand
+        ]
+
+
+async def event_types(db: Database) -> list[str]:
+    async with db.read() as session:
+        return list(await session.scalars(select(Event.type).order_by(Event.id)))
