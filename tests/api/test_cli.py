@@ -11,9 +11,13 @@ from sqlalchemy import func, select
 
 from backend.auth.models import ApiToken, User
 from backend.auth.principal import hash_credential
+from backend.catalog.models import Product
 from backend.cli import main
 from backend.db import Database
-from backend.demo import DEMO_ACCOUNTS
+from backend.demo import BREAKAGE, DEMO_ACCOUNTS, PRODUCTS
+from backend.inventory.models import StockLevel, StockMovement
+from backend.models import Base
+from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine
 
 
 @pytest.fixture
@@ -42,6 +46,50 @@ def test_demo_creates_the_demo_accounts_once(cli: CliRunner, database_url: str) 
     assert "0 new records" in again.output
     emails = {row[0] for row in _query(database_url, select(User.email))}
     assert emails == {email for email, *_ in DEMO_ACCOUNTS}
+
+
+def _row_counts(database_url: str) -> dict[str, int]:
+    """Rows in every table, events and counters included: a second run must not even log."""
+    tables = Base.metadata.sorted_tables
+    counts = _query(
+        database_url, select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
+    )
+    return dict(zip((table.name for table in tables), counts[0], strict=True))
+
+
+def test_demo_run_twice_adds_no_row_anywhere(cli: CliRunner, database_url: str) -> None:
+    assert cli.invoke(main, ["demo"]).exit_code == 0
+    first = _row_counts(database_url)
+    assert cli.invoke(main, ["demo"]).exit_code == 0
+    assert _row_counts(database_url) == first
+    assert first["products"] == len(PRODUCTS)
+    assert first["locations"] == 2
+    assert first["suppliers"] == 3
+
+
+def test_demo_stock_ledger_sums_to_on_hand_and_reorders_are_drafted(
+    cli: CliRunner, database_url: str
+) -> None:
+    assert cli.invoke(main, ["demo"]).exit_code == 0
+    ledger = (
+        select(func.coalesce(func.sum(StockMovement.quantity), 0))
+        .where(
+            StockMovement.product_id == StockLevel.product_id,
+            StockMovement.location_id == StockLevel.location_id,
+        )
+        .scalar_subquery()
+    )
+    levels = _query(database_url, select(StockLevel.on_hand, ledger))
+    assert len(levels) > len(PRODUCTS)  # both locations hold stock
+    assert all(on_hand == total for on_hand, total in levels)
+    drafted = _query(
+        database_url,
+        select(Product.sku)
+        .join(PurchaseOrderLine, PurchaseOrderLine.product_id == Product.id)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(PurchaseOrder.status == "draft"),
+    )
+    assert BREAKAGE[0] in {sku for (sku,) in drafted}
 
 
 def test_demo_if_empty_leaves_a_database_with_accounts_alone(cli: CliRunner, database_url: str) -> None:
