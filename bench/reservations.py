@@ -1,0 +1,220 @@
+"""Reservation throughput: concurrent reserve-then-release pairs through the inventory service.
+
+Each of TASKS asyncio tasks loops: reserve 1-3 random products (one write transaction: reserve and
+settle, as a route does), then release them (a second one). Nothing goes over HTTP: this measures the
+stock core and the database, which every order and basket change goes through.
+
+Runs on SQLite (a temporary file) and on PostgreSQL (a temporary database created through
+COMPTOIR_BENCH_POSTGRES_URL, an admin URL, and dropped afterwards; skipped with a note when the
+server does not answer). Prints one JSON line per engine on stdout; progress goes to stderr. Exits
+non-zero when a measurement cannot be trusted (errors under load), not when the target is missed.
+
+Environment: BENCH_SECONDS (default 10), COMPTOIR_BENCH_POSTGRES_URL
+(default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import backend.models  # noqa: F401 - maps every table, as the app does
+from backend import migrations
+from backend.catalog.models import Product
+from backend.db import Database
+from backend.inventory import service
+from backend.inventory.models import Location
+from backend.inventory.rules import Line, MovementKind
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+POSTGRES_ADMIN_URL = os.environ.get(
+    "COMPTOIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+TASKS = 32
+PRODUCTS = 200
+STOCK = 1_000_000  # per product: every reservation is released, so it never runs out
+# Fills SQLAlchemy's statement cache and the engines' pools before we measure.
+WARMUP_SECONDS = min(2.0, SECONDS / 5)
+TARGET_RESERVATIONS_PER_S = {"sqlite": 3000}
+
+
+def log(message: str) -> None:
+    print(f"reservations: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Load:
+    """What the tasks share: where to reserve, until when, and what they counted."""
+
+    db: Database
+    location_id: int
+    product_ids: list[int]
+    until: float
+    reservations: int = 0
+    pairs: int = 0
+    reserve_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+
+async def set_up(db: Database) -> tuple[int, list[int]]:
+    async with db.write() as session:
+        location = Location(code="bench", name="Bench", kind="warehouse", is_default=True)
+        products = [
+            Product(sku=f"bench-{n:03d}", name=f"Bench product {n}", price_minor=100, currency="EUR")
+            for n in range(PRODUCTS)
+        ]
+        session.add_all([location, *products])
+        await session.flush()
+        for product in products:
+            change = service.Change(product.id, location.id, STOCK, MovementKind.RECEIPT)
+            await service.change_on_hand(session, change, None)
+        await service.settle(session, None)
+    return location.id, [product.id for product in products]
+
+
+async def worker(load: Load, number: int) -> None:
+    rng = random.Random(number)  # seeded per task: runs draw the same baskets
+    for n in itertools.count():
+        if time.perf_counter() >= load.until:
+            return
+        reference = f"bench:{number}:{n}"
+        lines = [Line(pid, rng.randint(1, 3)) for pid in rng.sample(load.product_ids, rng.randint(1, 3))]
+        try:
+            started = time.perf_counter()
+            async with load.db.write() as session:
+                await service.reserve(session, reference, lines, load.location_id)
+                await service.settle(session, None)
+            reserved = time.perf_counter()
+            load.reservations += 1
+            load.reserve_ms.append((reserved - started) * 1000)
+            async with load.db.write() as session:
+                await service.release(session, reference)
+                await service.settle(session, None)
+        except Exception as exc:  # counted and reported: the run is then not to be trusted
+            load.errors += 1
+            load.first_error = load.first_error or f"{type(exc).__name__}: {exc}"[:300]
+            continue
+        load.pairs += 1
+
+
+async def run_load(db: Database, location_id: int, product_ids: list[int], seconds: float) -> Load:
+    load = Load(db, location_id, product_ids, until=time.perf_counter() + seconds)
+    await asyncio.gather(*(worker(load, n) for n in range(TASKS)))
+    return load
+
+
+async def measure(engine: str, url: str) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        location_id, product_ids = await set_up(db)
+        log(f"{engine}: warming up {WARMUP_SECONDS:g} s, then {TASKS} tasks for {SECONDS:g} s")
+        await run_load(db, location_id, product_ids, WARMUP_SECONDS)
+        started = time.perf_counter()
+        load = await run_load(db, location_id, product_ids, SECONDS)
+        elapsed = time.perf_counter() - started  # a little over SECONDS: the last pairs finish
+    finally:
+        await db.dispose()
+    latencies = sorted(load.reserve_ms) or [0.0]
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    result: dict[str, Any] = {
+        "benchmark": "reservations",
+        "engine": engine,
+        "seconds": round(elapsed, 2),
+        "tasks": TASKS,
+        "products": PRODUCTS,
+        "pairs_per_s": round(load.pairs / elapsed, 1),
+        "reservations_per_s": round(load.reservations / elapsed, 1),
+        "reserve_p50_ms": round(statistics.median(latencies), 2),
+        "reserve_p99_ms": round(p99, 2),
+        "errors": load.errors,
+    }
+    if engine in TARGET_RESERVATIONS_PER_S:
+        target = TARGET_RESERVATIONS_PER_S[engine]
+        result |= {"target_reservations_per_s": target, "target_met": result["reservations_per_s"] >= target}
+    if load.errors:
+        log(f"{engine}: {load.errors} errors, the first: {load.first_error}")
+    return result
+
+
+async def bench_sqlite(work: Path) -> dict[str, Any]:
+    url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+    await migrations.upgrade_async(url)
+    return await measure("sqlite", url)
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    name = f"comptoir_bench_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def bench_postgres() -> dict[str, Any]:
+    try:
+        await asyncio.wait_for(_admin("SELECT 1"), 10)
+    except Exception as exc:  # refused, unknown host, bad password, timeout: the note says which
+        reason = f"PostgreSQL unreachable at {make_url(POSTGRES_ADMIN_URL)!r}: {type(exc).__name__}: {exc}"
+        log(f"skipped: {reason}")
+        return {"benchmark": "reservations", "engine": "postgresql", "skipped": reason}
+    async with postgres_database() as url:
+        await migrations.upgrade_async(url)
+        return await measure("postgresql", url)
+
+
+async def main() -> int:
+    # On SIGTERM, cancelling unwinds through the finally blocks: the PostgreSQL database is dropped.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+    # Bounds each engine's run even if a transaction hangs; the database is removed all the same.
+    limit = 2 * (WARMUP_SECONDS + SECONDS) + 120
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
+        for engine, run in (("sqlite", lambda: bench_sqlite(Path(work))), ("postgresql", bench_postgres)):
+            try:
+                result = await asyncio.wait_for(run(), limit)
+            except TimeoutError:
+                log(f"{engine}: FAILED: no result within {limit:g} s")
+                status = 1
+                continue
+            result["load_average_1m"] = round(os.getloadavg()[0], 2)  # the machine is shared: context
+            print(json.dumps(result), flush=True)
+            status |= 1 if result.get("errors") else 0
+    return status
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(asyncio.run(main()))
+    except asyncio.CancelledError:
+        log("stopped")
+        sys.exit(1)
