@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,9 +74,12 @@ async def category_id(session: AsyncSession, name: str | None) -> int | None:
     """The category with this name (case-insensitive), created on first use."""
     if not name:
         return None
-    found = await session.scalar(select(Category.id).where(func.lower(Category.name) == name.lower()))
-    if found is not None:
-        return found
+    # Compared in Python: SQLite's lower() folds ASCII letters only, so "Épicerie" would miss
+    # "épicerie". A shop has tens of categories, not thousands.
+    wanted = name.casefold()
+    for found, existing in await session.execute(select(Category.id, Category.name)):
+        if existing.casefold() == wanted:
+            return found
     category = Category(name=name)
     session.add(category)
     await session.flush()

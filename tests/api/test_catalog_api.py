@@ -55,6 +55,15 @@ async def test_tax_rate_and_category_are_optional(api: httpx.AsyncClient) -> Non
     assert (response.json()["tax_rate"], response.json()["category"]) == ("0", None)
 
 
+async def test_categories_match_whatever_the_case_even_beyond_ascii(api: httpx.AsyncClient) -> None:
+    first = await api.post("/api/v1/products", json={**APPLE, "sku": "e-1", "category": "Épicerie"})
+    second = await api.post("/api/v1/products", json={**APPLE, "sku": "e-2", "category": "ÉPICERIE"})
+    third = await api.post("/api/v1/products", json={**APPLE, "sku": "e-3", "category": "épicerie"})
+    assert [r.status_code for r in (first, second, third)] == [201, 201, 201], third.text
+    # The first spelling is the category's name; later ones join it rather than split it.
+    assert {r.json()["category"] for r in (first, second, third)} == {"Épicerie"}
+
+
 @pytest.mark.parametrize(
     ("change", "status"),
     [
