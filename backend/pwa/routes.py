@@ -16,7 +16,11 @@ PWA_DIR = Path(__file__).resolve().parent.parent.parent / "pwa"
 
 @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False)
 async def manifest() -> File:
-    return File(PWA_DIR / "manifest.webmanifest", media_type="application/manifest+json", content_disposition_type="inline")
+    return File(
+        PWA_DIR / "manifest.webmanifest",
+        media_type="application/manifest+json",
+        content_disposition_type="inline",
+    )
 
 
 @get("/sw.js", opt=PUBLIC, include_in_schema=False)
@@ -36,7 +40,11 @@ async def offline(request: Request[Any, Any, Any]) -> Template:
 
 @get("/favicon.ico", opt=PUBLIC, include_in_schema=False)
 async def favicon() -> File:
-    return File(assets.STATIC_DIR / "icons" / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline")
+    return File(
+        assets.STATIC_DIR / "icons" / "favicon.ico",
+        media_type="image/x-icon",
+        content_disposition_type="inline",
+    )
 
 
 ROUTES = [manifest, service_worker, offline, favicon]

@@ -12,7 +12,17 @@ from backend import assets
 PWA_DIR = Path(__file__).resolve().parent.parent.parent / "pwa"
 SW_TEMPLATE = PWA_DIR / "sw.js"
 
-SHELL_ASSETS = ("app.css", "app.js", "icons.svg", "icons/icon-192.png", "icons/icon-512.png")
+SHELL_ASSETS = (
+    "app.css",
+    "app.js",
+    "outbox.js",
+    "offline.js",
+    "icons.svg",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+)
+# The worker replays the offline outbox itself (Background Sync) with the pages' own code.
+OUTBOX_SCRIPT = "outbox.js"
 
 
 def _unhashed_files() -> dict[str, Path]:
@@ -44,4 +54,8 @@ def service_worker_source() -> str:
     for path in _unhashed_files().values():
         digest.update(path.read_bytes())
     version = digest.hexdigest()[:12]
-    return source.replace("__CACHE_VERSION__", version).replace("__PRECACHE_URLS__", json.dumps(urls))
+    return (
+        source.replace("__CACHE_VERSION__", version)
+        .replace("__PRECACHE_URLS__", json.dumps(urls))
+        .replace("__OUTBOX_URL__", json.dumps(assets.url(OUTBOX_SCRIPT)))
+    )
