@@ -41,6 +41,7 @@ from backend.idempotency.middleware import IdempotencyMiddleware
 from backend.inventory import api as inventory_api
 from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
+from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
 from backend.purchasing import routes as purchasing_routes
@@ -126,6 +127,7 @@ def _lifespan(
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     register_catalog_live_updates()
+    register_stock_live_updates()
     quiet("user.signed_out")
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)

@@ -400,6 +400,7 @@ async def settle(session: AsyncSession, actor_id: int | None) -> None:
                 "on_hand": level.on_hand,
                 "reserved": level.reserved,
                 "backordered": level.backordered,
+                "reorder_point": level.reorder_point,
             }
         )
     await draft_reorders(session, touched, actor_id)

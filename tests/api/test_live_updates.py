@@ -183,6 +183,28 @@ async def test_catalog_changes_redraw_the_product_row_on_other_screens(
     assert "€5.10" in updated
 
 
+async def test_stock_changes_redraw_the_figures_on_open_stock_pages(
+    server: LiveServer, cookies: dict[Role, str]
+) -> None:
+    product = {"sku": "RICE", "name": "Rice", "price": "2.10", "currency": "EUR", "active": "on"}
+    location = {"code": "WH", "name": "Warehouse", "kind": "warehouse", "is_default": "on"}
+    await _post(server, cookies[Role.OWNER], "/catalog/new", product)
+    await _post(server, cookies[Role.OWNER], "/locations/new", location)
+    reorder = {"location": "1", "reorder_point": "5", "reorder_qty": "0", "seen_point": "0", "seen_qty": "0"}
+    await _post(server, cookies[Role.OWNER], "/stock/products/1/reorder", reorder)
+    async with await _socket(server, cookies[Role.OWNER]) as owner:
+        adjustment = {"product": "RICE", "location": "1", "delta": "12", "reason": "Delivery"}
+        await _post(server, cookies[Role.STAFF], "/stock/adjust", adjustment)
+        # Each adjustment's figures arrive with the level's id, to replace what the page shows.
+        filled = await _next_message_with(owner, "data-available>12 available")
+        await _post(server, cookies[Role.STAFF], "/stock/adjust", {**adjustment, "delta": "-9"})
+        emptied = await _next_message_with(owner, "data-available>3 available")
+    assert 'id="level-1-1" hx-swap-oob="true"' in filled
+    assert 'id="level-1-1" hx-swap-oob="true"' in emptied
+    assert "Low stock" not in filled
+    assert "Low stock" in emptied
+
+
 async def _next_message_with(socket: ClientConnection, marker: str, within: float = 5.0) -> str:
     async with asyncio.timeout(within):
         while True:
