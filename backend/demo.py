@@ -61,8 +61,6 @@ SUPPLIERS = (
 # VAT in hundredths of a percent: 5.5 % on food and soft drinks, 20 % on the rest. Wine is food
 # to the shopper but not to the tax office: alcohol pays the standard rate in France.
 FOOD, STANDARD = 550, 2000
-# No name starts with an accented capital ("Épicerie salée"): the catalog finds categories with SQL
-# lower(), which SQLite applies to ASCII letters only, so such a category could be used only once.
 SAL, SUC, FL, CRE = "Salé", "Sucré", "Fruits et légumes", "Crèmerie"
 BOU, BOI, VIN, DRO = "Boulangerie", "Boissons", "Vins", "Droguerie"
 CATEGORY_VAT = {SAL: FOOD, SUC: FOOD, FL: FOOD, CRE: FOOD, BOU: FOOD, BOI: FOOD, VIN: STANDARD, DRO: STANDARD}
