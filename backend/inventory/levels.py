@@ -19,8 +19,25 @@ SHEET_LIMIT = 200  # rows on one count sheet: a phone form stays usable, a filte
 LEDGER_LENGTH = 30
 
 
+class Figures:
+    """What a level's four numbers mean, for every view that carries them."""
+
+    on_hand: int
+    reserved: int
+    backordered: int
+    reorder_point: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def is_low(self) -> bool:
+        return rules.is_low(self.on_hand, self.reserved, self.backordered, self.reorder_point)
+
+
 @dataclass(frozen=True)
-class LevelView:
+class LevelView(Figures):
     product_id: int
     sku: str
     name: str
@@ -32,14 +49,6 @@ class LevelView:
     backordered: int
     reorder_point: int
     reorder_qty: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-    @property
-    def is_low(self) -> bool:
-        return rules.is_low(self.on_hand, self.reserved, self.backordered, self.reorder_point)
 
 
 @dataclass(frozen=True)

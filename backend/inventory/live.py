@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from backend.events import Event
-from backend.inventory import rules
+from backend.inventory.levels import Figures
 from backend.realtime.fragments import live_fragment
 from backend.templating import environment
 
 
 @dataclass(frozen=True)
-class LiveLevel:
+class LiveLevel(Figures):
     """A level's figures as the event tells them: no query per open socket."""
 
     product_id: int
@@ -21,14 +21,6 @@ class LiveLevel:
     reserved: int
     backordered: int
     reorder_point: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-    @property
-    def is_low(self) -> bool:
-        return rules.is_low(self.on_hand, self.reserved, self.backordered, self.reorder_point)
 
 
 def live_levels(event: Event) -> Iterator[LiveLevel]:
