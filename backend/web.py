@@ -32,6 +32,7 @@ STATUS_TITLES = {
     500: N_("Something went wrong on our side"),
     503: N_("The service is not available right now"),
 }
+OTHER_ERROR = N_("Error")
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -57,7 +58,7 @@ def problem(
     """An RFC 9457 problem body."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or gettext(STATUS_TITLES.get(status, "Error")),
+        "title": title or gettext(STATUS_TITLES.get(status, OTHER_ERROR)),
         "status": status,
     }
     if detail:
@@ -111,7 +112,7 @@ def _detail_of(exc: HTTPException) -> str | None:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, detail: str | None) -> Template:
-    context = {"status": status, "title": gettext(STATUS_TITLES.get(status, "Error")), "detail": detail}
+    context = {"status": status, "title": gettext(STATUS_TITLES.get(status, OTHER_ERROR)), "detail": detail}
     return Template(template_name="errors/error.html", context=context, status_code=status)
 
 

@@ -89,5 +89,9 @@ class ProductForm:
 def differences(theirs: ProductForm, mine: ProductForm) -> list[tuple[str, str, str]]:
     """(field, their value, my value) for each field that differs — shown on a conflict."""
     found = [(name, theirs.values.get(name, ""), mine.values.get(name, "")) for name in FIELDS]
-    found += [(name, str(theirs.flags[name]), str(mine.flags[name])) for name in FLAGS]
+    found += [(name, _yes_no(theirs.flags[name]), _yes_no(mine.flags[name])) for name in FLAGS]
     return [row for row in found if row[1] != row[2]]
+
+
+def _yes_no(flag: bool) -> str:
+    return gettext("Yes") if flag else gettext("No")

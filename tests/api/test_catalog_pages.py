@@ -68,6 +68,16 @@ async def test_a_duplicate_sku_is_refused_on_the_form(harness: Harness) -> None:
     assert await _count(harness) == 1
 
 
+async def test_a_conflict_on_a_flag_reads_yes_or_no(harness: Harness) -> None:
+    archived = {key: value for key, value in FORM.items() if key != "active"}
+    async with harness.signed_in(Role.STAFF) as staff, harness.signed_in(Role.OWNER) as owner:
+        await post_form(staff, "/catalog/new", FORM)
+        await post_form(owner, "/catalog/1", {**archived, "version": "1"})
+        stale = await post_form(staff, "/catalog/1", {**FORM, "price": "4.50", "version": "1"})
+    assert stale.status_code == 409
+    assert "<td data-theirs>No</td><td data-mine>Yes</td>" in stale.text
+
+
 async def test_an_edit_from_a_stale_page_shows_both_values_to_choose_from(harness: Harness) -> None:
     async with harness.signed_in(Role.STAFF) as staff, harness.signed_in(Role.OWNER) as owner:
         await post_form(staff, "/catalog/new", FORM)
