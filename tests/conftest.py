@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,10 @@ ENGINES = ["sqlite", *(["postgres"] if POSTGRES_ADMIN_URL else [])]
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    """Run a coroutine to the end from synchronous code, in a thread of its own: Playwright's
+    synchronous API keeps an event loop running in the main thread once browser tests start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _admin(statement: str) -> None:
@@ -37,6 +41,14 @@ async def _admin(statement: str) -> None:
             await connection.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's synchronous API keeps an event loop running in the main
+    thread until the session ends, and asynchronous tests cannot start their own beside it."""
+    items.sort(
+        key=lambda item: item.get_closest_marker("browser") is not None or "browser" in item.path.parts
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from backend.demo import BREAKAGE, DEMO_ACCOUNTS, PRODUCTS
 from backend.inventory.models import StockLevel, StockMovement
 from backend.models import Base
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from tests.conftest import _run
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _query(database_url: str, statement):
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def test_demo_creates_the_demo_accounts_once(cli: CliRunner, database_url: str) -> None:

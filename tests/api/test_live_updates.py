@@ -14,12 +14,13 @@ from websockets.exceptions import InvalidStatus
 from backend.auth.rules import Permission, Role
 from backend.db import Database
 from tests.api.conftest import PASSWORD, PEOPLE, _add_people
+from tests.conftest import _run
 from tests.live import LiveServer, event_ids, session_cookie
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    asyncio.run(_seed(database_url))
+    _run(_seed(database_url))
     live = LiveServer(
         database_url, tmp_path, extra_env={"COMPTOIR_WEBSOCKET_HEARTBEAT_SECONDS": "0.5"}
     ).start()

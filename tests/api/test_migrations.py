@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend import migrations
 from backend.models import Base
+from tests.conftest import _run
 
 
 async def _inspect(url: str, check):
@@ -35,15 +34,15 @@ def _state(connection) -> tuple[set[str], str]:
 
 
 def test_the_models_and_the_migrations_do_not_drift_apart(database_url: str) -> None:
-    assert asyncio.run(_inspect(database_url, _diff)) == []
+    assert _run(_inspect(database_url, _diff)) == []
 
 
 def test_migrations_go_down_to_empty_and_back_up_to_head(database_url: str) -> None:
     head = ScriptDirectory.from_config(migrations.alembic_config(database_url)).get_current_head()
     migrations.upgrade(database_url, "base")
-    tables, _ = asyncio.run(_inspect(database_url, lambda c: (set(inspect(c).get_table_names()), None)))
+    tables, _ = _run(_inspect(database_url, lambda c: (set(inspect(c).get_table_names()), None)))
     assert tables <= {"alembic_version"}
     migrations.upgrade(database_url, "head")
-    tables, version = asyncio.run(_inspect(database_url, _state))
+    tables, version = _run(_inspect(database_url, _state))
     assert set(Base.metadata.tables) <= tables
     assert version == head

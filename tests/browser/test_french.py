@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_the_french_interface_shows_french_text_and_french_euro_amounts(

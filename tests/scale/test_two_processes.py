@@ -3,7 +3,6 @@ sockets of the other at once, woken by LISTEN/NOTIFY rather than by polling."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ POLL_SECONDS = 60  # so long that only a NOTIFY can explain a prompt delivery
 @pytest.fixture
 def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     _run(_wipe_postgres(postgres_url))
-    asyncio.run(_seed(postgres_url))
+    _run(_seed(postgres_url))
     a = LiveServer(postgres_url, tmp_path, poll_seconds=POLL_SECONDS).start()
     b = LiveServer(postgres_url, tmp_path, poll_seconds=POLL_SECONDS).start()
     try:
