@@ -73,6 +73,7 @@ def _fallback(script: VendorScript, condition: str) -> str:
     return f"<script>{condition} || document.write('{tag}')</script>"
 
 
+@cache
 def htmx_tags(source: str = "cdn") -> Markup:
     """htmx and its websocket extension: from the CDN with SRI, else from this server."""
     if source == "local":

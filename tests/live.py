@@ -52,7 +52,7 @@ class LiveServer:
         self._wait_healthy()
         return self
 
-    def _wait_healthy(self, timeout: float = 20) -> None:
+    def _wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
