@@ -104,7 +104,8 @@ def _lifespan(
         tailer = Tailer(db, channels, settings.tailer_poll_seconds, lambda: shop.current.timezone)
         tailer.observers.append(shop.on_event)
         tailer.observers.append(app.state.principals.on_event)
-        db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
+        db.on_commit(lambda info: tailer.wake() if info.get("events_recorded") else None)
+        db.start_writer()
         await tailer.start()
         app.state.tailer = tailer
         housekeeping = asyncio.create_task(maintenance.run_forever(db), name="housekeeping")

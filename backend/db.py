@@ -5,6 +5,10 @@ whose single pooled connection opens with ``BEGIN IMMEDIATE``: writers queue in 
 instead of spinning in SQLite's busy handler, and a transaction can never fail half-way with
 "database is locked" after reading. Reads use a separate pool and never block on writers (WAL).
 On PostgreSQL both roles share one engine.
+
+Hot, small writes (reservations) take ``run_write`` instead: synchronous code that, on SQLite,
+runs in the writer thread with group commit (``backend.writer``); on PostgreSQL in an ordinary
+write transaction.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from backend.tx import SessionTx
+from backend.writer import Writer
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -101,6 +108,16 @@ def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     return engine, engine
 
 
+T = TypeVar("T")
+
+
+def _run_alone(session: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    tx = SessionTx(session)
+    result = fn(tx, *args)
+    tx.finish()
+    return result
+
+
 class Database:
     """Holds the engines and hands out sessions for reading and for one write transaction."""
 
@@ -109,7 +126,8 @@ class Database:
         self.read_engine, self.write_engine = make_engines(url)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
-        self._after_commit: list[Callable[[AsyncSession], None]] = []
+        self._after_commit: list[Callable[[dict[str, Any]], None]] = []
+        self._writer: Writer | None = None  # SQLite only, made when first needed
 
     @property
     def is_sqlite(self) -> bool:
@@ -119,8 +137,10 @@ class Database:
     def is_postgres(self) -> bool:
         return self.url.startswith("postgresql")
 
-    def on_commit(self, callback: Callable[[AsyncSession], None]) -> None:
-        """Run ``callback(session)`` after every committed write transaction (e.g. wake the tailer)."""
+    def on_commit(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Run ``callback(info)`` after every committed write transaction (e.g. wake the tailer);
+        ``info`` is the transaction's scratch dict (``session.info``), flags such as
+        ``events_recorded`` included."""
         self._after_commit.append(callback)
 
     @asynccontextmanager
@@ -135,9 +155,30 @@ class Database:
             async with session.begin():
                 yield session
             for callback in self._after_commit:
-                callback(session)
+                callback(session.info)
+
+    def start_writer(self) -> None:
+        """Open the SQLite writer thread now rather than at the first ``run_write``."""
+        if self.is_sqlite:
+            self._sqlite_writer().start()
+
+    def _sqlite_writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(make_url(self.url).database or "", self._after_commit)
+        return self._writer
+
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(tx, *args)`` (synchronous, see ``backend.tx``) in a write transaction and return
+        its result; what it raises is raised here and nothing of it is written. On SQLite it may
+        share the transaction with other callers' jobs (group commit)."""
+        if self.is_sqlite:
+            return await self._sqlite_writer().submit(fn, args)
+        async with self.write() as session:
+            return await session.run_sync(_run_alone, fn, args)
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            await self._writer.stop()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()

@@ -9,6 +9,7 @@ advisory lock, so event-writing commits happen in id order; SQLite has a single 
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, UTCDateTime, utcnow
+from backend.tx import Tx
 
 NOTIFY_CHANNEL = "comptoir_events"
 _EVENT_ORDER_LOCK = 0x436F6D70  # any constant shared by all writers
@@ -65,6 +67,30 @@ async def record(
     await session.flush()
     session.info["events_recorded"] = True
     return event
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (at, type, subject, actor_id, data)"
+    " VALUES (:at, :type, :subject, :actor_id, :data) RETURNING id"
+)
+
+
+def record_sync(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
+    """``record`` for synchronous code (``backend.tx``); returns the event's id."""
+    if tx.dialect == "postgresql" and not tx.info.get("event_lock"):
+        tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _EVENT_ORDER_LOCK})
+        tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        tx.info["event_lock"] = True
+    values = {
+        "at": tx.now(),
+        "type": type_,
+        "subject": subject,
+        "actor_id": actor_id,
+        "data": json.dumps(data),
+    }
+    event_id = tx.execute(_INSERT_EVENT, values).fetchall()[0][0]
+    tx.info["events_recorded"] = True
+    return int(event_id)
 
 
 TopicRule = Callable[[Event], set[str]]

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, upsert_into, utcnow
+from backend.tx import Tx
 
 
 class Counter(Base):
@@ -31,6 +32,20 @@ async def next_number(session: AsyncSession, series: str, width: int = 5) -> str
         )
         value = (await session.execute(bump)).scalar_one()
     return f"{name}-{value:0{width}d}"
+
+
+_BUMP = "UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value"
+_FIRST = "INSERT INTO counters (name, value) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING"
+
+
+def next_number_sync(tx: Tx, series: str, width: int = 5) -> str:
+    """``next_number`` for synchronous code (``backend.tx``)."""
+    name = f"{series}-{utcnow().year}"
+    found = tx.execute(_BUMP, {"name": name}).fetchall()
+    if not found:
+        tx.execute(_FIRST, {"name": name})
+        found = tx.execute(_BUMP, {"name": name}).fetchall()
+    return f"{name}-{found[0][0]:0{width}d}"
 
 
 async def current_value(session: AsyncSession, series: str, year: int) -> int:

@@ -6,49 +6,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.catalog.models import Product
 from backend.db import upsert_into
-from backend.events import record
+from backend.inventory import holds, settling
+from backend.inventory.errors import InsufficientStock, Shortage, StockError
+from backend.inventory.holds import Held, Hold
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
-from backend.inventory.queries import available_by_product
-from backend.inventory.rules import Line, MovementKind, merge_lines
-from backend.purchasing.reorder import draft_reorders
+from backend.inventory.rules import Line, MovementKind
+from backend.inventory.settling import TOUCHED, touch
+from backend.tx import SessionTx
 
-TOUCHED = "stock_touched"
-
-
-class StockError(Exception):
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
-
-
-@dataclass(frozen=True)
-class Shortage:
-    product_id: int
-    wanted: int
-    available: int
-
-
-class InsufficientStock(StockError):
-    def __init__(self, shortages: list[Shortage]) -> None:
-        super().__init__("insufficient_stock")
-        self.shortages = shortages
-
-
-@dataclass(frozen=True)
-class Held:
-    product_id: int
-    quantity: int
-    backordered: int
+__all__ = ["Held", "Hold", "InsufficientStock", "Shortage", "StockError"]
 
 
 def _touch(session: AsyncSession, product_id: int, location_id: int) -> None:
-    session.info.setdefault(TOUCHED, set()).add((product_id, location_id))
+    touch(session.info, product_id, location_id)
 
 
 def _level(product_id: int, location_id: int) -> object:
@@ -76,142 +50,22 @@ async def default_location_id(session: AsyncSession) -> int:
     return found
 
 
-# -- reservations --------------------------------------------------------------------------------
-
-
-async def _products(session: AsyncSession, ids: list[int]) -> dict[int, Product]:
-    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
-    found = {product.id: product for product in rows}
-    unknown = [pid for pid in ids if pid not in found or not found[pid].active]
-    if unknown:
-        raise StockError("unknown_product", product_ids=unknown)
-    return found
-
-
-async def _hold_exactly(session: AsyncSession, line: Line, location_id: int) -> bool:
-    result = await session.execute(
-        update(StockLevel)
-        .where(
-            _level(line.product_id, location_id),
-            StockLevel.on_hand - StockLevel.reserved >= line.quantity,
-        )
-        .values(reserved=StockLevel.reserved + line.quantity, version=StockLevel.version + 1)
-    )
-    return result.rowcount == 1
-
-
-async def _hold_with_backorder(session: AsyncSession, line: Line, location_id: int) -> Held:
-    await _ensure_level(session, line.product_id, location_id)
-    free = await session.scalar(
-        select(StockLevel.on_hand - StockLevel.reserved)
-        .where(_level(line.product_id, location_id))
-        .with_for_update()
-    )
-    held = min(line.quantity, int(free or 0))
-    short = line.quantity - held
-    await session.execute(
-        update(StockLevel)
-        .where(_level(line.product_id, location_id))
-        .values(
-            reserved=StockLevel.reserved + held,
-            backordered=StockLevel.backordered + short,
-            version=StockLevel.version + 1,
-        )
-    )
-    return Held(line.product_id, held, short)
-
-
-async def _remember(session: AsyncSession, reference: str, location_id: int, held: Held) -> None:
-    stmt = upsert_into(session, Reservation).values(
-        reference=reference,
-        product_id=held.product_id,
-        location_id=location_id,
-        quantity=held.quantity,
-        backordered=held.backordered,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["reference", "product_id", "location_id"],
-        set_={
-            "quantity": Reservation.quantity + stmt.excluded.quantity,
-            "backordered": Reservation.backordered + stmt.excluded.backordered,
-        },
-    )
-    await session.execute(stmt)
+# -- reservations: the synchronous core (``holds``) in the caller's session -----------------------
 
 
 async def reserve(session: AsyncSession, reference: str, lines: list[Line], location_id: int) -> list[Held]:
     """Hold every line at the location, or none: raises InsufficientStock naming each short line."""
-    merged = merge_lines(lines)
-    products = await _products(session, [line.product_id for line in merged])
-    held: list[Held] = []
-    shortages: list[Shortage] = []
-    for line in merged:
-        if products[line.product_id].allow_backorder:
-            held.append(await _hold_with_backorder(session, line, location_id))
-        elif await _hold_exactly(session, line, location_id):
-            held.append(Held(line.product_id, line.quantity, 0))
-        else:
-            free = await available(session, line.product_id, location_id)
-            shortages.append(Shortage(line.product_id, line.quantity, max(free, 0)))
-    if shortages:
-        raise InsufficientStock(shortages)  # the caller's transaction rolls back what was held
-    for item in held:
-        await _remember(session, reference, location_id, item)
-        _touch(session, item.product_id, location_id)
-    return held
+    return await session.run_sync(lambda sync: holds.reserve(SessionTx(sync), reference, lines, location_id))
 
 
-async def _reservations(session: AsyncSession, reference: str) -> list[Reservation]:
-    rows = await session.scalars(
-        select(Reservation)
-        .where(Reservation.reference == reference)
-        .order_by(Reservation.product_id, Reservation.location_id)
-        .with_for_update()
-    )
-    return list(rows)
-
-
-async def release(session: AsyncSession, reference: str) -> list[Reservation]:
+async def release(session: AsyncSession, reference: str) -> list[Hold]:
     """Give back everything held for ``reference`` (rejection, cancellation, a changed order)."""
-    rows = await _reservations(session, reference)
-    for row in rows:
-        await session.execute(
-            update(StockLevel)
-            .where(_level(row.product_id, row.location_id))
-            .values(
-                reserved=StockLevel.reserved - row.quantity,
-                backordered=StockLevel.backordered - row.backordered,
-                version=StockLevel.version + 1,
-            )
-        )
-        _touch(session, row.product_id, row.location_id)
-    await session.execute(delete(Reservation).where(Reservation.reference == reference))
-    return rows
+    return await session.run_sync(lambda sync: holds.release(SessionTx(sync), reference))
 
 
-async def consume(session: AsyncSession, reference: str, actor_id: int | None) -> list[Reservation]:
+async def consume(session: AsyncSession, reference: str, actor_id: int | None) -> list[Hold]:
     """Goods leave: the reservation becomes a sale movement. Backordered units must arrive first."""
-    rows = await _reservations(session, reference)
-    if not rows:
-        raise StockError("nothing_reserved", reference=reference)
-    waiting = [row.product_id for row in rows if row.backordered]
-    if waiting:
-        raise StockError("backordered_not_received", product_ids=waiting)
-    for row in rows:
-        await session.execute(
-            update(StockLevel)
-            .where(_level(row.product_id, row.location_id))
-            .values(
-                on_hand=StockLevel.on_hand - row.quantity,
-                reserved=StockLevel.reserved - row.quantity,
-                version=StockLevel.version + 1,
-            )
-        )
-        sale = Change(row.product_id, row.location_id, -row.quantity, MovementKind.SALE, reference=reference)
-        session.add(_movement(sale, actor_id))
-        _touch(session, row.product_id, row.location_id)
-    await session.execute(delete(Reservation).where(Reservation.reference == reference))
-    return rows
+    return await session.run_sync(lambda sync: holds.consume(SessionTx(sync), reference, actor_id))
 
 
 # -- on-hand changes -----------------------------------------------------------------------------
@@ -384,32 +238,6 @@ async def set_reorder(
 async def settle(session: AsyncSession, actor_id: int | None) -> None:
     """Draft reorders for what fell low and record one event with the new levels, so that stock
     screens update live. Call once, at the end of a transaction that changed stock."""
-    touched = sorted(session.info.pop(TOUCHED, set()))
-    if not touched:
-        return
-    await session.flush()
-    levels = []
-    for product_id, location_id in touched:
-        level = await session.get(StockLevel, (product_id, location_id), populate_existing=True)
-        if level is None:
-            continue
-        levels.append(
-            {
-                "product_id": product_id,
-                "location_id": location_id,
-                "on_hand": level.on_hand,
-                "reserved": level.reserved,
-                "backordered": level.backordered,
-                "reorder_point": level.reorder_point,
-            }
-        )
-    await draft_reorders(session, touched, actor_id)
-    totals = await available_by_product(session, sorted({product_id for product_id, _ in touched}))
-    await record(
-        session,
-        "stock.changed",
-        f"stock:{touched[0][0]}",
-        actor_id,
-        levels=levels,
-        available={str(product_id): total for product_id, total in totals.items()},
-    )
+    touched = session.info.pop(TOUCHED, set())
+    if touched:
+        await session.run_sync(lambda sync: settling.settle(SessionTx(sync), touched, actor_id))

@@ -1,104 +1,89 @@
 """Draft purchase orders for stock that fell below its reorder point.
 
-Runs inside the transaction that lowered the stock, so a reorder can never be lost or doubled by a
-concurrent sale: the draft line it extends is written with the same commit.
+Runs inside the transaction that lowered the stock (synchronous, ``backend.tx``), so a reorder can
+never be lost or doubled by a concurrent sale: the draft line it extends is written with the same
+commit.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
 
-from backend.catalog.models import Product
-from backend.events import record
-from backend.inventory.models import StockLevel
+from backend.events import record_sync
 from backend.inventory.rules import reorder_quantity
-from backend.numbering import next_number
-from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from backend.numbering import next_number_sync
 from backend.purchasing.rules import OPEN_STATUSES, PurchaseStatus
+from backend.tx import Tx
+
+_OPEN = {f"open_{n}": status.value for n, status in enumerate(OPEN_STATUSES)}
+
+_INCOMING = (
+    "SELECT COALESCE(SUM(l.quantity_ordered - l.quantity_received), 0)"
+    " FROM purchase_order_lines l JOIN purchase_orders o ON o.id = l.purchase_order_id"
+    " WHERE l.product_id = :product_id AND o.location_id = :location_id"
+    " AND o.status IN (:open_0, :open_1, :open_2)"
+)
+_DRAFT = (
+    "SELECT id, number FROM purchase_orders"
+    " WHERE supplier_id = :supplier_id AND location_id = :location_id AND status = :status"
+    " ORDER BY id LIMIT 1"
+)
+_NEW_DRAFT = (
+    "INSERT INTO purchase_orders (number, supplier_id, location_id, status, created_at, version)"
+    " VALUES (:number, :supplier_id, :location_id, :status, :created_at, 1) RETURNING id"
+)
+_ADD_TO_LINE = (
+    "UPDATE purchase_order_lines SET quantity_ordered = quantity_ordered + :quantity"
+    " WHERE purchase_order_id = :order_id AND product_id = :product_id"
+)
+_NEW_LINE = (
+    "INSERT INTO purchase_order_lines (purchase_order_id, product_id, quantity_ordered, quantity_received)"
+    " VALUES (:order_id, :product_id, :quantity, 0)"
+)
+_BUMP_VERSION = "UPDATE purchase_orders SET version = version + 1 WHERE id = :order_id"
 
 
-async def _incoming(session: AsyncSession, product_id: int, location_id: int) -> int:
-    """Units already on order and not yet received."""
-    value = await session.scalar(
-        select(
-            func.coalesce(
-                func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received), 0
-            )
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.product_id == product_id,
-            PurchaseOrder.location_id == location_id,
-            PurchaseOrder.status.in_(OPEN_STATUSES),
-        )
+@dataclass(frozen=True)
+class Low:
+    """A stock level with reorder settings, as it stands after a change."""
+
+    product_id: int
+    location_id: int
+    supplier_id: int
+    free: int  # on hand less reserved and backordered
+    point: int
+    quantity: int
+
+
+def _draft_for(tx: Tx, supplier_id: int, location_id: int) -> tuple[int, str]:
+    where = {"supplier_id": supplier_id, "location_id": location_id, "status": PurchaseStatus.DRAFT.value}
+    found = tx.execute(_DRAFT + tx.for_update, where).fetchall()
+    if found:
+        return found[0][0], found[0][1]
+    number = next_number_sync(tx, "PO")
+    created = tx.execute(_NEW_DRAFT, {**where, "number": number, "created_at": tx.now()}).fetchall()
+    return created[0][0], number
+
+
+def draft_reorder(tx: Tx, level: Low, actor_id: int | None) -> None:
+    """Add what is missing to the supplier's draft order for the location, if anything is."""
+    key = {"product_id": level.product_id, "location_id": level.location_id}
+    incoming = int(tx.execute(_INCOMING, {**key, **_OPEN}).fetchall()[0][0])
+    quantity = reorder_quantity(level.free, incoming, level.point, level.quantity)
+    if quantity == 0:
+        return
+    order_id, number = _draft_for(tx, level.supplier_id, level.location_id)
+    line = {"order_id": order_id, "product_id": level.product_id, "quantity": quantity}
+    if tx.execute(_ADD_TO_LINE, line).rowcount == 0:
+        tx.execute(_NEW_LINE, line)
+    tx.execute(_BUMP_VERSION, {"order_id": order_id})
+    record_sync(
+        tx,
+        "purchasing.reorder_drafted",
+        f"purchase_order:{order_id}",
+        actor_id,
+        number=number,
+        product_id=level.product_id,
+        location_id=level.location_id,
+        quantity=quantity,
     )
-    return int(value or 0)
-
-
-async def _draft_for(session: AsyncSession, supplier_id: int, location_id: int) -> PurchaseOrder:
-    draft = await session.scalar(
-        select(PurchaseOrder)
-        .where(
-            PurchaseOrder.supplier_id == supplier_id,
-            PurchaseOrder.location_id == location_id,
-            PurchaseOrder.status == PurchaseStatus.DRAFT,
-        )
-        .order_by(PurchaseOrder.id)
-        .limit(1)
-        .with_for_update()
-    )
-    if draft is None:
-        number = await next_number(session, "PO")
-        draft = PurchaseOrder(
-            number=number, supplier_id=supplier_id, location_id=location_id, status=PurchaseStatus.DRAFT
-        )
-        session.add(draft)
-        await session.flush()
-    return draft
-
-
-async def _add_to_draft(session: AsyncSession, draft: PurchaseOrder, product_id: int, quantity: int) -> None:
-    line = await session.scalar(
-        select(PurchaseOrderLine).where(
-            PurchaseOrderLine.purchase_order_id == draft.id, PurchaseOrderLine.product_id == product_id
-        )
-    )
-    if line is None:
-        session.add(
-            PurchaseOrderLine(purchase_order_id=draft.id, product_id=product_id, quantity_ordered=quantity)
-        )
-    else:
-        line.quantity_ordered += quantity
-    draft.version += 1
-    await session.flush()
-
-
-async def draft_reorders(session: AsyncSession, touched: list[tuple[int, int]], actor_id: int | None) -> None:
-    levels = await session.execute(
-        select(StockLevel, Product.supplier_id)
-        .join(Product, Product.id == StockLevel.product_id)
-        .where(
-            StockLevel.reorder_qty > 0,
-            Product.supplier_id.is_not(None),
-            tuple_(StockLevel.product_id, StockLevel.location_id).in_(touched),
-        )
-    )
-    for level, supplier_id in levels:
-        free = level.on_hand - level.reserved - level.backordered
-        incoming = await _incoming(session, level.product_id, level.location_id)
-        quantity = reorder_quantity(free, incoming, level.reorder_point, level.reorder_qty)
-        if quantity == 0:
-            continue
-        draft = await _draft_for(session, supplier_id, level.location_id)
-        await _add_to_draft(session, draft, level.product_id, quantity)
-        await record(
-            session,
-            "purchasing.reorder_drafted",
-            f"purchase_order:{draft.id}",
-            actor_id,
-            number=draft.number,
-            product_id=level.product_id,
-            location_id=level.location_id,
-            quantity=quantity,
-        )

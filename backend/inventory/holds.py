@@ -1,0 +1,175 @@
+"""Reservations, synchronous (``backend.tx``): hold, give back, turn into a sale.
+
+Counters change only through conditional UPDATEs taken in product order, which keeps them exact
+and deadlock-free on both engines; the CHECKs on ``stock_levels`` stop anything that slips past.
+These run inside the caller's transaction, which rolls back whatever was held when one raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.inventory.errors import InsufficientStock, Shortage, StockError
+from backend.inventory.rules import Line, MovementKind, merge_lines
+from backend.inventory.settling import touch
+from backend.tx import Tx
+
+_PRODUCT = "SELECT active, allow_backorder FROM products WHERE id = :id"
+_FREE = (
+    "SELECT on_hand - reserved FROM stock_levels"
+    " WHERE product_id = :product_id AND location_id = :location_id"
+)
+_HOLD = (
+    "UPDATE stock_levels SET reserved = reserved + :quantity, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id AND on_hand - reserved >= :quantity"
+)
+_ENSURE_LEVEL = (
+    "INSERT INTO stock_levels"
+    " (product_id, location_id, on_hand, reserved, backordered, reorder_point, reorder_qty, version)"
+    " VALUES (:product_id, :location_id, 0, 0, 0, 0, 0, 1)"
+    " ON CONFLICT (product_id, location_id) DO NOTHING"
+)
+_HOLD_SHORT = (
+    "UPDATE stock_levels SET reserved = reserved + :held, backordered = backordered + :short,"
+    " version = version + 1 WHERE product_id = :product_id AND location_id = :location_id"
+)
+_REMEMBER = (
+    "INSERT INTO reservations (reference, product_id, location_id, quantity, backordered, created_at)"
+    " VALUES (:reference, :product_id, :location_id, :quantity, :backordered, :created_at)"
+    " ON CONFLICT (reference, product_id, location_id) DO UPDATE SET"
+    " quantity = reservations.quantity + excluded.quantity,"
+    " backordered = reservations.backordered + excluded.backordered"
+)
+_HELD = (
+    "SELECT product_id, location_id, quantity, backordered FROM reservations"
+    " WHERE reference = :reference ORDER BY product_id, location_id"
+)
+_GIVE_BACK = (
+    "UPDATE stock_levels SET reserved = reserved - :quantity, backordered = backordered - :backordered,"
+    " version = version + 1 WHERE product_id = :product_id AND location_id = :location_id"
+)
+_SELL = (
+    "UPDATE stock_levels SET on_hand = on_hand - :quantity, reserved = reserved - :quantity,"
+    " version = version + 1 WHERE product_id = :product_id AND location_id = :location_id"
+)
+_MOVEMENT = (
+    "INSERT INTO stock_movements (product_id, location_id, kind, quantity, reason, reference, actor_id, at)"
+    " VALUES (:product_id, :location_id, :kind, :quantity, '', :reference, :actor_id, :at)"
+)
+_FORGET = "DELETE FROM reservations WHERE reference = :reference"
+
+
+@dataclass(frozen=True)
+class Held:
+    """What one line of a new reservation got: units held, and units promised without stock."""
+
+    product_id: int
+    quantity: int
+    backordered: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Units held for a reference at one location, as they were when given back or sold."""
+
+    product_id: int
+    location_id: int
+    quantity: int
+    backordered: int
+
+
+def _backorder_allowed(tx: Tx, product_ids: list[int]) -> dict[int, bool]:
+    found, unknown = {}, []
+    for product_id in product_ids:
+        row = tx.execute(_PRODUCT, {"id": product_id}).fetchall()
+        if not row or not row[0][0]:
+            unknown.append(product_id)
+        else:
+            found[product_id] = bool(row[0][1])
+    if unknown:
+        raise StockError("unknown_product", product_ids=unknown)
+    return found
+
+
+def _free(tx: Tx, product_id: int, location_id: int, *, lock: bool = False) -> int:
+    sql = _FREE + tx.for_update if lock else _FREE
+    row = tx.execute(sql, {"product_id": product_id, "location_id": location_id}).fetchall()
+    return int(row[0][0]) if row else 0
+
+
+def _hold_with_backorder(tx: Tx, line: Line, location_id: int) -> Held:
+    level = {"product_id": line.product_id, "location_id": location_id}
+    tx.execute(_ENSURE_LEVEL, level)
+    held = min(line.quantity, _free(tx, line.product_id, location_id, lock=True))
+    tx.execute(_HOLD_SHORT, {**level, "held": held, "short": line.quantity - held})
+    return Held(line.product_id, held, line.quantity - held)
+
+
+def reserve(tx: Tx, reference: str, lines: list[Line], location_id: int) -> list[Held]:
+    """Hold every line at the location, or raise InsufficientStock naming each short line."""
+    merged = merge_lines(lines)
+    backorder = _backorder_allowed(tx, [line.product_id for line in merged])
+    held: list[Held] = []
+    shortages: list[Shortage] = []
+    for line in merged:
+        level = {"product_id": line.product_id, "location_id": location_id}
+        if backorder[line.product_id]:
+            held.append(_hold_with_backorder(tx, line, location_id))
+        elif tx.execute(_HOLD, {**level, "quantity": line.quantity}).rowcount == 1:
+            held.append(Held(line.product_id, line.quantity, 0))
+        else:
+            free = _free(tx, line.product_id, location_id)
+            shortages.append(Shortage(line.product_id, line.quantity, max(free, 0)))
+    if shortages:
+        raise InsufficientStock(shortages)  # the caller's transaction rolls back what was held
+    now = tx.now()
+    for item in held:
+        values = {
+            "reference": reference,
+            "product_id": item.product_id,
+            "location_id": location_id,
+            "quantity": item.quantity,
+            "backordered": item.backordered,
+            "created_at": now,
+        }
+        tx.execute(_REMEMBER, values)
+        touch(tx.info, item.product_id, location_id)
+    return held
+
+
+def _holds(tx: Tx, reference: str) -> list[Hold]:
+    rows = tx.execute(_HELD + tx.for_update, {"reference": reference}).fetchall()
+    return [Hold(*row) for row in rows]
+
+
+def _level(hold: Hold) -> dict[str, int]:
+    return {"product_id": hold.product_id, "location_id": hold.location_id}
+
+
+def release(tx: Tx, reference: str) -> list[Hold]:
+    """Give back everything held for ``reference`` (rejection, cancellation, a changed order)."""
+    holds = _holds(tx, reference)
+    for hold in holds:
+        tx.execute(_GIVE_BACK, {**_level(hold), "quantity": hold.quantity, "backordered": hold.backordered})
+        touch(tx.info, hold.product_id, hold.location_id)
+    if holds:
+        tx.execute(_FORGET, {"reference": reference})
+    return holds
+
+
+def consume(tx: Tx, reference: str, actor_id: int | None) -> list[Hold]:
+    """Goods leave: the reservation becomes a sale movement. Backordered units must arrive first."""
+    holds = _holds(tx, reference)
+    if not holds:
+        raise StockError("nothing_reserved", reference=reference)
+    waiting = [hold.product_id for hold in holds if hold.backordered]
+    if waiting:
+        raise StockError("backordered_not_received", product_ids=waiting)
+    now = tx.now()
+    for hold in holds:
+        tx.execute(_SELL, {**_level(hold), "quantity": hold.quantity})
+        sale = {"kind": MovementKind.SALE.value, "quantity": -hold.quantity, "reference": reference}
+        tx.execute(_MOVEMENT, {**_level(hold), **sale, "actor_id": actor_id, "at": now})
+        touch(tx.info, hold.product_id, hold.location_id)
+    tx.execute(_FORGET, {"reference": reference})
+    return holds

@@ -1,0 +1,72 @@
+"""After stock changed: reorder drafts for what fell low, and one ``stock.changed`` event with the
+new figures of every level touched, so that open stock screens update live.
+
+Operations note the levels they touch in their unit of work's ``info``; ``settle`` runs once at
+the end of the transaction (or of the writer's batch, over all its jobs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from backend.events import record_sync
+from backend.purchasing.reorder import Low, draft_reorder
+from backend.tx import Tx
+
+TOUCHED = "stock_touched"
+
+Key = tuple[int, int]  # (product_id, location_id)
+
+_LEVEL = (
+    "SELECT l.on_hand, l.reserved, l.backordered, l.reorder_point, l.reorder_qty, p.supplier_id"
+    " FROM stock_levels l JOIN products p ON p.id = l.product_id"
+    " WHERE l.product_id = :product_id AND l.location_id = :location_id"
+)
+_AVAILABLE = "SELECT SUM(on_hand - reserved) FROM stock_levels WHERE product_id = :product_id"
+
+
+def touch(info: dict[str, Any], product_id: int, location_id: int) -> None:
+    info.setdefault(TOUCHED, set()).add((product_id, location_id))
+
+
+def settle_batch(actor_id: int | None) -> Any:
+    """A batch-end step (``Tx.at_batch_end``) settling every level the batch's jobs touched."""
+
+    def step(tx: Tx, infos: list[dict[str, Any]]) -> None:
+        settle(tx, set().union(*(info.pop(TOUCHED, set()) for info in infos)), actor_id)
+
+    return step
+
+
+def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
+    keys = sorted(touched)
+    if not keys:
+        return
+    levels, low = [], []
+    for product_id, location_id in keys:
+        found = tx.execute(_LEVEL, {"product_id": product_id, "location_id": location_id}).fetchall()
+        if not found:
+            continue
+        on_hand, reserved, backordered, point, quantity, supplier_id = found[0]
+        levels.append(
+            {
+                "product_id": product_id,
+                "location_id": location_id,
+                "on_hand": on_hand,
+                "reserved": reserved,
+                "backordered": backordered,
+                "reorder_point": point,
+            }
+        )
+        if quantity > 0 and supplier_id is not None:
+            low.append(
+                Low(product_id, location_id, supplier_id, on_hand - reserved - backordered, point, quantity)
+            )
+    for level in low:
+        draft_reorder(tx, level, actor_id)
+    available = {}
+    for product_id in sorted({product_id for product_id, _ in keys}):
+        total = tx.execute(_AVAILABLE, {"product_id": product_id}).fetchall()[0][0]
+        available[str(product_id)] = int(total or 0)
+    record_sync(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)

@@ -1,0 +1,104 @@
+"""A write transaction as synchronous code sees it: plain SQL with ``:name`` parameters.
+
+The stock core runs in two places: on SQLite in the writer thread (``backend.writer``), straight on
+a ``sqlite3`` connection, where a statement costs microseconds instead of the ORM's hundreds; and
+inside an ``AsyncSession`` through ``run_sync`` (PostgreSQL, and callers that already hold a
+session). Its SQL is written once, in the subset both engines accept (``ON CONFLICT``,
+``RETURNING``); what differs goes through this class: row locks, timestamps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Hashable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.orm import Session
+
+# SQLAlchemy's own text format for DateTime on SQLite: what the ORM reads back and sorts by.
+SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+BatchStep = Callable[["Tx", list[dict[str, Any]]], None]
+
+
+class Rows(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Tx:
+    """One unit of work's view of the transaction it runs in.
+
+    ``info`` is private to the unit of work (a writer job, or the session); steps registered with
+    ``at_batch_end`` run once, after every job of the batch, with the ``info`` of each job that
+    asked for them and succeeded: e.g. one stock settlement and one event for a whole batch.
+    """
+
+    dialect = ""
+
+    def __init__(self, info: dict[str, Any] | None = None) -> None:
+        self.info: dict[str, Any] = {} if info is None else info
+        self.batch_steps: dict[Hashable, BatchStep] = {}
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        raise NotImplementedError
+
+    def at_batch_end(self, key: Hashable, step: BatchStep) -> None:
+        self.batch_steps.setdefault(key, step)
+
+    @property
+    def for_update(self) -> str:
+        """Appended to a SELECT whose rows the transaction goes on to change."""
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+    def now(self) -> datetime | str:
+        """The current time as a parameter for a ``UTCDateTime`` column."""
+        moment = datetime.now(UTC)
+        return moment.strftime(SQLITE_TIMESTAMP) if self.dialect == "sqlite" else moment
+
+
+class SqliteTx(Tx):
+    """Statements straight on the writer thread's connection (sqlite3 caches them prepared)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection, info: dict[str, Any] | None = None) -> None:
+        super().__init__(info)
+        self.connection = connection
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        return self.connection.execute(sql, params or {})
+
+
+_texts: dict[str, TextClause] = {}
+
+
+def _text(sql: str) -> TextClause:
+    found = _texts.get(sql)
+    if found is None:
+        found = _texts[sql] = text(sql)
+    return found
+
+
+class SessionTx(Tx):
+    """Statements through a (synchronous view of an) ORM session, in its transaction."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.info)
+        self.session = session
+        self.dialect = session.bind.dialect.name
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        self.session.flush()  # plain SQL must see what the ORM still holds back
+        return self.session.execute(_text(sql), params or {})
+
+    def finish(self) -> None:
+        """End of the transaction's work: a session is a batch of one."""
+        for step in self.batch_steps.values():
+            step(self, [self.info])
+        self.batch_steps.clear()
