@@ -1,8 +1,9 @@
-"""Reservation throughput: concurrent reserve-then-release pairs through the inventory service.
+"""Reservation throughput: concurrent reserve-then-release pairs through the inventory commands.
 
-Each of TASKS asyncio tasks loops: reserve 1-3 random products (one write transaction: reserve and
-settle, as a route does), then release them (a second one). Nothing goes over HTTP: this measures the
-stock core and the database, which every order and basket change goes through.
+Each of TASKS asyncio tasks loops: reserve 1-3 random products (``reserve_stock``, as orders do),
+then release them (``release_stock``). Nothing goes over HTTP: this measures the stock core and the
+database, which every order and basket change goes through. On SQLite both go through the writer
+thread, which commits queued requests together (up to a batch per transaction).
 
 Runs on SQLite (a temporary file) and on PostgreSQL (a temporary database created through
 COMPTOIR_BENCH_POSTGRES_URL, an admin URL, and dropped afterwards; skipped with a note when the
@@ -41,6 +42,7 @@ from backend import migrations
 from backend.catalog.models import Product
 from backend.db import Database
 from backend.inventory import service
+from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
 
@@ -100,15 +102,11 @@ async def worker(load: Load, number: int) -> None:
         lines = [Line(pid, rng.randint(1, 3)) for pid in rng.sample(load.product_ids, rng.randint(1, 3))]
         try:
             started = time.perf_counter()
-            async with load.db.write() as session:
-                await service.reserve(session, reference, lines, load.location_id)
-                await service.settle(session, None)
+            await reserve_stock(load.db, reference, lines, load.location_id)
             reserved = time.perf_counter()
             load.reservations += 1
             load.reserve_ms.append((reserved - started) * 1000)
-            async with load.db.write() as session:
-                await service.release(session, reference)
-                await service.settle(session, None)
+            await release_stock(load.db, reference)
         except Exception as exc:  # counted and reported: the run is then not to be trusted
             load.errors += 1
             load.first_error = load.first_error or f"{type(exc).__name__}: {exc}"[:300]

@@ -1,8 +1,13 @@
-"""What the stock screens and the API ask for: adjust, transfer, count, set reorder levels.
+"""What the stock screens, the API and orders ask for: adjust, transfer, count, set reorder
+levels, reserve and release.
 
 Each command is one write transaction: validate, change through ``service`` (conditional UPDATEs,
 ledger rows), record what was done and why (``stock.changed`` is quiet: it moves figures on open
 pages but is not news), then ``service.settle`` for reorder drafts and the new levels.
+
+Reservations are the hot path (every order and basket change): they go through
+``Database.run_write``, where on SQLite up to a batch of them share one transaction and one
+settlement, so one ``stock.changed`` event covers every level the batch touched.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from typing import cast
 
 from backend.db import Database
 from backend.events import record
-from backend.inventory import levels, rules, service
+from backend.inventory import holds, levels, rules, service
+from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
 from backend.inventory.models import Location
-from backend.inventory.rules import MovementKind
+from backend.inventory.rules import Line, MovementKind
 from backend.inventory.service import Count, Reorder, StockError
+from backend.inventory.settling import settle_batch
+from backend.tx import Tx
 
 
 class StockRejected(Exception):
@@ -157,3 +165,28 @@ async def set_reorder(
             quantity=wanted.quantity,
         )
         await service.settle(session, actor_id)
+
+
+def _reserve(tx: Tx, reference: str, lines: list[Line], location_id: int, actor_id: int | None) -> list[Held]:
+    held = holds.reserve(tx, reference, lines, location_id)
+    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))
+    return held
+
+
+def _release(tx: Tx, reference: str, actor_id: int | None) -> list[Hold]:
+    given_back = holds.release(tx, reference)
+    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))
+    return given_back
+
+
+async def reserve_stock(
+    db: Database, reference: str, lines: list[Line], location_id: int, actor_id: int | None = None
+) -> list[Held]:
+    """Hold every line for ``reference`` (e.g. ``order:42``) at the location, all or nothing:
+    raises ``InsufficientStock`` naming each short line, having held nothing."""
+    return await db.run_write(_reserve, reference, lines, location_id, actor_id)
+
+
+async def release_stock(db: Database, reference: str, actor_id: int | None = None) -> list[Hold]:
+    """Give back everything held for ``reference``; returns what was held (nothing, if nothing was)."""
+    return await db.run_write(_release, reference, actor_id)

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from backend.events import Event
 from backend.inventory import service
+from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line, MovementKind
 from tests.api.conftest import Harness
@@ -43,6 +45,75 @@ async def test_fifty_concurrent_attempts_for_the_last_ten_units_hold_exactly_ten
     assert (stock.on_hand, stock.reserved) == (10, 10)
     async with harness.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Reservation)) == 10
+
+
+async def _try_reserve_stock(harness: Harness, reference: str, lines: list[Line], location_id: int) -> bool:
+    try:
+        await reserve_stock(harness.db, reference, lines, location_id)
+    except service.InsufficientStock:
+        return False
+    return True
+
+
+async def _stock_events(harness: Harness) -> list[Event]:
+    async with harness.db.read() as session:
+        return list(
+            await session.scalars(select(Event).where(Event.type == "stock.changed").order_by(Event.id))
+        )
+
+
+async def test_fifty_concurrent_reserve_stock_calls_for_the_last_ten_units_hold_exactly_ten(
+    harness: Harness,
+) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple, pear = await add_product(harness.db, "apple"), await add_product(harness.db, "pear")
+    await _stock(harness, apple, shop, 10)
+    await _stock(harness, pear, shop, 100)
+    before = len(await _stock_events(harness))
+    outcomes = await asyncio.gather(
+        *(_try_reserve_stock(harness, f"order:{n}", [Line(pear, 1), Line(apple, 1)], shop) for n in range(50))
+    )
+    assert outcomes.count(True) == 10
+    assert (
+        (await level(harness.db, apple, shop)).reserved,
+        (await level(harness.db, pear, shop)).reserved,
+    ) == (
+        10,
+        10,
+    )
+    async with harness.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Reservation)) == 20
+    # One event per committed batch (at most one per success), the last with the final figures.
+    events = (await _stock_events(harness))[before:]
+    assert 1 <= len(events) <= 10
+    last = {(item["product_id"], item["reserved"]) for item in events[-1].data["levels"]}
+    assert last <= {(apple, 10), (pear, 10)}
+    assert events[-1].data["available"] in ({str(apple): 0, str(pear): 90}, {str(apple): 0}, {str(pear): 90})
+
+
+async def test_release_stock_gives_back_and_records_one_event(harness: Harness) -> None:
+    shop = await add_location(harness.db, "shop", default=True)
+    apple = await add_product(harness.db, "apple")
+    await _stock(harness, apple, shop, 10)
+    held = await reserve_stock(harness.db, "order:1", [Line(apple, 3), Line(apple, 1)], shop)
+    assert [(item.product_id, item.quantity, item.backordered) for item in held] == [(apple, 4, 0)]
+    before = len(await _stock_events(harness))
+    given_back = await release_stock(harness.db, "order:1")
+    assert [(hold.product_id, hold.location_id, hold.quantity) for hold in given_back] == [(apple, shop, 4)]
+    assert await release_stock(harness.db, "order:1") == []
+    events = (await _stock_events(harness))[before:]
+    assert len(events) == 1
+    assert events[0].data["levels"] == [
+        {
+            "product_id": apple,
+            "location_id": shop,
+            "on_hand": 10,
+            "reserved": 0,
+            "backordered": 0,
+            "reorder_point": 0,
+        }
+    ]
+    assert events[0].data["available"] == {str(apple): 10}
 
 
 async def test_a_reservation_is_all_or_nothing_and_names_every_short_line(harness: Harness) -> None:

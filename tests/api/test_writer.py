@@ -1,0 +1,171 @@
+"""``Database.run_write``: synchronous jobs, each caller gets its own outcome; on SQLite, the writer
+thread groups queued jobs into one transaction without letting a failing job sink the others."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import make_url, select
+
+from backend.db import Database
+from backend.events import record_sync
+from backend.numbering import Counter
+from backend.tx import Tx
+from backend.writer import WriterClosed
+
+
+class Refused(Exception):
+    pass
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+def sqlite_only(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("the writer thread and its batches exist on SQLite only")
+
+
+def _count(tx: Tx, name: str, fail: bool = False) -> str:
+    tx.execute("INSERT INTO counters (name, value) VALUES (:name, 1)", {"name": name})
+    tx.at_batch_end("batch", _note_batch)
+    tx.info.setdefault("names", []).append(name)
+    if fail:
+        raise Refused(name)
+    return f"counted {name}"
+
+
+BATCHES: list[list[str]] = []
+
+
+def _note_batch(tx: Tx, infos: list[dict[str, Any]]) -> None:
+    BATCHES.append([name for info in infos for name in info["names"]])
+
+
+async def _names(db: Database) -> set[str]:
+    async with db.read() as session:
+        return set(await session.scalars(select(Counter.name)))
+
+
+async def _held_up(db: Database) -> tuple[threading.Event, asyncio.Task[Any]]:
+    """Keep the writer busy with a job until the returned gate opens, so that what is submitted
+    meanwhile queues up and runs as one batch."""
+    gate, started = threading.Event(), threading.Event()
+
+    def wait(tx: Tx) -> None:
+        started.set()
+        gate.wait(10)
+
+    blocker = asyncio.create_task(db.run_write(wait))
+    await asyncio.to_thread(started.wait, 10)
+    return gate, blocker
+
+
+async def test_results_and_exceptions_reach_their_own_caller(db: Database) -> None:
+    outcomes = await asyncio.gather(
+        *(db.run_write(_count, f"job-{n}", n % 3 == 0) for n in range(9)), return_exceptions=True
+    )
+    for n, outcome in enumerate(outcomes):
+        if n % 3 == 0:
+            assert isinstance(outcome, Refused)
+            assert outcome.args == (f"job-{n}",)
+        else:
+            assert outcome == f"counted job-{n}"
+    assert await _names(db) == {f"job-{n}" for n in range(9) if n % 3}
+
+
+async def test_queued_jobs_commit_together_and_a_failing_one_rolls_back_alone(db: Database) -> None:
+    sqlite_only(db)
+    gate, blocker = await _held_up(db)
+    BATCHES.clear()
+    jobs = [asyncio.create_task(db.run_write(_count, name, name == "b")) for name in "abc"]
+    await asyncio.sleep(0.05)  # all three queued behind the blocker
+    gate.set()
+    await blocker
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    assert outcomes[0] == "counted a"
+    assert outcomes[2] == "counted c"
+    assert isinstance(outcomes[1], Refused)
+    assert BATCHES == [["a", "c"]]  # one batch; its end step saw only the jobs that succeeded
+    assert await _names(db) == {"a", "c"}
+
+
+def _poisoned_end(tx: Tx, infos: list[dict[str, Any]]) -> None:
+    if any(info.get("poison") for info in infos):
+        raise Refused("batch end")
+
+
+def _with_end(tx: Tx, name: str, poison: bool) -> str:
+    tx.execute("INSERT INTO counters (name, value) VALUES (:name, 1)", {"name": name})
+    tx.info["poison"] = poison
+    tx.at_batch_end("end", _poisoned_end)
+    return name
+
+
+async def test_a_failing_batch_end_reruns_each_job_alone(db: Database) -> None:
+    sqlite_only(db)
+    gate, blocker = await _held_up(db)
+    good = asyncio.create_task(db.run_write(_with_end, "good", False))
+    bad = asyncio.create_task(db.run_write(_with_end, "bad", True))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await blocker
+    assert await good == "good"
+    with pytest.raises(Refused, match="batch end"):
+        await bad
+    assert await _names(db) == {"good"}
+
+
+def _event(tx: Tx, fail: bool) -> None:
+    record_sync(tx, "test.happened", "test:1")
+    if fail:
+        raise Refused("after the event")
+
+
+async def test_commit_callbacks_run_once_the_transaction_is_committed_and_only_then(db: Database) -> None:
+    seen: list[int] = []
+
+    def count_events(info: dict[str, Any]) -> None:
+        assert info.get("events_recorded")
+        if db.is_sqlite:  # another connection already sees the commit
+            with sqlite3.connect(make_url(db.url).database) as other:
+                seen.append(other.execute("SELECT count(*) FROM events").fetchone()[0])
+        else:
+            seen.append(-1)
+
+    db.on_commit(count_events)
+    with pytest.raises(Refused):
+        await db.run_write(_event, True)
+    assert seen == []
+    await db.run_write(_event, False)
+    assert seen == ([1] if db.is_sqlite else [-1])
+
+
+async def test_stopping_finishes_what_was_queued_and_leaves_no_thread(db: Database) -> None:
+    sqlite_only(db)
+    jobs = [asyncio.create_task(db.run_write(_count, f"job-{n}")) for n in range(50)]
+    await asyncio.sleep(0)  # every job submitted
+    await db.dispose()
+    assert [await job for job in jobs] == [f"counted job-{n}" for n in range(50)]
+    assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-writer"]
+    with pytest.raises(WriterClosed):
+        await db.run_write(_count, "too late")
+
+
+async def test_many_databases_come_and_go_without_leaving_threads(database_url: str) -> None:
+    for n in range(20):
+        database = Database(database_url)
+        try:
+            assert await database.run_write(_count, f"db-{n}") == f"counted db-{n}"
+        finally:
+            await database.dispose()
+    assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-writer"]
