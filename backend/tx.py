@@ -9,6 +9,7 @@ session). Its SQL is written once, in the subset both engines accept (``ON CONFL
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
@@ -16,9 +17,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
-
-# SQLAlchemy's own text format for DateTime on SQLite: what the ORM reads back and sorts by.
-SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 BatchStep = Callable[["Tx", list[dict[str, Any]]], None]
 
@@ -41,9 +39,10 @@ class Tx:
 
     dialect = ""
 
-    def __init__(self, info: dict[str, Any] | None = None) -> None:
+    def __init__(self, info: dict[str, Any] | None = None, now: datetime | str | None = None) -> None:
         self.info: dict[str, Any] = {} if info is None else info
         self.batch_steps: dict[Hashable, BatchStep] = {}
+        self._now = now
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         raise NotImplementedError
@@ -56,10 +55,28 @@ class Tx:
         """Appended to a SELECT whose rows the transaction goes on to change."""
         return " FOR UPDATE" if self.dialect == "postgresql" else ""
 
+    @property
+    def in_ids(self) -> str:
+        """SQL testing a value against the list passed as parameter ``ids`` (see ``array``):
+        one prepared statement whatever the list's length."""
+        return "IN (SELECT value FROM json_each(:ids))" if self.dialect == "sqlite" else "= ANY(:ids)"
+
+    def array(self, values: list[int]) -> Any:
+        return json.dumps(values) if self.dialect == "sqlite" else values
+
     def now(self) -> datetime | str:
-        """The current time as a parameter for a ``UTCDateTime`` column."""
-        moment = datetime.now(UTC)
-        return moment.strftime(SQLITE_TIMESTAMP) if self.dialect == "sqlite" else moment
+        """The transaction's time, as a parameter for a ``UTCDateTime`` column."""
+        if self._now is None:
+            self._now = timestamp(self.dialect)
+        return self._now
+
+
+def timestamp(dialect: str) -> datetime | str:
+    moment = datetime.now(UTC)
+    if dialect != "sqlite":
+        return moment
+    # SQLAlchemy's own text for DateTime on SQLite: what the ORM reads back and sorts by.
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class SqliteTx(Tx):
@@ -67,8 +84,10 @@ class SqliteTx(Tx):
 
     dialect = "sqlite"
 
-    def __init__(self, connection: sqlite3.Connection, info: dict[str, Any] | None = None) -> None:
-        super().__init__(info)
+    def __init__(
+        self, connection: sqlite3.Connection, info: dict[str, Any] | None = None, now: str | None = None
+    ) -> None:
+        super().__init__(info, now)
         self.connection = connection
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:

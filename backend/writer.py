@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.tx import BatchStep, SqliteTx
+from backend.tx import BatchStep, SqliteTx, timestamp
 
 BATCH = 32  # jobs per transaction: enough to amortise the COMMIT, few enough to keep latency low
 
@@ -163,12 +163,13 @@ class Writer:
         """Run the jobs in one transaction; returns each outcome, and the committed transaction's
         info (None when nothing was committed)."""
         connection.execute("BEGIN IMMEDIATE")
+        now = str(timestamp("sqlite"))  # one time for the whole transaction, as in PostgreSQL
         alone = len(jobs) == 1
         outcomes: list[Outcome] = []
         steps: dict[Any, tuple[BatchStep, list[dict[str, Any]]]] = {}
         info: dict[str, Any] = {}
         for job in jobs:
-            tx = SqliteTx(connection)
+            tx = SqliteTx(connection, now=now)
             if not alone:
                 connection.execute("SAVEPOINT job")
             try:
@@ -190,7 +191,7 @@ class Writer:
         if not any(outcome.ok for outcome in outcomes):
             _rollback(connection)
             return outcomes, None
-        end = SqliteTx(connection, info)
+        end = SqliteTx(connection, info, now)
         for step, infos in steps.values():
             step(end, infos)
         connection.execute("COMMIT")

@@ -18,12 +18,11 @@ TOUCHED = "stock_touched"
 
 Key = tuple[int, int]  # (product_id, location_id)
 
-_LEVEL = (
-    "SELECT l.on_hand, l.reserved, l.backordered, l.reorder_point, l.reorder_qty, p.supplier_id"
-    " FROM stock_levels l JOIN products p ON p.id = l.product_id"
-    " WHERE l.product_id = :product_id AND l.location_id = :location_id"
+_LEVELS = (
+    "SELECT l.product_id, l.location_id, l.on_hand, l.reserved, l.backordered, l.reorder_point,"
+    " l.reorder_qty, p.supplier_id FROM stock_levels l JOIN products p ON p.id = l.product_id"
+    " WHERE l.product_id "
 )
-_AVAILABLE = "SELECT SUM(on_hand - reserved) FROM stock_levels WHERE product_id = :product_id"
 
 
 def touch(info: dict[str, Any], product_id: int, location_id: int) -> None:
@@ -39,34 +38,38 @@ def settle_batch(actor_id: int | None) -> Any:
     return step
 
 
+def _levels_of(tx: Tx, product_ids: list[int]) -> dict[int, dict[int, Any]]:
+    """Every level of these products: product → location → row."""
+    rows = tx.execute(_LEVELS + tx.in_ids, {"ids": tx.array(product_ids)}).fetchall()
+    found: dict[int, dict[int, Any]] = {}
+    for row in rows:
+        found.setdefault(row[0], {})[row[1]] = row
+    return found
+
+
 def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
     keys = sorted(touched)
     if not keys:
         return
+    products = sorted({product_id for product_id, _ in keys})
+    rows = _levels_of(tx, products)
     levels, low = [], []
     for product_id, location_id in keys:
-        found = tx.execute(_LEVEL, {"product_id": product_id, "location_id": location_id}).fetchall()
-        if not found:
+        row = rows.get(product_id, {}).get(location_id)
+        if row is None:
             continue
-        on_hand, reserved, backordered, point, quantity, supplier_id = found[0]
+        _, _, on_hand, reserved, backordered, point, quantity, supplier_id = row
+        figures = {"on_hand": on_hand, "reserved": reserved, "backordered": backordered}
         levels.append(
-            {
-                "product_id": product_id,
-                "location_id": location_id,
-                "on_hand": on_hand,
-                "reserved": reserved,
-                "backordered": backordered,
-                "reorder_point": point,
-            }
+            {"product_id": product_id, "location_id": location_id, **figures, "reorder_point": point}
         )
         if quantity > 0 and supplier_id is not None:
-            low.append(
-                Low(product_id, location_id, supplier_id, on_hand - reserved - backordered, point, quantity)
-            )
-    for level in low:
+            free = on_hand - reserved - backordered
+            low.append(Low(product_id, location_id, supplier_id, free, point, quantity))
+    for level in low:  # drafting changes no level: the figures above stay true
         draft_reorder(tx, level, actor_id)
-    available = {}
-    for product_id in sorted({product_id for product_id, _ in keys}):
-        total = tx.execute(_AVAILABLE, {"product_id": product_id}).fetchall()[0][0]
-        available[str(product_id)] = int(total or 0)
+    available = {
+        str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
+        for product_id in products
+    }
     record_sync(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
