@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -110,6 +111,10 @@ def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
 
 T = TypeVar("T")
 
+# Set while a task has a write transaction open: on SQLite that transaction holds the write lock
+# the writer thread would wait for, so run_write inside it could only time out.
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
+
 
 def _run_alone(session: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     tx = SessionTx(session)
@@ -151,11 +156,14 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write_sessions() as session:
-            async with session.begin():
+        token = _writing.set(True)
+        try:
+            async with self._write_sessions() as session, session.begin():
                 yield session
-            for callback in self._after_commit:
-                callback(session.info)
+        finally:
+            _writing.reset(token)
+        for callback in self._after_commit:
+            callback(session.info)
 
     def start_writer(self) -> None:
         """Open the SQLite writer thread now rather than at the first ``run_write``."""
@@ -170,7 +178,10 @@ class Database:
     async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(tx, *args)`` (synchronous, see ``backend.tx``) in a write transaction and return
         its result; what it raises is raised here and nothing of it is written. On SQLite it may
-        share the transaction with other callers' jobs (group commit)."""
+        share the transaction with other callers' jobs (group commit). It is a transaction of its
+        own: not to be awaited inside ``write()``."""
+        if _writing.get():
+            raise RuntimeError("run_write inside an open write transaction")
         if self.is_sqlite:
             return await self._sqlite_writer().submit(fn, args)
         async with self.write() as session:

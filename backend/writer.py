@@ -78,7 +78,8 @@ class Writer:
                 self._thread.start()
 
     async def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        self.start()
+        if self._thread is None or self._closed:
+            self.start()
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.put(Job(fn, args, loop, future))

@@ -169,3 +169,11 @@ async def test_many_databases_come_and_go_without_leaving_threads(database_url: 
         finally:
             await database.dispose()
     assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-writer"]
+
+
+async def test_run_write_refuses_to_wait_inside_an_open_write_transaction(db: Database) -> None:
+    # On SQLite the open transaction holds the lock the writer needs: it could only time out.
+    with pytest.raises(RuntimeError, match="inside an open write transaction"):
+        async with db.write():
+            await db.run_write(_count, "nested")
+    assert await db.run_write(_count, "after") == "counted after"
