@@ -165,38 +165,50 @@ class Writer:
         info (None when nothing was committed)."""
         connection.execute("BEGIN IMMEDIATE")
         now = str(timestamp("sqlite"))  # one time for the whole transaction, as in PostgreSQL
-        alone = len(jobs) == 1
-        outcomes: list[Outcome] = []
-        steps: dict[Any, tuple[BatchStep, list[dict[str, Any]]]] = {}
-        info: dict[str, Any] = {}
-        for job in jobs:
-            tx = SqliteTx(connection, now=now)
-            if not alone:
-                connection.execute("SAVEPOINT job")
-            try:
-                result = job.fn(tx, *job.args)
-            except Exception as exc:
-                if alone:
-                    _rollback(connection)
-                    return [Outcome(False, exc)], None
-                connection.execute("ROLLBACK TO job")
-                connection.execute("RELEASE job")
-                outcomes.append(Outcome(False, exc))
-                continue
-            if not alone:
-                connection.execute("RELEASE job")
-            outcomes.append(Outcome(True, result))
-            info.update(tx.info)
-            for key, step in tx.batch_steps.items():
-                steps.setdefault(key, (step, []))[1].append(tx.info)
-        if not any(outcome.ok for outcome in outcomes):
+        runs = [_run_job(connection, job, now, isolated=len(jobs) > 1) for job in jobs]
+        done = [tx for outcome, tx in runs if outcome.ok]
+        if not done:
             _rollback(connection)
-            return outcomes, None
-        end = SqliteTx(connection, info, now)
-        for step, infos in steps.values():
-            step(end, infos)
+            return [outcome for outcome, _ in runs], None
+        info = _end_batch(connection, done, now)
         connection.execute("COMMIT")
-        return outcomes, info
+        return [outcome for outcome, _ in runs], info
+
+
+def _run_job(
+    connection: sqlite3.Connection, job: Job, now: str, *, isolated: bool
+) -> tuple[Outcome, SqliteTx]:
+    """One job; ``isolated`` in a savepoint, so that its failure undoes its own changes only (a job
+    alone in its batch needs none: the whole transaction rolls back)."""
+    tx = SqliteTx(connection, now=now)
+    if isolated:
+        connection.execute("SAVEPOINT job")
+    try:
+        result = job.fn(tx, *job.args)
+    except Exception as exc:
+        if isolated:
+            connection.execute("ROLLBACK TO job")
+            connection.execute("RELEASE job")
+        return Outcome(False, exc), tx
+    if isolated:
+        connection.execute("RELEASE job")
+    return Outcome(True, result), tx
+
+
+def _end_batch(connection: sqlite3.Connection, done: list[SqliteTx], now: str) -> dict[str, Any]:
+    """Run each batch-end step once, with the info of the jobs that asked for it; returns the info
+    of the whole transaction, for the commit callbacks."""
+    steps: dict[Any, tuple[BatchStep, list[dict[str, Any]]]] = {}
+    for tx in done:
+        for key, step in tx.batch_steps.items():
+            steps.setdefault(key, (step, []))[1].append(tx.info)
+    end = SqliteTx(connection, now=now)
+    for step, infos in steps.values():
+        step(end, infos)
+    info: dict[str, Any] = {}
+    for tx in (*done, end):
+        info.update(tx.info)
+    return info
 
 
 def _rollback(connection: sqlite3.Connection) -> None:

@@ -1,6 +1,10 @@
 """Stock operations. Each works inside the caller's transaction (``session``) so that, e.g., an
 order and its reservation commit together; counters change only through conditional UPDATEs taken
-in product order, which keeps them exact and deadlock-free on both engines."""
+in product order, which keeps them exact and deadlock-free on both engines.
+
+Reservations and settlement are synchronous SQL (``holds``, ``settling``), shared with the hot path
+that runs them through ``Database.run_write`` (``commands.reserve_stock``); here they run in the
+caller's session through ``run_sync``."""
 
 from __future__ import annotations
 
