@@ -145,8 +145,13 @@ class Writer:
         if not jobs:
             return
         try:
+            connection.execute("BEGIN IMMEDIATE")
+        except Exception as exc:  # e.g. another process kept the lock past the busy timeout
+            _deliver(jobs, [Outcome(False, exc)] * len(jobs), None, [])
+            return
+        try:
             outcomes, info = self._attempt(connection, jobs)
-        except Exception as exc:  # BEGIN, a batch step or COMMIT failed: nothing was written
+        except Exception as exc:  # a batch step or COMMIT failed: nothing was written
             _rollback(connection)
             if len(jobs) > 1:
                 for job in jobs:
@@ -161,9 +166,8 @@ class Writer:
     def _attempt(
         self, connection: sqlite3.Connection, jobs: list[Job]
     ) -> tuple[list[Outcome], dict[str, Any] | None]:
-        """Run the jobs in one transaction; returns each outcome, and the committed transaction's
-        info (None when nothing was committed)."""
-        connection.execute("BEGIN IMMEDIATE")
+        """Run the jobs in the transaction just begun; returns each outcome, and the committed
+        transaction's info (None when nothing was committed)."""
         now = str(timestamp("sqlite"))  # one time for the whole transaction, as in PostgreSQL
         runs = [_run_job(connection, job, now, isolated=len(jobs) > 1) for job in jobs]
         done = [tx for outcome, tx in runs if outcome.ok]
