@@ -177,3 +177,17 @@ async def test_run_write_refuses_to_wait_inside_an_open_write_transaction(db: Da
         async with db.write():
             await db.run_write(_count, "nested")
     assert await db.run_write(_count, "after") == "counted after"
+
+
+async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(db: Database) -> None:
+    sqlite_only(db)
+    gate, blocker = await _held_up(db)
+    abandoned = asyncio.create_task(db.run_write(_count, "abandoned"))
+    kept = asyncio.create_task(db.run_write(_count, "kept"))
+    await asyncio.sleep(0.05)
+    abandoned.cancel()
+    gate.set()
+    await blocker
+    assert await kept == "counted kept"
+    assert abandoned.cancelled()
+    assert await _names(db) == {"kept"}
