@@ -33,6 +33,7 @@ from backend.auth.principal_cache import PrincipalCache
 from backend.catalog import api as catalog_api
 from backend.catalog import import_routes as catalog_import_routes
 from backend.catalog import routes as catalog_routes
+from backend.catalog.categories import CategoryCache
 from backend.catalog.live import register_live_updates as register_catalog_live_updates
 from backend.dashboard import routes as dashboard_routes
 from backend.dashboard.service import FeedCache
@@ -104,6 +105,8 @@ def _lifespan(
         tailer = Tailer(db, channels, settings.tailer_poll_seconds, lambda: shop.current.timezone)
         tailer.observers.append(shop.on_event)
         tailer.observers.append(app.state.principals.on_event)
+        tailer.observers.append(app.state.categories.on_event)
+        db.on_commit(app.state.categories.on_commit)
         db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
         await tailer.start()
         app.state.tailer = tailer
@@ -166,5 +169,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.db = db
     app.state.shop = ShopCache()
     app.state.principals = PrincipalCache()
+    app.state.categories = CategoryCache()
     app.state.feeds = FeedCache()
     return app
