@@ -33,15 +33,18 @@ async def catalog_page(
     request: AnyRequest,
     *,
     q: FromQuery[str] = "",
-    category: FromQuery[int | None] = None,
+    category: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
-    archived: FromQuery[bool] = False,
+    archived: FromQuery[str] = "",
 ) -> Template:
+    # The filter form and the "Show more" link send empty fields ("All categories", unticked).
+    category_id = int(category) if category.isdigit() else None
+    include_archived = archived == "true"
     try:
         after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         after_name, after_id = None, None
-    query = listing.ProductQuery(q, category, archived, after_name, after_id, with_stock=True)
+    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, with_stock=True)
     async with request.app.state.db.read() as session:
         products = await listing.list_products(session, query)
         categories = await request.app.state.categories.all(session)
@@ -50,8 +53,8 @@ async def catalog_page(
         "stock": products.available,
         "categories": categories,
         "q": q,
-        "category": category,
-        "archived": archived,
+        "category": category_id,
+        "archived": include_archived,
         "more_only": cursor is not None,
     }
     return page(request, "catalog/list.html", context, fragment="catalog/_rows.html")
