@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog import search
@@ -123,15 +123,40 @@ def _page_statement(query: ProductQuery, conditions: list[ColumnElement[bool]]) 
     )
 
 
-async def list_products(session: AsyncSession, query: ProductQuery) -> ProductPage:
+async def _fetch(
+    session: AsyncSession, query: ProductQuery, conditions: list[ColumnElement[bool]]
+) -> list[Row[tuple[object, ...]]]:
+    return list((await session.execute(_page_statement(query, conditions))).all())
+
+
+async def _walk(
+    session: AsyncSession, query: ProductQuery, conditions: list[ColumnElement[bool]], wanted: search.Search
+) -> tuple[list[Row[tuple[object, ...]]], tuple[str, int] | None]:
+    """The matches within one window of the name order, and where the window ends."""
+    bounded = [*conditions, wanted.matches_walking()]
+    if (end := await _window_end(session, query)) is not None:
+        bounded.append(tuple_(Product.name, Product.id) <= tuple_(*end))
+    return await _fetch(session, query, bounded), end
+
+
+async def _rows(
+    session: AsyncSession, query: ProductQuery
+) -> tuple[list[Row[tuple[object, ...]]], tuple[str, int] | None]:
+    """The page's rows (one more than asked, if there are), and where a walk stopped short."""
     conditions = _scope(query)
     wanted = await search.plan(session, query.text)
-    end = None
-    if wanted is not None:
-        conditions.append(search.condition(session, wanted))
-        if wanted.walk and (end := await _window_end(session, query)) is not None:
-            conditions.append(tuple_(Product.name, Product.id) <= tuple_(*end))
-    rows = (await session.execute(_page_statement(query, conditions))).all()
+    if wanted is None:
+        return await _fetch(session, query, conditions), None
+    if wanted.walk_first:
+        rows, end = await _walk(session, query, conditions, wanted)
+        if wanted.short or len(rows) > query.limit or end is None:
+            return rows, end
+        # A common term whose matches lie further on in the name order: the index finds them.
+    return await _fetch(session, query, [*conditions, search.indexed(session, wanted)]), None
+
+
+async def list_products(session: AsyncSession, query: ProductQuery) -> ProductPage:
+    rows, end = await _rows(session, query)
     fields = len(ProductView.__dataclass_fields__)
     items = [ProductView(*row[:fields]) for row in rows[: query.limit]]
     available = {row[0]: int(row[fields]) for row in rows} if query.with_stock else {}

@@ -2,9 +2,11 @@
 
 A product matches a term when its name contains it (case aside, as ILIKE compares) or its SKU or
 barcode equals it. The name part has a trigram index (migration 0004): FTS5 on SQLite, pg_trgm on
-PostgreSQL. Trigrams cannot help below three characters, nor when the term is in a large share of
-the names (the index would hand back most of the catalog to sort, while walking the names in order
-finds a page at once); then the list walks the name order instead, a bounded window per page.
+PostgreSQL. Trigrams cannot help below three characters: such a term walks the name order, a
+bounded window per page. Nor do they help much when the term is in a large share of the names: the
+index hands back most of the catalog to sort, while walking the name order finds a page at once;
+so a common term walks its first window and turns to the index only when the matches lie further
+on (a word that starts many names clusters them there).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.catalog.models import Product
 
 MIN_TRIGRAM_TERM = 3
-# Past this many trigram matches, walking the name order beats sorting the matches.
-DENSE_MATCHES = 2000
+# From this many trigram matches on, walking the name order usually beats sorting the matches.
+COMMON_MATCHES = 2000
 # Rows of the name order one page of a walk may look at; fewer matches there make a shorter page
 # that still offers "Show more", so a rare short term never scans the whole catalog at once.
 WALK_WINDOW = 5000
@@ -28,10 +30,15 @@ NAME_SEARCH = table("products_name_search", column("rowid"), column("products_na
 
 @dataclass(frozen=True)
 class Search:
-    """A cleaned term and how to find it: ``walk`` (name order, bounded) or through the index."""
+    """A cleaned term and what is known of it: too short for trigrams, or in many names."""
 
     term: str
-    walk: bool
+    short: bool
+    common: bool
+
+    @property
+    def walk_first(self) -> bool:
+        return self.short or self.common
 
     @property
     def like(self) -> str:
@@ -62,18 +69,18 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-async def _is_dense(session: AsyncSession, term: str) -> bool:
-    """Whether at least DENSE_MATCHES names contain the term (counting stops there)."""
+async def _is_common(session: AsyncSession, term: str) -> bool:
+    """Whether at least COMMON_MATCHES names contain the term (counting stops there)."""
     if session.bind.dialect.name != "sqlite":
         return False  # PostgreSQL's planner weighs index against walk from its statistics
     found = (
         select(literal_column("1"))
         .select_from(NAME_SEARCH)
         .where(NAME_SEARCH.c.products_name_search.match(_phrase(term)))
-        .limit(DENSE_MATCHES)
+        .limit(COMMON_MATCHES)
         .subquery()
     )
-    return await session.scalar(select(func.count()).select_from(found)) >= DENSE_MATCHES
+    return await session.scalar(select(func.count()).select_from(found)) >= COMMON_MATCHES
 
 
 async def plan(session: AsyncSession, text: str) -> Search | None:
@@ -81,16 +88,15 @@ async def plan(session: AsyncSession, text: str) -> Search | None:
     term = clean(text)
     if not term:
         return None
-    walk = len(term) < MIN_TRIGRAM_TERM or await _is_dense(session, term)
-    return Search(term, walk)
+    if len(term) < MIN_TRIGRAM_TERM:
+        return Search(term, short=True, common=False)
+    return Search(term, short=False, common=await _is_common(session, term))
 
 
-def condition(session: AsyncSession, search: Search) -> ColumnElement[bool]:
-    """The WHERE clause for the list. On PostgreSQL the GIN index serves ILIKE itself. On SQLite the
-    FTS5 table gives an indexed superset (it folds case beyond ASCII, which LIKE does not), and
+def indexed(session: AsyncSession, search: Search) -> ColumnElement[bool]:
+    """The matches through the indexes. On PostgreSQL the GIN index serves ILIKE itself. On SQLite
+    the FTS5 table gives a superset (it folds case beyond ASCII, which LIKE does not), and
     ``matches()`` still decides, so both engines and both ways of searching agree."""
-    if search.walk:
-        return search.matches_walking()
     if session.bind.dialect.name != "sqlite":
         return search.matches()
     found = union(

@@ -103,7 +103,7 @@ async def test_pages_of_a_search_in_a_category_hold_every_match_once(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, case: str, term: str
 ) -> None:
     if case != "indexed":  # tiny limits, so that these few products take several windows
-        monkeypatch.setattr(search, "DENSE_MATCHES", 2)
+        monkeypatch.setattr(search, "COMMON_MATCHES", 2)
         monkeypatch.setattr(search, "WALK_WINDOW", 4)
     made = await _shelf(harness)
     preserves = await _category_id(harness, "Preserves")
@@ -117,6 +117,18 @@ async def test_pages_of_a_search_in_a_category_hold_every_match_once(
         )
         query = ProductQuery(term, preserves, include_archived, limit=3)
         assert await _every_page(harness, query) == expected
+
+
+async def test_a_common_term_whose_matches_lie_further_on_fills_its_first_page(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "COMMON_MATCHES", 2)
+    monkeypatch.setattr(search, "WALK_WINDOW", 4)
+    await _shelf(harness)
+    async with harness.db.read() as session:
+        page = await listing.list_products(session, ProductQuery("plum"))
+    assert [item.name for item in page.items] == ["Plum jelly", "Plum syrup"]
+    assert page.next_cursor is None
 
 
 async def _category_id(harness: Harness, name: str) -> int:
