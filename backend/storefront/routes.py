@@ -10,14 +10,19 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth.guards import PUBLIC
+from backend.auth.rules import Permission, Role
 from backend.catalog import service as catalog
 from backend.i18n import N_, gettext
+from backend.navigation import NavItem, register
 from backend.storefront import cart as carts
 from backend.storefront import offer
 from backend.storefront.cart import Cart, CartRejected
 from backend.web import FormErrors, is_htmx, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
+
+# Staff reach the shop from "More"; for a customer it is the app's main destination.
+register(NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER})))
 
 AVAILABILITY_LABELS = {
     offer.Availability.IN_STOCK: N_("In stock"),

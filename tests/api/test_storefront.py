@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from backend.auth.rules import Role
 from backend.catalog.models import Product
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form
@@ -138,3 +139,14 @@ async def test_the_shop_search_and_category_filter(harness: Harness) -> None:
     assert "Jam" in found.text
     assert "Tea" not in found.text
     assert "<html" not in found.text
+
+
+async def test_customers_find_the_shop_in_their_navigation_and_staff_in_more(harness: Harness) -> None:
+    async with harness.signed_in(Role.CUSTOMER) as customer:
+        home = await customer.get("/")
+    async with harness.signed_in(Role.OWNER) as owner:
+        owner_home = await owner.get("/")
+        more = await owner.get("/more")
+    assert 'href="/shop"' in home.text.split('class="bottom-nav"')[1]
+    assert 'href="/shop"' not in owner_home.text.split('class="bottom-nav"')[1]
+    assert 'href="/shop"' in more.text
