@@ -3,7 +3,7 @@
 Each client runs the flow over and over on its own keep-alive connection: open the shop, add
 three products to the cart, open the checkout, place the order, land on the tracking page. A
 flow counts only when every step answered as a browser expects (the checkout's 303 to
-/track/…, the tracking page's 200). Prints completed orders/s and p50/p99 of one whole flow.
+/t/…, the tracking page's 200). Prints completed orders/s and p50/p99 of one whole flow.
 
 The load comes from separate processes (one per client) talking raw HTTP/1.1, so the Python
 clients stay far from the server's own CPU use per flow: each flow is seven requests.
@@ -92,7 +92,7 @@ def flow(browser: Browser, rng: random.Random, n: int) -> None:
         **ADDRESS,
     }
     status, location, text = browser.send("POST", "/shop/checkout", form)
-    if status != 303 or not location.startswith("/track/"):
+    if status != 303 or not location.startswith("/t/"):
         raise BenchError(f"placing the order answered {status}: {text[:300]}")
     status, _, _ = browser.send("GET", location)
     if status != 200:

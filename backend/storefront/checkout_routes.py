@@ -104,12 +104,12 @@ async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
         return await _checkout_page(request, form, FormErrors(fields, general), 400)
     except OutOfStock as exc:
         return await _checkout_page(request, form, _short_lines_errors(exc), 409)
-    answer = see_other(f"/track/{placed.tracking_token}?placed=1")
+    answer = see_other(f"/t/{placed.tracking_token}?placed=1")
     answer.cookies.append(cart_cookie(request, Cart()))
     return answer
 
 
-@get("/track/{token:str}", opt=PUBLIC)
+@get("/t/{token:str}", opt=PUBLIC)
 async def tracking_page(
     request: AnyRequest, token: FromPath[str], placed: FromQuery[bool] = False
 ) -> Template:

@@ -66,7 +66,7 @@ async def test_a_visitor_checks_out_and_lands_on_the_tracking_page(harness: Harn
         assert placed.status_code == 303, re.findall(
             r"(?:field__error|alert)[^>]*>([^<]*(?:<p>[^<]*)?)", placed.text
         )
-        assert re.fullmatch(r"/track/[\w-]+\?placed=1", placed.headers["location"])
+        assert re.fullmatch(r"/t/[\w-]+\?placed=1", placed.headers["location"])
         assert not client.cookies.get(carts.COOKIE_NAME)  # the cart is emptied
         tracking = await client.get(placed.headers["location"])
     assert tracking.status_code == 200
@@ -183,6 +183,6 @@ async def test_signed_in_customers_find_their_details_filled_in(harness: Harness
 
 async def test_an_unknown_tracking_link_is_not_found(harness: Harness) -> None:
     async with harness.client() as client:
-        response = await client.get("/track/not-a-real-token", headers={"accept": "text/html"})
+        response = await client.get("/t/not-a-real-token", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "No order has this tracking link." in response.text
