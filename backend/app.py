@@ -54,6 +54,8 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
+from backend.storefront import checkout_routes
+from backend.storefront import routes as storefront_routes
 
 API_PREFIX = "/api/v1"
 
@@ -70,6 +72,8 @@ def _pages_router() -> Router:
         *team_routes.ROUTES,
         *dashboard_routes.ROUTES,
         *shop_routes.ROUTES,
+        *storefront_routes.ROUTES,
+        *checkout_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
         *inventory_routes.ROUTES,
