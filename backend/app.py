@@ -35,6 +35,7 @@ from backend.catalog import import_routes as catalog_import_routes
 from backend.catalog import routes as catalog_routes
 from backend.catalog.categories import CategoryCache
 from backend.catalog.live import register_live_updates as register_catalog_live_updates
+from backend.customers import routes as customer_routes
 from backend.dashboard import routes as dashboard_routes
 from backend.dashboard.service import FeedCache
 from backend.db import Database
@@ -74,6 +75,7 @@ def _pages_router() -> Router:
         *shop_routes.ROUTES,
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
+        *customer_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
         *inventory_routes.ROUTES,
