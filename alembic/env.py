@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
 from backend.db import UTCDateTime
+from backend.migrations import include_name
 from backend.models import Base
 
 config = context.config
@@ -42,6 +43,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=dialect.startswith("sqlite"),
         compare_type=True,
         render_item=_render_item,
+        include_name=include_name,
         literal_binds=connection is None,
     )
 

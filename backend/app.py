@@ -33,7 +33,9 @@ from backend.auth.principal_cache import PrincipalCache
 from backend.catalog import api as catalog_api
 from backend.catalog import import_routes as catalog_import_routes
 from backend.catalog import routes as catalog_routes
+from backend.catalog.categories import CategoryCache
 from backend.catalog.live import register_live_updates as register_catalog_live_updates
+from backend.customers import routes as customer_routes
 from backend.dashboard import routes as dashboard_routes
 from backend.dashboard.service import FeedCache
 from backend.db import Database
@@ -53,6 +55,8 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
+from backend.storefront import checkout_routes
+from backend.storefront import routes as storefront_routes
 
 API_PREFIX = "/api/v1"
 
@@ -69,6 +73,9 @@ def _pages_router() -> Router:
         *team_routes.ROUTES,
         *dashboard_routes.ROUTES,
         *shop_routes.ROUTES,
+        *storefront_routes.ROUTES,
+        *checkout_routes.ROUTES,
+        *customer_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
         *inventory_routes.ROUTES,
@@ -104,7 +111,9 @@ def _lifespan(
         tailer = Tailer(db, channels, settings.tailer_poll_seconds, lambda: shop.current.timezone)
         tailer.observers.append(shop.on_event)
         tailer.observers.append(app.state.principals.on_event)
-        db.on_commit(lambda info: tailer.wake() if info.get("events_recorded") else None)
+        tailer.observers.append(app.state.categories.on_event)
+        db.on_commit(app.state.categories.on_commit)
+        db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
         db.start_writer()
         await tailer.start()
         app.state.tailer = tailer
@@ -167,5 +176,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.db = db
     app.state.shop = ShopCache()
     app.state.principals = PrincipalCache()
+    app.state.categories = CategoryCache()
     app.state.feeds = FeedCache()
     return app

@@ -131,7 +131,7 @@ class Database:
         self.read_engine, self.write_engine = make_engines(url)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
-        self._after_commit: list[Callable[[dict[str, Any]], None]] = []
+        self._after_commit: list[Callable[[Any], None]] = []
         self._writer: Writer | None = None  # SQLite only, made when first needed
 
     @property
@@ -142,10 +142,10 @@ class Database:
     def is_postgres(self) -> bool:
         return self.url.startswith("postgresql")
 
-    def on_commit(self, callback: Callable[[dict[str, Any]], None]) -> None:
-        """Run ``callback(info)`` after every committed write transaction (e.g. wake the tailer);
-        ``info`` is the transaction's scratch dict (``session.info``), flags such as
-        ``events_recorded`` included."""
+    def on_commit(self, callback: Callable[[Any], None]) -> None:
+        """Run ``callback(session)`` after every committed write transaction (e.g. wake the tailer).
+        Callbacks read only ``session.info``, flags such as ``events_recorded``: for a batch of the
+        SQLite writer they get an object with the batch's ``info`` instead of a session."""
         self._after_commit.append(callback)
 
     @asynccontextmanager
@@ -163,7 +163,7 @@ class Database:
         finally:
             _writing.reset(token)
         for callback in self._after_commit:
-            callback(session.info)
+            callback(session)
 
     def start_writer(self) -> None:
         """Open the SQLite writer thread now rather than at the first ``run_write``."""

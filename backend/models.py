@@ -2,11 +2,13 @@
 
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.catalog.models import Category, Product
+from backend.customers.models import Customer, CustomerAddress
 from backend.db import Base
 from backend.events import Event, EventCursor
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
 from backend.numbering import Counter
+from backend.orders.models import Order, OrderLine
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.shop.models import ShopProfile
 
@@ -15,10 +17,14 @@ __all__ = [
     "Base",
     "Category",
     "Counter",
+    "Customer",
+    "CustomerAddress",
     "Event",
     "EventCursor",
     "IdempotencyKey",
     "Location",
+    "Order",
+    "OrderLine",
     "PermissionOverride",
     "Product",
     "PurchaseOrder",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.auth.principal import Principal
-from backend.auth.rules import Permission
+from backend.auth.rules import Permission, Role
 from backend.i18n import N_
 
 
@@ -16,6 +16,7 @@ class NavItem:
     icon: str  # a symbol id in static/icons.svg
     order: int
     permission: Permission | None = None  # None: every signed-in person
+    roles: frozenset[Role] | None = None  # None: every role (that holds the permission)
 
 
 _items: list[NavItem] = []
@@ -29,7 +30,12 @@ def register(item: NavItem) -> None:
 def items_for(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
-    return [item for item in _items if item.permission is None or principal.can(item.permission)]
+    return [
+        item
+        for item in _items
+        if (item.permission is None or principal.can(item.permission))
+        and (item.roles is None or principal.role in item.roles)
+    ]
 
 
 register(NavItem(N_("Home"), "/", "home", 0))

@@ -34,7 +34,14 @@ PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_ti
 
 log = logging.getLogger("comptoir.writer")
 
-CommitCallback = Callable[[dict[str, Any]], None]
+CommitCallback = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What commit callbacks get for a batch: like a session, it carries the transaction's info."""
+
+    info: dict[str, Any]
 
 
 @dataclass
@@ -239,7 +246,7 @@ def _resolve(
 ) -> None:
     for callback in callbacks:
         try:
-            callback(info or {})
+            callback(Committed(info or {}))
         except Exception:
             log.exception("a commit callback failed")
     for job, outcome in results:

@@ -19,6 +19,7 @@ class Role(StrEnum):
 class Permission(StrEnum):
     ORDERS_VIEW = "orders.view"
     ORDERS_MANAGE = "orders.manage"
+    ORDERS_PLACE = "orders.place"
     CATALOG_VIEW = "catalog.view"
     CATALOG_EDIT = "catalog.edit"
     STOCK_VIEW = "stock.view"
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         {
             Permission.ORDERS_VIEW,
             Permission.ORDERS_MANAGE,
+            Permission.ORDERS_PLACE,
             Permission.CATALOG_VIEW,
             Permission.CATALOG_EDIT,
             Permission.STOCK_VIEW,
@@ -133,6 +135,7 @@ ROLE_LABELS: Mapping[Role, str] = {
 PERMISSION_LABELS: Mapping[Permission, str] = {
     Permission.ORDERS_VIEW: N_("See orders"),
     Permission.ORDERS_MANAGE: N_("Accept, change and cancel orders"),
+    Permission.ORDERS_PLACE: N_("Take orders for customers"),
     Permission.CATALOG_VIEW: N_("See the catalog"),
     Permission.CATALOG_EDIT: N_("Edit products and prices"),
     Permission.STOCK_VIEW: N_("See stock"),

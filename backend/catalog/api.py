@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
-from backend.catalog import rules, service
+from backend.catalog import listing, rules, service
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.catalog.schemas import ProductIn, ProductList, ProductOut, ProductPatch
 from backend.i18n import gettext
@@ -85,16 +85,16 @@ async def list_products(
     q: FromQuery[str] = "",
     category: FromQuery[int | None] = None,
     cursor: FromQuery[str | None] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=200)] = service.PAGE_SIZE,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = listing.PAGE_SIZE,
     include_archived: FromQuery[bool] = False,
 ) -> Any:
     try:
-        after_name, after_id = service.decode_cursor(cursor)
+        after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         return problem(400, "The cursor is not one this API gave out.")
-    query = service.ProductQuery(q, category, include_archived, after_name, after_id, limit)
+    query = listing.ProductQuery(q, category, include_archived, after_name, after_id, limit)
     async with request.app.state.db.read() as session:
-        page = await service.list_products(session, query)
+        page = await listing.list_products(session, query)
     return ProductList([_out(view) for view in page.items], page.next_cursor)
 
 

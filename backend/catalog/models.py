@@ -23,7 +23,8 @@ class Product(Base):
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         CheckConstraint("tax_rate_centi >= 0 AND tax_rate_centi <= 10000", name="tax_rate_range"),
-        Index("ix_products_name_id", "name", "id"),
+        Index("ix_products_name_id", "name", "id"),  # the list's order and its keyset cursor
+        Index("ix_products_category_id_name_id", "category_id", "name", "id"),  # one category, in order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,7 +36,7 @@ class Product(Base):
     tax_rate_centi: Mapped[int] = mapped_column(Integer, default=0)
     barcode: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     photo: Mapped[str | None] = mapped_column(String(120), default=None)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True, default=None)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), default=None)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True, default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_backorder: Mapped[bool] = mapped_column(Boolean, default=False)

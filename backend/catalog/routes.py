@@ -13,11 +13,10 @@ from litestar.response import Template
 from backend.auth import forms as auth_forms
 from backend.auth.guards import PUBLIC, principal_of, requires
 from backend.auth.rules import Permission
-from backend.catalog import photos, rules, service
+from backend.catalog import listing, photos, rules, service
 from backend.catalog.forms import FIELD_LABELS, ProductForm, differences
 from backend.catalog.rules import ProductRejected
 from backend.i18n import N_, gettext
-from backend.inventory.queries import available_by_product
 from backend.navigation import NavItem, register
 from backend.shop.rules import currencies
 from backend.web import FormErrors, page, see_other
@@ -34,26 +33,28 @@ async def catalog_page(
     request: AnyRequest,
     *,
     q: FromQuery[str] = "",
-    category: FromQuery[int | None] = None,
+    category: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
-    archived: FromQuery[bool] = False,
+    archived: FromQuery[str] = "",
 ) -> Template:
+    # The filter form and the "Show more" link send empty fields ("All categories", unticked).
+    category_id = int(category) if category.isdigit() else None
+    include_archived = archived == "true"
     try:
-        after_name, after_id = service.decode_cursor(cursor)
+        after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         after_name, after_id = None, None
-    query = service.ProductQuery(q, category, archived, after_name, after_id)
+    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, with_stock=True)
     async with request.app.state.db.read() as session:
-        listing = await service.list_products(session, query)
-        stock = await available_by_product(session, [item.id for item in listing.items])
-        categories = await service.list_categories(session)
+        products = await listing.list_products(session, query)
+        categories = await request.app.state.categories.all(session)
     context = {
-        "listing": listing,
-        "stock": stock,
+        "listing": products,
+        "stock": products.available,
         "categories": categories,
         "q": q,
-        "category": category,
-        "archived": archived,
+        "category": category_id,
+        "archived": include_archived,
         "more_only": cursor is not None,
     }
     return page(request, "catalog/list.html", context, fragment="catalog/_rows.html")
@@ -69,7 +70,7 @@ async def _form_page(
     conflict: list[tuple[str, str, str]] | None = None,
 ) -> Template:
     async with request.app.state.db.read() as session:
-        categories = await service.list_categories(session)
+        categories = await request.app.state.categories.all(session)
     context = {
         "form": form,
         "product": product,

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.catalog import rules
+from backend.catalog import categories, rules
 from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.db import Database, utcnow
 from backend.events import record
 from backend.shop.rules import currencies
-
-PAGE_SIZE = 50
 
 
 class ProductConflict(Exception):
@@ -83,6 +81,7 @@ async def category_id(session: AsyncSession, name: str | None) -> int | None:
     category = Category(name=name)
     session.add(category)
     await session.flush()
+    categories.note_created(session)
     return category.id
 
 
@@ -176,67 +175,3 @@ def input_from(view: ProductView, **overrides: object) -> ProductInput:
     values["category"] = view.category
     values.update(overrides)
     return ProductInput(**values)  # type: ignore[arg-type]
-
-
-# -- listing ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProductQuery:
-    text: str = ""
-    category_id: int | None = None
-    include_archived: bool = False
-    after_name: str | None = None  # keyset cursor: the last row of the previous page
-    after_id: int | None = None
-    limit: int = PAGE_SIZE
-
-
-def _filtered(query: ProductQuery) -> Select[tuple[Product, str | None]]:
-    statement = select(Product, Category.name).outerjoin(Category, Category.id == Product.category_id)
-    if not query.include_archived:
-        statement = statement.where(Product.active.is_(True))
-    if query.category_id is not None:
-        statement = statement.where(Product.category_id == query.category_id)
-    if text := query.text.strip():
-        like = f"%{text.replace('%', '').replace('_', '')}%"
-        statement = statement.where(
-            or_(Product.name.ilike(like), Product.sku == text.upper(), Product.barcode == text)
-        )
-    if query.after_name is not None and query.after_id is not None:
-        statement = statement.where(
-            or_(
-                Product.name > query.after_name,
-                (Product.name == query.after_name) & (Product.id > query.after_id),
-            )
-        )
-    return statement.order_by(Product.name, Product.id).limit(query.limit + 1)
-
-
-@dataclass(frozen=True)
-class ProductPage:
-    items: list[ProductView]
-    next_cursor: str | None
-
-
-def encode_cursor(view: ProductView) -> str:
-    return f"{view.id}:{view.name}"
-
-
-def decode_cursor(cursor: str | None) -> tuple[str | None, int | None]:
-    if not cursor:
-        return None, None
-    raw_id, _, name = cursor.partition(":")
-    if not raw_id.isdigit():
-        raise ValueError("cursor_invalid")
-    return name, int(raw_id)
-
-
-async def list_products(session: AsyncSession, query: ProductQuery) -> ProductPage:
-    rows = (await session.execute(_filtered(query))).all()
-    items = [view_of(product, name) for product, name in rows[: query.limit]]
-    more = len(rows) > query.limit
-    return ProductPage(items, encode_cursor(items[-1]) if more and items else None)
-
-
-async def list_categories(session: AsyncSession) -> list[Category]:
-    return list(await session.scalars(select(Category).order_by(Category.name)))

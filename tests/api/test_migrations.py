@@ -23,7 +23,9 @@ async def _inspect(url: str, check):
 
 
 def _diff(connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": migrations.include_name}
+    )
     return compare_metadata(context, Base.metadata)
 
 

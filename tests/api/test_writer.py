@@ -134,8 +134,8 @@ def _event(tx: Tx, fail: bool) -> None:
 async def test_commit_callbacks_run_once_the_transaction_is_committed_and_only_then(db: Database) -> None:
     seen: list[int] = []
 
-    def count_events(info: dict[str, Any]) -> None:
-        assert info.get("events_recorded")
+    def count_events(session: Any) -> None:
+        assert session.info.get("events_recorded")
         if db.is_sqlite:  # another connection already sees the commit
             with sqlite3.connect(make_url(db.url).database) as other:
                 seen.append(other.execute("SELECT count(*) FROM events").fetchone()[0])

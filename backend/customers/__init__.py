@@ -1,0 +1,1 @@
+"""Customers: who orders, how to reach them, where they live."""

@@ -1,0 +1,1 @@
+"""Orders: every channel into one queue, the lifecycle, editing."""

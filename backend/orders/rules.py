@@ -1,0 +1,394 @@
+"""Order rules. Pure Python: statuses and the one transition table (DESIGN.md §4), who may make
+each move, what a valid order looks like, and the readable diff of an edit.
+
+Pricing, the choice of location and the risk rules are pure too and live beside this module
+(``pricing.py``, ``routing.py``, ``risk.py``), so that each stays short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from backend.auth.rules import Permission, is_valid_email, normalise_email
+from backend.i18n import N_
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"  # arrived, stock reserved, waiting for the shop to accept it
+    ON_HOLD = "on_hold"  # set aside for review (risk rules, payment pending); stock stays reserved
+    ACCEPTED = "accepted"  # the shop will fulfil it; still editable until picking starts
+    REJECTED = "rejected"  # the shop declined it; stock released
+    PICKING = "picking"  # someone is taking the goods off the shelf; no more edits
+    PACKED = "packed"  # ready to leave (or to be collected)
+    OUT_FOR_DELIVERY = "out_for_delivery"  # with a driver; the reservation became a sale
+    SHIPPED = "shipped"  # handed to a carrier; the reservation became a sale
+    READY_FOR_PICKUP = "ready_for_pickup"  # waiting at the pickup point
+    DELIVERED = "delivered"  # done: the customer has it
+    PICKED_UP = "picked_up"  # done: collected; the reservation became a sale
+    DELIVERY_FAILED = "delivery_failed"  # nobody home; rescheduled back to packed
+    CANCELLED = "cancelled"  # called off before dispatch; stock released
+
+
+class FulfilmentMode(StrEnum):
+    DELIVERY = "delivery"  # our own drivers
+    SHIPPING = "shipping"  # a carrier
+    PICKUP = "pickup"  # the customer collects at a pickup point
+
+
+class Channel(StrEnum):
+    STOREFRONT = "storefront"
+    STAFF = "staff"  # phone orders and counter sales
+    API = "api"
+    MARKETPLACE = "marketplace"  # imported exports, idempotent by external reference
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    RUSH = "rush"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    PAYPAL = "paypal"
+    BANK_TRANSFER = "bank_transfer"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+    CASH = "cash"
+
+
+S = OrderStatus
+MANAGE = Permission.ORDERS_MANAGE
+
+# THE transition table: (from, to) → the permission the actor needs. Nothing else decides.
+TRANSITIONS: Mapping[tuple[OrderStatus, OrderStatus], Permission] = {
+    (S.PLACED, S.ACCEPTED): MANAGE,
+    (S.PLACED, S.REJECTED): MANAGE,
+    (S.PLACED, S.ON_HOLD): MANAGE,
+    (S.PLACED, S.CANCELLED): MANAGE,
+    (S.ON_HOLD, S.ACCEPTED): MANAGE,
+    (S.ON_HOLD, S.REJECTED): MANAGE,
+    (S.ON_HOLD, S.PLACED): MANAGE,  # review done, back into the queue
+    (S.ON_HOLD, S.CANCELLED): MANAGE,
+    (S.ACCEPTED, S.ON_HOLD): MANAGE,
+    (S.ACCEPTED, S.PICKING): MANAGE,
+    (S.ACCEPTED, S.CANCELLED): MANAGE,
+    (S.PICKING, S.PACKED): MANAGE,
+    (S.PICKING, S.CANCELLED): MANAGE,
+    (S.PACKED, S.OUT_FOR_DELIVERY): Permission.DELIVERIES_MANAGE,
+    (S.PACKED, S.SHIPPED): MANAGE,
+    (S.PACKED, S.READY_FOR_PICKUP): MANAGE,
+    (S.PACKED, S.CANCELLED): MANAGE,
+    (S.READY_FOR_PICKUP, S.PICKED_UP): MANAGE,
+    (S.READY_FOR_PICKUP, S.CANCELLED): MANAGE,
+    (S.OUT_FOR_DELIVERY, S.DELIVERED): Permission.DELIVERIES_PERFORM,
+    (S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED): Permission.DELIVERIES_PERFORM,
+    (S.SHIPPED, S.DELIVERED): MANAGE,
+    (S.DELIVERY_FAILED, S.PACKED): Permission.DELIVERIES_MANAGE,  # rescheduled
+}
+
+# The one way out of "packed" that suits each fulfilment mode.
+DISPATCH_BY_MODE: Mapping[FulfilmentMode, OrderStatus] = {
+    FulfilmentMode.DELIVERY: S.OUT_FOR_DELIVERY,
+    FulfilmentMode.SHIPPING: S.SHIPPED,
+    FulfilmentMode.PICKUP: S.READY_FOR_PICKUP,
+}
+
+# A customer may call off their own order while the shop has not started on it.
+CUSTOMER_CANCELLABLE = frozenset({S.PLACED, S.ON_HOLD})
+# Before picking starts, lines, address and location may still change.
+EDITABLE = frozenset({S.PLACED, S.ON_HOLD, S.ACCEPTED})
+# Before accepting, the location may be changed from the acceptance queue.
+AWAITING_DECISION = frozenset({S.PLACED, S.ON_HOLD})
+# Statuses in which the order's stock is held as a reservation.
+HOLDING_STOCK = frozenset({S.PLACED, S.ON_HOLD, S.ACCEPTED, S.PICKING, S.PACKED, S.READY_FOR_PICKUP})
+# Reaching one of these releases the reservation; reaching a dispatch status turns it into a sale.
+RELEASING = frozenset({S.REJECTED, S.CANCELLED})
+DISPATCHING = frozenset({S.OUT_FOR_DELIVERY, S.SHIPPED, S.PICKED_UP})
+FINAL = frozenset({S.DELIVERED, S.PICKED_UP, S.REJECTED, S.CANCELLED})
+# Moves that must say why.
+NEEDS_REASON = frozenset({S.REJECTED, S.ON_HOLD, S.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: an account (``user_id``) with its permissions, or an anonymous shopper."""
+
+    user_id: int | None
+    permissions: frozenset[Permission] = frozenset()
+    is_customer: bool = False  # a shopper's own account: their orders are linked to it
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def customer_user_id(self) -> int | None:
+        return self.user_id if self.is_customer else None
+
+
+def transition_problem(
+    current: OrderStatus, wanted: OrderStatus, mode: FulfilmentMode, actor: Actor, *, own_order: bool = False
+) -> str | None:
+    """Why ``actor`` may not move an order from ``current`` to ``wanted``, or None if they may."""
+    needed = TRANSITIONS.get((current, wanted))
+    if needed is None:
+        return "transition_not_allowed"
+    if current == S.PACKED and wanted in DISPATCH_BY_MODE.values() and DISPATCH_BY_MODE[mode] != wanted:
+        return "wrong_mode"
+    if actor.can(needed):
+        return None
+    if wanted == S.CANCELLED and own_order and current in CUSTOMER_CANCELLABLE:
+        return None
+    return "not_permitted"
+
+
+def can_transition(current: OrderStatus, wanted: OrderStatus, mode: FulfilmentMode, actor: Actor) -> bool:
+    return transition_problem(current, wanted, mode, actor) is None
+
+
+def is_editable(status: OrderStatus) -> bool:
+    return status in EDITABLE
+
+
+def next_statuses(current: OrderStatus, mode: FulfilmentMode) -> list[OrderStatus]:
+    """Where an order can go from here, in table order (for buttons)."""
+    return [
+        to
+        for (source, to) in TRANSITIONS
+        if source == current and not (to in DISPATCH_BY_MODE.values() and DISPATCH_BY_MODE[mode] != to)
+    ]
+
+
+# -- what a valid order looks like ----------------------------------------------------------------
+
+MAX_LINES = 100
+MAX_LINE_QUANTITY = 10_000  # more than this on one line is a typing mistake, not a basket
+MAX_REASON = 300
+MAX_NOTES = 1000
+PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,15}$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def text(self) -> str:
+        return f"{self.line1}, {self.postal_code} {self.city}, {self.country}"
+
+
+@dataclass(frozen=True)
+class WantedLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderDraft:
+    """What a channel asks for. Prices are never part of it: the catalog decides them."""
+
+    customer: CustomerDetails
+    lines: list[WantedLine]
+    fulfilment_mode: FulfilmentMode | str
+    payment_method: PaymentMethod | str
+    channel: Channel | str = Channel.API
+    address: Address | None = None
+    location: str | None = None  # a location code; the nearest that can serve is chosen when absent
+    priority: Priority | str = Priority.NORMAL
+    notes: str = ""
+    external_ref: str | None = None
+
+
+class OrderRejected(Exception):
+    """The request itself is wrong (field → problem code); nothing was written."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def normalise_phone(raw: str) -> str:
+    """Spaces, dots, dashes and brackets are how people write numbers, not part of them."""
+    return re.sub(r"[\s.\-()/]", "", raw)
+
+
+def normalise_customer(details: CustomerDetails) -> CustomerDetails:
+    email = normalise_email(details.email) if details.email else None
+    phone = normalise_phone(details.phone) if details.phone else None
+    return CustomerDetails(details.name.strip(), email or None, phone or None)
+
+
+def normalise_address(address: Address) -> Address:
+    return Address(
+        address.line1.strip(),
+        address.city.strip(),
+        address.postal_code.strip(),
+        address.country.strip().upper(),
+        address.latitude,
+        address.longitude,
+    )
+
+
+def quantity_problem(quantity: object) -> str | None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        return "quantity_not_whole"
+    if quantity < 1:
+        return "quantity_not_positive"
+    return "quantity_too_large" if quantity > MAX_LINE_QUANTITY else None
+
+
+def customer_problems(customer: CustomerDetails) -> dict[str, str]:
+    problems = {}
+    if not customer.name or len(customer.name) > 120:
+        problems["customer.name"] = "name_required"
+    if not customer.email and not customer.phone:
+        problems["customer.email"] = "contact_required"
+    if customer.email and not is_valid_email(customer.email):
+        problems["customer.email"] = "email_invalid"
+    if customer.phone and not PHONE_PATTERN.match(customer.phone):
+        problems["customer.phone"] = "phone_invalid"
+    return problems
+
+
+def address_problems(address: Address | None, mode: str) -> dict[str, str]:
+    if address is None:
+        return {"address": "address_required"} if mode != FulfilmentMode.PICKUP else {}
+    problems = {
+        f"address.{name}": "address_field_required"
+        for name in ("line1", "city", "postal_code")
+        if not getattr(address, name) or len(getattr(address, name)) > 200
+    }
+    if not COUNTRY_PATTERN.match(address.country):
+        problems["address.country"] = "country_invalid"
+    for name, bound in (("latitude", 90), ("longitude", 180)):
+        value = getattr(address, name)
+        if value is not None and not -bound <= value <= bound:
+            problems[f"address.{name}"] = "coordinate_invalid"
+    return problems
+
+
+def lines_problems(lines: list[WantedLine]) -> dict[str, str]:
+    if not lines:
+        return {"lines": "lines_empty"}
+    if len(lines) > MAX_LINES:
+        return {"lines": "too_many_lines"}
+    problems = {}
+    for n, line in enumerate(lines):
+        if not line.sku.strip():
+            problems[f"lines[{n}].sku"] = "sku_required"
+        if problem := quantity_problem(line.quantity):
+            problems[f"lines[{n}].quantity"] = problem
+    return problems
+
+
+def _choice_problem(value: object, choices: type[StrEnum]) -> bool:
+    return value not in {choice.value for choice in choices}
+
+
+def draft_problems(draft: OrderDraft) -> dict[str, str]:
+    """Every problem of a draft at once, field path → code; empty when it may be placed."""
+    problems: dict[str, str] = {}
+    for name, value, choices in (
+        ("fulfilment_mode", draft.fulfilment_mode, FulfilmentMode),
+        ("payment_method", draft.payment_method, PaymentMethod),
+        ("channel", draft.channel, Channel),
+        ("priority", draft.priority, Priority),
+    ):
+        if _choice_problem(value, choices):
+            problems[name] = f"{name}_invalid"
+    problems |= customer_problems(draft.customer)
+    problems |= address_problems(draft.address, str(draft.fulfilment_mode))
+    problems |= lines_problems(draft.lines)
+    if len(draft.notes) > MAX_NOTES:
+        problems["notes"] = "notes_too_long"
+    if draft.external_ref is not None and not 1 <= len(draft.external_ref) <= 100:
+        problems["external_ref"] = "external_ref_invalid"
+    return problems
+
+
+def reason_problem(wanted: OrderStatus, reason: str) -> str | None:
+    if wanted in NEEDS_REASON and not reason.strip():
+        return "reason_required"
+    return "reason_too_long" if len(reason) > MAX_REASON else None
+
+
+# -- the readable diff of an edit ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderShape:
+    """What an edit can change: quantities per SKU, the address and the location."""
+
+    quantities: Mapping[str, int] = field(default_factory=dict)
+    address: str = ""
+    location: str = ""
+
+
+def edit_diff(before: OrderShape, after: OrderShape) -> list[str]:
+    """One line per change, e.g. ``APPLE: 2 → 3``, ``+ PEAR × 1``, ``− PLUM × 4``."""
+    changes = []
+    for sku in sorted(before.quantities.keys() | after.quantities.keys()):
+        old, new = before.quantities.get(sku, 0), after.quantities.get(sku, 0)
+        if old == new:
+            continue
+        if not old:
+            changes.append(f"+ {sku} × {new}")
+        elif not new:
+            changes.append(f"− {sku} × {old}")
+        else:
+            changes.append(f"{sku}: {old} → {new}")
+    if before.address != after.address:
+        changes.append(f"address: {before.address or '—'} → {after.address or '—'}")
+    if before.location != after.location:
+        changes.append(f"location: {before.location} → {after.location}")
+    return changes
+
+
+MESSAGES: Mapping[str, str] = {
+    "fulfilment_mode_invalid": N_("Choose delivery, shipping or pickup."),
+    "payment_method_invalid": N_("Choose a payment method this shop accepts."),
+    "channel_invalid": N_("This order channel is not known."),
+    "priority_invalid": N_("Priority is normal or rush."),
+    "name_required": N_("Give the customer's name (at most 120 characters)."),
+    "contact_required": N_("Give an e-mail address or a phone number."),
+    "email_invalid": N_("This e-mail address does not look right."),
+    "phone_invalid": N_("This phone number does not look right."),
+    "address_required": N_("A delivery needs an address."),
+    "address_field_required": N_("Fill in every line of the address."),
+    "country_invalid": N_("The country is a two-letter code, such as FR."),
+    "coordinate_invalid": N_("These coordinates are outside the map."),
+    "lines_empty": N_("The order has no lines."),
+    "too_many_lines": N_("An order has at most 100 lines."),
+    "sku_required": N_("Each line needs a SKU."),
+    "sku_unknown": N_("No product for sale has this SKU."),
+    "quantity_not_whole": N_("A quantity is a whole number."),
+    "quantity_not_positive": N_("A quantity is at least 1."),
+    "quantity_too_large": N_("A line holds at most 10,000 units."),
+    "notes_too_long": N_("Notes are at most 1,000 characters."),
+    "external_ref_invalid": N_("The external reference is 1 to 100 characters."),
+    "location_unknown": N_("No location has this code."),
+    "not_a_pickup_point": N_("This location is not a pickup point."),
+    "no_location": N_("There is no location to serve orders from yet."),
+    "currency_mixed": N_("All products of one order must be in the same currency."),
+    "reason_required": N_("Say why."),
+    "reason_too_long": N_("The reason is at most 300 characters."),
+    "transition_not_allowed": N_("An order in this status cannot go there."),
+    "wrong_mode": N_("This step does not fit the order's fulfilment mode."),
+    "not_permitted": N_("You are not allowed to do that"),
+    "not_editable": N_("Picking has started: the order can no longer be changed."),
+    "nothing_changed": N_("The change is empty."),
+    "external_ref_taken": N_("An order with this external reference already exists."),
+}

@@ -1,0 +1,130 @@
+"""Checkout and the tracking page it leads to."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy import select
+
+from backend.auth.guards import PUBLIC
+from backend.auth.rules import Role
+from backend.i18n import N_, gettext
+from backend.inventory.models import Location
+from backend.orders.errors import OutOfStock
+from backend.orders.rules import Actor, OrderRejected
+from backend.orders.service import place_order
+from backend.storefront import checkout, offer, tracking
+from backend.storefront.cart import Cart
+from backend.storefront.checkout import CheckoutForm
+from backend.storefront.routes import cart_cookie, current_cart
+from backend.web import FormErrors, page, see_other
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _actor(request: AnyRequest) -> Actor:
+    principal = request.scope.get("user")
+    if principal is None:
+        return Actor(None)
+    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
+
+
+def _prefilled(request: AnyRequest) -> CheckoutForm:
+    principal = request.scope.get("user")
+    form = CheckoutForm()
+    if principal is not None and principal.role == Role.CUSTOMER:
+        form.values.update(name=principal.name, email=principal.email)
+    return form
+
+
+async def _checkout_page(
+    request: AnyRequest, form: CheckoutForm, errors: FormErrors | None = None, status: int = 200
+) -> Response[Any] | Template:
+    async with request.app.state.db.read() as session:
+        priced = await offer.priced(session, current_cart(request))
+        pickup_points = list(
+            await session.scalars(select(Location).where(Location.is_pickup_point.is_(True)))
+        )
+    if not priced.lines:
+        return see_other("/shop/cart")
+    context = {
+        "form": form,
+        "errors": errors or FormErrors(),
+        "priced": priced,
+        "pickup_points": pickup_points,
+        "modes": [
+            (m.value, "") for m in checkout.MODES if m != checkout.FulfilmentMode.PICKUP or pickup_points
+        ],
+        "mode_labels": checkout.MODE_LABELS,
+        "payments": checkout.PAYMENT_CHOICES,
+        "payment_labels": checkout.PAYMENT_LABELS,
+        "idempotency_key": uuid.uuid4().hex,  # fresh each time: a corrected form is a new request
+    }
+    return page(request, "storefront/checkout.html", context, status_code=status)
+
+
+@get("/shop/checkout", opt=PUBLIC)
+async def checkout_page(request: AnyRequest) -> Response[Any] | Template:
+    return await _checkout_page(request, _prefilled(request))
+
+
+def _short_lines_errors(exc: OutOfStock) -> FormErrors:
+    errors = FormErrors()
+    for line in exc.short:
+        errors.add(
+            None,
+            gettext(N_("Only %(available)s left of %(sku)s."))
+            % {"available": line.available, "sku": line.sku},
+        )
+    return errors
+
+
+@post("/shop/checkout", opt=PUBLIC)
+async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
+    form = CheckoutForm.read(await request.form())
+    async with request.app.state.db.read() as session:
+        priced = await offer.priced(session, current_cart(request))
+        pickup_codes = set(
+            await session.scalars(select(Location.code).where(Location.is_pickup_point.is_(True)))
+        )
+    if not priced.lines:
+        return see_other("/shop/cart")
+    draft = checkout.draft_of(form, priced, pickup_codes)
+    try:
+        if isinstance(draft, dict):
+            raise OrderRejected(draft)
+        placed = await place_order(request.app.state.db, _actor(request), draft)
+    except OrderRejected as exc:
+        fields, general = checkout.field_problems(exc.problems)
+        return await _checkout_page(request, form, FormErrors(fields, general), 400)
+    except OutOfStock as exc:
+        return await _checkout_page(request, form, _short_lines_errors(exc), 409)
+    answer = see_other(f"/t/{placed.tracking_token}?placed=1")
+    answer.cookies.append(cart_cookie(request, Cart()))
+    return answer
+
+
+@get("/t/{token:str}", opt=PUBLIC)
+async def tracking_page(
+    request: AnyRequest, token: FromPath[str], placed: FromQuery[bool] = False
+) -> Template:
+    async with request.app.state.db.read() as session:
+        order = await tracking.tracked_order(session, token)
+    if order is None:
+        raise NotFoundException(N_("No order has this tracking link."))
+    context = {
+        "order": order,
+        "placed": placed,
+        "tracking_url": str(request.url.with_replacements(query="")),
+        "status_labels": tracking.STATUS_LABELS,
+        "step_labels": tracking.STEP_LABELS,
+    }
+    return page(request, "storefront/track.html", context, headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [checkout_page, place_from_checkout, tracking_page]
