@@ -46,6 +46,7 @@ from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
+from backend.orders import entry_routes as order_entry_routes
 from backend.purchasing import routes as purchasing_routes
 from backend.purchasing import supplier_routes
 from backend.pwa import routes as pwa_routes
@@ -76,6 +77,7 @@ def _pages_router() -> Router:
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
         *customer_routes.ROUTES,
+        *order_entry_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
         *inventory_routes.ROUTES,

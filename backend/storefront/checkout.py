@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backend.i18n import N_, gettext
+from backend.orders.form_fields import split_problems
 from backend.orders.rules import (
     Address,
     Channel,
@@ -53,21 +54,6 @@ PAYMENT_CHOICES = [
 ]
 MODE_LABELS = {FulfilmentMode.DELIVERY: N_("Delivery"), FulfilmentMode.PICKUP: N_("Pickup")}
 
-# The order service's problem codes, by the form field that shows them.
-FIELD_OF = {
-    "customer.name": "name",
-    "customer.email": "email",
-    "customer.phone": "phone",
-    "address": "line1",
-    "address.line1": "line1",
-    "address.city": "city",
-    "address.postal_code": "postal_code",
-    "address.country": "country",
-    "location": "location",
-    "payment_method": "payment",
-    "fulfilment_mode": "mode",
-    "notes": "notes",
-}
 MESSAGES = {
     "name_required": N_("Tell us your name."),
     "contact_required": N_("Give an e-mail address or a phone number so that we can reach you."),
@@ -106,15 +92,7 @@ def message_for(code: str) -> str:
 
 def field_problems(problems: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The order service's problems as (form field → message, messages for the whole form)."""
-    fields: dict[str, str] = {}
-    general: list[str] = []
-    for path, code in problems.items():
-        name = FIELD_OF.get(path)
-        if name:
-            fields.setdefault(name, message_for(code))
-        else:
-            general.append(message_for(code))
-    return fields, general
+    return split_problems(problems, message_for)
 
 
 def _choice_problems(form: CheckoutForm, pickup_codes: set[str]) -> dict[str, str]:
