@@ -44,6 +44,8 @@ from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
+from backend.orders import queue_routes as order_queue_routes
+from backend.orders.live import register_live_updates as register_order_live_updates
 from backend.purchasing import routes as purchasing_routes
 from backend.purchasing import supplier_routes
 from backend.pwa import routes as pwa_routes
@@ -68,6 +70,7 @@ def _pages_router() -> Router:
         *auth_routes.ROUTES,
         *team_routes.ROUTES,
         *dashboard_routes.ROUTES,
+        *order_queue_routes.ROUTES,
         *shop_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     register_catalog_live_updates()
     register_stock_live_updates()
+    register_order_live_updates()
     quiet("user.signed_out")
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
