@@ -141,7 +141,7 @@ async def _decide(
         return await _refused(
             request, order_id, action, gettext(SHORT, location=exc.location, lines=lines), 409
         )
-    return see_other(f"/orders#queue-card-{order_id}")
+    return see_other("/orders")  # the same page: an offline replay reloads it, with the card gone
 
 
 async def _refused(request: AnyRequest, order_id: int, action: str, message: str, status: int) -> Template:
