@@ -37,6 +37,7 @@ manage_orders = requires(Permission.ORDERS_VIEW, Permission.ORDERS_MANAGE)
 register(NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW))
 
 STALE = N_("The order changed in the meantime: nothing was done. Here it is as it is now.")
+DECIDED = N_("The order is no longer waiting for a decision: nothing was done.")
 SHORT = N_("%(location)s lacks stock for: %(lines)s. The order stays where it was.")
 
 
@@ -132,8 +133,9 @@ async def _decide(
     except OrderRejected as exc:
         message = " ".join(gettext(MESSAGES.get(code, code)) for code in exc.problems.values())
         return await _refused(request, order_id, action, message, 400)
-    except StaleOrder:
-        return await _refused(request, order_id, action, gettext(STALE), 409)
+    except StaleOrder as exc:
+        message = STALE if queue.is_waiting(exc.current) else DECIDED
+        return await _refused(request, order_id, action, gettext(message), 409)
     except TransitionRefused as exc:
         return await _refused(request, order_id, action, gettext(MESSAGES.get(exc.code, STALE)), 409)
     except OutOfStock as exc:

@@ -58,7 +58,7 @@ async def test_the_queue_lists_waiting_orders_newest_first_with_what_the_owner_d
     assert "Entrepôt" in text
     assert "Delivery" in text
     assert "API" in text
-    assert "Waiting for 0 min" in text
+    assert "Waiting for <span data-minutes>0</span> min" in text
     assert text.count('name="_idempotency_key"') == 2 * 4  # accept, reject, hold, location
     assert f'name="version" value="{first.version}"' in text
     assert "data-offline" in text
@@ -186,9 +186,12 @@ async def test_an_order_cancelled_meanwhile_is_shown_as_cancelled_and_not_accept
     cancelled = await service.cancel_order(harness.db, owner_actor, order.id, "Customer called")
     async with harness.signed_in(Role.STAFF) as staff:
         response = await act(staff, replace(order, version=cancelled.version), "accept")
+        stale = await act(staff, order, "accept")  # read before the cancellation
     assert response.status_code == 409
     assert "data-current-status>Cancelled<" in response.text
     assert "An order in this status cannot go there." in response.text
+    assert stale.status_code == 409
+    assert "The order is no longer waiting for a decision" in stale.text
     assert await status_of(harness, order.id) == ("cancelled", 2)
 
 

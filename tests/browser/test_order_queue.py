@@ -135,5 +135,6 @@ def test_an_order_cancelled_while_the_phone_was_offline_is_shown_as_a_conflict_n
     expect(attention).to_be_visible()
     expect(attention.locator("[data-current-status]")).to_have_text("Cancelled")
     expect(attention).to_contain_text("was not applied")
+    expect(attention).to_contain_text("no longer waiting for a decision")
     expect(page.locator("#outbox")).to_have_attribute("data-attention", "1")
     assert _run(_decisions(server_data_dir, order.id)) == ("cancelled", 0)
