@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -210,7 +210,7 @@ def _when(raw: str | None, name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationException(f"{name} is an ISO 8601 date or time.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # times without a zone are UTC
 
 
 @get("/orders", guards=[view_orders], summary="Orders, newest first, filtered and by pages")

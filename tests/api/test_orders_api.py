@@ -261,3 +261,14 @@ async def test_fifty_concurrent_requests_with_one_idempotency_key_make_one_order
     assert (await written(harness))[0] == 1
     replay = await api.post("/api/v1/orders", json=BODY, headers=headers)
     assert (replay.status_code, replay.json()["id"]) == (201, created.pop())
+
+
+async def test_the_list_filters_by_date_and_refuses_a_date_it_cannot_read(
+    harness: Harness, shop, api
+) -> None:
+    await api.post("/api/v1/orders", json=BODY)
+    assert len((await api.get("/api/v1/orders", params={"placed_from": "2000-01-01"})).json()["items"]) == 1
+    assert (await api.get("/api/v1/orders", params={"placed_before": "2000-01-01T00:00:00+00:00"})).json()[
+        "items"
+    ] == []
+    assert (await api.get("/api/v1/orders", params={"placed_from": "yesterday"})).status_code == 400
