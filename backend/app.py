@@ -44,6 +44,7 @@ from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
+from backend.orders import api as orders_api
 from backend.orders import queue_routes as order_queue_routes
 from backend.orders.live import register_live_updates as register_order_live_updates
 from backend.purchasing import routes as purchasing_routes
@@ -60,7 +61,7 @@ API_PREFIX = "/api/v1"
 
 
 def _api_router() -> Router:
-    handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES]
+    handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES, *orders_api.ROUTES]
     return Router(path=API_PREFIX, route_handlers=handlers, tags=["api"])
 
 

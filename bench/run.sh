@@ -9,6 +9,7 @@ SCRIPTS=(
   bench/foundation.py
   bench/catalog.py
   bench/reservations.py
+  bench/orders.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

@@ -1,5 +1,4 @@
-"""What the acceptance queue and an order's page show: read-only queries, each one round trip or
-a few, handing back frozen views."""
+"""What the acceptance queue shows: the orders waiting for a decision, as cards, in one query."""
 
 from __future__ import annotations
 
@@ -9,14 +8,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.models import User
-from backend.events import Event
 from backend.inventory.models import Location
 from backend.orders.errors import OrderNotFound
 from backend.orders.models import Order, OrderLine
-from backend.orders.records import load_summary
 from backend.orders.rules import AWAITING_DECISION
-from backend.orders.views import OrderDetail, OrderSummary, TimelineEntry, address_of, line_of, summary_of
+from backend.orders.views import OrderSummary, summary_of
 
 WAITING = tuple(status.value for status in AWAITING_DECISION)
 MAX_QUEUE = 200  # a queue longer than this is a backlog to work through, not to scroll
@@ -86,32 +82,3 @@ async def queue_card(session: AsyncSession, order_id: int) -> QueueCard:
 async def location_choices(session: AsyncSession) -> list[LocationChoice]:
     rows = await session.execute(select(Location.code, Location.name).order_by(Location.name))
     return [LocationChoice(code, name) for code, name in rows]
-
-
-async def _timeline(session: AsyncSession, order_id: int) -> list[TimelineEntry]:
-    rows = await session.execute(
-        select(Event, User.name)
-        .outerjoin(User, User.id == Event.actor_id)
-        .where(Event.subject == f"order:{order_id}")
-        .order_by(Event.id)
-    )
-    return [
-        TimelineEntry(event.id, event.at, event.type, event.actor_id, name, dict(event.data or {}))
-        for event, name in rows
-    ]
-
-
-async def order_detail(session: AsyncSession, order_id: int) -> OrderDetail:
-    """Raises ``OrderNotFound``."""
-    summary = await load_summary(session, order_id)
-    order = await session.get_one(Order, order_id)
-    lines = await session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.position)
-    )
-    return OrderDetail(
-        summary=summary,
-        address=address_of(order),
-        notes=order.notes,
-        lines=[line_of(line) for line in lines],
-        timeline=await _timeline(session, order_id),
-    )

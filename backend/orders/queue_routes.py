@@ -23,7 +23,7 @@ from backend.auth.rules import Permission, Role
 from backend.db import utcnow
 from backend.i18n import N_, gettext
 from backend.navigation import NavItem, register
-from backend.orders import labels, queue
+from backend.orders import labels, queries, queue
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.risk import REASONS
 from backend.orders.rules import MESSAGES, Actor, OrderRejected
@@ -106,7 +106,7 @@ async def queue_card(request: AnyRequest, order_id: FromPath[int]) -> Template |
 async def order_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
     try:
         async with request.app.state.db.read() as session:
-            detail = await queue.order_detail(session, order_id)
+            detail = await queries.get_order(session, order_id)
     except OrderNotFound:
         raise NotFoundException() from None
     context = {"detail": detail, "order": detail.summary, "labels": labels, "risk_reasons": REASONS}

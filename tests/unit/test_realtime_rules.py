@@ -50,3 +50,15 @@ def test_only_our_own_origin_may_open_a_socket() -> None:
     assert is_allowed_origin(None, "shop.example", "wss", base)
     assert not is_allowed_origin("https://evil.example", "shop.example", "wss", base)
     assert not is_allowed_origin("http://shop.example", "shop.example", "wss", base)
+
+
+def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
+    from backend.events import Event
+    from backend.realtime.describe import describe
+
+    event = Event(
+        type="order.on_hold", subject="order:1", data={"number": "ORD-1", "reasons": ["country_mismatch"]}
+    )
+    assert describe(event, "Olive") == (
+        "Order ORD-1 is on hold: The phone number's country is not the delivery address's country"
+    )
