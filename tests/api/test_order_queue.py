@@ -268,3 +268,20 @@ async def test_the_card_of_an_order_no_longer_waiting_is_empty(harness: Harness,
     assert f'id="queue-card-{order.id}"' in waiting.text
     assert decided.status_code == 200
     assert decided.text == ""
+
+
+async def test_the_home_feed_shows_orders_only_to_people_who_may_see_them(
+    harness: Harness, shop: Shop
+) -> None:
+    order = await place(harness)
+    staff_id = harness.users[Role.STAFF].id
+    async with harness.signed_in(Role.OWNER) as owner:
+        await post_form(
+            owner, f"/team/{staff_id}/permissions", {"permission": ["activity.view"], "version": "1"}
+        )
+        owner_home = await owner.get("/")
+    async with harness.signed_in(Role.STAFF) as staff:
+        staff_home = await staff.get("/")
+    assert f"New order {order.number}" in owner_home.text
+    assert "changed permissions" in staff_home.text
+    assert order.number not in staff_home.text
