@@ -45,6 +45,7 @@ from backend.inventory.live import register_live_updates as register_stock_live_
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
+from backend.orders import pages as order_pages
 from backend.purchasing import routes as purchasing_routes
 from backend.purchasing import supplier_routes
 from backend.pwa import routes as pwa_routes
@@ -77,6 +78,7 @@ def _pages_router() -> Router:
         *location_routes.ROUTES,
         *purchasing_routes.ROUTES,
         *supplier_routes.ROUTES,
+        *order_pages.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,
