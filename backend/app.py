@@ -45,6 +45,7 @@ from backend.inventory.live import register_live_updates as register_stock_live_
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
+from backend.orders import pages as order_pages
 from backend.orders import queue_routes as order_queue_routes
 from backend.orders.live import register_live_updates as register_order_live_updates
 from backend.purchasing import routes as purchasing_routes
@@ -80,6 +81,7 @@ def _pages_router() -> Router:
         *location_routes.ROUTES,
         *purchasing_routes.ROUTES,
         *supplier_routes.ROUTES,
+        *order_pages.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,

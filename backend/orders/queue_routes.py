@@ -1,5 +1,5 @@
 """The owner's acceptance queue: orders waiting for a decision, accepted, rejected, held or moved
-to another location from their card; and an order's own page with its timeline.
+to another location from their card (the order's own page is ``orders.pages``).
 
 Every action is a plain form that carries the order's version and an idempotency key, so it can
 be queued offline and replayed: what no longer fits the order (changed, cancelled meanwhile) is
@@ -23,7 +23,7 @@ from backend.auth.rules import Permission, Role
 from backend.db import utcnow
 from backend.i18n import N_, gettext
 from backend.navigation import NavItem, register
-from backend.orders import labels, queries, queue
+from backend.orders import labels, queue
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.risk import REASONS
 from backend.orders.rules import MESSAGES, Actor, OrderRejected
@@ -100,17 +100,6 @@ async def queue_card(request: AnyRequest, order_id: FromPath[int]) -> Template |
         return Response("", media_type="text/html")  # the swap removes the card
     context = {**_queue_context(request, [card]), "card": card, "locations": locations}
     return Template(template_name="orders/_card.html", context=context)
-
-
-@get("/orders/{order_id:int}", guards=[view_orders])
-async def order_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
-    try:
-        async with request.app.state.db.read() as session:
-            detail = await queries.get_order(session, order_id)
-    except OrderNotFound:
-        raise NotFoundException() from None
-    context = {"detail": detail, "order": detail.summary, "labels": labels, "risk_reasons": REASONS}
-    return page(request, "orders/order.html", context)
 
 
 Decision = Callable[[AnyRequest, int, Mapping[str, Any], int], Awaitable[object]]
@@ -194,4 +183,4 @@ async def move(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | 
     return await _decide(request, order_id, "location", decide)
 
 
-ROUTES = [queue_page, queue_card, order_page, accept, reject, hold, move]
+ROUTES = [queue_page, queue_card, accept, reject, hold, move]

@@ -118,7 +118,7 @@ def test_a_shop_order_arrives_live_and_an_offline_acceptance_is_applied_exactly_
     page.wait_for_timeout(1000)  # time for any second sender (the worker, another replay)
     assert _run(_decisions(server_data_dir, order.id)) == ("accepted", 1)
     page.goto(f"/orders/{order.id}")
-    expect(page.locator("[data-timeline] li").filter(has_text="Accepted")).to_have_count(1)
+    expect(page.locator("#order-timeline > li").filter(has_text="accepted order")).to_have_count(1)
 
 
 def test_an_order_cancelled_while_the_phone_was_offline_is_shown_as_a_conflict_not_accepted(
