@@ -46,7 +46,11 @@ from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
+from backend.orders import api as orders_api
 from backend.orders import entry_routes as order_entry_routes
+from backend.orders import pages as order_pages
+from backend.orders import queue_routes as order_queue_routes
+from backend.orders.live import register_live_updates as register_order_live_updates
 from backend.purchasing import routes as purchasing_routes
 from backend.purchasing import supplier_routes
 from backend.pwa import routes as pwa_routes
@@ -63,7 +67,7 @@ API_PREFIX = "/api/v1"
 
 
 def _api_router() -> Router:
-    handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES]
+    handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES, *orders_api.ROUTES]
     return Router(path=API_PREFIX, route_handlers=handlers, tags=["api"])
 
 
@@ -73,6 +77,7 @@ def _pages_router() -> Router:
         *auth_routes.ROUTES,
         *team_routes.ROUTES,
         *dashboard_routes.ROUTES,
+        *order_queue_routes.ROUTES,
         *shop_routes.ROUTES,
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
@@ -85,6 +90,7 @@ def _pages_router() -> Router:
         *location_routes.ROUTES,
         *purchasing_routes.ROUTES,
         *supplier_routes.ROUTES,
+        *order_pages.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,
@@ -140,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or from_env()
     register_catalog_live_updates()
     register_stock_live_updates()
+    register_order_live_updates()
     quiet("user.signed_out")
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)

@@ -54,7 +54,8 @@ def db_upgrade(revision: str) -> None:
 
 @main.command()
 @click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
-def demo(if_empty: bool) -> None:
+@click.option("--orders", default=200, show_default=True, help="How many demo orders (the newest first).")
+def demo(if_empty: bool, orders: int) -> None:
     """Load demo data (safe to run again: what exists is kept)."""
     from backend.demo import has_accounts, load_demo
 
@@ -62,7 +63,7 @@ def demo(if_empty: bool) -> None:
     if if_empty and asyncio.run(has_accounts(settings)):
         click.echo("accounts exist; demo data not loaded", err=True)
         return
-    created = asyncio.run(load_demo(settings))
+    created = asyncio.run(load_demo(settings, orders))
     click.echo(f"demo data ready ({created} new records)", err=True)
 
 

@@ -1,4 +1,5 @@
-"""Demo data: a small Paris épicerie that delivers, with its team, catalog, stock and a reorder.
+"""Demo data: a small Paris épicerie that delivers, with its team, catalog, stock, a reorder and
+about 200 orders of the last 90 days (``demo_orders``).
 
 Everything goes through the same services as the app (validation, events, the stock ledger), so
 the demo shows what real use looks like. Running it again creates nothing new: people, places,
@@ -19,6 +20,7 @@ from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.db import Database
+from backend.demo_orders import ORDER_COUNT, ensure_orders
 from backend.events import record
 from backend.inventory import service as stock
 from backend.inventory.locations import create_location
@@ -295,7 +297,7 @@ async def has_accounts(settings: Settings) -> bool:
         await db.dispose()
 
 
-async def load_demo(settings: Settings) -> int:
+async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
     """Create what is missing; returns how many records were created (0 on a second run)."""
     db = Database(settings.database_url)
     try:
@@ -309,6 +311,6 @@ async def load_demo(settings: Settings) -> int:
             _ensure_breakage,
         ):
             created += await step(db, owner_id)
-        return created
+        return created + await ensure_orders(db, owner_id, orders)
     finally:
         await db.dispose()

@@ -25,6 +25,7 @@ NOTIFY_CHANNEL = "comptoir_events"
 _EVENT_ORDER_LOCK = 0x436F6D70  # any constant shared by all writers
 
 STAFF_TOPIC = "staff"
+ORDERS_TOPIC = "orders"  # people who may see orders (orders.view)
 
 EventId = BigInteger().with_variant(Integer, "sqlite")
 

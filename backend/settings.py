@@ -51,6 +51,7 @@ class Settings:
     tailer_poll_seconds: float = 0.5
     websocket_heartbeat_seconds: float = 25.0
     log_requests: bool = True
+    order_wait_alert_minutes: int = 10  # an order waiting for a decision longer than this stands out
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,4 +100,5 @@ def from_env() -> Settings:
         tailer_poll_seconds=_env_float("TAILER_POLL_SECONDS", 0.5),
         websocket_heartbeat_seconds=_env_float("WEBSOCKET_HEARTBEAT_SECONDS", 25.0),
         log_requests=_env("LOG_REQUESTS", "1") != "0",
+        order_wait_alert_minutes=_env_int("ORDER_WAIT_ALERT_MINUTES", 10),
     )

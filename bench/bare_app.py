@@ -9,9 +9,10 @@ Run: ``python bench/bare_app.py --port 8100``
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import uvicorn
-from litestar import Litestar, MediaType, get
+from litestar import Litestar, MediaType, get, post
 
 # About the size of the signed-in home page with the demo data (~4 KB), so both send as many bytes.
 _FEED = "".join(
@@ -36,8 +37,22 @@ async def page() -> str:
     return PAGE
 
 
+@post("/orders", status_code=201)
+async def orders(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON API's ceiling: decode a body, answer a small JSON object (what POST /api/v1/orders
+    sends back, without any of the work)."""
+    return {
+        "id": 1,
+        "number": "ORD-0",
+        "status": "placed",
+        "total_minor": 0,
+        "currency": "EUR",
+        "lines": len(data),
+    }
+
+
 def create_app() -> Litestar:
-    return Litestar(route_handlers=[health, page], debug=False)
+    return Litestar(route_handlers=[health, page, orders], debug=False)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ SCRIPTS=(
   bench/catalog.py
   bench/reservations.py
   bench/storefront.py
+  bench/orders.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import STAFF_TOPIC, Event, topics_for
+from backend.events import ORDERS_TOPIC, STAFF_TOPIC, Event, topics_for
 from backend.i18n import current_locale, current_timezone
 from backend.realtime.describe import describe
 from backend.realtime.fragments import quiet_types
@@ -25,7 +25,10 @@ MAX_CACHED_FEEDS = 256
 
 
 def audience_of(principal: Principal) -> str:
-    return STAFF_TOPIC if principal.can(Permission.ACTIVITY_VIEW) else f"user:{principal.user_id}"
+    """The team's feed (with its orders, for those who may see them), or one person's own."""
+    if not principal.can(Permission.ACTIVITY_VIEW):
+        return f"user:{principal.user_id}"
+    return f"{STAFF_TOPIC}+{ORDERS_TOPIC}" if principal.can(Permission.ORDERS_VIEW) else STAFF_TOPIC
 
 
 async def _recent(db: Database, audience: str, up_to: int) -> list[tuple[Event, str]]:
@@ -35,10 +38,11 @@ async def _recent(db: Database, audience: str, up_to: int) -> list[tuple[Event, 
         .order_by(Event.id.desc())
         .limit(FEED_LENGTH * 4)
     )
-    if audience != STAFF_TOPIC:  # one person's own events: a small, indexed set
+    topics = set(audience.split("+"))
+    if STAFF_TOPIC not in topics:  # one person's own events: a small, indexed set
         query = query.where(Event.subject == audience)
     async with db.read() as session:
-        events = [event for event in await session.scalars(query) if audience in topics_for(event)]
+        events = [event for event in await session.scalars(query) if topics & topics_for(event)]
         events = events[:FEED_LENGTH]
         names = await actor_names(session, events)
     return [(event, describe(event, actor_name(names, event))) for event in events]

@@ -392,3 +392,25 @@ MESSAGES: Mapping[str, str] = {
     "nothing_changed": N_("The change is empty."),
     "external_ref_taken": N_("An order with this external reference already exists."),
 }
+
+
+STATUS_LABELS: Mapping[OrderStatus, str] = {
+    S.PLACED: N_("Placed"),
+    S.ON_HOLD: N_("On hold"),
+    S.ACCEPTED: N_("Accepted"),
+    S.REJECTED: N_("Rejected"),
+    S.PICKING: N_("Picking"),
+    S.PACKED: N_("Packed"),
+    S.OUT_FOR_DELIVERY: N_("Out for delivery"),
+    S.SHIPPED: N_("Shipped"),
+    S.READY_FOR_PICKUP: N_("Ready for pickup"),
+    S.DELIVERED: N_("Delivered"),
+    S.PICKED_UP: N_("Picked up"),
+    S.DELIVERY_FAILED: N_("Delivery failed"),
+    S.CANCELLED: N_("Cancelled"),
+}
+MODE_LABELS: Mapping[FulfilmentMode, str] = {
+    FulfilmentMode.DELIVERY: N_("Delivery"),
+    FulfilmentMode.SHIPPING: N_("Shipping"),
+    FulfilmentMode.PICKUP: N_("Pickup"),
+}

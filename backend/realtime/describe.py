@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from backend.events import Event
 from backend.i18n import N_, gettext
+from backend.orders.risk import REASONS as RISK_REASONS
 
 Describer = Callable[[Event, str], str]
 _describers: dict[str, Describer] = {}
@@ -77,4 +78,28 @@ def _permissions_changed(event: Event, actor: str) -> str:
         actor=actor,
         granted=len(event.data.get("granted", [])),
         withdrawn=len(event.data.get("withdrawn", [])),
+    )
+
+
+_simple("order.placed", N_("New order %(number)s (%(channel)s)"))
+_simple("order.accepted", N_("%(actor)s accepted order %(number)s"))
+_simple("order.rejected", N_("%(actor)s rejected order %(number)s: %(reason)s"))
+_simple("order.cancelled", N_("%(actor)s cancelled order %(number)s: %(reason)s"))
+_simple("order.picking", N_("%(actor)s started picking order %(number)s"))
+_simple("order.packed", N_("%(actor)s packed order %(number)s"))
+_simple("order.out_for_delivery", N_("Order %(number)s is out for delivery"))
+_simple("order.shipped", N_("Order %(number)s was shipped"))
+_simple("order.ready_for_pickup", N_("Order %(number)s is ready for pickup"))
+_simple("order.delivered", N_("Order %(number)s was delivered"))
+_simple("order.picked_up", N_("Order %(number)s was picked up"))
+_simple("order.delivery_failed", N_("Delivery of order %(number)s failed"))
+_simple("order.edited", N_("%(actor)s changed order %(number)s"))
+
+
+@describes("order.on_hold")
+def _order_held(event: Event, actor: str) -> str:
+    held_for = [gettext(RISK_REASONS.get(code, code)) for code in event.data.get("reasons", [])]
+    reason = str(event.data.get("reason") or ", ".join(held_for))
+    return gettext(
+        N_("Order %(number)s is on hold: %(reason)s"), number=event.data.get("number", ""), reason=reason
     )

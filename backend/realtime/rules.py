@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
-from backend.events import STAFF_TOPIC
+from backend.events import ORDERS_TOPIC, STAFF_TOPIC
 
 # A socket that comes back after missing more than this many events reloads its page instead.
 MAX_REPLAY = 500
@@ -14,6 +14,8 @@ def topics_for_principal(principal: Principal) -> set[str]:
     topics = {f"user:{principal.user_id}"}
     if principal.can(Permission.ACTIVITY_VIEW):
         topics.add(STAFF_TOPIC)
+    if principal.can(Permission.ORDERS_VIEW):
+        topics.add(ORDERS_TOPIC)
     if principal.role == Role.DRIVER:
         topics.add(f"driver:{principal.user_id}")
     return topics

@@ -40,8 +40,8 @@ def _query(database_url: str, statement):
 
 
 def test_demo_creates_the_demo_accounts_once(cli: CliRunner, database_url: str) -> None:
-    assert cli.invoke(main, ["demo"]).exit_code == 0
-    again = cli.invoke(main, ["demo"])
+    assert cli.invoke(main, ["demo", "--orders", "30"]).exit_code == 0
+    again = cli.invoke(main, ["demo", "--orders", "30"])
     assert again.exit_code == 0
     assert "0 new records" in again.output
     emails = {row[0] for row in _query(database_url, select(User.email))}
@@ -58,9 +58,9 @@ def _row_counts(database_url: str) -> dict[str, int]:
 
 
 def test_demo_run_twice_adds_no_row_anywhere(cli: CliRunner, database_url: str) -> None:
-    assert cli.invoke(main, ["demo"]).exit_code == 0
+    assert cli.invoke(main, ["demo", "--orders", "30"]).exit_code == 0
     first = _row_counts(database_url)
-    assert cli.invoke(main, ["demo"]).exit_code == 0
+    assert cli.invoke(main, ["demo", "--orders", "30"]).exit_code == 0
     assert _row_counts(database_url) == first
     assert first["products"] == len(PRODUCTS)
     assert first["locations"] == 2
@@ -70,7 +70,7 @@ def test_demo_run_twice_adds_no_row_anywhere(cli: CliRunner, database_url: str) 
 def test_demo_stock_ledger_sums_to_on_hand_and_reorders_are_drafted(
     cli: CliRunner, database_url: str
 ) -> None:
-    assert cli.invoke(main, ["demo"]).exit_code == 0
+    assert cli.invoke(main, ["demo", "--orders", "30"]).exit_code == 0
     ledger = (
         select(func.coalesce(func.sum(StockMovement.quantity), 0))
         .where(

@@ -74,9 +74,15 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data directory, with its SQLite database, for tests that write beside it."""
+    return tmp_path_factory.mktemp("comptoir-data")
+
+
+@pytest.fixture(scope="session")
+def server(server_data_dir: Path) -> Iterator[str]:
     """The base URL of a migrated server with the demo data."""
-    data_dir = tmp_path_factory.mktemp("comptoir-data")
+    data_dir = server_data_dir
     port = _free_port()
     env = {**os.environ, "COMPTOIR_DATA_DIR": str(data_dir), "COMPTOIR_PORT": str(port)}
     _comptoir("db", "upgrade", env=env)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from backend.auth.principal import Principal
-from backend.auth.rules import ROLE_PERMISSIONS, Role
+from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.events import Event, topics_for
+from backend.orders.live import register_live_updates
 from backend.realtime.rules import is_allowed_origin, topics_for_principal
 
 
@@ -10,8 +13,17 @@ def _principal(role: Role, user_id: int = 7) -> Principal:
     return Principal(user_id, "a@b.test", "A", role, None, ROLE_PERMISSIONS[role], "session", "h")
 
 
-def test_staff_hear_the_team_topic_and_their_own() -> None:
-    assert topics_for_principal(_principal(Role.STAFF)) == {"staff", "user:7"}
+def test_staff_hear_the_team_topic_the_orders_topic_and_their_own() -> None:
+    assert topics_for_principal(_principal(Role.STAFF)) == {"staff", "orders", "user:7"}
+
+
+def test_only_people_who_may_see_orders_hear_order_events() -> None:
+    register_live_updates()
+    assert topics_for(Event(type="order.placed", subject="order:3", data={})) == {"orders"}
+    without = replace(
+        _principal(Role.STAFF), permissions=ROLE_PERMISSIONS[Role.STAFF] - {Permission.ORDERS_VIEW}
+    )
+    assert topics_for_principal(without) == {"staff", "user:7"}
 
 
 def test_drivers_and_customers_hear_only_their_own_topics() -> None:
@@ -38,3 +50,15 @@ def test_only_our_own_origin_may_open_a_socket() -> None:
     assert is_allowed_origin(None, "shop.example", "wss", base)
     assert not is_allowed_origin("https://evil.example", "shop.example", "wss", base)
     assert not is_allowed_origin("http://shop.example", "shop.example", "wss", base)
+
+
+def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
+    from backend.events import Event
+    from backend.realtime.describe import describe
+
+    event = Event(
+        type="order.on_hold", subject="order:1", data={"number": "ORD-1", "reasons": ["country_mismatch"]}
+    )
+    assert describe(event, "Olive") == (
+        "Order ORD-1 is on hold: The phone number's country is not the delivery address's country"
+    )

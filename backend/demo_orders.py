@@ -1,0 +1,171 @@
+"""Demo orders: about 200 over the last 90 days, from every channel, in every status.
+
+Each goes through ``place_order`` and the lifecycle like a real one (stock reserved, sold or
+released; events on its timeline), then its times are moved back to the day it pretends to have
+arrived. Each carries the external reference ``DEMO-nnn``: running the demo again skips those
+already there. When the stock runs short, a supplier delivery comes in first.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from backend.auth.rules import ROLE_PERMISSIONS, Role
+from backend.catalog.models import Product
+from backend.db import Database, utcnow
+from backend.events import Event
+from backend.inventory import service as stock
+from backend.inventory.models import Location
+from backend.inventory.rules import MovementKind
+from backend.orders import service
+from backend.orders.errors import DuplicateExternalRef, OutOfStock
+from backend.orders.models import Order
+from backend.orders.rules import Actor, Address, CustomerDetails, OrderDraft, OrderStatus, WantedLine
+from backend.orders.views import PlacedOrder
+
+ORDER_COUNT = 200
+DAYS = 90
+S = OrderStatus
+
+FIRST_NAMES = ("Léa", "Hugo", "Chloé", "Louis", "Inès", "Jules", "Manon", "Adam", "Zoé", "Nathan")
+LAST_NAMES = ("Bernard", "Dubois", "Laurent", "Simon", "Michel", "Garcia", "Roux", "Fournier")
+STREETS = (
+    ("12 rue de la Roquette", "75011", 48.8553, 2.3731),
+    ("5 avenue Parmentier", "75011", 48.8610, 2.3780),
+    ("40 rue de Charonne", "75011", 48.8530, 2.3790),
+    ("8 rue des Martyrs", "75009", 48.8790, 2.3400),
+    ("21 boulevard Voltaire", "75011", 48.8640, 2.3700),
+    ("3 rue de Bagnolet", "75020", 48.8590, 2.3990),
+    ("17 rue de Paris", "93100", 48.8570, 2.4380),
+)
+CHANNELS = ("storefront", "storefront", "staff", "api", "marketplace")
+MODES = ("delivery", "delivery", "pickup", "shipping")
+PAYMENTS = {
+    "delivery": ("card", "cash_on_delivery"),
+    "pickup": ("card", "cash"),
+    "shipping": ("card", "paypal"),
+}
+
+# The path to each status, after "placed".
+DISPATCHED = {"delivery": S.OUT_FOR_DELIVERY, "pickup": S.READY_FOR_PICKUP, "shipping": S.SHIPPED}
+DONE = {"delivery": S.DELIVERED, "pickup": S.PICKED_UP, "shipping": S.DELIVERED}
+# The most recent orders walk the open statuses in turn; older ones are mostly finished.
+OPEN_TARGETS = ("placed", "on_hold", "accepted", "picking", "packed", "dispatched", "delivery_failed")
+
+
+def _path(mode: str, target: str) -> list[OrderStatus]:
+    flow = [S.ACCEPTED, S.PICKING, S.PACKED, DISPATCHED[mode], DONE[mode]]
+    failed = [S.DELIVERY_FAILED] if mode == "delivery" else []
+    short = {
+        "placed": [],
+        "on_hold": [S.ON_HOLD],
+        "rejected": [S.REJECTED],
+        "cancelled": [S.ACCEPTED, S.CANCELLED],
+        "delivery_failed": [*flow[:4], *failed],
+        "dispatched": flow[:4],
+        "done": flow,
+    }
+    if target in short:
+        return short[target]
+    return flow[: flow.index(S(target)) + 1]
+
+
+def _target(n: int, rng: random.Random) -> str:
+    if n >= ORDER_COUNT - 28:
+        return OPEN_TARGETS[n % len(OPEN_TARGETS)]
+    return rng.choices(("done", "cancelled", "rejected"), weights=(16, 2, 2))[0]
+
+
+def _draft(n: int, rng: random.Random, skus: list[str]) -> OrderDraft:
+    person = n % 45  # customers come back: 45 of them share the orders
+    first, last = FIRST_NAMES[person % len(FIRST_NAMES)], LAST_NAMES[person % len(LAST_NAMES)]
+    street, postal, lat, lon = STREETS[person % len(STREETS)]
+    mode = MODES[n % len(MODES)]
+    customer = CustomerDetails(
+        f"{first} {last}", f"{first.lower()}.{last.lower()}{person}@exemple.test", f"+336{person:08d}"
+    )
+    city = "Paris" if postal.startswith("75") else "Montreuil"
+    lines = [WantedLine(sku, rng.randint(1, 2)) for sku in rng.sample(skus, rng.randint(1, 3))]
+    return OrderDraft(
+        customer=customer,
+        lines=lines,
+        fulfilment_mode=mode,
+        payment_method=rng.choice(PAYMENTS[mode]),
+        channel=CHANNELS[n % len(CHANNELS)],
+        address=None if mode == "pickup" else Address(street, city, postal, "FR", lat, lon),
+        location="BTQ" if mode == "pickup" else None,
+        priority="rush" if n % 11 == 0 else "normal",
+        external_ref=f"DEMO-{n:03d}",
+    )
+
+
+async def _backdate(db: Database, order_id: int, days_ago: float) -> None:
+    placed = utcnow() - timedelta(days=days_ago)
+    async with db.write() as session:
+        await session.execute(
+            update(Order).where(Order.id == order_id).values(placed_at=placed, updated_at=placed)
+        )
+        events = await session.scalars(
+            select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
+        )
+        for step, event in enumerate(events):
+            event.at = placed + timedelta(minutes=20 * step)
+
+
+async def _skus(db: Database) -> list[str]:
+    async with db.read() as session:
+        return list(
+            await session.scalars(
+                select(Product.sku)
+                .where(Product.active.is_(True), Product.allow_backorder.is_(False))
+                .order_by(Product.sku)
+            )
+        )
+
+
+async def _restock(db: Database, owner_id: int, short: OutOfStock) -> None:
+    """A delivery from the supplier, so that every demo order can be placed on every run."""
+    async with db.write() as session:
+        location_id = await session.scalar(select(Location.id).where(Location.code == short.location))
+        products = dict((await session.execute(select(Product.sku, Product.id))).all())
+        for line in sorted(short.short, key=lambda line: products[line.sku]):
+            change = stock.Change(
+                products[line.sku], location_id, line.wanted + 10, MovementKind.RECEIPT, "", "demo-restock"
+            )
+            await stock.change_on_hand(session, change, owner_id)
+        await stock.settle(session, owner_id)
+
+
+async def _place(db: Database, owner: Actor, draft: OrderDraft) -> PlacedOrder:
+    try:
+        return await service.place_order(db, owner, draft)
+    except OutOfStock as short:
+        await _restock(db, owner.user_id or 0, short)
+    return await service.place_order(db, owner, draft)
+
+
+async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -> int:
+    """Place what is missing of the first ``count`` demo orders; returns how many were placed."""
+    owner = Actor(owner_id, ROLE_PERMISSIONS[Role.OWNER])
+    rng = random.Random(2026)
+    skus = await _skus(db)
+    async with db.read() as session:
+        done = set(await session.scalars(select(Order.external_ref).where(Order.external_ref.like("DEMO-%"))))
+    placed = 0
+    for n in range(ORDER_COUNT - count, ORDER_COUNT):  # the newest: every open status
+        draft, target = _draft(n, rng, skus), _target(n, rng)  # drawn even when skipped: same orders
+        if draft.external_ref in done:
+            continue
+        try:
+            order = await _place(db, owner, draft)
+        except DuplicateExternalRef:
+            continue
+        for status in _path(str(draft.fulfilment_mode), target):
+            reason = "Demo" if status in {S.ON_HOLD, S.REJECTED, S.CANCELLED} else ""
+            await service.transition_order(db, owner, order.id, status, reason=reason)
+        await _backdate(db, order.id, DAYS * (1 - n / ORDER_COUNT) + rng.random() / 4)
+        placed += 1
+    return placed

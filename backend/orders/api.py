@@ -1,0 +1,333 @@
+"""Order endpoints of the JSON API: place, read, list, move through the lifecycle, edit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Request, get, patch, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from backend.auth.guards import principal_of, requires
+from backend.auth.rules import Permission, Role
+from backend.catalog.rules import format_tax_rate
+from backend.i18n import gettext
+from backend.orders import errors, queries, service
+from backend.orders.rules import (
+    MESSAGES,
+    Actor,
+    Address,
+    CustomerDetails,
+    OrderDraft,
+    OrderStatus,
+    WantedLine,
+)
+from backend.orders.schemas import (
+    AddressIn,
+    LineOut,
+    OrderDetailOut,
+    OrderIn,
+    OrderListOut,
+    OrderOut,
+    OrderPatch,
+    PlacedOut,
+    TimelineOut,
+    TransitionIn,
+)
+from backend.orders.views import OrderDetail, OrderSummary
+from backend.web import problem
+
+AnyRequest = Request[Any, Any, Any]
+T = TypeVar("T")
+view_orders = requires(Permission.ORDERS_VIEW)
+place_orders = requires(Permission.ORDERS_PLACE)
+manage_orders = requires(Permission.ORDERS_MANAGE)
+
+
+def actor_of(request: AnyRequest) -> Actor:
+    principal = principal_of(request)
+    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
+
+
+async def _strictly(request: AnyRequest, shape: type[T], *, empty: T | None = None) -> T:
+    """Litestar converts bodies leniently ("3" → 3); an order with a string or a fraction where a
+    whole number belongs is a client bug, refused rather than guessed."""
+    body = await request.body()
+    if not body.strip() and empty is not None:
+        return empty
+    try:
+        return msgspec.json.decode(body, type=shape)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ValidationException(str(exc), extra=[{"message": str(exc)}]) from None
+
+
+def _address(data: AddressIn | None) -> Address | None:
+    if data is None:
+        return None
+    return Address(data.line1, data.city, data.postal_code, data.country, data.latitude, data.longitude)
+
+
+def _draft(data: JSONBody[OrderIn]) -> OrderDraft:
+    return OrderDraft(
+        customer=CustomerDetails(data.customer.name, data.customer.email, data.customer.phone),
+        lines=[WantedLine(line.sku, line.quantity) for line in data.lines],
+        fulfilment_mode=data.fulfilment_mode,
+        payment_method=data.payment_method,
+        channel=data.channel,
+        address=_address(data.address),
+        location=data.location,
+        priority=data.priority,
+        notes=data.notes,
+        external_ref=data.external_ref,
+    )
+
+
+def _out(view: OrderSummary) -> OrderOut:
+    return OrderOut(
+        **{
+            name: getattr(view, name)
+            for name in OrderOut.__struct_fields__
+            if name not in {"location", "risk_reasons"}
+        },
+        location=view.location_code,
+        risk_reasons=list(view.risk_reasons),
+    )
+
+
+def _detail(view: OrderDetail) -> OrderDetailOut:
+    base = msgspec.structs.asdict(_out(view.summary))
+    return OrderDetailOut(
+        **base,
+        address=view.address,
+        notes=view.notes,
+        lines=[
+            LineOut(
+                line.sku,
+                line.name,
+                line.quantity,
+                line.unit_price_minor,
+                format_tax_rate(line.tax_rate_centi),
+                line.net_minor,
+                line.tax_minor,
+                line.total_minor,
+                line.backordered,
+            )
+            for line in view.lines
+        ],
+        timeline=[
+            TimelineOut(entry.id, entry.at, entry.type, entry.actor_name, entry.data)
+            for entry in view.timeline
+        ],
+    )
+
+
+def _rejected(exc: errors.OrderRejected) -> Any:
+    found = [
+        {"key": field, "message": gettext(MESSAGES[code]), "code": code}
+        for field, code in exc.problems.items()
+    ]
+    return problem(422, found[0]["message"], errors=found)
+
+
+def _refused(exc: Exception) -> Any:
+    """The answer to an order operation that wrote nothing."""
+    if isinstance(exc, errors.OrderRejected):
+        return _rejected(exc)
+    if isinstance(exc, errors.OutOfStock):
+        short = [{"sku": s.sku, "wanted": s.wanted, "available": s.available} for s in exc.short]
+        names = ", ".join(s.sku for s in exc.short)
+        return problem(
+            409, f"Not enough stock at {exc.location} for: {names}.", short_lines=short, location=exc.location
+        )
+    if isinstance(exc, errors.StaleOrder):
+        current = exc.current
+        return problem(
+            409,
+            "The order changed since you read it.",
+            current_version=current.version,
+            current_status=current.status,
+        )
+    if isinstance(exc, errors.TransitionRefused):
+        current = exc.current
+        detail = gettext(MESSAGES[exc.code]) if exc.code in MESSAGES else exc.code
+        return problem(
+            409, detail, code=exc.code, current_version=current.version, current_status=current.status
+        )
+    if isinstance(exc, errors.DuplicateExternalRef):
+        return problem(409, gettext(MESSAGES["external_ref_taken"]), order_id=exc.order_id, number=exc.number)
+    if isinstance(exc, errors.OrderForbidden):
+        return problem(403)
+    if isinstance(exc, errors.OrderNotFound):
+        raise NotFoundException(f"No order {exc.args[0]}.") from None
+    raise exc
+
+
+REFUSALS = (
+    errors.OrderRejected,
+    errors.OutOfStock,
+    errors.StaleOrder,
+    errors.TransitionRefused,
+    errors.DuplicateExternalRef,
+    errors.OrderForbidden,
+    errors.OrderNotFound,
+)
+
+
+@post("/orders", guards=[place_orders], summary="Place an order", status_code=201)
+async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
+    data = await _strictly(request, OrderIn)
+    try:
+        placed = await service.place_order(request.app.state.db, actor_of(request), _draft(data))
+    except REFUSALS as exc:
+        return _refused(exc)
+    base = request.app.state.settings.origin
+    return PlacedOut(
+        placed.id,
+        placed.number,
+        placed.status,
+        placed.total_minor,
+        placed.currency,
+        f"{base}/t/{placed.tracking_token}",
+        placed.version,
+    )
+
+
+@get("/orders/{order_id:int}", guards=[view_orders], summary="One order with its lines and timeline")
+async def get_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+    try:
+        async with request.app.state.db.read() as session:
+            return _detail(await queries.get_order(session, order_id))
+    except errors.OrderNotFound as exc:
+        return _refused(exc)
+
+
+def _when(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationException(f"{name} is an ISO 8601 date or time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # times without a zone are UTC
+
+
+@get("/orders", guards=[view_orders], summary="Orders, newest first, filtered and by pages")
+async def list_orders(
+    request: AnyRequest,
+    *,
+    status: FromQuery[str | None] = None,
+    channel: FromQuery[str | None] = None,
+    mode: FromQuery[str | None] = None,
+    priority: FromQuery[str | None] = None,
+    customer: FromQuery[int | None] = None,
+    placed_from: FromQuery[str | None] = None,
+    placed_before: FromQuery[str | None] = None,
+    q: FromQuery[str] = "",
+    cursor: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=queries.MAX_PAGE_SIZE)] = queries.PAGE_SIZE,
+) -> Any:
+    try:
+        after_id = queries.decode_cursor(cursor)
+    except ValueError:
+        return problem(400, "The cursor is not one this API gave out.")
+    wanted = queries.OrderQuery(
+        status,
+        channel,
+        mode,
+        priority,
+        customer,
+        _when(placed_from, "placed_from"),
+        _when(placed_before, "placed_before"),
+        q,
+        after_id,
+        limit,
+    )
+    async with request.app.state.db.read() as session:
+        page = await queries.list_orders(session, wanted)
+    return OrderListOut([_out(item) for item in page.items], page.next_cursor)
+
+
+async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -> Any:
+    data = await _strictly(request, TransitionIn, empty=TransitionIn())
+    try:
+        moved = await service.transition_order(
+            request.app.state.db,
+            actor_of(request),
+            order_id,
+            wanted,
+            version=data.version,
+            reason=data.reason,
+        )
+    except REFUSALS as exc:
+        return _refused(exc)
+    return _out(moved)
+
+
+@post("/orders/{order_id:int}/accept", guards=[manage_orders], summary="Accept an order", status_code=200)
+async def accept_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+    return await _transition(request, order_id, OrderStatus.ACCEPTED)
+
+
+@post(
+    "/orders/{order_id:int}/reject",
+    guards=[manage_orders],
+    summary="Reject an order (reason)",
+    status_code=200,
+)
+async def reject_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+    return await _transition(request, order_id, OrderStatus.REJECTED)
+
+
+@post(
+    "/orders/{order_id:int}/hold",
+    guards=[manage_orders],
+    summary="Put an order on hold (reason)",
+    status_code=200,
+)
+async def hold_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+    return await _transition(request, order_id, OrderStatus.ON_HOLD)
+
+
+@post(
+    "/orders/{order_id:int}/cancel",
+    guards=[manage_orders],
+    summary="Cancel an order (reason)",
+    status_code=200,
+)
+async def cancel_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+    return await _transition(request, order_id, OrderStatus.CANCELLED)
+
+
+def _edit(data: JSONBody[OrderPatch]) -> service.OrderEdit:
+    lines = (
+        None if data.lines is msgspec.UNSET else [WantedLine(line.sku, line.quantity) for line in data.lines]
+    )
+    address = None if data.address is msgspec.UNSET else _address(data.address)
+    location = None if data.location is msgspec.UNSET else data.location
+    return service.OrderEdit(lines=lines, address=address, location=location)
+
+
+@patch("/orders/{order_id:int}", guards=[manage_orders], summary="Change lines, address or location")
+async def edit_order(request: AnyRequest, order_id: FromPath[int], data: JSONBody[OrderPatch]) -> Any:
+    data = await _strictly(request, OrderPatch)
+    try:
+        edited = await service.edit_order(
+            request.app.state.db, actor_of(request), order_id, _edit(data), version=data.version
+        )
+    except REFUSALS as exc:
+        return _refused(exc)
+    return _out(edited)
+
+
+ROUTES = [
+    place_order,
+    get_order,
+    list_orders,
+    accept_order,
+    reject_order,
+    hold_order,
+    cancel_order,
+    edit_order,
+]

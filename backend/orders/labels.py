@@ -1,0 +1,28 @@
+"""Plain words for the codes an order carries, marked for translation and translated when shown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from backend.i18n import N_
+from backend.orders.rules import MODE_LABELS, STATUS_LABELS, OrderStatus
+
+# The queue says "waiting for acceptance" where the order page says "placed".
+STATUS: Mapping[str, str] = {**STATUS_LABELS, OrderStatus.PLACED: N_("Waiting for acceptance")}
+
+CHANNEL: Mapping[str, str] = {
+    "storefront": N_("Online shop"),
+    "staff": N_("Taken by staff"),
+    "api": N_("API"),
+    "marketplace": N_("Marketplace"),
+}
+
+MODE = MODE_LABELS
+
+# What a queue action is called when telling that it was refused.
+ACTION: Mapping[str, str] = {
+    "accept": N_("Accept"),
+    "reject": N_("Reject"),
+    "hold": N_("Hold"),
+    "location": N_("Change location"),
+}

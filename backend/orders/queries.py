@@ -1,0 +1,132 @@
+"""Reading orders: one order with its lines and timeline, and the order list (filters, search,
+keyset pages newest first). Each takes a read session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.models import User
+from backend.auth.rules import normalise_email
+from backend.events import Event
+from backend.inventory.models import Location
+from backend.orders.errors import OrderNotFound
+from backend.orders.models import Order, OrderLine
+from backend.orders.rules import normalise_phone
+from backend.orders.views import OrderDetail, OrderSummary, TimelineEntry, address_of, line_of, summary_of
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+async def get_order(session: AsyncSession, order_id: int) -> OrderDetail:
+    """The order, its lines and its whole timeline (oldest first). Raises ``OrderNotFound``."""
+    row = (
+        await session.execute(
+            select(Order, Location.code)
+            .join(Location, Location.id == Order.location_id)
+            .where(Order.id == order_id)
+        )
+    ).first()
+    if row is None:
+        raise OrderNotFound(order_id)
+    order, code = row
+    lines = await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.position)
+    )
+    return OrderDetail(
+        summary=summary_of(order, code),
+        address=address_of(order),
+        notes=order.notes,
+        lines=[line_of(line) for line in lines],
+        timeline=await timeline(session, order_id),
+    )
+
+
+async def timeline(session: AsyncSession, order_id: int) -> list[TimelineEntry]:
+    rows = await session.execute(
+        select(Event, User.name)
+        .outerjoin(User, User.id == Event.actor_id)
+        .where(Event.subject == f"order:{order_id}")
+        .order_by(Event.id)
+    )
+    return [
+        TimelineEntry(event.id, event.at, event.type, event.actor_id, name, dict(event.data))
+        for event, name in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    status: str | None = None
+    channel: str | None = None
+    fulfilment_mode: str | None = None
+    priority: str | None = None
+    customer_id: int | None = None
+    placed_from: datetime | None = None  # inclusive
+    placed_before: datetime | None = None  # exclusive
+    q: str = ""  # an order number, a phone number, an e-mail or part of the customer's name
+    after_id: int | None = None  # the keyset cursor: orders older than this one
+    limit: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+def _search(query: Select[tuple[Order, str]], q: str) -> Select[tuple[Order, str]]:
+    q = q.strip()
+    if not q:
+        return query
+    matches = [
+        Order.number == q.upper(),
+        func.lower(Order.customer_name).contains(q.lower(), autoescape=True),
+    ]
+    if "@" in q:
+        matches.append(Order.email == normalise_email(q))
+    phone = normalise_phone(q)
+    if phone.lstrip("+").isdigit():
+        matches.append(Order.phone == phone)
+    return query.where(or_(*matches))
+
+
+def _filtered(wanted: OrderQuery) -> Select[tuple[Order, str]]:
+    query = select(Order, Location.code).join(Location, Location.id == Order.location_id)
+    for column, value in (
+        (Order.status, wanted.status),
+        (Order.channel, wanted.channel),
+        (Order.fulfilment_mode, wanted.fulfilment_mode),
+        (Order.priority, wanted.priority),
+        (Order.customer_id, wanted.customer_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if wanted.placed_from is not None:
+        query = query.where(Order.placed_at >= wanted.placed_from)
+    if wanted.placed_before is not None:
+        query = query.where(Order.placed_at < wanted.placed_before)
+    if wanted.after_id is not None:
+        query = query.where(Order.id < wanted.after_id)
+    return _search(query, wanted.q)
+
+
+async def list_orders(session: AsyncSession, wanted: OrderQuery) -> OrderPage:
+    """Newest first; ``next_cursor`` (the last id shown) asks for the page after."""
+    limit = max(1, min(wanted.limit, MAX_PAGE_SIZE))
+    rows = (await session.execute(_filtered(wanted).order_by(Order.id.desc()).limit(limit + 1))).all()
+    items = [summary_of(order, code) for order, code in rows[:limit]]
+    more = len(rows) > limit
+    return OrderPage(items, str(items[-1].id) if more and items else None)
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.isdigit():
+        raise ValueError("cursor_invalid")
+    return int(cursor)

@@ -1,0 +1,84 @@
+"""What the acceptance queue shows: the orders waiting for a decision, as cards, in one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.inventory.models import Location
+from backend.orders.errors import OrderNotFound
+from backend.orders.models import Order, OrderLine
+from backend.orders.rules import AWAITING_DECISION
+from backend.orders.views import OrderSummary, summary_of
+
+WAITING = tuple(status.value for status in AWAITING_DECISION)
+MAX_QUEUE = 200  # a queue longer than this is a backlog to work through, not to scroll
+
+
+@dataclass(frozen=True)
+class QueueCard:
+    """One order waiting for a decision, as its card shows it."""
+
+    order: OrderSummary
+    location_name: str
+    items: int  # units over every line
+
+
+@dataclass(frozen=True)
+class LocationChoice:
+    code: str
+    name: str
+
+
+def is_waiting(order: OrderSummary) -> bool:
+    return order.status in WAITING
+
+
+def minutes_waiting(order: OrderSummary, now: datetime) -> int:
+    return max(0, int((now - order.placed_at).total_seconds() // 60))
+
+
+def _cards(where: ColumnElement[bool]) -> Select[tuple[Order, str, str, int | None]]:
+    items = (
+        select(OrderLine.order_id, func.sum(OrderLine.quantity).label("units"))
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    return (
+        select(Order, Location.code, Location.name, items.c.units)
+        .join(Location, Location.id == Order.location_id)
+        .outerjoin(items, items.c.order_id == Order.id)
+        .where(where)
+    )
+
+
+def _card(order: Order, code: str, name: str, units: int | None) -> QueueCard:
+    return QueueCard(summary_of(order, code), name, int(units or 0))
+
+
+async def waiting_orders(session: AsyncSession) -> list[QueueCard]:
+    """Newest first: what just arrived is what the owner looks at."""
+    query = _cards(Order.status.in_(WAITING)).order_by(Order.id.desc()).limit(MAX_QUEUE)
+    return [_card(*row) for row in await session.execute(query)]
+
+
+async def count_waiting(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).where(Order.status.in_(WAITING))) or 0)
+
+
+async def queue_card(session: AsyncSession, order_id: int) -> QueueCard:
+    """Raises ``OrderNotFound``."""
+    row = (
+        await session.execute(_cards(Order.id == order_id).execution_options(populate_existing=True))
+    ).first()
+    if row is None:
+        raise OrderNotFound(order_id)
+    return _card(*row)
+
+
+async def location_choices(session: AsyncSession) -> list[LocationChoice]:
+    rows = await session.execute(select(Location.code, Location.name).order_by(Location.name))
+    return [LocationChoice(code, name) for code, name in rows]

@@ -1,0 +1,186 @@
+"""The owner's acceptance queue: orders waiting for a decision, accepted, rejected, held or moved
+to another location from their card (the order's own page is ``orders.pages``).
+
+Every action is a plain form that carries the order's version and an idempotency key, so it can
+be queued offline and replayed: what no longer fits the order (changed, cancelled meanwhile) is
+answered 409 with the order as it is now, never applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from backend.auth import forms as auth_forms
+from backend.auth.guards import principal_of, requires
+from backend.auth.rules import Permission, Role
+from backend.db import utcnow
+from backend.i18n import N_, gettext
+from backend.navigation import NavItem, register
+from backend.orders import labels, queue
+from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
+from backend.orders.risk import REASONS
+from backend.orders.rules import MESSAGES, Actor, OrderRejected
+from backend.orders.service import accept_order, change_location, hold_order, reject_order
+from backend.web import FormErrors, page, see_other
+
+AnyRequest = Request[Any, Any, Any]
+view_orders = requires(Permission.ORDERS_VIEW)
+manage_orders = requires(Permission.ORDERS_VIEW, Permission.ORDERS_MANAGE)
+
+register(NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW))
+
+STALE = N_("The order changed in the meantime: nothing was done. Here it is as it is now.")
+DECIDED = N_("The order is no longer waiting for a decision: nothing was done.")
+SHORT = N_("%(location)s lacks stock for: %(lines)s. The order stays where it was.")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An action that was not applied, and why; ``card`` is the order as it is now."""
+
+    order_id: int
+    action: str
+    message: str
+    card: queue.QueueCard | None = None
+
+
+def _actor(request: AnyRequest) -> Actor:
+    principal = principal_of(request)
+    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
+
+
+def _queue_context(request: AnyRequest, cards: list[queue.QueueCard]) -> dict[str, Any]:
+    return {
+        "cards": cards,
+        "now": utcnow(),
+        "alert_minutes": request.app.state.settings.order_wait_alert_minutes,
+        "labels": labels,
+        "risk_reasons": REASONS,
+        "minutes_waiting": queue.minutes_waiting,
+    }
+
+
+async def _queue_page(request: AnyRequest, refusal: Refusal | None = None, status: int = 200) -> Template:
+    async with request.app.state.db.read() as session:
+        cards = await queue.waiting_orders(session)
+        locations = await queue.location_choices(session)
+        if refusal is not None:
+            refusal = Refusal(
+                refusal.order_id,
+                refusal.action,
+                refusal.message,
+                await queue.queue_card(session, refusal.order_id),
+            )
+    context = {**_queue_context(request, cards), "locations": locations, "refusal": refusal}
+    return page(request, "orders/queue.html", context, status_code=status)
+
+
+@get("/orders", guards=[view_orders])
+async def queue_page(request: AnyRequest) -> Template:
+    return await _queue_page(request)
+
+
+@get("/orders/{order_id:int}/card", guards=[view_orders])
+async def queue_card(request: AnyRequest, order_id: FromPath[int]) -> Template | Response[str]:
+    """One card, for a live update to fetch; empty once the order no longer waits."""
+    try:
+        async with request.app.state.db.read() as session:
+            card = await queue.queue_card(session, order_id)
+            locations = await queue.location_choices(session)
+    except OrderNotFound:
+        raise NotFoundException() from None
+    if not queue.is_waiting(card.order):
+        return Response("", media_type="text/html")  # the swap removes the card
+    context = {**_queue_context(request, [card]), "card": card, "locations": locations}
+    return Template(template_name="orders/_card.html", context=context)
+
+
+Decision = Callable[[AnyRequest, int, Mapping[str, Any], int], Awaitable[object]]
+
+
+async def _decide(
+    request: AnyRequest, order_id: int, action: str, decide: Decision
+) -> Response[Any] | Template:
+    form = await request.form()
+    errors = FormErrors()
+    version = auth_forms.version(form, errors)
+    if version is None:
+        return await _refused(request, order_id, action, auth_forms.message("bad_version"), 400)
+    try:
+        await decide(request, order_id, form, version)
+    except OrderNotFound:
+        raise NotFoundException() from None
+    except OrderForbidden:
+        raise PermissionDeniedException(N_("You are not allowed to do that")) from None
+    except OrderRejected as exc:
+        message = " ".join(gettext(MESSAGES.get(code, code)) for code in exc.problems.values())
+        return await _refused(request, order_id, action, message, 400)
+    except StaleOrder as exc:
+        message = STALE if queue.is_waiting(exc.current) else DECIDED
+        return await _refused(request, order_id, action, gettext(message), 409)
+    except TransitionRefused as exc:
+        return await _refused(request, order_id, action, gettext(MESSAGES.get(exc.code, STALE)), 409)
+    except OutOfStock as exc:
+        lines = ", ".join(f"{line.sku} ({line.available}/{line.wanted})" for line in exc.short)
+        return await _refused(
+            request, order_id, action, gettext(SHORT, location=exc.location, lines=lines), 409
+        )
+    return see_other("/orders")  # the same page: an offline replay reloads it, with the card gone
+
+
+async def _refused(request: AnyRequest, order_id: int, action: str, message: str, status: int) -> Template:
+    try:
+        return await _queue_page(request, Refusal(order_id, action, message), status)
+    except OrderNotFound:
+        raise NotFoundException() from None
+
+
+def _reason(form: Mapping[str, Any]) -> str:
+    return auth_forms.text(form, "reason", 1000)
+
+
+@post("/orders/{order_id:int}/accept", guards=[manage_orders])
+async def accept(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        return await accept_order(request.app.state.db, _actor(request), order_id, version=version)
+
+    return await _decide(request, order_id, "accept", decide)
+
+
+@post("/orders/{order_id:int}/reject", guards=[manage_orders])
+async def reject(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        actor = _actor(request)
+        return await reject_order(request.app.state.db, actor, order_id, _reason(form), version=version)
+
+    return await _decide(request, order_id, "reject", decide)
+
+
+@post("/orders/{order_id:int}/hold", guards=[manage_orders])
+async def hold(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        actor = _actor(request)
+        return await hold_order(request.app.state.db, actor, order_id, _reason(form), version=version)
+
+    return await _decide(request, order_id, "hold", decide)
+
+
+@post("/orders/{order_id:int}/location", guards=[manage_orders])
+async def move(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        code = auth_forms.text(form, "location", 32)
+        if not code:
+            raise OrderRejected({"location": "location_unknown"})
+        return await change_location(request.app.state.db, _actor(request), order_id, code, version=version)
+
+    return await _decide(request, order_id, "location", decide)
+
+
+ROUTES = [queue_page, queue_card, accept, reject, hold, move]

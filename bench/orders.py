@@ -1,0 +1,190 @@
+"""Order placement through the JSON API: 3-line orders from 32 concurrent clients, against a bare
+Litestar JSON endpoint measured in the same run.
+
+Creates a temporary data directory (SQLite), runs ``db upgrade``, writes one location and
+BENCH_SKUS products with 1,000,000 units each (so no order is ever short), creates an owner and an
+API token with the ``comptoir`` command, starts the real server and the bare app, and drives both
+with wrk and ``bench/wrk/orders.lua``: every request is a different order (three consecutive SKUs,
+1-3 units each, a new customer) with its own ``Idempotency-Key``. Any answer other than 201 makes
+the run fail. Afterwards the orders in the database are counted against wrk's requests.
+
+Prints one JSON line per measurement and a summary: orders/s, p50, p99, the ratio to the bare
+endpoint, and the targets (≥ 1,000 orders/s on SQLite, ≥ 20 % of the bare ceiling, p99 < 100 ms).
+
+Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import foundation
+from foundation import HOST, REPORT_LUA, WARMUP_SECONDS, BenchError
+from sqlalchemy import func, select
+
+import backend.models  # noqa: F401 - maps every table, as the app does
+from backend.catalog.models import Product
+from backend.db import Database
+from backend.inventory import service
+from backend.inventory.models import Location
+from backend.inventory.rules import MovementKind
+from backend.orders.models import Order
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+SKUS = int(os.environ.get("BENCH_SKUS", "200"))
+ORDERS_LUA = Path(__file__).resolve().parent / "wrk" / "orders.lua"
+TARGET_ORDERS_PER_S = 1000
+TARGET_RATIO = 0.20
+TARGET_P99_MS = 100
+OWNER = "bench@orders.test"
+DRAIN_SECONDS = 5
+
+
+def log(message: str) -> None:
+    print(f"orders: {message}", file=sys.stderr, flush=True)
+
+
+async def _stock(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.write() as session:
+            location = Location(code="BENCH", name="Bench", kind="warehouse", is_default=True)
+            products = [
+                Product(sku=f"BENCH-{n:04d}", name=f"Bench product {n}", price_minor=100 + n, currency="EUR",
+                        tax_rate_centi=550 if n % 2 else 2000)
+                for n in range(SKUS)
+            ]  # fmt: skip
+            session.add_all([location, *products])
+            await session.flush()
+            for product in products:
+                change = service.Change(product.id, location.id, 1_000_000, MovementKind.RECEIPT)
+                await service.change_on_hand(session, change, None)
+            await service.settle(session, None)
+    finally:
+        await db.dispose()
+
+
+async def _count_orders(url: str) -> int:
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            return int(await session.scalar(select(func.count()).select_from(Order)) or 0)
+    finally:
+        await db.dispose()
+
+
+def wrk(url: str, seconds: int, headers: list[str]) -> dict[str, Any]:
+    command = ["wrk", f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s"]
+    command += ["-s", str(ORDERS_LUA), *(arg for header in headers for arg in ("-H", header)), url]
+    env = {
+        **os.environ,
+        "BENCH_REPORT_LUA": str(REPORT_LUA),
+        "BENCH_SKUS": str(SKUS),
+        "BENCH_RUN": uuid.uuid4().hex[:8],
+    }
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30, env=env)
+    last = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not last:
+        raise BenchError(f"wrk printed no JSON for {url}:\n{done.stdout}{done.stderr}")
+    return json.loads(last[-1])
+
+
+def measure(name: str, url: str, headers: list[str]) -> dict[str, Any]:
+    log(f"{name}: POST {url} ({SECONDS} s, {CONNECTIONS} connections)")
+    wrk(url, WARMUP_SECONDS, headers)
+    time.sleep(DRAIN_SECONDS)  # what the warm-up left queued in the server finishes first
+    result = {"measurement": name, "url": url, "connections": CONNECTIONS, **wrk(url, SECONDS, headers)}
+    print(json.dumps(result), flush=True)
+    if any(result["errors"].values()) or not result["requests"]:
+        raise BenchError(f"{name}: {result['requests']} requests, errors {result['errors']}")
+    return result
+
+
+def _token(env: dict[str, str]) -> str:
+    foundation.run_cli(["user", "add", OWNER, "--role", "owner", "--password", "bench-password-1"], env)
+    command = [sys.executable, "-m", "backend.cli", "token", "create", "--user", OWNER, "--label", "bench"]
+    done = subprocess.run(command, cwd=foundation.REPO, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def benchmark(work: Path) -> dict[str, Any]:
+    data_dir = work / "data"
+    bare_port, real_port = foundation.free_port(), foundation.free_port()
+    env = foundation.server_env(data_dir, real_port)
+    log(f"data dir {data_dir}: migrating, {SKUS} products in stock, an owner and a token")
+    foundation.run_cli(["db", "upgrade"], env)
+    url = f"sqlite+aiosqlite:///{data_dir / 'comptoir.db'}"
+    asyncio.run(_stock(url))
+    token = _token(env)
+
+    bare_cmd = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "--port", str(bare_port)]
+    real_cmd = [sys.executable, "-m", "backend.cli", "serve", "--port", str(real_port)]
+    bare, real = f"http://{HOST}:{bare_port}", f"http://{HOST}:{real_port}"
+    servers = [foundation.start("bare", bare_cmd, env, work), foundation.start("real", real_cmd, env, work)]
+    try:
+        foundation.wait_healthy(bare, servers[0], work / "bare.log")
+        foundation.wait_healthy(real, servers[1], work / "real.log")
+        bare_orders = measure("bare_orders", f"{bare}/orders", [])
+        before = asyncio.run(_count_orders(url))
+        real_orders = measure("api_orders", f"{real}/api/v1/orders", [f"Authorization: Bearer {token}"])
+    finally:
+        for server in servers:
+            foundation.stop(server)
+    placed = asyncio.run(_count_orders(url)) - before
+    if placed < real_orders["requests"]:
+        raise BenchError(f"wrk counted {real_orders['requests']} orders, the database holds {placed}")
+    rate, p99 = real_orders["requests_per_s"], real_orders["p99_ms"]
+    ratio = rate / bare_orders["requests_per_s"]
+    return {
+        "summary": "orders",
+        "engine": "sqlite",
+        "seconds": SECONDS,
+        "connections": CONNECTIONS,
+        "orders_per_s": rate,
+        "p50_ms": real_orders["p50_ms"],
+        "p99_ms": p99,
+        "bare_requests_per_s": bare_orders["requests_per_s"],
+        "ratio": round(ratio, 4),
+        "orders_in_database": placed,
+        "targets": {
+            "orders_per_s_min": TARGET_ORDERS_PER_S,
+            "ratio_min": TARGET_RATIO,
+            "p99_max_ms": TARGET_P99_MS,
+        },
+        "targets_met": rate >= TARGET_ORDERS_PER_S and ratio >= TARGET_RATIO and p99 < TARGET_P99_MS,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def _give_up(signum: int, _frame: object) -> None:
+    raise BenchError(f"stopped by signal {signum}")
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _give_up)
+    signal.signal(signal.SIGALRM, _give_up)
+    signal.alarm(2 * (SECONDS + WARMUP_SECONDS + 40) + 240)
+    try:
+        with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
+            print(json.dumps(benchmark(Path(work))), flush=True)
+    except (BenchError, subprocess.SubprocessError) as exc:
+        log(f"FAILED: {exc}")
+        return 1
+    finally:
+        signal.alarm(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Order events redraw open acceptance queues, and reach only people who may see orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from backend.auth.rules import Permission, Role
+from backend.db import Database
+from backend.orders import service
+from backend.orders.views import PlacedOrder
+from tests.api.conftest import _add_people
+from tests.api.order_fixtures import actor_for, build_shop, draft
+from tests.api.test_live_updates import _cookie, _quiet, _socket
+from tests.conftest import _run
+from tests.live import LiveServer
+
+STAFF_ID, OWNER_ID = 2, 1
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    _run(_seed(database_url))
+    live = LiveServer(database_url, tmp_path).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+async def _seed(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await _add_people(db)
+        await build_shop(db)
+    finally:
+        await db.dispose()
+
+
+async def _in_the_database(database_url: str, work) -> object:
+    """Orders change in another process than the server's: the event log carries them over."""
+    db = Database(database_url)
+    try:
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+async def _place(database_url: str) -> PlacedOrder:
+    actor = actor_for(Role.STAFF, STAFF_ID)
+    return await _in_the_database(database_url, lambda db: service.place_order(db, actor, draft()))
+
+
+async def _next_message_with(socket: ClientConnection, needle: str, within: float = 5.0) -> str:
+    async with asyncio.timeout(within):
+        while True:
+            message = await socket.recv()
+            if needle in message:
+                return message
+
+
+async def _withdraw_orders_view(server: LiveServer, owner_cookie: str) -> None:
+    async with httpx.AsyncClient(base_url=server.url, cookies={"comptoir_session": owner_cookie}) as client:
+        await client.get("/me")
+        data = {
+            "permission": [Permission.ACTIVITY_VIEW.value],
+            "version": "1",
+            "_csrf_token": client.cookies["csrftoken"],
+        }
+        response = await client.post(f"/team/{STAFF_ID}/permissions", data=data)
+        assert response.status_code == 303, response.text
+
+
+async def test_a_new_order_goes_on_top_of_open_queues_and_reaches_no_one_else(
+    server: LiveServer, database_url: str
+) -> None:
+    cookies = {role: await _cookie(server, role) for role in Role}
+    await _withdraw_orders_view(server, cookies[Role.OWNER])
+    async with (
+        await _socket(server, cookies[Role.OWNER]) as owner,
+        await _socket(server, cookies[Role.STAFF]) as staff_without_orders,
+        await _socket(server, cookies[Role.DRIVER]) as driver,
+        await _socket(server, cookies[Role.CUSTOMER]) as customer,
+    ):
+        order = await _place(database_url)
+        message = await _next_message_with(owner, "order-queue")
+        assert '<ol id="order-queue" hx-swap-oob="afterbegin">' in message
+        assert f'hx-get="/orders/{order.id}/card"' in message
+        assert f"New order {order.number}" in message
+        for socket in (staff_without_orders, driver, customer):
+            assert await _quiet(socket, wait=0.7) == []
+
+
+async def test_decisions_and_holds_redraw_or_remove_the_card(server: LiveServer, database_url: str) -> None:
+    order = await _place(database_url)
+    owner_actor = actor_for(Role.OWNER, OWNER_ID)
+    async with await _socket(server, await _cookie(server, Role.OWNER)) as owner:
+        held = await _in_the_database(
+            database_url, lambda db: service.hold_order(db, owner_actor, order.id, "Call first")
+        )
+        redraw = await _next_message_with(owner, f'id="queue-card-{order.id}"')
+        assert 'hx-swap-oob="true"' in redraw
+        assert f'hx-get="/orders/{order.id}/card"' in redraw
+        await _in_the_database(
+            database_url, lambda db: service.accept_order(db, owner_actor, order.id, version=held.version)
+        )
+        removal = await _next_message_with(owner, f'id="queue-card-{order.id}"')
+    assert f'<li id="queue-card-{order.id}" hx-swap-oob="delete"></li>' in removal
