@@ -18,10 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,26 +190,8 @@ def benchmark(work: Path) -> None:
     catalog_profile.report(database, cursor, CODE)
 
 
-def _give_up(signum: int, _frame: object) -> None:
-    raise BenchError(f"stopped by signal {signum}")  # unwinds through the finally blocks: cleanup runs
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _give_up)
-    signal.signal(signal.SIGALRM, _give_up)
-    signal.alarm(10 * (SECONDS + WARMUP_SECONDS + 95) + 600)  # bounded even if something hangs
-    try:
-        with tempfile.TemporaryDirectory(prefix="comptoir-bench-catalog-") as work:
-            benchmark(Path(work))
-    except (BenchError, subprocess.SubprocessError) as exc:
-        log(f"FAILED: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        signal.alarm(0)
-    return 0
+    return foundation.run_bounded(benchmark, 10 * (SECONDS + WARMUP_SECONDS + 95) + 600, "catalog")
 
 
 if __name__ == "__main__":

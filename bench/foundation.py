@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,23 +196,31 @@ def _give_up(signum: int, _frame: object) -> None:
     raise BenchError(f"stopped by signal {signum}")  # unwinds through the finally blocks: cleanup runs
 
 
-def main() -> int:
+def run_bounded(benchmark: Callable[[Path], object], seconds: int, name: str) -> int:
+    """Run ``benchmark`` in a temporary directory that is removed however it ends, within
+    ``seconds`` even if a server or wrk hangs in a way the other timeouts miss; the exit status."""
     signal.signal(signal.SIGTERM, _give_up)
     signal.signal(signal.SIGALRM, _give_up)
-    # The whole run is bounded even if a server or wrk hangs in a way the timeouts above miss.
-    signal.alarm(4 * (SECONDS + WARMUP_SECONDS + 40) + 240)
+    signal.alarm(seconds)
     try:
-        with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
-            print(json.dumps(benchmark(Path(work))), flush=True)
+        with tempfile.TemporaryDirectory(prefix=f"comptoir-bench-{name}-") as work:
+            benchmark(Path(work))
     except (BenchError, subprocess.SubprocessError) as exc:
-        log(f"FAILED: {exc}")
+        print(f"{name}: FAILED: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
-        log("interrupted")
+        print(f"{name}: interrupted", file=sys.stderr, flush=True)
         return 130
     finally:
         signal.alarm(0)
     return 0
+
+
+def main() -> int:
+    def measured(work: Path) -> None:
+        print(json.dumps(benchmark(work)), flush=True)
+
+    return run_bounded(measured, 4 * (SECONDS + WARMUP_SECONDS + 40) + 240, "foundation")
 
 
 if __name__ == "__main__":

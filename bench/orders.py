@@ -19,10 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -167,23 +165,11 @@ def benchmark(work: Path) -> dict[str, Any]:
     }
 
 
-def _give_up(signum: int, _frame: object) -> None:
-    raise BenchError(f"stopped by signal {signum}")
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _give_up)
-    signal.signal(signal.SIGALRM, _give_up)
-    signal.alarm(2 * (SECONDS + WARMUP_SECONDS + 40) + 240)
-    try:
-        with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
-            print(json.dumps(benchmark(Path(work))), flush=True)
-    except (BenchError, subprocess.SubprocessError) as exc:
-        log(f"FAILED: {exc}")
-        return 1
-    finally:
-        signal.alarm(0)
-    return 0
+    def measured(work: Path) -> None:
+        print(json.dumps(benchmark(work)), flush=True)
+
+    return foundation.run_bounded(measured, 2 * (SECONDS + WARMUP_SECONDS + 40) + 240, "orders")
 
 
 if __name__ == "__main__":

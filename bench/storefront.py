@@ -19,10 +19,8 @@ import multiprocessing
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -196,23 +194,8 @@ def benchmark(work: Path) -> dict[str, Any]:
     return result
 
 
-def _give_up(signum: int, _frame: object) -> None:
-    raise BenchError(f"stopped by signal {signum}")
-
-
 def main() -> int:
-    signal.signal(signal.SIGTERM, _give_up)
-    signal.signal(signal.SIGALRM, _give_up)
-    signal.alarm(SECONDS + WARMUP_SECONDS + 300)
-    try:
-        with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
-            benchmark(Path(work))
-    except (BenchError, subprocess.SubprocessError) as exc:
-        log(f"FAILED: {exc}")
-        return 1
-    finally:
-        signal.alarm(0)
-    return 0
+    return foundation.run_bounded(benchmark, SECONDS + WARMUP_SECONDS + 300, "storefront")
 
 
 if __name__ == "__main__":
