@@ -12,6 +12,7 @@ from typing import Any
 from backend.i18n import N_
 from backend.orders.rules import (
     MAX_LINE_QUANTITY,
+    MODE_LABELS,
     Address,
     Channel,
     CustomerDetails,
@@ -98,7 +99,6 @@ def prefill_customer(entry: Entry, name: str, email: str | None, phone: str | No
 PAYMENTS = [method.value for method in PaymentMethod]
 MODES = [mode.value for mode in FulfilmentMode]
 PRIORITIES = [priority.value for priority in Priority]
-MODE_LABELS = {"delivery": N_("Delivery"), "shipping": N_("Shipping"), "pickup": N_("Pickup")}
 PAYMENT_LABELS = {
     "card": N_("Card"),
     "paypal": N_("PayPal"),
