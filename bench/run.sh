@@ -10,6 +10,7 @@ SCRIPTS=(
   bench/catalog.py
   bench/reservations.py
   bench/storefront.py
+  bench/order_list.py
   bench/orders.py
 )
 
