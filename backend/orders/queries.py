@@ -3,6 +3,7 @@ keyset pages newest first). Each takes a read session."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from backend.orders.views import OrderDetail, OrderSummary, TimelineEntry, addre
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+ORDER_NUMBER = re.compile(r"^[A-Za-z]{2,5}-[0-9][0-9-]*$")  # ORD-2026-000123
 
 
 async def get_order(session: AsyncSession, order_id: int) -> OrderDetail:
@@ -83,6 +85,8 @@ def _search(query: Select[tuple[Order, str]], q: str) -> Select[tuple[Order, str
     q = q.strip()
     if not q:
         return query
+    if ORDER_NUMBER.match(q):  # a number is looked up in its unique index, not among the names too
+        return query.where(Order.number == q.upper())
     matches = [
         Order.number == q.upper(),
         func.lower(Order.customer_name).contains(q.lower(), autoescape=True),
