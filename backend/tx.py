@@ -70,9 +70,13 @@ class Tx:
             self._now = timestamp(self.dialect)
         return self._now
 
+    def moment(self, moment: datetime) -> datetime | str:
+        """An aware datetime as a parameter compared with a ``UTCDateTime`` column."""
+        return timestamp(self.dialect, moment)
 
-def timestamp(dialect: str) -> datetime | str:
-    moment = datetime.now(UTC)
+
+def timestamp(dialect: str, moment: datetime | None = None) -> datetime | str:
+    moment = datetime.now(UTC) if moment is None else moment.astimezone(UTC)
     if dialect != "sqlite":
         return moment
     # SQLAlchemy's own text for DateTime on SQLite: what the ORM reads back and sorts by.

@@ -25,7 +25,11 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a round trip
+# through the thread pool on every request for what is a set comparison.
+
+
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal_of(connection)
 
 
@@ -33,7 +37,7 @@ def requires(*permissions: Permission) -> Guard:
     """A guard that lets through only principals holding every one of ``permissions``."""
     needed = frozenset(permissions)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if not needed <= principal.permissions:
             raise PermissionDeniedException(N_("You are not allowed to do that"))

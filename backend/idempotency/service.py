@@ -1,15 +1,22 @@
-"""Claiming a key, storing its answer and forgetting old keys."""
+"""Claiming a key, storing its answer and forgetting old keys.
+
+Claiming and completing come with every keyed mutation (each offline replay, each API order): they
+are small synchronous writes through ``Database.run_write``, which on SQLite shares the writer
+thread's transactions with the mutations themselves instead of contending with them for the lock.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
 from backend.db import Database, utcnow
 from backend.idempotency import rules
 from backend.idempotency.models import IdempotencyKey
+from backend.tx import Tx
 
 
 @dataclass(frozen=True)
@@ -34,42 +41,65 @@ class Mismatch(Exception):
     """The key was used before for a different request."""
 
 
+_FIND = (
+    "SELECT id, fingerprint, status, headers, body, created_at >= :lease_start FROM idempotency_keys"
+    " WHERE principal = :principal AND key = :key"
+)
+_CLAIM = (
+    "INSERT INTO idempotency_keys (principal, key, fingerprint, created_at)"
+    " VALUES (:principal, :key, :fingerprint, :now) ON CONFLICT (principal, key) DO NOTHING RETURNING id"
+)
+_TAKE_OVER = "UPDATE idempotency_keys SET created_at = :now WHERE id = :id"
+_COMPLETE = "UPDATE idempotency_keys SET status = :status, headers = :headers, body = :body WHERE id = :id"
+_ABANDON = "DELETE FROM idempotency_keys WHERE id = :id"
+
+
+def _claim(tx: Tx, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
+    lease_start = tx.moment(utcnow() - rules.IN_FLIGHT_LEASE)
+    found = tx.execute(_FIND, {"principal": principal, "key": key, "lease_start": lease_start}).fetchall()
+    if not found:
+        values = {"principal": principal, "key": key, "fingerprint": fingerprint, "now": tx.now()}
+        inserted = tx.execute(_CLAIM, values).fetchall()
+        if not inserted:  # another process inserted the same key a moment ago
+            raise InFlight
+        return Claimed(int(inserted[0][0]))
+    key_id, stored_fingerprint, status, headers, body, fresh = found[0]
+    if stored_fingerprint != fingerprint:
+        raise Mismatch
+    if status is not None:
+        return Replay(int(status), _json(headers) or [], bytes(body or b""))
+    if fresh:
+        raise InFlight
+    tx.execute(_TAKE_OVER, {"id": key_id, "now": tx.now()})  # the first attempt died; this one takes over
+    return Claimed(int(key_id))
+
+
+def _json(value: Any) -> Any:
+    """A JSON column read with plain SQL: text on SQLite, and on PostgreSQL as the driver decodes it."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
-    try:
-        async with db.write() as session:
-            row = await session.scalar(
-                select(IdempotencyKey).where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
-            )
-            if row is None:
-                row = IdempotencyKey(principal=principal, key=key, fingerprint=fingerprint)
-                session.add(row)
-                await session.flush()
-                return Claimed(row.id)
-            if row.fingerprint != fingerprint:
-                raise Mismatch
-            if row.status is not None:
-                return Replay(row.status, row.headers or [], row.body or b"")
-            if utcnow() - row.created_at < rules.IN_FLIGHT_LEASE:
-                raise InFlight
-            row.created_at = utcnow()  # the first attempt died; this one takes over
-            return Claimed(row.id)
-    except IntegrityError as exc:  # another process inserted the same key a moment ago
-        raise InFlight from exc
+    return await db.run_write(_claim, principal, key, fingerprint)
+
+
+def _complete(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
+    kept = body if len(body) <= rules.MAX_STORED_BODY else b""
+    tx.execute(_COMPLETE, {"id": key_id, "status": status, "headers": json.dumps(headers), "body": kept})
 
 
 async def complete(
     db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    async with db.write() as session:
-        row = await session.get(IdempotencyKey, claimed.key_id)
-        if row is not None:
-            row.status, row.headers = status, headers
-            row.body = body if len(body) <= rules.MAX_STORED_BODY else b""
+    await db.run_write(_complete, claimed.key_id, status, headers, body)
+
+
+def _abandon(tx: Tx, key_id: int) -> None:
+    tx.execute(_ABANDON, {"id": key_id})
 
 
 async def abandon(db: Database, claimed: Claimed) -> None:
-    async with db.write() as session:
-        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.key_id))
+    await db.run_write(_abandon, claimed.key_id)
 
 
 async def purge_expired(db: Database) -> int:

@@ -4,7 +4,7 @@ entirely or not at all; the totals are recomputed and the change recorded as a r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.rules import Permission
 from backend.db import Database
 from backend.events import record
+from backend.inventory import holds
 from backend.inventory import service as stock
 from backend.inventory.models import Location
-from backend.orders import stocking
+from backend.orders import pricing, stocking
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.models import Order, OrderLine
 from backend.orders.records import claim, load_summary
@@ -32,6 +33,7 @@ from backend.orders.rules import (
     normalise_address,
 )
 from backend.orders.views import OrderSummary
+from backend.tx import SessionTx, Tx
 
 
 @dataclass(frozen=True)
@@ -113,38 +115,63 @@ async def edit_order(
         return await load_summary(session, order.id)
 
 
+_SET_TOTALS = (
+    "UPDATE orders SET net_minor = :net_minor, tax_minor = :tax_minor, total_minor = :total_minor,"
+    " location_id = :location_id WHERE id = :order_id"
+)
+
+
+@dataclass(frozen=True)
+class _Rebasket:
+    """What the synchronous part of an edit needs to know of the order as it was."""
+
+    order_id: int
+    mode: str
+    before: OrderShape
+    location: stocking.Place
+    address_text: str
+    sold_at: dict[int, tuple[int, int]]
+
+
 async def _apply(session: AsyncSession, order: Order, edit: OrderEdit) -> list[str]:
     current = await _current_lines(session, order.id)
-    old_location = await session.get_one(Location, order.location_id)
-    before = OrderShape(
-        {line.sku: line.quantity for line in current}, _address_text(order), old_location.code
-    )
+    code = await session.scalar(select(Location.code).where(Location.id == order.location_id))
+    before = OrderShape({line.sku: line.quantity for line in current}, _address_text(order), code or "")
     wanted = (
         edit.lines if edit.lines is not None else [WantedLine(line.sku, line.quantity) for line in current]
     )
-    products = await stocking.products_for(session, wanted)
-    sold_at = {line.product_id: (line.unit_price_minor, line.tax_rate_centi) for line in current}
-    priced = stocking.price(wanted, products, sold_at)
-    location = old_location
-    if edit.location is not None:
-        location = await stocking.choose_location(
-            session,
-            order.fulfilment_mode,
-            edit.location,
-            priced=priced,
-            destination=None,
-            backorderable=frozenset(),
-        )
     if edit.address is not None:
         _set_address(order, edit.address)
-    after = OrderShape({line.sku: line.quantity for line in priced}, _address_text(order), location.code)
-    changes = edit_diff(before, after)
+    was = _Rebasket(
+        order.id,
+        order.fulfilment_mode,
+        before,
+        stocking.Place(order.location_id, code or ""),
+        _address_text(order),
+        {line.product_id: (line.unit_price_minor, line.tax_rate_centi) for line in current},
+    )
+    return await session.run_sync(lambda sync: _rebasket(SessionTx(sync), was, wanted, edit.location))
+
+
+def _rebasket(tx: Tx, was: _Rebasket, wanted: list[WantedLine], location_code: str | None) -> list[str]:
+    """Price the new basket, hold it (at the new location, if one is named) and write it; returns
+    the readable diff, empty when nothing changed (and then nothing is written)."""
+    priced = stocking.price(wanted, stocking.products_for(tx, wanted), was.sold_at)
+    location = was.location
+    if location_code is not None:
+        location = stocking.choose_location(
+            tx, was.mode, location_code, priced=priced, destination=None, backorderable=frozenset()
+        )
+    after = OrderShape({line.sku: line.quantity for line in priced}, was.address_text, location.code)
+    changes = edit_diff(was.before, after)
     if not changes:
         return []
-    await stock.release(session, stocking.reference(order.id))
-    backordered = await stocking.hold(session, order.id, priced, location)
-    order.location_id = location.id
-    await stocking.write_lines(session, order, priced, backordered)
+    holds.release(tx, stocking.reference(was.order_id))
+    backordered = stocking.hold(tx, was.order_id, priced, location)
+    stocking.forget_lines(tx, was.order_id)
+    stocking.write_lines(tx, was.order_id, priced, backordered)
+    totals = pricing.totals(priced)
+    tx.execute(_SET_TOTALS, {**asdict(totals), "location_id": location.id, "order_id": was.order_id})
     return changes
 
 

@@ -8,25 +8,19 @@ written nothing. Stock goes through the inventory service's public functions onl
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import timedelta
+import sqlite3
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.rules import Permission
-from backend.customers import service as customers
-from backend.db import Database, utcnow
+from backend.db import Database
 from backend.events import record
 from backend.inventory import service as stock
-from backend.inventory.models import Location
-from backend.numbering import next_number
-from backend.orders import pricing, stocking
+from backend.orders import placing, stocking
 from backend.orders.editing import OrderEdit, change_location, edit_order
 from backend.orders.errors import (
-    DuplicateExternalRef,
     OrderForbidden,
     OrderNotFound,
     StaleOrder,
@@ -34,7 +28,7 @@ from backend.orders.errors import (
 )
 from backend.orders.models import Order
 from backend.orders.records import claim, is_own_order, load_summary
-from backend.orders.risk import DEFAULT_POLICY, RiskFacts, RiskPolicy, risk_reasons
+from backend.orders.risk import DEFAULT_POLICY, RiskPolicy
 from backend.orders.rules import (
     DISPATCHING,
     RELEASING,
@@ -50,6 +44,7 @@ from backend.orders.rules import (
     transition_problem,
 )
 from backend.orders.views import OrderSummary, PlacedOrder
+from backend.tx import SessionTx
 
 __all__ = [
     "OrderEdit",
@@ -62,12 +57,6 @@ __all__ = [
     "reject_order",
     "transition_order",
 ]
-
-NUMBER_SERIES = "ORD"
-
-
-def hash_tracking_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _normalised(draft: OrderDraft) -> OrderDraft:
@@ -85,66 +74,6 @@ def _normalised(draft: OrderDraft) -> OrderDraft:
     )
 
 
-async def _check_external_ref(session: AsyncSession, draft: OrderDraft) -> None:
-    if draft.external_ref is None:
-        return
-    found = await session.execute(
-        select(Order.id, Order.number).where(
-            Order.channel == str(draft.channel), Order.external_ref == draft.external_ref
-        )
-    )
-    if row := found.first():
-        raise DuplicateExternalRef(row.id, row.number)
-
-
-async def _risk(
-    session: AsyncSession, draft: OrderDraft, customer_id: int, total: int, policy: RiskPolicy
-) -> list[str]:
-    """Run before the order is written, so that it does not count itself."""
-    if draft.channel == Channel.STAFF:  # a person typed it in: they already looked at it
-        return []
-    previous = await session.scalar(select(func.count()).where(Order.customer_id == customer_id))
-    contact = [
-        column == value
-        for column, value in ((Order.email, draft.customer.email), (Order.phone, draft.customer.phone))
-        if value
-    ]
-    since = utcnow() - timedelta(minutes=policy.window_minutes)
-    recent = await session.scalar(select(func.count()).where(Order.placed_at >= since, or_(*contact)))
-    country = draft.address.country if draft.address else None
-    facts = RiskFacts(total, int(previous or 0), int(recent or 0), draft.customer.phone, country)
-    return risk_reasons(facts, policy)
-
-
-def _new_order(draft: OrderDraft, actor: Actor, customer_id: int, location: Location, currency: str) -> Order:
-    address = draft.address
-    return Order(
-        status=OrderStatus.PLACED.value,
-        channel=str(draft.channel),
-        fulfilment_mode=str(draft.fulfilment_mode),
-        priority=str(draft.priority),
-        payment_method=str(draft.payment_method),
-        location_id=location.id,
-        customer_id=customer_id,
-        customer_name=draft.customer.name,
-        email=draft.customer.email,
-        phone=draft.customer.phone,
-        address_line1=address.line1 if address else None,
-        address_city=address.city if address else None,
-        address_postal_code=address.postal_code if address else None,
-        address_country=address.country if address else None,
-        address_latitude=address.latitude if address else None,
-        address_longitude=address.longitude if address else None,
-        notes=draft.notes,
-        net_minor=0,
-        tax_minor=0,
-        total_minor=0,
-        currency=currency,
-        external_ref=draft.external_ref,
-        placed_by_id=actor.user_id,
-    )
-
-
 def _check_may_place(actor: Actor, draft: OrderDraft) -> None:
     if draft.channel != Channel.STOREFRONT and not actor.can(Permission.ORDERS_PLACE):
         raise OrderForbidden("orders.place")
@@ -154,7 +83,8 @@ async def place_order(
     db: Database, actor: Actor, draft: OrderDraft, *, policy: RiskPolicy = DEFAULT_POLICY
 ) -> PlacedOrder:
     """Validate, price from the catalog, choose the location, reserve every line (or none), match
-    or create the customer, apply the risk rules and record ``order.placed`` — in one transaction.
+    or create the customer, apply the risk rules and record ``order.placed`` — in one transaction
+    (``placing.place``).
 
     Raises ``OrderRejected`` (bad input, field → code), ``OutOfStock`` (names the short lines),
     ``DuplicateExternalRef`` or ``OrderForbidden`` (channels other than the storefront need
@@ -166,82 +96,12 @@ async def place_order(
     _check_may_place(actor, draft)
     token = secrets.token_urlsafe(24)
     try:
-        async with db.write() as session:
-            order = await _place(session, actor, draft, policy, token)
-    except IntegrityError:  # a concurrent twin with the same external reference won the race
-        async with db.write() as session:
-            await _check_external_ref(session, draft)
+        return await db.run_write(placing.place, actor, draft, policy, token)
+    except (IntegrityError, sqlite3.IntegrityError):
+        # A twin with the same external reference, placed by another process, won the race.
+        async with db.read() as session:
+            await session.run_sync(lambda sync: placing.check_external_ref(SessionTx(sync), draft))
         raise
-    return PlacedOrder(
-        order.id,
-        order.number,
-        order.status,
-        order.total_minor,
-        order.currency,
-        order.version,
-        token,
-        tuple(order.risk_reasons),
-    )
-
-
-async def _place(
-    session: AsyncSession, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: str
-) -> Order:
-    await _check_external_ref(session, draft)
-    products = await stocking.products_for(session, draft.lines)
-    priced = stocking.price(draft.lines, products)
-    backorderable = frozenset(p.id for p in products.values() if p.allow_backorder)
-    address = draft.address
-    destination = (
-        (address.latitude, address.longitude)
-        if address and address.latitude is not None and address.longitude is not None
-        else None
-    )
-    location = await stocking.choose_location(
-        session,
-        str(draft.fulfilment_mode),
-        draft.location,
-        priced=priced,
-        destination=destination,
-        backorderable=backorderable,
-    )
-    customer = await customers.match_or_create(session, draft.customer, actor.customer_user_id)
-    total = pricing.totals(priced).total_minor
-    reasons = await _risk(session, draft, customer.id, total, policy)
-    currency = next(iter(products.values())).currency
-    order = _new_order(draft, actor, customer.id, location, currency)
-    order.number = await next_number(session, NUMBER_SERIES, width=6)
-    order.tracking_token_hash = hash_tracking_token(token)
-    session.add(order)
-    await session.flush()
-    backordered = await stocking.hold(session, order.id, priced, location)
-    await stocking.write_lines(session, order, priced, backordered)
-    order.risk_reasons = reasons
-    if address is not None:
-        await customers.remember_address(session, customer.id, address)
-    await record(
-        session,
-        "order.placed",
-        f"order:{order.id}",
-        actor.user_id,
-        number=order.number,
-        channel=order.channel,
-        total_minor=order.total_minor,
-        currency=currency,
-        location=location.code,
-    )
-    if order.risk_reasons:
-        order.status = OrderStatus.ON_HOLD.value
-        await record(
-            session,
-            "order.on_hold",
-            f"order:{order.id}",
-            None,
-            number=order.number,
-            reasons=order.risk_reasons,
-        )
-    await stock.settle(session, actor.user_id)
-    return order
 
 
 # -- the lifecycle --------------------------------------------------------------------------------

@@ -1,23 +1,59 @@
 """What placing and editing share, inside their transaction: products looked up by SKU and priced
-from the catalog, the serving location chosen, the stock held through the inventory service and
-the lines written with their totals."""
+from the catalog, the serving location chosen, the stock held through the inventory core and the
+lines written with their totals.
+
+Synchronous SQL (``backend.tx``): placing runs it in the SQLite writer thread through
+``Database.run_write``, where a statement costs microseconds; editing runs it inside its session.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backend.catalog.models import Product
 from backend.catalog.rules import normalise_sku
-from backend.inventory import service as stock
-from backend.inventory.models import Location, StockLevel
+from backend.inventory import holds
+from backend.inventory.errors import InsufficientStock
 from backend.inventory.rules import Line
 from backend.orders import pricing, routing
 from backend.orders.errors import OutOfStock, ShortLine
-from backend.orders.models import Order, OrderLine
 from backend.orders.rules import FulfilmentMode, OrderRejected, WantedLine
+from backend.tx import Tx
+
+_PRODUCTS = (
+    "SELECT id, sku, name, price_minor, tax_rate_centi, currency, allow_backorder FROM products"
+    " WHERE active AND sku "
+)
+_LOCATION_COLUMNS = "SELECT id, code, is_default, is_pickup_point, latitude, longitude FROM locations"
+_FREE = "SELECT location_id, product_id, on_hand - reserved FROM stock_levels WHERE product_id "
+_FORGET_LINES = "DELETE FROM order_lines WHERE order_id = :order_id"
+_LINE = (
+    "INSERT INTO order_lines (order_id, position, product_id, sku, name, quantity, unit_price_minor,"
+    " tax_rate_centi, net_minor, tax_minor, total_minor, backordered) VALUES (:order_id, :position,"
+    " :product_id, :sku, :name, :quantity, :unit_price_minor, :tax_rate_centi, :net_minor, :tax_minor,"
+    " :total_minor, :backordered)"
+)
+
+
+@dataclass(frozen=True)
+class Sellable:
+    """A product as an order line needs it."""
+
+    id: int
+    sku: str
+    name: str
+    price_minor: int
+    tax_rate_centi: int
+    currency: str
+    allow_backorder: bool
+
+
+@dataclass(frozen=True)
+class Place:
+    """A stock location as an order needs it."""
+
+    id: int
+    code: str
 
 
 def reference(order_id: int) -> str:
@@ -25,11 +61,11 @@ def reference(order_id: int) -> str:
     return f"order:{order_id}"
 
 
-async def products_for(session: AsyncSession, lines: list[WantedLine]) -> dict[str, Product]:
+def products_for(tx: Tx, lines: list[WantedLine]) -> dict[str, Sellable]:
     """SKU → product for sale; an unknown or archived SKU is named by its line."""
-    skus = {normalise_sku(line.sku) for line in lines}
-    rows = await session.scalars(select(Product).where(Product.sku.in_(skus), Product.active.is_(True)))
-    found = {product.sku: product for product in rows}
+    skus = sorted({normalise_sku(line.sku) for line in lines})
+    rows = tx.execute(_PRODUCTS + tx.in_ids, {"ids": tx.array(skus)}).fetchall()
+    found = {row[1]: Sellable(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) for row in rows}
     unknown = {
         f"lines[{n}].sku": "sku_unknown"
         for n, line in enumerate(lines)
@@ -44,7 +80,7 @@ async def products_for(session: AsyncSession, lines: list[WantedLine]) -> dict[s
 
 def price(
     lines: list[WantedLine],
-    products: Mapping[str, Product],
+    products: Mapping[str, Sellable],
     sold_at: Mapping[int, tuple[int, int]] | None = None,
 ) -> list[pricing.PricedLine]:
     """Lines priced from the catalog; products already on the order keep the price and tax rate
@@ -58,97 +94,84 @@ def price(
     return priced
 
 
-async def _sites(session: AsyncSession, product_ids: list[int]) -> list[routing.Site]:
-    locations = list(await session.scalars(select(Location).order_by(Location.id)))
-    rows = await session.execute(
-        select(StockLevel.location_id, StockLevel.product_id, StockLevel.on_hand - StockLevel.reserved).where(
-            StockLevel.product_id.in_(product_ids)
-        )
-    )
+def _sites(tx: Tx, product_ids: list[int]) -> list[routing.Site]:
+    locations = tx.execute(_LOCATION_COLUMNS + " ORDER BY id").fetchall()
     free: dict[int, dict[int, int]] = {}
-    for location_id, product_id, available in rows:
+    for location_id, product_id, available in tx.execute(
+        _FREE + tx.in_ids, {"ids": tx.array(product_ids)}
+    ).fetchall():
         free.setdefault(location_id, {})[product_id] = int(available)
     return [
-        routing.Site(
-            loc.id,
-            loc.code,
-            loc.is_default,
-            loc.is_pickup_point,
-            loc.latitude,
-            loc.longitude,
-            free.get(loc.id, {}),
-        )
-        for loc in locations
+        routing.Site(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], free.get(row[0], {}))
+        for row in locations
     ]
 
 
-async def choose_location(
-    session: AsyncSession,
+def _named(tx: Tx, mode: str, code: str) -> Place:
+    rows = tx.execute(_LOCATION_COLUMNS + " WHERE code = :code", {"code": code.strip()}).fetchall()
+    if not rows:
+        raise OrderRejected({"location": "location_unknown"})
+    if mode == FulfilmentMode.PICKUP and not rows[0][3]:
+        raise OrderRejected({"location": "not_a_pickup_point"})
+    return Place(rows[0][0], rows[0][1])
+
+
+def choose_location(
+    tx: Tx,
     mode: str,
     code: str | None,
     *,
     priced: list[pricing.PricedLine],
     destination: tuple[float, float] | None,
     backorderable: frozenset[int],
-) -> Location:
+) -> Place:
     """The named location (a pickup point for pickup), else the nearest able one (``routing``)."""
     if code is not None:
-        location = await session.scalar(select(Location).where(Location.code == code.strip()))
-        if location is None:
-            raise OrderRejected({"location": "location_unknown"})
-        if mode == FulfilmentMode.PICKUP and not location.is_pickup_point:
-            raise OrderRejected({"location": "not_a_pickup_point"})
-        return location
+        return _named(tx, mode, code)
     wanted = {line.product_id: line.quantity for line in priced}
-    sites = await _sites(session, list(wanted))
+    sites = _sites(tx, list(wanted))
     if mode == FulfilmentMode.PICKUP:
         sites = [site for site in sites if site.is_pickup_point]
     chosen = routing.choose_site(sites, wanted, destination, backorderable)
     if chosen is None:
         raise OrderRejected({"location": "no_location"})
-    return await session.get_one(Location, chosen.id)
+    return Place(chosen.id, chosen.code)
 
 
-async def hold(
-    session: AsyncSession, order_id: int, priced: list[pricing.PricedLine], location: Location
-) -> dict[int, int]:
+def hold(tx: Tx, order_id: int, priced: list[pricing.PricedLine], location: Place) -> dict[int, int]:
     """Reserve every line at the location, or raise ``OutOfStock`` naming the short lines.
     Returns product id → units backordered (products that allow it)."""
     lines = [Line(line.product_id, line.quantity) for line in priced]
     try:
-        held = await stock.reserve(session, reference(order_id), lines, location.id)
-    except stock.InsufficientStock as exc:
+        held = holds.reserve(tx, reference(order_id), lines, location.id)
+    except InsufficientStock as exc:
         skus = {line.product_id: line.sku for line in priced}
         short = [ShortLine(skus[s.product_id], s.wanted, s.available) for s in exc.shortages]
         raise OutOfStock(short, location.code) from None
     return {item.product_id: item.backordered for item in held}
 
 
-async def write_lines(
-    session: AsyncSession, order: Order, priced: list[pricing.PricedLine], backordered: Mapping[int, int]
+def write_lines(
+    tx: Tx, order_id: int, priced: list[pricing.PricedLine], backordered: Mapping[int, int]
 ) -> None:
-    """Replace the order's lines and set its totals from them."""
-    await session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    """Write the order's lines (a new order, or one whose lines ``forget_lines`` removed)."""
     for position, line in enumerate(priced):
-        session.add(
-            OrderLine(
-                order_id=order.id,
-                position=position,
-                product_id=line.product_id,
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price_minor,
-                tax_rate_centi=line.tax_rate_centi,
-                net_minor=line.net_minor,
-                tax_minor=line.tax_minor,
-                total_minor=line.total_minor,
-                backordered=backordered.get(line.product_id, 0),
-            )
-        )
-    totals = pricing.totals(priced)
-    order.net_minor, order.tax_minor, order.total_minor = (
-        totals.net_minor,
-        totals.tax_minor,
-        totals.total_minor,
-    )
+        values = {
+            "order_id": order_id,
+            "position": position,
+            "product_id": line.product_id,
+            "sku": line.sku,
+            "name": line.name,
+            "quantity": line.quantity,
+            "unit_price_minor": line.unit_price_minor,
+            "tax_rate_centi": line.tax_rate_centi,
+            "net_minor": line.net_minor,
+            "tax_minor": line.tax_minor,
+            "total_minor": line.total_minor,
+            "backordered": backordered.get(line.product_id, 0),
+        }
+        tx.execute(_LINE, values)
+
+
+def forget_lines(tx: Tx, order_id: int) -> None:
+    tx.execute(_FORGET_LINES, {"order_id": order_id})

@@ -43,10 +43,12 @@ def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
         current_locale.reset(token)
 
 
-def render_all_locales(event: Event, topic: str, names: dict[int | None, str]) -> dict[str, str]:
+def render_locales(
+    event: Event, topic: str, names: dict[int | None, str], locales: Iterable[str] = SUPPORTED_LOCALES
+) -> dict[str, str]:
     """Rendered once per topic and language, however many sockets listen."""
     rendered = {}
-    for locale in SUPPORTED_LOCALES:
+    for locale in locales:
         token = current_locale.set(locale)
         try:
             actor = actor_name(names, event)

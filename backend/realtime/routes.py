@@ -81,7 +81,8 @@ async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
     channels = socket.app.plugins.get(ChannelsPlugin)
     stream = LiveStream(socket, rules.topics_for_principal(socket.scope["user"]))
     await socket.accept()
-    async with channels.start_subscription(stream.topics) as subscriber:
+    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
+    async with listening, channels.start_subscription(stream.topics) as subscriber:
         since = _since(socket)
         if since is not None:
             await stream.replay(since)

@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from backend.db import Database
 from backend.events import NOTIFY_CHANNEL, Event, events_after, latest_event_id, topics_for
 from backend.i18n import current_timezone
-from backend.realtime.render import actor_names, render_all_locales
+from backend.realtime.listeners import Listeners
+from backend.realtime.render import actor_names, render_locales
 
 log = logging.getLogger("comptoir.realtime")
 
@@ -41,6 +42,7 @@ class Tailer:
         self._tasks: list[asyncio.Task[Any]] = []
         # Called with each new event before it is published, e.g. to refresh in-memory caches.
         self.observers: list[Callable[[Event], None]] = []
+        self.listeners = Listeners()
 
     def wake(self, *_: object) -> None:
         self._wake.set()
@@ -81,8 +83,9 @@ class Tailer:
                 for observe in self.observers:
                     observe(event)
                 for topic in topics_for(event):
-                    payload = {"id": event.id, "html": render_all_locales(event, topic, names)}
-                    self.channels.publish(json.dumps(payload), topic)
+                    if locales := self.listeners.locales(topic):
+                        payload = {"id": event.id, "html": render_locales(event, topic, names, locales)}
+                        self.channels.publish(json.dumps(payload), topic)
                 self.cursor = event.id
             if len(events) < 500:
                 return

@@ -16,7 +16,7 @@ from backend.events import Event
 from backend.i18n import N_
 from backend.inventory.models import Location
 from backend.orders.models import Order, OrderLine
-from backend.orders.service import hash_tracking_token
+from backend.orders.placing import hash_tracking_token
 
 # What each step means to the customer; on_hold reads as "being checked", without the why.
 STEP_LABELS = {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -188,3 +189,29 @@ async def test_a_sign_out_on_one_process_is_honoured_by_another(make_harness: Ma
         assert (await post_form(on_first, "/logout", {})).status_code == 303
         await second.app.state.tailer.publish_new()
         assert (await on_second.get("/me")).status_code == 401
+
+
+async def test_events_nobody_listens_to_are_not_rendered(harness: Harness) -> None:
+    published: list[tuple[str, str]] = []
+    tailer = harness.app.state.tailer
+
+    class Recording:
+        def publish(self, data: str, channels: str) -> None:
+            published.append((channels, data))
+
+    tailer.channels = Recording()
+    async with harness.client() as phone, harness.client() as laptop:
+        await sign_in(phone, OWNER_EMAIL, PASSWORD)
+        await sign_in(laptop, OWNER_EMAIL, PASSWORD)
+        assert (await laptop.get("/me")).status_code == 200
+        data = {"current_password": PASSWORD, "new_password": "a much newer secret"}
+        assert (await post_form(phone, "/me/password", data)).status_code == 303
+        await tailer.publish_new()
+        assert published == []
+        assert (await laptop.get("/me")).status_code == 401  # the caches still heard the event
+        async with tailer.listeners.listening({f"user:{harness.users[Role.OWNER].id}"}, "fr"):
+            data = {"current_password": "a much newer secret", "new_password": "yet another secret"}
+            assert (await post_form(phone, "/me/password", data)).status_code == 303
+            await tailer.publish_new()
+    assert published, "an event someone listens to is published"
+    assert all(set(json.loads(data)["html"]) == {"fr"} for _, data in published)

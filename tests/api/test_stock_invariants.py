@@ -27,6 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
@@ -66,7 +67,21 @@ class Level:
 
 
 async def _wipe(db: Database) -> None:
-    """Empty every table. Only those that exist: the models may be ahead of the migrations."""
+    """Empty every table. Only those that exist: the models may be ahead of the migrations.
+
+    The app has just started: its housekeeping's first pass may hold a row lock that TRUNCATE, on
+    PostgreSQL, waits for in the other order; the server then cancels one of the two (a deadlock),
+    and the wipe tries again."""
+    for attempt in range(3):
+        try:
+            await _wipe_once(db)
+            return
+        except DBAPIError as exc:
+            if "deadlock" not in str(exc) or attempt == 2:
+                raise
+
+
+async def _wipe_once(db: Database) -> None:
     async with db.write() as session:
         names = await session.run_sync(lambda sync: inspect(sync.connection()).get_table_names())
         tables = [table for table in Base.metadata.sorted_tables if table.name in names]

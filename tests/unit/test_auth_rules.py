@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import inspect
+
+from backend.auth.guards import requires, signed_in
 from backend.auth.rules import (
     GRANTABLE,
     ROLE_PERMISSIONS,
@@ -50,3 +53,9 @@ def test_passwords_need_ten_to_256_characters() -> None:
     assert password_problem("short") == "too_short"
     assert password_problem("x" * 257) == "too_long"
     assert password_problem("long enough!") is None
+
+
+def test_guards_are_coroutines_so_the_framework_runs_them_in_the_event_loop() -> None:
+    # A plain function guard would be sent to a worker thread on every request.
+    assert inspect.iscoroutinefunction(signed_in)
+    assert inspect.iscoroutinefunction(requires(Permission.ORDERS_VIEW))

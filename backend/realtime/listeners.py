@@ -1,0 +1,33 @@
+"""Which topics, in which languages, have a socket listening in this process.
+
+The tailer renders an event's fragment once per topic and language: with nobody listening, that
+rendering (the largest cost of a busy order flow) is skipped. A socket that subscribes later
+replays what it missed from the event log, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+
+class Listeners:
+    def __init__(self) -> None:
+        self._count: Counter[tuple[str, str]] = Counter()
+
+    @asynccontextmanager
+    async def listening(self, topics: Iterable[str], locale: str) -> AsyncIterator[None]:
+        keys = [(topic, locale) for topic in topics]
+        self._count.update(keys)
+        try:
+            yield
+        finally:
+            self._count.subtract(keys)
+            for key in keys:
+                if self._count[key] <= 0:
+                    del self._count[key]
+
+    def locales(self, topic: str) -> list[str]:
+        """The languages some socket hears ``topic`` in, in a stable order."""
+        return sorted(locale for (listened, locale) in self._count if listened == topic)
