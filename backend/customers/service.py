@@ -5,12 +5,20 @@ Synchronous SQL (``backend.tx``), run inside the transaction that places the ord
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from backend.orders.rules import Address, CustomerDetails
 from backend.tx import Tx
 
-_BY_EMAIL = "SELECT id, email, phone, user_id FROM customers WHERE email = :value ORDER BY id LIMIT 1"
-_BY_PHONE = "SELECT id, email, phone, user_id FROM customers WHERE phone = :value ORDER BY id LIMIT 1"
+# The oldest customer with this e-mail, else the oldest with this phone number: one statement,
+# each half served by its column's index.
+_FIND = (
+    "SELECT id, email, phone, user_id FROM ("
+    " SELECT * FROM (SELECT id, email, phone, user_id, 0 AS rank FROM customers WHERE email = :email"
+    " ORDER BY id LIMIT 1) AS by_email UNION ALL"
+    " SELECT * FROM (SELECT id, email, phone, user_id, 1 AS rank FROM customers WHERE phone = :phone"
+    " ORDER BY id LIMIT 1) AS by_phone) AS found ORDER BY rank LIMIT 1"
+)
 _CREATE = (
     "INSERT INTO customers (name, email, phone, user_id, created_at, version)"
     " VALUES (:name, :email, :phone, :user_id, :now, 1) RETURNING id"
@@ -41,30 +49,27 @@ def _serialise(tx: Tx, details: CustomerDetails) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": key})
 
 
-def _find(tx: Tx, details: CustomerDetails) -> tuple[int, str | None, str | None, int | None] | None:
-    """The customer with this e-mail, else with this phone number (oldest first)."""
-    for sql, value in ((_BY_EMAIL, details.email), (_BY_PHONE, details.phone)):
-        if value:
-            rows = tx.execute(sql, {"value": value}).fetchall()
-            if rows:
-                return rows[0][0], rows[0][1], rows[0][2], rows[0][3]
-    return None
+@dataclass(frozen=True)
+class Matched:
+    id: int
+    created: bool  # a new customer: they have no orders yet
 
 
-def match_or_create(tx: Tx, details: CustomerDetails, user_id: int | None = None) -> int:
-    """The id of the known customer (filling in a contact detail they did not have), or of a new
-    one. ``details`` must be normalised (``orders.rules.normalise_customer``)."""
+def match_or_create(tx: Tx, details: CustomerDetails, user_id: int | None = None) -> Matched:
+    """The known customer (filling in a contact detail they did not have), or a new one.
+    ``details`` must be normalised (``orders.rules.normalise_customer``)."""
     _serialise(tx, details)
-    found = _find(tx, details)
-    if found is None:
+    found = tx.execute(_FIND, {"email": details.email, "phone": details.phone}).fetchall()
+    if not found:
         values = {"name": details.name, "email": details.email, "phone": details.phone}
-        return int(tx.execute(_CREATE, {**values, "user_id": user_id, "now": tx.now()}).fetchall()[0][0])
-    customer_id, email, phone, linked = found
+        created = tx.execute(_CREATE, {**values, "user_id": user_id, "now": tx.now()}).fetchall()
+        return Matched(int(created[0][0]), created=True)
+    customer_id, email, phone, linked = found[0]
     missing = (details.email and not email) or (details.phone and not phone) or (user_id and not linked)
     if missing:
         values = {"email": details.email, "phone": details.phone, "user_id": user_id}
         tx.execute(_FILL_IN, {**values, "id": customer_id})
-    return customer_id
+    return Matched(int(customer_id), created=False)
 
 
 def remember_address(tx: Tx, customer_id: int, address: Address) -> None:

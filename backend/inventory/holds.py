@@ -7,6 +7,7 @@ These run inside the caller's transaction, which rolls back whatever was held wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
@@ -107,10 +108,15 @@ def _hold_with_backorder(tx: Tx, line: Line, location_id: int) -> Held:
     return Held(line.product_id, held, line.quantity - held)
 
 
-def reserve(tx: Tx, reference: str, lines: list[Line], location_id: int) -> list[Held]:
-    """Hold every line at the location, or raise InsufficientStock naming each short line."""
+def reserve(
+    tx: Tx, reference: str, lines: list[Line], location_id: int, backorder: Mapping[int, bool] | None = None
+) -> list[Held]:
+    """Hold every line at the location, or raise InsufficientStock naming each short line.
+    ``backorder`` (product id → may go short), when the caller has just read its products for
+    sale in this transaction, spares reading them again."""
     merged = merge_lines(lines)
-    backorder = _backorder_allowed(tx, [line.product_id for line in merged])
+    if backorder is None:
+        backorder = _backorder_allowed(tx, [line.product_id for line in merged])
     held: list[Held] = []
     shortages: list[Shortage] = []
     for line in merged:

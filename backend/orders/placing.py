@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from backend.customers import service as customers
 from backend.events import record_sync
@@ -57,11 +57,15 @@ def check_external_ref(tx: Tx, draft: OrderDraft) -> None:
         raise DuplicateExternalRef(found[0][0], found[0][1])
 
 
-def _risk(tx: Tx, draft: OrderDraft, customer_id: int, total: int, policy: RiskPolicy) -> list[str]:
+def _risk(
+    tx: Tx, draft: OrderDraft, customer: customers.Matched, total: int, policy: RiskPolicy
+) -> list[str]:
     """Run before the order is written, so that it does not count itself."""
     if draft.channel == Channel.STAFF:  # a person typed it in: they already looked at it
         return []
-    previous = tx.execute(_PREVIOUS, {"customer_id": customer_id}).fetchall()[0][0]
+    previous = 0
+    if not customer.created:
+        previous = tx.execute(_PREVIOUS, {"customer_id": customer.id}).fetchall()[0][0]
     contact = {
         name: value
         for name, value in (("email", draft.customer.email), ("phone", draft.customer.phone))
@@ -69,7 +73,7 @@ def _risk(tx: Tx, draft: OrderDraft, customer_id: int, total: int, policy: RiskP
     }
     recent = 0
     if contact:
-        since = tx.moment(datetime.now().astimezone() - timedelta(minutes=policy.window_minutes))
+        since = tx.moment(datetime.now(UTC) - timedelta(minutes=policy.window_minutes))
         sql = _RECENT.format(contact=" OR ".join(f"{name} = :{name}" for name in contact))
         recent = tx.execute(sql, {**contact, "since": since, "cap": policy.recent_orders_limit}).fetchall()[
             0
@@ -128,9 +132,9 @@ def place(tx: Tx, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: st
         destination=_destination(draft),
         backorderable=backorderable,
     )
-    customer_id = customers.match_or_create(tx, draft.customer, actor.customer_user_id)
+    customer = customers.match_or_create(tx, draft.customer, actor.customer_user_id)
     totals = pricing.totals(priced)
-    reasons = _risk(tx, draft, customer_id, totals.total_minor, policy)
+    reasons = _risk(tx, draft, customer, totals.total_minor, policy)
     currency = next(iter(products.values())).currency
     status = OrderStatus.ON_HOLD if reasons else OrderStatus.PLACED
     number = next_number_sync(tx, NUMBER_SERIES, width=6)
@@ -138,7 +142,7 @@ def place(tx: Tx, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: st
         **_row(draft, actor, tx),
         "status": status.value,
         "location_id": location.id,
-        "customer_id": customer_id,
+        "customer_id": customer.id,
         "net_minor": totals.net_minor,
         "tax_minor": totals.tax_minor,
         "total_minor": totals.total_minor,
@@ -148,10 +152,10 @@ def place(tx: Tx, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: st
         "number": number,
     }
     order_id = int(tx.execute(_INSERT, values).fetchall()[0][0])
-    backordered = stocking.hold(tx, order_id, priced, location)
+    backordered = stocking.hold(tx, order_id, priced, location, products)
     stocking.write_lines(tx, order_id, priced, backordered)
     if draft.address is not None:
-        customers.remember_address(tx, customer_id, draft.address)
+        customers.remember_address(tx, customer.id, draft.address)
     placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
     placed |= {"currency": currency, "location": location.code}
     _record(tx, actor, order_id, placed, reasons)

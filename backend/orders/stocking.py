@@ -138,12 +138,20 @@ def choose_location(
     return Place(chosen.id, chosen.code)
 
 
-def hold(tx: Tx, order_id: int, priced: list[pricing.PricedLine], location: Place) -> dict[int, int]:
+def hold(
+    tx: Tx,
+    order_id: int,
+    priced: list[pricing.PricedLine],
+    location: Place,
+    products: Mapping[str, Sellable] | None = None,
+) -> dict[int, int]:
     """Reserve every line at the location, or raise ``OutOfStock`` naming the short lines.
-    Returns product id → units backordered (products that allow it)."""
+    ``products``, read in this transaction, spares looking them up again. Returns product id →
+    units backordered (products that allow it)."""
     lines = [Line(line.product_id, line.quantity) for line in priced]
+    backorder = {p.id: p.allow_backorder for p in products.values()} if products is not None else None
     try:
-        held = holds.reserve(tx, reference(order_id), lines, location.id)
+        held = holds.reserve(tx, reference(order_id), lines, location.id, backorder)
     except InsufficientStock as exc:
         skus = {line.product_id: line.sku for line in priced}
         short = [ShortLine(skus[s.product_id], s.wanted, s.available) for s in exc.shortages]

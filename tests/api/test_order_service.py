@@ -86,6 +86,35 @@ async def test_a_returning_customer_is_matched_by_email_or_phone(harness: Harnes
     assert await count(harness, Customer) == 1
 
 
+async def test_the_email_match_wins_and_missing_contact_details_are_filled_in(harness: Harness, shop) -> None:
+    first = await service.place_order(
+        harness.db, staff(harness), draft(customer=CustomerDetails("Ada", "ada@example.com", "+33612345678"))
+    )
+    second = await service.place_order(
+        harness.db, staff(harness), draft(customer=CustomerDetails("Bob", None, "+33 6 99 88 77 66"))
+    )
+    both = await service.place_order(
+        harness.db,
+        staff(harness),
+        draft(customer=CustomerDetails("Ada", "ada@example.com", "+33 6 99 88 77 66")),
+    )
+    bob_again = await service.place_order(
+        harness.db, staff(harness), draft(customer=CustomerDetails("Bob", "bob@example.com", "+33699887766"))
+    )
+    async with harness.db.read() as session:
+        customer_of = {
+            order_id: await session.scalar(select(Order.customer_id).where(Order.id == order_id))
+            for order_id in (first.id, second.id, both.id, bob_again.id)
+        }
+        bob = await session.get(Customer, customer_of[second.id])
+    assert customer_of[both.id] == customer_of[first.id] != customer_of[second.id]
+    assert customer_of[bob_again.id] == customer_of[second.id]
+    assert (bob.email, bob.phone) == ("bob@example.com", "+33699887766")
+    async with harness.db.read() as session:
+        ada = await session.get(Customer, customer_of[first.id])
+    assert (ada.email, ada.phone) == ("ada@example.com", "+33612345678")  # not overwritten
+
+
 async def test_the_nearest_location_that_has_everything_serves_a_delivery(harness: Harness, shop) -> None:
     placed = await service.place_order(
         harness.db, staff(harness), draft(lines=[WantedLine("APPLE", 1)], address=LYON)
