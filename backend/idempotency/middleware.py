@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REPLAYED_HEADER = "idempotent-replayed"
 
 
 def _principal_scope(scope: Scope, request: Request[Any, Any, Any]) -> str | None:
@@ -50,32 +51,50 @@ def _field_text(value: Any) -> str:
     return str(value)
 
 
+async def keyed_request(request: Request[Any, Any, Any]) -> service.Keyed | None:
+    """The request's key, principal and fingerprint; None when it carries no key (or nobody can
+    be told apart). Raises a 400 for a key that cannot be one."""
+    key, fingerprint = await _key_and_fingerprint(request)
+    principal = _principal_scope(request.scope, request)
+    if not key or principal is None:
+        return None
+    if not isinstance(key, str) or not rules.is_valid_key(key):
+        raise ClientException(N_("The idempotency key must be 1 to 200 printable characters."))
+    return service.Keyed(principal, key, fingerprint)
+
+
+def refusal(exc: service.Mismatch | service.InFlight) -> HTTPException:
+    """The answer to a key used for another request, or to a duplicate of one still running."""
+    if isinstance(exc, service.Mismatch):
+        detail = N_("This idempotency key was already used for a different request.")
+        return HTTPException(status_code=422, detail=detail)
+    return HTTPException(
+        status_code=409, detail=N_("A request with this idempotency key is still being processed.")
+    )
+
+
+def handles_its_own_key(scope: Scope) -> bool:
+    """Routes whose handler claims the key inside its own transaction (``rules.OWN_KEY``)."""
+    handler = scope.get("route_handler")
+    return handler is not None and bool(handler.opt.get(rules.OWN_KEY))
+
+
 class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] not in rules.UNSAFE_METHODS:
+        if scope["method"] not in rules.UNSAFE_METHODS or handles_its_own_key(scope):
             await next_app(scope, receive, send)
             return
-        request: Request[Any, Any, Any] = Request(scope, receive)
-        key, fingerprint = await _key_and_fingerprint(request)
-        principal = _principal_scope(scope, request)
-        if not key or principal is None:
+        keyed = await keyed_request(Request(scope, receive))
+        if keyed is None:
             await next_app(scope, receive, send)
             return
-        if not isinstance(key, str) or not rules.is_valid_key(key):
-            raise ClientException(N_("The idempotency key must be 1 to 200 printable characters."))
         db = scope["litestar_app"].state.db
         try:
-            outcome = await service.claim(db, principal, key, fingerprint)
-        except service.Mismatch:
-            raise HTTPException(
-                status_code=422, detail=N_("This idempotency key was already used for a different request.")
-            ) from None
-        except service.InFlight:
-            raise HTTPException(
-                status_code=409, detail=N_("A request with this idempotency key is still being processed.")
-            ) from None
+            outcome = await service.claim(db, keyed.principal, keyed.key, keyed.fingerprint)
+        except (service.Mismatch, service.InFlight) as exc:
+            raise refusal(exc) from None
         if isinstance(outcome, service.Replay):
             await _send_replay(send, outcome)
             return
@@ -111,7 +130,7 @@ class ResponseRecorder:
 
 async def _send_replay(send: Send, replay: service.Replay) -> None:
     headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in replay.headers]
-    headers.append((b"idempotent-replayed", b"true"))
+    headers.append((REPLAYED_HEADER.encode(), b"true"))
     headers.append((b"content-length", str(len(replay.body)).encode()))
     await send({"type": "http.response.start", "status": replay.status, "headers": headers})
     await send({"type": "http.response.body", "body": replay.body, "more_body": False})

@@ -12,6 +12,9 @@ IN_FLIGHT_LEASE = timedelta(minutes=2)
 MAX_KEY_LENGTH = 200
 MAX_STORED_BODY = 1024 * 1024
 FORM_FIELD = "_idempotency_key"
+# A route handler ``opt`` flag: the handler claims the key itself, inside the transaction of the
+# change, so that the change and its stored answer commit together (placing an order).
+OWN_KEY = "idempotency_in_transaction"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Only these response headers are part of the answer; cookies belong to the first response alone.
 REPLAYED_HEADERS = frozenset(

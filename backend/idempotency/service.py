@@ -20,6 +20,15 @@ from backend.tx import Tx
 
 
 @dataclass(frozen=True)
+class Keyed:
+    """A request that carries an idempotency key: whose, which, and what it asked."""
+
+    principal: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class Claimed:
     """The key is ours: handle the request, then ``complete`` or ``abandon`` it."""
 
@@ -54,7 +63,8 @@ _COMPLETE = "UPDATE idempotency_keys SET status = :status, headers = :headers, b
 _ABANDON = "DELETE FROM idempotency_keys WHERE id = :id"
 
 
-def _claim(tx: Tx, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
+def claim_in(tx: Tx, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
+    """Claim a key inside the caller's transaction: see ``claim``."""
     lease_start = tx.moment(utcnow() - rules.IN_FLIGHT_LEASE)
     found = tx.execute(_FIND, {"principal": principal, "key": key, "lease_start": lease_start}).fetchall()
     if not found:
@@ -80,10 +90,13 @@ def _json(value: Any) -> Any:
 
 
 async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
-    return await db.run_write(_claim, principal, key, fingerprint)
+    """The key for this principal: ``Claimed`` (handle the request, then ``complete`` or
+    ``abandon``), the stored answer (``Replay``), or ``InFlight`` / ``Mismatch`` raised."""
+    return await db.run_write(claim_in, principal, key, fingerprint)
 
 
-def _complete(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
+def complete_in(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
+    """Store the answer to a claimed key inside the caller's transaction."""
     kept = body if len(body) <= rules.MAX_STORED_BODY else b""
     tx.execute(_COMPLETE, {"id": key_id, "status": status, "headers": json.dumps(headers), "body": kept})
 
@@ -91,7 +104,7 @@ def _complete(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: 
 async def complete(
     db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    await db.run_write(_complete, claimed.key_id, status, headers, body)
+    await db.run_write(complete_in, claimed.key_id, status, headers, body)
 
 
 def _abandon(tx: Tx, key_id: int) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import MediaType, Request, Response, get, patch, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -14,6 +14,9 @@ from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission, Role
 from backend.catalog.rules import format_tax_rate
 from backend.i18n import gettext
+from backend.idempotency.middleware import REPLAYED_HEADER, keyed_request, refusal
+from backend.idempotency.rules import OWN_KEY
+from backend.idempotency.service import InFlight, Mismatch, Replay
 from backend.orders import errors, queries, service
 from backend.orders.rules import (
     MESSAGES,
@@ -36,11 +39,12 @@ from backend.orders.schemas import (
     TimelineOut,
     TransitionIn,
 )
-from backend.orders.views import OrderDetail, OrderSummary
+from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
 from backend.web import problem
 
 AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
+JSON_HEADERS = [["content-type", MediaType.JSON.value]]
 view_orders = requires(Permission.ORDERS_VIEW)
 place_orders = requires(Permission.ORDERS_PLACE)
 manage_orders = requires(Permission.ORDERS_MANAGE)
@@ -175,23 +179,50 @@ REFUSALS = (
 )
 
 
-@post("/orders", guards=[place_orders], summary="Place an order", status_code=201)
-async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
-    data = await _strictly(request, OrderIn)
-    try:
-        placed = await service.place_order(request.app.state.db, actor_of(request), _draft(data))
-    except REFUSALS as exc:
-        return _refused(exc)
-    base = request.app.state.settings.origin
-    return PlacedOut(
+def _placed_body(placed: PlacedOrder, origin: str) -> bytes:
+    out = PlacedOut(
         placed.id,
         placed.number,
         placed.status,
         placed.total_minor,
         placed.currency,
-        f"{base}/t/{placed.tracking_token}",
+        f"{origin}/t/{placed.tracking_token}",
         placed.version,
     )
+    return msgspec.json.encode(out)
+
+
+def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+@post(
+    "/orders",
+    guards=[place_orders],
+    summary="Place an order",
+    status_code=201,
+    response_description="The order placed (PlacedOut)",
+    opt={OWN_KEY: True},
+)
+async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
+    """With an ``Idempotency-Key``, the key is claimed and its answer stored in the order's own
+    transaction: a retry gets the same order, never a second one."""
+    data = await _strictly(request, OrderIn)
+    db, actor, origin = request.app.state.db, actor_of(request), request.app.state.settings.origin
+    keyed = await keyed_request(request)
+    try:
+        if keyed is None:
+            return _json(_placed_body(await service.place_order(db, actor, _draft(data)), origin), 201)
+        outcome = await service.place_order_once(
+            db, actor, _draft(data), keyed, lambda placed: (201, JSON_HEADERS, _placed_body(placed, origin))
+        )
+    except REFUSALS as exc:
+        return _refused(exc)
+    except (InFlight, Mismatch) as exc:
+        raise refusal(exc) from None
+    if isinstance(outcome, Replay):
+        return _json(outcome.body, outcome.status, {REPLAYED_HEADER: "true"})
+    return _json(_placed_body(outcome, origin), 201)
 
 
 @get("/orders/{order_id:int}", guards=[view_orders], summary="One order with its lines and timeline")

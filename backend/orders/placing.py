@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from backend.customers import service as customers
 from backend.events import record_sync
+from backend.idempotency import service as idempotency
 from backend.inventory.settling import settle_batch
 from backend.numbering import next_number_sync
 from backend.orders import pricing, stocking
@@ -116,10 +119,21 @@ def _row(draft: OrderDraft, actor: Actor, tx: Tx) -> dict[str, object]:
     }
 
 
-def place(tx: Tx, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: str) -> PlacedOrder:
+@dataclass(frozen=True)
+class Placement:
+    """An order to place: ``draft`` is normalised and valid; ``token`` is its tracking token."""
+
+    actor: Actor
+    draft: OrderDraft
+    policy: RiskPolicy
+    token: str
+
+
+def place(tx: Tx, placement: Placement) -> PlacedOrder:
     """Price from the catalog, choose the location, match or create the customer, apply the risk
     rules, write the order, reserve every line (or raise, having written nothing) and record
-    ``order.placed``. ``draft`` is normalised and valid."""
+    ``order.placed``."""
+    actor, draft, policy, token = placement.actor, placement.draft, placement.policy, placement.token
     check_external_ref(tx, draft)
     products = stocking.products_for(tx, draft.lines)
     priced = stocking.price(draft.lines, products)
@@ -168,3 +182,24 @@ def _record(tx: Tx, actor: Actor, order_id: int, placed: dict[str, object], reas
     record_sync(tx, "order.placed", subject, actor.user_id, **placed)
     if reasons:
         record_sync(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons)
+
+
+# What to store as the answer to a keyed placement: status, headers, body.
+Answer = tuple[int, list[list[str]], bytes]
+
+
+def place_once(
+    tx: Tx, keyed: idempotency.Keyed, answer: Callable[[PlacedOrder], Answer], placement: Placement
+) -> PlacedOrder | idempotency.Replay:
+    """``place`` under an idempotency key, claimed and answered in the same transaction: the order
+    and its stored answer commit together, or neither does. A refused order (short stock, bad
+    input) gives the key back with everything else, so that a retry is judged afresh.
+
+    Returns the stored answer when the key was answered before; raises ``idempotency.InFlight``
+    or ``idempotency.Mismatch`` like ``idempotency.claim``."""
+    claimed = idempotency.claim_in(tx, keyed.principal, keyed.key, keyed.fingerprint)
+    if isinstance(claimed, idempotency.Replay):
+        return claimed
+    placed = place(tx, placement)
+    idempotency.complete_in(tx, claimed.key_id, *answer(placed))
+    return placed

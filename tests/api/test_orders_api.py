@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from backend.auth.rules import Role
 from backend.customers.models import Customer
 from backend.events import Event
+from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Reservation
 from backend.orders.models import Order
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import build_shop
 from tests.api.stock_fixtures import level
+from tests.api.stock_helpers import receive_stock
 
 BODY = {
     "customer": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+33612345678"},
@@ -272,3 +274,35 @@ async def test_the_list_filters_by_date_and_refuses_a_date_it_cannot_read(
         "items"
     ] == []
     assert (await api.get("/api/v1/orders", params={"placed_from": "yesterday"})).status_code == 400
+
+
+async def test_a_keyed_order_and_its_stored_answer_commit_together(harness: Harness, shop, api) -> None:
+    headers = {"Idempotency-Key": "order-7"}
+    first = await api.post("/api/v1/orders", json=BODY, headers=headers)
+    again = await api.post("/api/v1/orders", json=BODY, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content  # the same order, tracking link included
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    other = await api.post("/api/v1/orders", json={**BODY, "notes": "ring twice"}, headers=headers)
+    assert other.status_code == 422
+    async with harness.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+        stored = await session.scalar(select(IdempotencyKey))
+    assert (stored.status, stored.body) == (201, first.content)
+    assert (await written(harness))[0] == 1
+
+
+async def test_a_refused_keyed_order_gives_its_key_back_to_be_judged_afresh(
+    harness: Harness, shop, api
+) -> None:
+    headers = {"Idempotency-Key": "too-many-plums"}
+    body = {**BODY, "lines": [{"sku": "PLUM", "quantity": 5}], "location": "ENT"}
+    refused = await api.post("/api/v1/orders", json=body, headers=headers)
+    assert refused.status_code == 409
+    async with harness.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    await receive_stock(harness.db, shop.products["PLUM"], shop.warehouse, 2)
+    placed = await api.post("/api/v1/orders", json=body, headers=headers)
+    assert placed.status_code == 201, placed.text
+    assert (await written(harness))[0] == 1
