@@ -60,6 +60,7 @@ __all__ = [
     "hold_order",
     "place_order",
     "reject_order",
+    "release_order",
     "transition_order",
 ]
 
@@ -316,6 +317,13 @@ async def accept_order(
 ) -> OrderSummary:
     """placed / on hold → accepted."""
     return await transition_order(db, actor, order_id, OrderStatus.ACCEPTED, version=version)
+
+
+async def release_order(
+    db: Database, actor: Actor, order_id: int, *, version: int | None = None
+) -> OrderSummary:
+    """on hold → placed: the review is done and the order waits in the queue again."""
+    return await transition_order(db, actor, order_id, OrderStatus.PLACED, version=version)
 
 
 async def reject_order(

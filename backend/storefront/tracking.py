@@ -22,6 +22,7 @@ from backend.orders.service import hash_tracking_token
 STEP_LABELS = {
     "order.placed": N_("Order received"),
     "order.on_hold": N_("Being checked by the shop"),
+    "order.released": N_("Checked, waiting for the shop"),
     "order.accepted": N_("Accepted by the shop"),
     "order.rejected": N_("Declined by the shop"),
     "order.edited": N_("Order changed"),
@@ -82,12 +83,23 @@ class Tracked:
     steps: list[Step]
 
 
+def _step_type(event: Event) -> str:
+    # Released from hold, the order waits for the shop again: that is not a second "received".
+    if event.type == "order.placed" and event.data.get("previous"):
+        return "order.released"
+    return event.type
+
+
 async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
     events = await session.scalars(
         select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
     )
     return [
-        Step(event.type, event.at, str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "")
+        Step(
+            _step_type(event),
+            event.at,
+            str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "",
+        )
         for event in events
         if event.type in STEP_LABELS
     ]
