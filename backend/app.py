@@ -47,6 +47,7 @@ from backend.inventory.live import register_live_updates as register_stock_live_
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
+from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
 from backend.orders import list_routes as order_list_routes
 from backend.orders import pages as order_pages
@@ -93,6 +94,7 @@ def _pages_router() -> Router:
         *purchasing_routes.ROUTES,
         *supplier_routes.ROUTES,
         *order_pages.ROUTES,
+        *order_edit_routes.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,
