@@ -62,7 +62,7 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
-from backend.storefront import checkout_routes
+from backend.storefront import checkout_routes, tracking_routes
 from backend.storefront import routes as storefront_routes
 
 API_PREFIX = "/api/v1"
@@ -83,6 +83,7 @@ def _pages_router() -> Router:
         *shop_routes.ROUTES,
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
+        *tracking_routes.ROUTES,
         *customer_routes.ROUTES,
         *order_entry_routes.ROUTES,
         *order_list_routes.ROUTES,
