@@ -19,13 +19,14 @@ from backend.auth import forms as auth_forms
 from backend.auth.guards import requires
 from backend.auth.rules import Permission
 from backend.i18n import N_, gettext
-from backend.orders import edit_form, product_lookup, queries
+from backend.orders import decisions, edit_form, product_lookup, queries
 from backend.orders.editing import edit_order
 from backend.orders.entry import Entry
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.form_fields import split_problems
 from backend.orders.pages import PageState, Refused, actor_of, show_order
-from backend.orders.rules import MESSAGES, OrderRejected
+from backend.orders.queue_routes import STALE
+from backend.orders.rules import MESSAGES, Actor, OrderRejected
 from backend.web import FormErrors, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -69,26 +70,37 @@ def _short(exc: OutOfStock) -> FormErrors:
     return errors
 
 
+SaveRefusal = OrderRejected | OutOfStock | StaleOrder | TransitionRefused
+
+
+def _not_saved(exc: SaveRefusal, entry: Entry, actor: Actor) -> tuple[PageState, int]:
+    """What the page shows beside the order when the edit was not saved, and the status."""
+    if isinstance(exc, OrderRejected):
+        fields, general = split_problems(exc.problems, _message)
+        return PageState(edit=entry, errors=FormErrors(fields, general)), 400
+    if isinstance(exc, OutOfStock):
+        return PageState(edit=entry, errors=_short(exc)), 409
+    if isinstance(exc, TransitionRefused):
+        return PageState(refused=Refused("edit", _message(exc.code))), 409
+    if not decisions.can_edit(exc.current.status, actor):  # changed past editing: cancelled, picked…
+        return PageState(refused=Refused("edit", gettext(STALE))), 409
+    entry.values["version"] = str(exc.current.version)  # saving again is a choice made seeing both
+    return PageState(edit=entry, stale=True), 409
+
+
 async def _save(request: AnyRequest, order_id: int, entry: Entry) -> Response[Any] | Template:
     version = edit_form.version_of(entry)
     if version is None:
         errors = FormErrors(general=[auth_forms.message("bad_version")])
         return await _form(request, order_id, PageState(edit=entry, errors=errors), 400)
+    actor, db = actor_of(request), request.app.state.db
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             detail = await queries.get_order(session, order_id)
-        wanted = edit_form.edit_of(entry, detail)
-        await edit_order(request.app.state.db, actor_of(request), order_id, wanted, version=version)
-    except OrderRejected as exc:
-        fields, general = split_problems(exc.problems, _message)
-        return await _form(request, order_id, PageState(edit=entry, errors=FormErrors(fields, general)), 400)
-    except OutOfStock as exc:
-        return await _form(request, order_id, PageState(edit=entry, errors=_short(exc)), 409)
-    except StaleOrder as exc:
-        entry.values["version"] = str(exc.current.version)  # saving again is a choice made seeing both
-        return await _form(request, order_id, PageState(edit=entry, stale=True), 409)
-    except TransitionRefused as exc:
-        return await _form(request, order_id, PageState(refused=Refused("edit", _message(exc.code))), 409)
+        await edit_order(db, actor, order_id, edit_form.edit_of(entry, detail), version=version)
+    except (OrderRejected, OutOfStock, StaleOrder, TransitionRefused) as exc:
+        state, status = _not_saved(exc, entry, actor)
+        return await _form(request, order_id, state, status)
     return see_other(f"/orders/{order_id}?saved=true")
 
 

@@ -186,6 +186,22 @@ async def test_an_edit_made_on_an_older_version_is_not_saved_and_shows_the_order
     assert (await stored(harness, order.id))[1] == {"APPLE": 1, "PEAR": 1}
 
 
+async def test_an_edit_of_an_order_cancelled_meanwhile_is_refused_without_offering_to_save_it_again(
+    harness: Harness, shop: Shop, order: PlacedOrder
+) -> None:
+    owner = actor_for(Role.OWNER, harness.users[Role.OWNER].id)
+    await service.cancel_order(harness.db, owner, order.id, "The customer called it off")
+    async with harness.signed_in(Role.STAFF) as staff:
+        response = await send(staff, order, {"APPLE": 3, "PEAR": 1})
+    assert response.status_code == 409
+    assert "The order changed in the meantime: nothing was done." in response.text
+    assert "data-current-status>Cancelled<" in response.text
+    assert "data-conflict" not in response.text
+    assert 'id="edit-form"' not in response.text
+    assert (await stored(harness, order.id))[0].status == "cancelled"
+    assert (await level(harness.db, shop.products["APPLE"], shop.warehouse)).reserved == 0
+
+
 @pytest.mark.parametrize(
     ("lines", "fields", "message"),
     [
