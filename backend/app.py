@@ -47,6 +47,7 @@ from backend.inventory.live import register_live_updates as register_stock_live_
 from backend.ops import routes as ops_routes
 from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
+from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
 from backend.orders import list_routes as order_list_routes
 from backend.orders import pages as order_pages
@@ -61,7 +62,7 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
-from backend.storefront import checkout_routes
+from backend.storefront import checkout_routes, tracking_routes
 from backend.storefront import routes as storefront_routes
 
 API_PREFIX = "/api/v1"
@@ -82,6 +83,7 @@ def _pages_router() -> Router:
         *shop_routes.ROUTES,
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
+        *tracking_routes.ROUTES,
         *customer_routes.ROUTES,
         *order_entry_routes.ROUTES,
         *order_list_routes.ROUTES,
@@ -93,6 +95,7 @@ def _pages_router() -> Router:
         *purchasing_routes.ROUTES,
         *supplier_routes.ROUTES,
         *order_pages.ROUTES,
+        *order_edit_routes.ROUTES,
         *ops_routes.ROUTES,
         *pwa_routes.ROUTES,
         live_updates,

@@ -60,9 +60,9 @@ def _quantity(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 12 else None
 
 
-def read(form: Any) -> Entry:
+def read(form: Any, fields: tuple[str, ...] = FIELDS) -> Entry:
     """The entry as the form sent it; a quantity that is not a whole number is kept as a problem."""
-    entry = Entry({name: str(form.get(name) or "").strip()[:1000] for name in FIELDS})
+    entry = Entry({name: str(form.get(name) or "").strip()[:1000] for name in fields})
     skus, quantities = form.getall("sku", []), form.getall("quantity", [])
     for sku, raw in zip(skus, quantities, strict=False):
         quantity = _quantity(str(raw))

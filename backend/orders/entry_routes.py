@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Template
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
@@ -17,6 +17,7 @@ from backend.customers.models import Customer
 from backend.i18n import N_, gettext
 from backend.inventory.models import Location
 from backend.orders import entry as entries
+from backend.orders import product_lookup
 from backend.orders.entry import Entry
 from backend.orders.errors import OrderForbidden, OutOfStock
 from backend.orders.form_fields import split_problems
@@ -79,26 +80,17 @@ async def new_order_page(request: AnyRequest) -> Template:
 
 async def _add(request: AnyRequest, entry: Entry, term: str) -> Template:
     """Add the product a scan or a search names; offer choices when several match."""
-    term = term.strip()
     async with request.app.state.db.read() as session:
-        exact = await session.scalar(
-            select(Product.sku).where(
-                Product.active.is_(True), or_(Product.sku == term.upper(), Product.barcode == term)
-            )
-        )
-        found = (
-            []
-            if exact or not term
-            else (await listing.list_products(session, listing.ProductQuery(term, limit=CHOICES))).items
-        )
-    if exact or len(found) == 1:
-        entry.add(exact or found[0].sku)
+        found = await product_lookup.look_up(session, term)
+    if found.sku:
+        entry.add(found.sku)
         entry.values["term"] = ""
         return await _entry_page(request, entry)
     errors = FormErrors()
-    if not found:
-        errors.add("term", gettext(N_("No product for sale matches “%(term)s”.")) % {"term": term})
-    return await _entry_page(request, entry, errors=errors, products=found, status=200 if found else 400)
+    if not found.choices:
+        errors.add("term", gettext(product_lookup.NO_MATCH) % {"term": term.strip()})
+    status = 200 if found.choices else 400
+    return await _entry_page(request, entry, errors=errors, products=found.choices, status=status)
 
 
 async def _find(request: AnyRequest, entry: Entry) -> Template:

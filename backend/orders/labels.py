@@ -19,10 +19,13 @@ CHANNEL: Mapping[str, str] = {
 
 MODE = MODE_LABELS
 
-# What a queue action is called when telling that it was refused.
+# What an action is called on its button, and when telling that it was refused.
 ACTION: Mapping[str, str] = {
     "accept": N_("Accept"),
+    "release": N_("Release hold"),
     "reject": N_("Reject"),
     "hold": N_("Hold"),
+    "cancel": N_("Cancel order"),
     "location": N_("Change location"),
+    "edit": N_("Edit the order"),
 }

@@ -1,5 +1,6 @@
-"""The owner's acceptance queue: orders waiting for a decision, accepted, rejected, held or moved
-to another location from their card (the order's own page is ``orders.pages``).
+"""The owner's acceptance queue: orders waiting for a decision, accepted, rejected, held, released
+from hold or moved to another location from their card. The order's own page (``orders.pages``)
+posts its decisions and its cancellation here too, with ``view=order`` to come back to it.
 
 Every action is a plain form that carries the order's version and an idempotency key, so it can
 be queued offline and replayed: what no longer fits the order (changed, cancelled meanwhile) is
@@ -18,16 +19,24 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from backend.auth import forms as auth_forms
-from backend.auth.guards import principal_of, requires
-from backend.auth.rules import Permission, Role
+from backend.auth.guards import requires
+from backend.auth.rules import Permission
 from backend.db import utcnow
 from backend.i18n import N_, gettext
 from backend.navigation import NavItem, register
-from backend.orders import labels, queue
+from backend.orders import decisions, labels, queue
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
+from backend.orders.pages import PageState, Refused, actor_of, show_order
 from backend.orders.risk import REASONS
-from backend.orders.rules import MESSAGES, Actor, OrderRejected
-from backend.orders.service import accept_order, change_location, hold_order, reject_order
+from backend.orders.rules import MESSAGES, OrderRejected
+from backend.orders.service import (
+    accept_order,
+    cancel_order,
+    change_location,
+    hold_order,
+    reject_order,
+    release_order,
+)
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -51,13 +60,11 @@ class Refusal:
     card: queue.QueueCard | None = None
 
 
-def _actor(request: AnyRequest) -> Actor:
-    principal = principal_of(request)
-    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
-
-
 def _queue_context(request: AnyRequest, cards: list[queue.QueueCard]) -> dict[str, Any]:
+    actor = actor_of(request)
     return {
+        "moves": lambda order: decisions.queue_moves(order.status, order.fulfilment_mode, actor),
+        "editable": lambda order: decisions.can_edit(order.status, actor),
         "cards": cards,
         "now": utcnow(),
         "alert_minutes": request.app.state.settings.order_wait_alert_minutes,
@@ -105,34 +112,47 @@ async def queue_card(request: AnyRequest, order_id: FromPath[int]) -> Template |
 Decision = Callable[[AnyRequest, int, Mapping[str, Any], int], Awaitable[object]]
 
 
+Refusable = OrderRejected | StaleOrder | TransitionRefused | OutOfStock
+
+
+def _refusal(exc: Refusable, on_page: bool) -> tuple[str, int]:
+    """What to tell about a decision that was not applied, and the status to answer with."""
+    if isinstance(exc, OrderRejected):
+        return " ".join(gettext(MESSAGES.get(code, code)) for code in exc.problems.values()), 400
+    if isinstance(exc, StaleOrder):
+        return gettext(STALE if on_page or queue.is_waiting(exc.current) else DECIDED), 409
+    if isinstance(exc, TransitionRefused):
+        return gettext(MESSAGES.get(exc.code, STALE)), 409
+    lines = ", ".join(f"{line.sku} ({line.available}/{line.wanted})" for line in exc.short)
+    return gettext(SHORT, location=exc.location, lines=lines), 409
+
+
 async def _decide(
     request: AnyRequest, order_id: int, action: str, decide: Decision
 ) -> Response[Any] | Template:
     form = await request.form()
-    errors = FormErrors()
-    version = auth_forms.version(form, errors)
+    on_page = auth_forms.text(form, "view", 10) == "order"  # posted from the order's own page
+
+    async def refuse(message: str, status: int, field: str | None = None) -> Template:
+        if on_page:
+            state = PageState(Refused(action, message, field))
+            return await show_order(request, order_id, state, status=status)
+        return await _refused(request, order_id, action, message, status)
+
+    version = auth_forms.version(form, FormErrors())
     if version is None:
-        return await _refused(request, order_id, action, auth_forms.message("bad_version"), 400)
+        return await refuse(auth_forms.message("bad_version"), 400)
     try:
         await decide(request, order_id, form, version)
     except OrderNotFound:
         raise NotFoundException() from None
     except OrderForbidden:
         raise PermissionDeniedException(N_("You are not allowed to do that")) from None
-    except OrderRejected as exc:
-        message = " ".join(gettext(MESSAGES.get(code, code)) for code in exc.problems.values())
-        return await _refused(request, order_id, action, message, 400)
-    except StaleOrder as exc:
-        message = STALE if queue.is_waiting(exc.current) else DECIDED
-        return await _refused(request, order_id, action, gettext(message), 409)
-    except TransitionRefused as exc:
-        return await _refused(request, order_id, action, gettext(MESSAGES.get(exc.code, STALE)), 409)
-    except OutOfStock as exc:
-        lines = ", ".join(f"{line.sku} ({line.available}/{line.wanted})" for line in exc.short)
-        return await _refused(
-            request, order_id, action, gettext(SHORT, location=exc.location, lines=lines), 409
-        )
-    return see_other("/orders")  # the same page: an offline replay reloads it, with the card gone
+    except (OrderRejected, StaleOrder, TransitionRefused, OutOfStock) as exc:
+        field = next(iter(exc.problems), None) if isinstance(exc, OrderRejected) else None
+        return await refuse(*_refusal(exc, on_page), field)
+    # The page the form came from: an offline replay lands there, with the card gone from the queue.
+    return see_other(f"/orders/{order_id}?saved=true" if on_page else "/orders")
 
 
 async def _refused(request: AnyRequest, order_id: int, action: str, message: str, status: int) -> Template:
@@ -149,15 +169,25 @@ def _reason(form: Mapping[str, Any]) -> str:
 @post("/orders/{order_id:int}/accept", guards=[manage_orders])
 async def accept(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
     async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        return await accept_order(request.app.state.db, _actor(request), order_id, version=version)
+        return await accept_order(request.app.state.db, actor_of(request), order_id, version=version)
 
     return await _decide(request, order_id, "accept", decide)
+
+
+@post("/orders/{order_id:int}/release", guards=[manage_orders])
+async def release(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    """On hold → placed: the review is done and the order waits in the queue again."""
+
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        return await release_order(request.app.state.db, actor_of(request), order_id, version=version)
+
+    return await _decide(request, order_id, "release", decide)
 
 
 @post("/orders/{order_id:int}/reject", guards=[manage_orders])
 async def reject(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
     async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        actor = _actor(request)
+        actor = actor_of(request)
         return await reject_order(request.app.state.db, actor, order_id, _reason(form), version=version)
 
     return await _decide(request, order_id, "reject", decide)
@@ -166,10 +196,21 @@ async def reject(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] 
 @post("/orders/{order_id:int}/hold", guards=[manage_orders])
 async def hold(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
     async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        actor = _actor(request)
+        actor = actor_of(request)
         return await hold_order(request.app.state.db, actor, order_id, _reason(form), version=version)
 
     return await _decide(request, order_id, "hold", decide)
+
+
+@post("/orders/{order_id:int}/cancel", guards=[manage_orders])
+async def cancel(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    """Any status before dispatch → cancelled, with a reason; the stock is released."""
+
+    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+        actor = actor_of(request)
+        return await cancel_order(request.app.state.db, actor, order_id, _reason(form), version=version)
+
+    return await _decide(request, order_id, "cancel", decide)
 
 
 @post("/orders/{order_id:int}/location", guards=[manage_orders])
@@ -178,9 +219,9 @@ async def move(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | 
         code = auth_forms.text(form, "location", 32)
         if not code:
             raise OrderRejected({"location": "location_unknown"})
-        return await change_location(request.app.state.db, _actor(request), order_id, code, version=version)
+        return await change_location(request.app.state.db, actor_of(request), order_id, code, version=version)
 
     return await _decide(request, order_id, "location", decide)
 
 
-ROUTES = [queue_page, queue_card, accept, reject, hold, move]
+ROUTES = [queue_page, queue_card, accept, release, reject, hold, cancel, move]

@@ -59,6 +59,7 @@ __all__ = [
     "place_order",
     "place_order_once",
     "reject_order",
+    "release_order",
     "transition_order",
 ]
 
@@ -209,6 +210,13 @@ async def accept_order(
 ) -> OrderSummary:
     """placed / on hold → accepted."""
     return await transition_order(db, actor, order_id, OrderStatus.ACCEPTED, version=version)
+
+
+async def release_order(
+    db: Database, actor: Actor, order_id: int, *, version: int | None = None
+) -> OrderSummary:
+    """on hold → placed: the review is done and the order waits in the queue again."""
+    return await transition_order(db, actor, order_id, OrderStatus.PLACED, version=version)
 
 
 async def reject_order(

@@ -81,7 +81,16 @@ def _permissions_changed(event: Event, actor: str) -> str:
     )
 
 
-_simple("order.placed", N_("New order %(number)s (%(channel)s)"))
+@describes("order.placed")
+def _order_placed(event: Event, actor: str) -> str:
+    number = event.data.get("number", "")
+    if event.data.get("previous"):  # back from hold into the queue, not a new order
+        return gettext(N_("%(actor)s released order %(number)s from hold"), actor=actor, number=number)
+    return gettext(
+        N_("New order %(number)s (%(channel)s)"), number=number, channel=event.data.get("channel", "")
+    )
+
+
 _simple("order.accepted", N_("%(actor)s accepted order %(number)s"))
 _simple("order.rejected", N_("%(actor)s rejected order %(number)s: %(reason)s"))
 _simple("order.cancelled", N_("%(actor)s cancelled order %(number)s: %(reason)s"))

@@ -1,4 +1,5 @@
-"""Checkout and the tracking page it leads to."""
+"""Checkout: what the cart holds becomes an order, and the shopper lands on its tracking page
+(``tracking_routes``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from backend.inventory.models import Location
 from backend.orders.errors import OutOfStock
 from backend.orders.rules import Actor, OrderRejected
 from backend.orders.service import place_order
-from backend.storefront import checkout, offer, tracking
+from backend.storefront import checkout, offer
 from backend.storefront.cart import Cart
 from backend.storefront.checkout import CheckoutForm
 from backend.storefront.routes import cart_cookie, current_cart
@@ -27,7 +26,8 @@ from backend.web import FormErrors, page, see_other
 AnyRequest = Request[Any, Any, Any]
 
 
-def _actor(request: AnyRequest) -> Actor:
+def shopper(request: AnyRequest) -> Actor:
+    """Who is shopping: a signed-in account, or an anonymous visitor."""
     principal = request.scope.get("user")
     if principal is None:
         return Actor(None)
@@ -98,7 +98,7 @@ async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
     try:
         if isinstance(draft, dict):
             raise OrderRejected(draft)
-        placed = await place_order(request.app.state.db, _actor(request), draft)
+        placed = await place_order(request.app.state.db, shopper(request), draft)
     except OrderRejected as exc:
         fields, general = checkout.field_problems(exc.problems)
         return await _checkout_page(request, form, FormErrors(fields, general), 400)
@@ -109,22 +109,4 @@ async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
     return answer
 
 
-@get("/t/{token:str}", opt=PUBLIC)
-async def tracking_page(
-    request: AnyRequest, token: FromPath[str], placed: FromQuery[bool] = False
-) -> Template:
-    async with request.app.state.db.read() as session:
-        order = await tracking.tracked_order(session, token)
-    if order is None:
-        raise NotFoundException(N_("No order has this tracking link."))
-    context = {
-        "order": order,
-        "placed": placed,
-        "tracking_url": str(request.url.with_replacements(query="")),
-        "status_labels": tracking.STATUS_LABELS,
-        "step_labels": tracking.STEP_LABELS,
-    }
-    return page(request, "storefront/track.html", context, headers={"Cache-Control": "no-store"})
-
-
-ROUTES = [checkout_page, place_from_checkout, tracking_page]
+ROUTES = [checkout_page, place_from_checkout]

@@ -1,7 +1,8 @@
 """The tracking page's view of an order, found by the secret token only its customer holds.
 
 Shoppers see where their order stands and what happened to it, never the shop's internal notes:
-hold reasons and risk checks stay behind the counter.
+hold reasons and risk checks stay behind the counter. A customer signed in to the account the
+order belongs to may also call it off from there, while the order rules let customers do so.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.customers.models import Customer
 from backend.events import Event
 from backend.i18n import N_
 from backend.inventory.models import Location
+from backend.orders.decisions import offered_moves
 from backend.orders.models import Order, OrderLine
 from backend.orders.placing import hash_tracking_token
+from backend.orders.rules import Actor
 
 # What each step means to the customer; on_hold reads as "being checked", without the why.
 STEP_LABELS = {
     "order.placed": N_("Order received"),
     "order.on_hold": N_("Being checked by the shop"),
+    "order.released": N_("Checked, waiting for the shop"),
     "order.accepted": N_("Accepted by the shop"),
     "order.rejected": N_("Declined by the shop"),
     "order.edited": N_("Order changed"),
@@ -70,6 +75,9 @@ class TrackedLine:
 
 @dataclass(frozen=True)
 class Tracked:
+    id: int
+    version: int
+    customer_user_id: int | None  # the account the order belongs to, if the customer has one
     number: str
     status: str
     fulfilment_mode: str
@@ -82,12 +90,23 @@ class Tracked:
     steps: list[Step]
 
 
+def _step_type(event: Event) -> str:
+    # Released from hold, the order waits for the shop again: that is not a second "received".
+    if event.type == "order.placed" and event.data.get("previous"):
+        return "order.released"
+    return event.type
+
+
 async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
     events = await session.scalars(
         select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
     )
     return [
-        Step(event.type, event.at, str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "")
+        Step(
+            _step_type(event),
+            event.at,
+            str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "",
+        )
         for event in events
         if event.type in STEP_LABELS
     ]
@@ -100,10 +119,14 @@ async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
     if order is None:
         return None
     location = await session.get(Location, order.location_id)
+    account = await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
     lines = await session.scalars(
         select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
     )
     return Tracked(
+        id=order.id,
+        version=order.version,
+        customer_user_id=account,
         number=order.number,
         status=order.status,
         fulfilment_mode=order.fulfilment_mode,
@@ -115,3 +138,13 @@ async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
         lines=[TrackedLine(line.name, line.quantity, line.total_minor) for line in lines],
         steps=await _steps(session, order.id),
     )
+
+
+def is_own(order: Tracked, actor: Actor) -> bool:
+    return actor.user_id is not None and actor.user_id == order.customer_user_id
+
+
+def may_cancel(order: Tracked, actor: Actor) -> bool:
+    """The order's own customer, signed in, while the rules let customers call an order off."""
+    own = is_own(order, actor)
+    return own and "cancel" in offered_moves(order.status, order.fulfilment_mode, actor, own_order=True)

@@ -1,6 +1,6 @@
 """The owner's acceptance queue on a phone: orders arrive live, and a decision taken without a
-network is sent once it returns, applied exactly once, or shown as a conflict when the order
-changed meanwhile."""
+network (accepting, releasing a hold) is sent once it returns, applied exactly once, or shown as a
+conflict when the order changed meanwhile."""
 
 from __future__ import annotations
 
@@ -49,6 +49,33 @@ async def _cancel(data_dir: Path, order: PlacedOrder) -> None:
     try:
         owner = Actor(None, frozenset({Permission.ORDERS_MANAGE}))  # as the shop, from another device
         await service.cancel_order(db, owner, order.id, "The customer called it off")
+    finally:
+        await db.dispose()
+
+
+async def _hold_then(data_dir: Path, order: PlacedOrder, *, accept: bool = False) -> None:
+    """The shop holds the order from another device; with ``accept``, it accepts it afterwards."""
+    db = database(data_dir)
+    try:
+        shop = Actor(None, frozenset({Permission.ORDERS_MANAGE}))
+        if not accept:
+            await service.hold_order(db, shop, order.id, "Check the payment")
+        else:
+            await service.accept_order(db, shop, order.id)
+    finally:
+        await db.dispose()
+
+
+async def _releases(data_dir: Path, order_id: int) -> tuple[str, int]:
+    """The order's status, and how many times it was released from hold."""
+    db = database(data_dir)
+    try:
+        async with db.read() as session:
+            status = await session.scalar(select(Order.status).where(Order.id == order_id))
+            placed = await session.scalars(
+                select(Event).where(Event.subject == f"order:{order_id}", Event.type == "order.placed")
+            )
+            return status, sum(1 for event in placed if event.data.get("previous") == "on_hold")
     finally:
         await db.dispose()
 
@@ -164,3 +191,59 @@ def test_an_order_cancelled_while_the_phone_was_offline_is_shown_as_a_conflict_n
     expect(attention).to_contain_text("no longer waiting for a decision")
     expect(page.locator("#outbox")).to_have_attribute("data-attention", "1")
     assert _run(_decisions(server_data_dir, order.id)) == ("cancelled", 0)
+
+
+def held_on_the_cached_queue(page: Page, data_dir: Path) -> PlacedOrder:
+    order = a_new_order_arrives(page, data_dir)
+    _run(_hold_then(data_dir, order))
+    card = page.locator(f"#queue-card-{order.id}")
+    expect(card).to_have_attribute("data-status", "on_hold")  # redrawn live: no reload
+    expect(card.get_by_role("button", name="Release hold")).to_be_visible()
+    eventually(page, CACHED_WITH, f"/orders/{order.id}/release")
+    return order
+
+
+def release_offline_and_reload(page: Page, order: PlacedOrder) -> None:
+    page.context.set_offline(True)
+    page.locator(f"#queue-card-{order.id}").get_by_role("button", name="Release hold").click()
+    outbox = page.locator("#outbox")
+    expect(outbox).to_have_attribute("data-pending", "1")
+    page.reload()  # from the worker's cache
+    expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    expect(outbox).to_have_attribute("data-pending", "1")
+
+
+def test_a_hold_released_offline_is_sent_once_the_network_returns(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    page = owner_on_the_cached_queue(new_context())
+    order = held_on_the_cached_queue(page, server_data_dir)
+    release_offline_and_reload(page, order)
+    assert _run(_releases(server_data_dir, order.id)) == ("on_hold", 0)
+
+    page.context.set_offline(False)
+
+    card = page.locator(f"#queue-card-{order.id}")
+    expect(card).to_have_attribute("data-status", "placed")  # back in the queue, waiting
+    expect(card.get_by_role("button", name="Release hold")).to_have_count(0)
+    eventually(page, OUTBOX_EMPTY)
+    page.wait_for_timeout(1000)  # time for any second sender (the worker, another replay)
+    assert _run(_releases(server_data_dir, order.id)) == ("placed", 1)
+
+
+def test_a_hold_released_offline_on_an_order_accepted_meanwhile_is_shown_as_a_conflict(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    page = owner_on_the_cached_queue(new_context())
+    order = held_on_the_cached_queue(page, server_data_dir)
+    release_offline_and_reload(page, order)
+    _run(_hold_then(server_data_dir, order, accept=True))
+
+    page.context.set_offline(False)
+
+    attention = page.locator(f"[data-attention='{order.id}']")
+    expect(attention).to_be_visible()
+    expect(attention.locator("[data-current-status]")).to_have_text("Accepted")
+    expect(attention).to_contain_text("“Release hold” was not applied")
+    expect(page.locator("#outbox")).to_have_attribute("data-attention", "1")
+    assert _run(_releases(server_data_dir, order.id)) == ("accepted", 0)

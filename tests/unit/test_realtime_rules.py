@@ -62,3 +62,15 @@ def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
     assert describe(event, "Olive") == (
         "Order ORD-1 is on hold: The phone number's country is not the delivery address's country"
     )
+
+
+def test_an_order_released_from_hold_is_not_told_as_a_new_order() -> None:
+    from backend.events import Event
+    from backend.realtime.describe import describe
+
+    placed = Event(type="order.placed", subject="order:1", data={"number": "ORD-1", "channel": "api"})
+    released = Event(
+        type="order.placed", subject="order:1", data={"number": "ORD-1", "previous": "on_hold", "reason": ""}
+    )
+    assert describe(placed, "") == "New order ORD-1 (api)"
+    assert describe(released, "Olive") == "Olive released order ORD-1 from hold"
