@@ -19,6 +19,7 @@ class Order(Base):
         UniqueConstraint("channel", "external_ref"),
         CheckConstraint("total_minor >= 0 AND tax_minor >= 0 AND net_minor >= 0", name="totals_not_negative"),
         Index("ix_orders_status_id", "status", "id"),
+        Index("ix_orders_status_placed_at_id", "status", "placed_at", "id"),
         Index("ix_orders_customer_id_id", "customer_id", "id"),
         Index("ix_orders_placed_at_id", "placed_at", "id"),
     )

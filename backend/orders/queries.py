@@ -1,5 +1,9 @@
 """Reading orders: one order with its lines and timeline, and the order list (filters, search,
-keyset pages newest first). Each takes a read session."""
+keyset pages newest first). Each takes a read session.
+
+The list is newest first by id, which follows the order of placing. Within dates it is newest
+first by the time placed (ties by id): the (placed_at, id) index then walks the period in the
+list's own order and stops after a page, where ordering by id would sort the whole period."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.auth.models import User
 from backend.auth.rules import normalise_email
@@ -112,17 +117,39 @@ def _filtered(wanted: OrderQuery) -> Select[tuple[Order, str]]:
             query = query.where(column == value)
     if wanted.placed_from is not None:
         query = query.where(Order.placed_at >= wanted.placed_from)
-    if wanted.placed_before is not None:
-        query = query.where(Order.placed_at < wanted.placed_before)
-    if wanted.after_id is not None:
-        query = query.where(Order.id < wanted.after_id)
-    return _search(query, wanted.q)
+    return _search(query, wanted.q)  # the period's end goes with the keyset: see _before_in_time
+
+
+def _newest_first(query: Select[tuple[Order, str]], wanted: OrderQuery) -> Select[tuple[Order, str]]:
+    """The list's order, and the keyset after the cursor's order in that same order."""
+    if wanted.placed_from is None and wanted.placed_before is None:
+        if wanted.after_id is not None:
+            query = query.where(Order.id < wanted.after_id)
+        return query.order_by(Order.id.desc())
+    return _before_in_time(query, wanted).order_by(Order.placed_at.desc(), Order.id.desc())
+
+
+def _before_in_time(query: Select[tuple[Order, str]], wanted: OrderQuery) -> Select[tuple[Order, str]]:
+    """Orders before the period's end and before the cursor's order, as one upper bound: given
+    two, SQLite seeks to the period's end and walks every order from there to the cursor."""
+    if wanted.after_id is None:
+        if wanted.placed_before is None:
+            return query
+        return query.where(Order.placed_at < wanted.placed_before)
+    # The cursor stays an id; its order's placed_at is read as stored, so orders placed at the
+    # same instant as the last one shown are neither repeated nor skipped.
+    shown = aliased(Order)
+    cursor = select(shown.placed_at).where(shown.id == wanted.after_id)
+    if wanted.placed_before is not None:  # a cursor past the period's end selects nothing
+        cursor = cursor.where(shown.placed_at < wanted.placed_before)
+    return query.where(tuple_(Order.placed_at, Order.id) < tuple_(cursor.scalar_subquery(), wanted.after_id))
 
 
 async def list_orders(session: AsyncSession, wanted: OrderQuery) -> OrderPage:
-    """Newest first; ``next_cursor`` (the last id shown) asks for the page after."""
+    """Newest first (see the module's note); ``next_cursor`` (the last id shown) asks for the
+    page after."""
     limit = max(1, min(wanted.limit, MAX_PAGE_SIZE))
-    rows = (await session.execute(_filtered(wanted).order_by(Order.id.desc()).limit(limit + 1))).all()
+    rows = (await session.execute(_newest_first(_filtered(wanted), wanted).limit(limit + 1))).all()
     items = [summary_of(order, code) for order, code in rows[:limit]]
     more = len(rows) > limit
     return OrderPage(items, str(items[-1].id) if more and items else None)

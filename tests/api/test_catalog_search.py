@@ -131,6 +131,34 @@ async def test_a_common_term_whose_matches_lie_further_on_fills_its_first_page(
     assert page.next_cursor is None
 
 
+@pytest.mark.parametrize("probe", [2, 1000])
+async def test_a_search_pages_through_every_match_once_whether_the_probe_fills_a_page_or_not(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, probe: int
+) -> None:
+    monkeypatch.setattr(search, "PROBE_WINDOW", probe)  # 2: PostgreSQL gathers through the index
+    made = await _shelf(harness)
+    for term in ("berry", "JAM", "y s", "fr-07", "quince"):
+        expected = sorted(
+            view.name
+            for n, view in enumerate(made)
+            if (term.casefold() in view.name.casefold() or view.sku == term.upper()) and n % 3 != 0
+        )
+        assert await _every_page(harness, ProductQuery(term, limit=3)) == expected, term
+
+
+async def test_a_search_leaves_the_planner_settings_of_the_session_as_they_were(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if harness.db.is_sqlite:
+        pytest.skip("only PostgreSQL's search changes a planner setting, for one statement")
+    monkeypatch.setattr(search, "PROBE_WINDOW", 2)
+    await _shelf(harness)
+    async with harness.db.read() as session:
+        page = await listing.list_products(session, ProductQuery("berry", limit=3))
+        assert await session.scalar(text("SHOW enable_seqscan")) == "on"
+    assert [item.name for item in page.items] == ["Blackberry jelly", "Blackberry syrup", "Elderberry jelly"]
+
+
 async def _category_id(harness: Harness, name: str) -> int:
     async with harness.db.read() as session:
         return next(c.id for c in await CategoryCache().all(session) if c.name == name)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from alembic import command
 from backend import migrations
+from backend.db import Database
 from backend.models import Base
+from backend.orders.rules import Actor
+from backend.orders.service import place_order
+from tests.api.order_fixtures import build_shop, draft
 from tests.conftest import _run
 
 
@@ -48,3 +54,37 @@ def test_migrations_go_down_to_empty_and_back_up_to_head(database_url: str) -> N
     tables, version = _run(_inspect(database_url, _state))
     assert set(Base.metadata.tables) <= tables
     assert version == head
+
+
+async def _one_order(url: str) -> None:
+    db = Database(url)
+    try:
+        await build_shop(db)
+        await place_order(db, Actor(None), draft(channel="storefront"))
+    finally:
+        await db.dispose()
+
+
+async def _sql(url: str, statement: str) -> list:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.exec_driver_sql(statement)
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_an_analysed_sqlite_database_gets_statistics_for_the_new_orders_index(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite keeps statistics per index; PostgreSQL estimates from the table's columns")
+    _run(_one_order(database_url))
+    config = migrations.alembic_config(database_url)
+    command.downgrade(config, "0005")
+    migrations.upgrade(database_url)
+    assert _run(_sql(database_url, "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")) == []
+    command.downgrade(config, "0005")
+    _run(_sql(database_url, "ANALYZE"))
+    migrations.upgrade(database_url)
+    stats = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_orders_status_placed_at_id'"
+    assert _run(_sql(database_url, stats)) == [("1 1 1 1",)]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
+from backend.orders import order_list, queries
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Address, Channel, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.service import cancel_order, place_order
@@ -17,6 +20,7 @@ from tests.api.stock_fixtures import add_location, add_product
 from tests.api.stock_helpers import receive_stock
 
 HOME = Address("3 rue des Lilas", "Paris", "75011", "FR")
+NOON = datetime(2026, 3, 10, 12, tzinfo=UTC)  # the shop is in Paris: 13:00 there
 
 
 async def _orders(harness: Harness, count: int) -> list[str]:
@@ -96,3 +100,91 @@ async def test_only_people_who_see_orders_get_the_list(harness: Harness) -> None
         async with harness.signed_in(role) as client:
             assert (await client.get("/orders/all")).status_code == 403
             assert (await client.get("/orders/export.csv")).status_code == 403
+
+
+Placed = tuple[datetime, int, str]  # placed_at, id, number
+
+
+async def _place_at(harness: Harness, numbers: list[str], moments: list[datetime]) -> list[Placed]:
+    placed = []
+    async with harness.db.write() as session:
+        for number, moment in zip(numbers, moments, strict=True):
+            await session.execute(update(Order).where(Order.number == number).values(placed_at=moment))
+            order_id = await session.scalar(select(Order.id).where(Order.number == number))
+            placed.append((moment, order_id, number))
+    return placed
+
+
+async def _walk(harness: Harness, wanted: queries.OrderQuery) -> list[str]:
+    """Every page of the list, following each page's cursor."""
+    seen: list[str] = []
+    async with harness.db.read() as session:
+        while True:
+            page = await queries.list_orders(session, wanted)
+            seen += [order.number for order in page.items]
+            if page.next_cursor is None:
+                return seen
+            wanted = replace(wanted, after_id=int(page.next_cursor))
+
+
+async def test_a_day_is_listed_newest_first_by_the_time_placed(harness: Harness, monkeypatch) -> None:
+    numbers = await _orders(harness, 7)
+    hour = timedelta(hours=1)
+    await _place_at(
+        harness,
+        numbers,
+        # Paris: 13:00, 10:30 the next day, 13:00, 13:00, 23:30, 00:30 the next day, 08:00
+        [NOON, NOON + 22.5 * hour, NOON, NOON, NOON + 10.5 * hour, NOON + 11.5 * hour, NOON - 5 * hour],
+    )
+    newest_first = [numbers[4], numbers[3], numbers[2], numbers[0], numbers[6]]
+    monkeypatch.setattr(order_list, "EXPORT_PAGE", 2)  # so the export reads several pages
+    day = {"placed_from": "2026-03-10", "placed_to": "2026-03-10"}
+    async with harness.signed_in(Role.STAFF) as client:
+        listed = await client.get("/orders/all", params=day)
+        exported = await client.get("/orders/export.csv", params=day)
+    assert re.findall(r'data-order="([^"]+)"', listed.text) == newest_first
+    assert [row["number"] for row in csv.DictReader(io.StringIO(exported.text))] == newest_first
+
+
+async def test_the_api_pages_through_a_period_by_the_time_placed(harness: Harness) -> None:
+    numbers = await _orders(harness, 5)
+    minute = timedelta(minutes=1)
+    await _place_at(harness, numbers, [NOON, NOON, NOON - minute, NOON + minute, NOON])
+    period = {"placed_from": "2026-03-10T00:00:00Z", "placed_before": "2026-03-11T00:00:00Z", "limit": 2}
+    seen: list[str] = []
+    async with harness.client() as client:
+        client.headers["Authorization"] = f"Bearer {await harness.token(Role.STAFF)}"
+        cursor = None
+        while True:
+            params = period if cursor is None else {**period, "cursor": cursor}
+            body = (await client.get("/api/v1/orders", params=params)).json()
+            seen += [item["number"] for item in body["items"]]
+            if (cursor := body["next_cursor"]) is None:
+                break
+    assert seen == [numbers[3], numbers[4], numbers[1], numbers[0], numbers[2]]
+
+
+async def test_pages_within_dates_hold_every_order_once_when_times_are_equal(harness: Harness) -> None:
+    numbers = await _orders(harness, 9)
+    times = [NOON + timedelta(minutes=n) for n in range(4)]
+    placed = await _place_at(harness, numbers, [times[n] for n in (0, 1, 1, 2, 1, 0, 3, 2, 1)])
+    for start, end in ((times[1], None), (None, times[3]), (times[1], times[3]), (times[0], times[2])):
+        expected = [
+            number
+            for moment, _, number in sorted(placed, reverse=True)  # newest first, then the higher id
+            if (start is None or moment >= start) and (end is None or moment < end)
+        ]
+        for limit in (1, 2, 3, 4):
+            wanted = queries.OrderQuery(placed_from=start, placed_before=end, limit=limit)
+            assert await _walk(harness, wanted) == expected, (start, end, limit)
+
+
+async def test_a_cursor_from_outside_the_period_shows_nothing_outside_it(harness: Harness) -> None:
+    numbers = await _orders(harness, 4)
+    hour = timedelta(hours=1)
+    placed = await _place_at(harness, numbers, [NOON - hour, NOON, NOON + hour, NOON + 2 * hour])
+    later = placed[3][1]  # past the period's end, with an order between the two
+    wanted = queries.OrderQuery(placed_from=NOON - hour, placed_before=NOON + hour, after_id=later)
+    async with harness.db.read() as session:
+        page = await queries.list_orders(session, wanted)
+    assert all(NOON - hour <= order.placed_at < NOON + hour for order in page.items)
