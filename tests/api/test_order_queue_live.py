@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection
 
 from backend.auth.rules import Permission, Role
 from backend.db import Database
+from backend.events import latest_event_id
 from backend.orders import service
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import _add_people
@@ -56,6 +57,11 @@ async def _place(database_url: str) -> PlacedOrder:
     return await _in_the_database(database_url, lambda db: service.place_order(db, actor, draft()))
 
 
+async def _latest_event_id(db: Database) -> int:
+    async with db.read() as session:
+        return await latest_event_id(session)
+
+
 async def _next_message_with(socket: ClientConnection, needle: str, within: float = 5.0) -> str:
     async with asyncio.timeout(within):
         while True:
@@ -81,11 +87,14 @@ async def test_a_new_order_goes_on_top_of_open_queues_and_reaches_no_one_else(
 ) -> None:
     cookies = {role: await _cookie(server, role) for role in Role}
     await _withdraw_orders_view(server, cookies[Role.OWNER])
+    # As a page does: the sockets resume after what was already in the log (the tailer may
+    # publish the permission change a moment after they connect).
+    seen = await _in_the_database(database_url, _latest_event_id)
     async with (
-        await _socket(server, cookies[Role.OWNER]) as owner,
-        await _socket(server, cookies[Role.STAFF]) as staff_without_orders,
-        await _socket(server, cookies[Role.DRIVER]) as driver,
-        await _socket(server, cookies[Role.CUSTOMER]) as customer,
+        await _socket(server, cookies[Role.OWNER], since=seen) as owner,
+        await _socket(server, cookies[Role.STAFF], since=seen) as staff_without_orders,
+        await _socket(server, cookies[Role.DRIVER], since=seen) as driver,
+        await _socket(server, cookies[Role.CUSTOMER], since=seen) as customer,
     ):
         order = await _place(database_url)
         message = await _next_message_with(owner, "order-queue")
