@@ -109,6 +109,7 @@ class ImportedOrder:
     origin: dict[str, int] = field(default_factory=dict)  # order column → the row that gave it
     lines: list[WantedLine] = field(default_factory=list)
     line_rows: list[int] = field(default_factory=list)  # the row of each line
+    skus: list[tuple[int, str]] = field(default_factory=list)  # (row, SKU), lines left out included
     problems: list[RowProblem] = field(default_factory=list)
     existing: KnownOrder | None = None
 
@@ -279,6 +280,11 @@ def _add_row(orders: dict[str, ImportedOrder], row: int, cells: dict[str, str], 
         return
     order = orders.setdefault(reference, ImportedOrder(reference))
     order.rows.append(row)
+    _take_order_values(order, row, cells)
+    _take_line(order, row, cells)
+
+
+def _take_order_values(order: ImportedOrder, row: int, cells: dict[str, str]) -> None:
     for column in ORDER_COLUMNS:
         value = cells.get(column, "")
         if not value:
@@ -287,14 +293,20 @@ def _add_row(orders: dict[str, ImportedOrder], row: int, cells: dict[str, str], 
             order.values[column], order.origin[column] = value, row
         elif _comparable(column, value) != _comparable(column, order.values[column]):
             order.problems.append(RowProblem(row, column, "csv_differs"))
-    quantity = _quantity(cells.get("quantity", ""))
-    if quantity is None:
-        order.problems.append(
-            RowProblem(row, "quantity", "csv_required" if not cells.get("quantity") else "quantity_not_whole")
-        )
+
+
+def _take_line(order: ImportedOrder, row: int, cells: dict[str, str]) -> None:
+    """A line with a usable quantity joins the order; otherwise its row says why it did not."""
+    sku, raw = normalise_sku(cells.get("sku", "")), cells.get("quantity", "")
+    order.skus.append((row, sku))
+    quantity = _quantity(raw)
+    if quantity is not None:
+        order.lines.append(WantedLine(sku, quantity))
+        order.line_rows.append(row)
         return
-    order.lines.append(WantedLine(normalise_sku(cells.get("sku", "")), quantity))
-    order.line_rows.append(row)
+    if not sku:
+        order.problems.append(RowProblem(row, "sku", "sku_required"))
+    order.problems.append(RowProblem(row, "quantity", "quantity_not_whole" if raw else "csv_required"))
 
 
 def _rule_problems(order: ImportedOrder) -> list[RowProblem]:
@@ -313,8 +325,8 @@ def check_against(
     """Add what the database knows: SKUs not for sale, unknown locations, orders already there."""
     for order in preview.orders:
         order.existing = imported.get(order.external_ref)
-        for line, row in zip(order.lines, order.line_rows, strict=True):
-            if line.sku and line.sku not in for_sale:
+        for row, sku in order.skus:
+            if sku and sku not in for_sale:
                 order.problems.append(RowProblem(row, "sku", "sku_unknown"))
         location = order.get("location")
         if location and location not in location_codes:
