@@ -96,7 +96,7 @@ _simple("order.delivery_failed", N_("Delivery of order %(number)s failed"))
 _simple("order.edited", N_("%(actor)s changed order %(number)s"))
 _sentence(
     "order.file_imported",
-    N_("%(actor)s imported %(filename)s: %(created)d orders placed, %(skipped)d skipped, %(failed)d refused"),
+    N_("%(actor)s imported %(filename)s: orders placed %(created)d, skipped %(skipped)d, refused %(failed)d"),
 )
 
 

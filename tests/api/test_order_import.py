@@ -12,6 +12,7 @@ from backend.events import Event
 from backend.orders.models import Order, OrderLine
 from backend.orders.rules import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.service import place_order
+from backend.realtime.describe import describe
 from tests.api.conftest import Harness, csrf_token, post_form
 from tests.api.order_fixtures import actor_for, build_shop
 
@@ -79,7 +80,7 @@ async def test_a_file_of_multi_line_orders_is_previewed_then_placed(harness: Har
         event = await session.scalar(select(Event).where(Event.type == "order.file_imported"))
     assert sorted(lines) == [("APPLE", 2), ("PEAR", 1)]
     assert first.total_minor == 2 * 250 + 400  # priced from the catalog
-    assert (event.data["filename"], event.data["created"], event.data["skipped"]) == ("export.csv", 2, 0)
+    assert describe(event, "Sami") == "Sami imported export.csv: orders placed 2, skipped 0, refused 0"
 
 
 async def test_row_errors_are_listed_by_row_and_only_sound_orders_are_placed(harness: Harness) -> None:
