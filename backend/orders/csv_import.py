@@ -117,6 +117,10 @@ class ImportedOrder:
     def is_ready(self) -> bool:
         return self.existing is None and not self.problems
 
+    @property
+    def problems_by_row(self) -> list[RowProblem]:
+        return sorted(self.problems, key=_place)
+
     def get(self, column: str) -> str:
         return self.values.get(column, "")
 
@@ -179,7 +183,11 @@ class Preview:
     @property
     def problems(self) -> list[RowProblem]:
         found = [p for order in self.orders if order.existing is None for p in order.problems]
-        return sorted(self.stray + found, key=lambda problem: (problem.row, COLUMNS.index(problem.column)))
+        return sorted(self.stray + found, key=_place)
+
+
+def _place(problem: RowProblem) -> tuple[int, int]:
+    return problem.row, COLUMNS.index(problem.column)
 
 
 def _choice(raw: str) -> str:

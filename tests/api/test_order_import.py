@@ -113,6 +113,8 @@ async def test_row_errors_are_listed_by_row_and_only_sound_orders_are_placed(har
         done = await _confirm(client, preview)
     assert "2 orders placed" in done.text
     assert "2 orders not placed" in done.text
+    refused = done.text.split('data-ref="MKT-3"')[1].split('data-ref="MKT-4"')[0]
+    assert re.findall(r'data-row="(\d+)"', refused) == ["5", "5", "5", "6", "6", "6"]  # by row
     assert [order.external_ref for order in await _orders(harness)] == ["MKT-1", "MKT-2"]
 
 
