@@ -150,12 +150,12 @@ class ImportedOrder:
             external_ref=self.external_ref,
         )
 
-    def problem(self, path: str, code: str, available: int | None = None) -> RowProblem:
+    def problem(self, path: str, code: str) -> RowProblem:
         """The order rules' ``path`` → ``code`` placed at its row and column of the file."""
         if match := LINE_FIELD.match(path):
-            return RowProblem(self.line_rows[int(match[1])], match[2], code, available)
+            return RowProblem(self.line_rows[int(match[1])], match[2], code)
         column = COLUMN_OF.get(path, "external_ref")
-        return RowProblem(self.origin.get(column, self.rows[0]), column, code, available)
+        return RowProblem(self.origin.get(column, self.rows[0]), column, code)
 
     def row_of_sku(self, sku: str) -> int:
         return next(
