@@ -49,6 +49,7 @@ from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
 from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
+from backend.orders import import_routes as order_import_routes
 from backend.orders import list_routes as order_list_routes
 from backend.orders import pages as order_pages
 from backend.orders import queue_routes as order_queue_routes
@@ -86,6 +87,7 @@ def _pages_router() -> Router:
         *tracking_routes.ROUTES,
         *customer_routes.ROUTES,
         *order_entry_routes.ROUTES,
+        *order_import_routes.ROUTES,
         *order_list_routes.ROUTES,
         *catalog_routes.ROUTES,
         *catalog_import_routes.ROUTES,

@@ -103,6 +103,10 @@ _simple("order.delivered", N_("Order %(number)s was delivered"))
 _simple("order.picked_up", N_("Order %(number)s was picked up"))
 _simple("order.delivery_failed", N_("Delivery of order %(number)s failed"))
 _simple("order.edited", N_("%(actor)s changed order %(number)s"))
+_sentence(
+    "order.file_imported",
+    N_("%(actor)s imported %(filename)s: orders placed %(created)d, skipped %(skipped)d, refused %(failed)d"),
+)
 
 
 @describes("order.on_hold")
