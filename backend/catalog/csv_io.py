@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from backend import csv_reading
 from backend.catalog import rules
 from backend.catalog.rules import ProductInput
 from backend.shop.rules import currencies
@@ -50,19 +51,6 @@ class Preview:
     @property
     def can_import(self) -> bool:
         return self.file_problem is None and not self.problems and bool(self.rows)
-
-
-def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("csv_encoding") from None
-
-
-def _reader(text: str) -> csv.DictReader[str]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # spreadsheets in French use ;
-    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
 def _flag(raw: str, default: bool) -> bool:
@@ -111,7 +99,7 @@ def _row(raw: dict[str, str], default_currency: str) -> tuple[ProductInput | Non
 def read(content: bytes, default_currency: str) -> Preview:
     preview = Preview()
     try:
-        reader = _reader(_decode(content))
+        reader = csv_reading.dict_reader(csv_reading.decode(content))
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except (ValueError, csv.Error) as exc:
         preview.file_problem = str(exc) if str(exc).startswith("csv_") else "csv_unreadable"

@@ -9,11 +9,11 @@ sale, location codes, references already imported) comes in through ``check_agai
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from backend import csv_reading
 from backend.catalog.rules import normalise_sku
 from backend.i18n import N_
 from backend.orders import rules
@@ -199,19 +199,6 @@ def _column_name(raw: str) -> str:
     return "_".join(raw.strip().lower().replace("-", " ").split())
 
 
-def _decode(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("csv_encoding") from None
-
-
-def _reader(text: str) -> csv.DictReader[str]:
-    header = text.split("\n", 1)[0]
-    delimiter = ";" if header.count(";") > header.count(",") else ","  # spreadsheets in French use ;
-    return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
 def _quantity(text: str) -> int | None:
     """A whole number, or None. Digits past any sane quantity are not read: the rules refuse it."""
     match = WHOLE_NUMBER.match(text)
@@ -235,7 +222,7 @@ def read(content: bytes) -> Preview:
         preview.file_problem = "csv_too_large"
         return preview
     try:
-        reader = _reader(_decode(content))
+        reader = csv_reading.dict_reader(csv_reading.decode(content))
         header = [_column_name(name) for name in reader.fieldnames or []]
     except (ValueError, csv.Error) as exc:
         preview.file_problem = str(exc) if str(exc).startswith("csv_") else "csv_unreadable"
