@@ -75,6 +75,14 @@ class Tx:
         return timestamp(self.dialect, moment)
 
 
+def values_rows(columns: tuple[str, ...], rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """``VALUES (…), (…)`` for several rows in one statement, and its parameters (``name_n``)."""
+    row_sql = "(" + ", ".join(f":{column}_{{n}}" for column in columns) + ")"
+    tuples = ", ".join(row_sql.format(n=n) for n in range(len(rows)))
+    params = {f"{column}_{n}": row[column] for n, row in enumerate(rows) for column in columns}
+    return f"VALUES {tuples}", params
+
+
 def timestamp(dialect: str, moment: datetime | None = None) -> datetime | str:
     moment = datetime.now(UTC) if moment is None else moment.astimezone(UTC)
     if dialect != "sqlite":

@@ -72,12 +72,13 @@ def match_or_create(tx: Tx, details: CustomerDetails, user_id: int | None = None
     return Matched(int(customer_id), created=False)
 
 
-def remember_address(tx: Tx, customer_id: int, address: Address) -> None:
+def remember_address(tx: Tx, customer: Matched, address: Address) -> None:
     """Keep the address on the customer's list, once, freshest first."""
-    key = {"customer_id": customer_id, "postal_code": address.postal_code, "country": address.country}
-    rows = tx.execute(_KNOWN_ADDRESS, {**key, "line1": address.line1.lower()}).fetchall()
-    if rows:
-        tx.execute(_USED_AGAIN, {"id": rows[0][0], "now": tx.now()})
-        return
+    key = {"customer_id": customer.id, "postal_code": address.postal_code, "country": address.country}
+    if not customer.created:  # a customer this very order created has no addresses yet
+        known = tx.execute(_KNOWN_ADDRESS, {**key, "line1": address.line1.lower()}).fetchall()
+        if known:
+            tx.execute(_USED_AGAIN, {"id": known[0][0], "now": tx.now()})
+            return
     values = {"line1": address.line1, "city": address.city, "latitude": address.latitude}
     tx.execute(_NEW_ADDRESS, {**key, **values, "longitude": address.longitude, "now": tx.now()})

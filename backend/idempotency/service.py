@@ -64,15 +64,16 @@ _ABANDON = "DELETE FROM idempotency_keys WHERE id = :id"
 
 
 def claim_in(tx: Tx, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
-    """Claim a key inside the caller's transaction: see ``claim``."""
+    """Claim a key inside the caller's transaction: see ``claim``. A new key, the common case,
+    costs one statement."""
+    values = {"principal": principal, "key": key, "fingerprint": fingerprint, "now": tx.now()}
+    inserted = tx.execute(_CLAIM, values).fetchall()
+    if inserted:
+        return Claimed(int(inserted[0][0]))
     lease_start = tx.moment(utcnow() - rules.IN_FLIGHT_LEASE)
     found = tx.execute(_FIND, {"principal": principal, "key": key, "lease_start": lease_start}).fetchall()
-    if not found:
-        values = {"principal": principal, "key": key, "fingerprint": fingerprint, "now": tx.now()}
-        inserted = tx.execute(_CLAIM, values).fetchall()
-        if not inserted:  # another process inserted the same key a moment ago
-            raise InFlight
-        return Claimed(int(inserted[0][0]))
+    if not found:  # on PostgreSQL, another transaction holds it uncommitted: let the client retry
+        raise InFlight
     key_id, stored_fingerprint, status, headers, body, fresh = found[0]
     if stored_fingerprint != fingerprint:
         raise Mismatch

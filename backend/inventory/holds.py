@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
 from backend.inventory.rules import Line, MovementKind, merge_lines
 from backend.inventory.settling import touch
-from backend.tx import Tx
+from backend.tx import Tx, values_rows
 
 _PRODUCT = "SELECT active, allow_backorder FROM products WHERE id = :id"
 _FREE = (
@@ -34,10 +34,10 @@ _HOLD_SHORT = (
     "UPDATE stock_levels SET reserved = reserved + :held, backordered = backordered + :short,"
     " version = version + 1 WHERE product_id = :product_id AND location_id = :location_id"
 )
+_HELD_COLUMNS = ("reference", "product_id", "location_id", "quantity", "backordered", "created_at")
 _REMEMBER = (
     "INSERT INTO reservations (reference, product_id, location_id, quantity, backordered, created_at)"
-    " VALUES (:reference, :product_id, :location_id, :quantity, :backordered, :created_at)"
-    " ON CONFLICT (reference, product_id, location_id) DO UPDATE SET"
+    " {values} ON CONFLICT (reference, product_id, location_id) DO UPDATE SET"
     " quantity = reservations.quantity + excluded.quantity,"
     " backordered = reservations.backordered + excluded.backordered"
 )
@@ -130,17 +130,22 @@ def reserve(
             shortages.append(Shortage(line.product_id, line.quantity, max(free, 0)))
     if shortages:
         raise InsufficientStock(shortages)  # the caller's transaction rolls back what was held
-    now = tx.now()
+    if held:  # one statement for every line (merged: no two rows meet the same conflict)
+        now = tx.now()
+        rows = [
+            {
+                "reference": reference,
+                "product_id": item.product_id,
+                "location_id": location_id,
+                "quantity": item.quantity,
+                "backordered": item.backordered,
+                "created_at": now,
+            }
+            for item in held
+        ]
+        values, params = values_rows(_HELD_COLUMNS, rows)
+        tx.execute(_REMEMBER.format(values=values), params)
     for item in held:
-        values = {
-            "reference": reference,
-            "product_id": item.product_id,
-            "location_id": location_id,
-            "quantity": item.quantity,
-            "backordered": item.backordered,
-            "created_at": now,
-        }
-        tx.execute(_REMEMBER, values)
         touch(tx.info, item.product_id, location_id)
     return held
 

@@ -169,7 +169,7 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     backordered = stocking.hold(tx, order_id, priced, location, products)
     stocking.write_lines(tx, order_id, priced, backordered)
     if draft.address is not None:
-        customers.remember_address(tx, customer.id, draft.address)
+        customers.remember_address(tx, customer, draft.address)
     placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
     placed |= {"currency": currency, "location": location.code}
     _record(tx, actor, order_id, placed, reasons)

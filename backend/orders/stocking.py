@@ -18,7 +18,7 @@ from backend.inventory.rules import Line
 from backend.orders import pricing, routing
 from backend.orders.errors import OutOfStock, ShortLine
 from backend.orders.rules import FulfilmentMode, OrderRejected, WantedLine
-from backend.tx import Tx
+from backend.tx import Tx, values_rows
 
 _PRODUCTS = (
     "SELECT id, sku, name, price_minor, tax_rate_centi, currency, allow_backorder FROM products"
@@ -27,11 +27,19 @@ _PRODUCTS = (
 _LOCATION_COLUMNS = "SELECT id, code, is_default, is_pickup_point, latitude, longitude FROM locations"
 _FREE = "SELECT location_id, product_id, on_hand - reserved FROM stock_levels WHERE product_id "
 _FORGET_LINES = "DELETE FROM order_lines WHERE order_id = :order_id"
-_LINE = (
-    "INSERT INTO order_lines (order_id, position, product_id, sku, name, quantity, unit_price_minor,"
-    " tax_rate_centi, net_minor, tax_minor, total_minor, backordered) VALUES (:order_id, :position,"
-    " :product_id, :sku, :name, :quantity, :unit_price_minor, :tax_rate_centi, :net_minor, :tax_minor,"
-    " :total_minor, :backordered)"
+_LINE_COLUMNS = (
+    "order_id",
+    "position",
+    "product_id",
+    "sku",
+    "name",
+    "quantity",
+    "unit_price_minor",
+    "tax_rate_centi",
+    "net_minor",
+    "tax_minor",
+    "total_minor",
+    "backordered",
 )
 
 
@@ -163,8 +171,8 @@ def write_lines(
     tx: Tx, order_id: int, priced: list[pricing.PricedLine], backordered: Mapping[int, int]
 ) -> None:
     """Write the order's lines (a new order, or one whose lines ``forget_lines`` removed)."""
-    for position, line in enumerate(priced):
-        values = {
+    rows = [
+        {
             "order_id": order_id,
             "position": position,
             "product_id": line.product_id,
@@ -178,7 +186,10 @@ def write_lines(
             "total_minor": line.total_minor,
             "backordered": backordered.get(line.product_id, 0),
         }
-        tx.execute(_LINE, values)
+        for position, line in enumerate(priced)
+    ]
+    values, params = values_rows(_LINE_COLUMNS, rows)
+    tx.execute(f"INSERT INTO order_lines ({', '.join(_LINE_COLUMNS)}) {values}", params)
 
 
 def forget_lines(tx: Tx, order_id: int) -> None:
