@@ -26,11 +26,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from backend.checkpointing import Checkpointer
 from backend.tx import BatchStep, SqliteTx, timestamp
 
 BATCH = 32  # jobs per transaction: enough to amortise the COMMIT, few enough to keep latency low
 
-PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000")
+# wal_autocheckpoint=0: the checkpointer thread copies the log back, not this one's COMMITs.
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "busy_timeout=10000",
+    "wal_autocheckpoint=0",
+)
 
 log = logging.getLogger("comptoir.writer")
 
@@ -74,6 +82,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._checkpointer = Checkpointer(path)
 
     def start(self) -> None:
         with self._lock:
@@ -83,6 +92,7 @@ class Writer:
                 # A daemon, so a Database nobody disposed cannot keep the process alive.
                 self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
                 self._thread.start()
+                self._checkpointer.start()
 
     async def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         if self._thread is None or self._closed:
@@ -101,6 +111,7 @@ class Writer:
             return
         self._queue.put(_STOP)
         await asyncio.to_thread(thread.join)
+        await asyncio.to_thread(self._checkpointer.stop)
 
     # -- the thread ---------------------------------------------------------------------------------
 

@@ -191,3 +191,31 @@ async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(db: D
     assert await kept == "counted kept"
     assert abandoned.cancelled()
     assert await _names(db) == {"kept"}
+
+
+async def test_the_log_reaches_the_database_file_without_the_writer_copying_it(db: Database) -> None:
+    sqlite_only(db)
+    path = make_url(db.url).database
+    for n in range(50):
+        await db.run_write(_count, f"checkpointed-{n}")
+    # The writer's own connection never copies the log back...
+    writer_setting = await db.run_write(lambda tx: tx.execute("PRAGMA wal_autocheckpoint").fetchall()[0][0])
+    assert writer_setting == 0
+    # ...the checkpointer does, within about a second: the file alone (log ignored) has the rows.
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
+            found = file_only.execute(
+                "SELECT count(*) FROM counters WHERE name LIKE 'checkpointed-%'"
+            ).fetchone()
+        if found[0] == 50 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert found[0] == 50
+
+
+async def test_stopping_leaves_no_checkpointer_thread(db: Database) -> None:
+    sqlite_only(db)
+    await db.run_write(_count, "one")
+    await db.dispose()
+    assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-checkpointer"]
