@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -28,15 +29,8 @@ from backend.orders import decisions, labels, queue
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.pages import PageState, Refused, actor_of, show_order
 from backend.orders.risk import REASONS
-from backend.orders.rules import MESSAGES, OrderRejected
-from backend.orders.service import (
-    accept_order,
-    cancel_order,
-    change_location,
-    hold_order,
-    reject_order,
-    release_order,
-)
+from backend.orders.rules import MESSAGES, OrderRejected, OrderStatus
+from backend.orders.service import change_location, transition_order
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -166,51 +160,27 @@ def _reason(form: Mapping[str, Any]) -> str:
     return auth_forms.text(form, "reason", 1000)
 
 
-@post("/orders/{order_id:int}/accept", guards=[manage_orders])
-async def accept(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        return await accept_order(request.app.state.db, actor_of(request), order_id, version=version)
-
-    return await _decide(request, order_id, "accept", decide)
-
-
-@post("/orders/{order_id:int}/release", guards=[manage_orders])
-async def release(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    """On hold → placed: the review is done and the order waits in the queue again."""
+def _lifecycle_route(action: str, wanted: OrderStatus, *, with_reason: bool) -> HTTPRouteHandler:
+    """``POST /orders/{id}/<action>``: one move of the transition table, from a queue card or the
+    order page (a reason is required for hold, reject and cancel)."""
 
     async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        return await release_order(request.app.state.db, actor_of(request), order_id, version=version)
+        reason = _reason(form) if with_reason else ""
+        db, actor = request.app.state.db, actor_of(request)
+        return await transition_order(db, actor, order_id, wanted, version=version, reason=reason)
 
-    return await _decide(request, order_id, "release", decide)
+    async def handler(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+        return await _decide(request, order_id, action, decide)
 
-
-@post("/orders/{order_id:int}/reject", guards=[manage_orders])
-async def reject(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        actor = actor_of(request)
-        return await reject_order(request.app.state.db, actor, order_id, _reason(form), version=version)
-
-    return await _decide(request, order_id, "reject", decide)
+    handler.__name__ = handler.__qualname__ = action
+    return post(f"/orders/{{order_id:int}}/{action}", guards=[manage_orders])(handler)
 
 
-@post("/orders/{order_id:int}/hold", guards=[manage_orders])
-async def hold(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        actor = actor_of(request)
-        return await hold_order(request.app.state.db, actor, order_id, _reason(form), version=version)
-
-    return await _decide(request, order_id, "hold", decide)
-
-
-@post("/orders/{order_id:int}/cancel", guards=[manage_orders])
-async def cancel(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    """Any status before dispatch → cancelled, with a reason; the stock is released."""
-
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        actor = actor_of(request)
-        return await cancel_order(request.app.state.db, actor, order_id, _reason(form), version=version)
-
-    return await _decide(request, order_id, "cancel", decide)
+accept = _lifecycle_route("accept", OrderStatus.ACCEPTED, with_reason=False)
+release = _lifecycle_route("release", OrderStatus.PLACED, with_reason=False)  # on hold → placed
+reject = _lifecycle_route("reject", OrderStatus.REJECTED, with_reason=True)
+hold = _lifecycle_route("hold", OrderStatus.ON_HOLD, with_reason=True)
+cancel = _lifecycle_route("cancel", OrderStatus.CANCELLED, with_reason=True)  # releases the stock
 
 
 @post("/orders/{order_id:int}/location", guards=[manage_orders])
