@@ -20,7 +20,7 @@ from backend.orders import entry as entries
 from backend.orders import product_lookup
 from backend.orders.entry import Entry
 from backend.orders.errors import OrderForbidden, OutOfStock
-from backend.orders.form_fields import split_problems
+from backend.orders.form_fields import short_lines_errors, split_problems
 from backend.orders.rules import MESSAGES, Actor, OrderRejected
 from backend.orders.service import place_order
 from backend.web import FormErrors, page, see_other
@@ -121,14 +121,7 @@ async def _place(request: AnyRequest, entry: Entry) -> Response[Any] | Template:
         fields, general = split_problems(exc.problems, _message)
         return await _entry_page(request, entry, errors=FormErrors(fields, general), status=400)
     except OutOfStock as exc:
-        errors = FormErrors()
-        for line in exc.short:
-            errors.add(
-                None,
-                gettext(N_("Only %(available)s left of %(sku)s."))
-                % {"available": line.available, "sku": line.sku},
-            )
-        return await _entry_page(request, entry, errors=errors, status=409)
+        return await _entry_page(request, entry, errors=short_lines_errors(exc), status=409)
     except OrderForbidden:
         return await _entry_page(
             request, entry, errors=FormErrors(general=[_message("not_permitted")]), status=403

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from backend.i18n import N_, gettext
+from backend.orders.errors import OutOfStock
+from backend.web import FormErrors
+
 FIELD_OF = {
     "customer.name": "name",
     "customer.email": "email",
@@ -37,3 +41,12 @@ def split_problems(
         elif (message := message_for(code)) not in general:
             general.append(message)
     return fields, general
+
+
+def short_lines_errors(exc: OutOfStock) -> FormErrors:
+    """One message for the whole form per line the stock cannot cover."""
+    errors = FormErrors()
+    for line in exc.short:
+        values = {"available": line.available, "sku": line.sku}
+        errors.add(None, gettext(N_("Only %(available)s left of %(sku)s.")) % values)
+    return errors

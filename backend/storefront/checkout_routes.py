@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from backend.auth.guards import PUBLIC
 from backend.auth.rules import Role
-from backend.i18n import N_, gettext
 from backend.inventory.models import Location
 from backend.orders.errors import OutOfStock
+from backend.orders.form_fields import short_lines_errors
 from backend.orders.rules import Actor, OrderRejected
 from backend.orders.service import place_order
 from backend.storefront import checkout, offer
@@ -73,17 +73,6 @@ async def checkout_page(request: AnyRequest) -> Response[Any] | Template:
     return await _checkout_page(request, _prefilled(request))
 
 
-def _short_lines_errors(exc: OutOfStock) -> FormErrors:
-    errors = FormErrors()
-    for line in exc.short:
-        errors.add(
-            None,
-            gettext(N_("Only %(available)s left of %(sku)s."))
-            % {"available": line.available, "sku": line.sku},
-        )
-    return errors
-
-
 @post("/shop/checkout", opt=PUBLIC)
 async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
     form = CheckoutForm.read(await request.form())
@@ -103,7 +92,7 @@ async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
         fields, general = checkout.field_problems(exc.problems)
         return await _checkout_page(request, form, FormErrors(fields, general), 400)
     except OutOfStock as exc:
-        return await _checkout_page(request, form, _short_lines_errors(exc), 409)
+        return await _checkout_page(request, form, short_lines_errors(exc), 409)
     answer = see_other(f"/t/{placed.tracking_token}?placed=1")
     answer.cookies.append(cart_cookie(request, Cart()))
     return answer
