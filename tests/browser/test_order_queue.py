@@ -143,9 +143,9 @@ def a_new_order_arrives(page: Page, data_dir: Path, shopper: Page | None = None)
     return order
 
 
-def accept_offline_and_reload(page: Page, order: PlacedOrder) -> None:
+def decide_offline_and_reload(page: Page, order: PlacedOrder, button: str = "Accept") -> None:
     page.context.set_offline(True)
-    page.locator(f"#queue-card-{order.id}").get_by_role("button", name="Accept").click()
+    page.locator(f"#queue-card-{order.id}").get_by_role("button", name=button).click()
     outbox = page.locator("#outbox")
     expect(outbox).to_have_attribute("data-pending", "1")
     page.reload()  # from the worker's cache
@@ -160,7 +160,7 @@ def test_a_shop_order_arrives_live_and_an_offline_acceptance_is_applied_exactly_
     page = owner_on_the_cached_queue(new_context())
     shopper = first_page(new_context())  # a second phone, nobody signed in
     order = a_new_order_arrives(page, server_data_dir, shopper)
-    accept_offline_and_reload(page, order)
+    decide_offline_and_reload(page, order)
     assert _run(_decisions(server_data_dir, order.id)) == ("placed", 0)
 
     page.context.set_offline(False)
@@ -179,7 +179,7 @@ def test_an_order_cancelled_while_the_phone_was_offline_is_shown_as_a_conflict_n
 ) -> None:
     page = owner_on_the_cached_queue(new_context())
     order = a_new_order_arrives(page, server_data_dir)
-    accept_offline_and_reload(page, order)
+    decide_offline_and_reload(page, order)
     _run(_cancel(server_data_dir, order))
 
     page.context.set_offline(False)
@@ -203,22 +203,12 @@ def held_on_the_cached_queue(page: Page, data_dir: Path) -> PlacedOrder:
     return order
 
 
-def release_offline_and_reload(page: Page, order: PlacedOrder) -> None:
-    page.context.set_offline(True)
-    page.locator(f"#queue-card-{order.id}").get_by_role("button", name="Release hold").click()
-    outbox = page.locator("#outbox")
-    expect(outbox).to_have_attribute("data-pending", "1")
-    page.reload()  # from the worker's cache
-    expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
-    expect(outbox).to_have_attribute("data-pending", "1")
-
-
 def test_a_hold_released_offline_is_sent_once_the_network_returns(
     new_context: ContextFactory, server_data_dir: Path
 ) -> None:
     page = owner_on_the_cached_queue(new_context())
     order = held_on_the_cached_queue(page, server_data_dir)
-    release_offline_and_reload(page, order)
+    decide_offline_and_reload(page, order, "Release hold")
     assert _run(_releases(server_data_dir, order.id)) == ("on_hold", 0)
 
     page.context.set_offline(False)
@@ -236,7 +226,7 @@ def test_a_hold_released_offline_on_an_order_accepted_meanwhile_is_shown_as_a_co
 ) -> None:
     page = owner_on_the_cached_queue(new_context())
     order = held_on_the_cached_queue(page, server_data_dir)
-    release_offline_and_reload(page, order)
+    decide_offline_and_reload(page, order, "Release hold")
     _run(_hold_then(server_data_dir, order, accept=True))
 
     page.context.set_offline(False)
