@@ -39,7 +39,11 @@ class Checkpointer:
             self._thread = None
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            connection = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:  # the writer cannot open it either, and says so to its callers
+            log.warning("cannot open the database to checkpoint it", exc_info=True)
+            return
         try:
             connection.execute("PRAGMA busy_timeout=10000")
             while not self._stopping.wait(self.every):

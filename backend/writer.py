@@ -86,20 +86,25 @@ class Writer:
 
     def start(self) -> None:
         with self._lock:
-            if self._closed:
-                raise WriterClosed("the writer has been stopped")
-            if self._thread is None:
-                # A daemon, so a Database nobody disposed cannot keep the process alive.
-                self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
-                self._thread.start()
-                self._checkpointer.start()
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._closed:
+            raise WriterClosed("the writer has been stopped")
+        if self._thread is None:
+            # A daemon, so a Database nobody disposed cannot keep the process alive.
+            self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+            self._thread.start()
+            self._checkpointer.start()
 
     async def submit(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        if self._thread is None or self._closed:
-            self.start()
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queue.put(Job(fn, args, loop, future))
+        # Under the lock that stop() takes to queue the end: a job is queued before the end (and
+        # run) or refused, never left behind it with nobody to answer its caller.
+        with self._lock:
+            self._start_locked()
+            self._queue.put(Job(fn, args, loop, future))
         return await future
 
     async def stop(self) -> None:
@@ -107,9 +112,10 @@ class Writer:
         with self._lock:
             self._closed = True
             thread = self._thread
+            if thread is not None:
+                self._queue.put(_STOP)
         if thread is None:
             return
-        self._queue.put(_STOP)
         await asyncio.to_thread(thread.join)
         await asyncio.to_thread(self._checkpointer.stop)
 
@@ -123,12 +129,18 @@ class Writer:
         return connection
 
     def _run(self) -> None:
-        connection = self._connect()
-        try:
+        connection = None
+        try:  # whatever ends the thread, even failing to open the database, answers every caller
+            connection = self._connect()
             while (batch := self._next_batch()) is not None:
                 self._run_batch(connection, batch)
+        except Exception:
+            log.exception("the SQLite writer stopped")
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
+            with self._lock:  # from now on submit() refuses instead of queueing for nobody
+                self._closed = True
             self._fail_leftovers()
 
     def _next_batch(self) -> list[Job] | None:

@@ -219,3 +219,14 @@ async def test_stopping_leaves_no_checkpointer_thread(db: Database) -> None:
     await db.run_write(_count, "one")
     await db.dispose()
     assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-checkpointer"]
+
+
+async def test_a_writer_that_cannot_open_its_database_answers_instead_of_hanging(tmp_path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'comptoir.db'}")
+    try:
+        with pytest.raises(WriterClosed):
+            await asyncio.wait_for(database.run_write(_count, "never"), 5)
+        with pytest.raises(WriterClosed):
+            await asyncio.wait_for(database.run_write(_count, "never again"), 5)
+    finally:
+        await database.dispose()
