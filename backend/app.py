@@ -132,7 +132,10 @@ def _lifespan(
         db.start_writer()
         await tailer.start()
         app.state.tailer = tailer
-        housekeeping = asyncio.create_task(maintenance.run_forever(db), name="housekeeping")
+        app.state.housekept = asyncio.Event()
+        housekeeping = asyncio.create_task(
+            maintenance.run_forever(db, app.state.housekept), name="housekeeping"
+        )
         # Everything loaded so far lives as long as the process: keep the collector off it, so its
         # pauses stay short under load.
         gc.collect()

@@ -17,11 +17,14 @@ async def purge_once(db: Database) -> dict[str, int]:
     return {"sessions": await purge_expired_sessions(db), "idempotency_keys": await purge_expired(db)}
 
 
-async def run_forever(db: Database) -> None:
+async def run_forever(db: Database, first_pass: asyncio.Event) -> None:
+    """Purge now, then every hour. `first_pass` is set once the first try has ended, whatever its
+    outcome, so that whoever needs the tables quiet (tests, tools) can wait for it."""
     while True:
         try:
             removed = await purge_once(db)
             log.info("housekeeping removed %s", removed)
         except Exception:
             log.exception("housekeeping failed; will retry")
+        first_pass.set()
         await asyncio.sleep(EVERY_SECONDS)

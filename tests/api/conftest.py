@@ -115,6 +115,8 @@ async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeH
         started, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(app, started, stop))
         await asyncio.wait_for(started.wait(), 10)
+        # Tests that touch expired rows must not race the app's first purge.
+        await asyncio.wait_for(app.state.housekept.wait(), 10)
         users = await _add_people(app.state.db) if not running else {}
         running.append((stop, task))
         return Harness(app, app.state.db, settings, users)
