@@ -129,7 +129,8 @@ def _lifespan(
         tailer.observers.append(app.state.categories.on_event)
         db.on_commit(app.state.categories.on_commit)
         db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
-        db.start_writer()
+        # Off the event loop: the first writer process waits for the fork server to import the app.
+        await asyncio.to_thread(db.start_writer)
         await tailer.start()
         app.state.tailer = tailer
         app.state.housekept = asyncio.Event()
@@ -158,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_stock_live_updates()
     register_order_live_updates()
     quiet("user.signed_out")
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, writer_process=True)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     csrf = CSRFConfig(
         secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"]

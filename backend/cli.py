@@ -26,6 +26,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = from_env()
+    if workers == 1 and settings.database_url.startswith("sqlite"):
+        from backend.writer_process import warm_up
+
+        warm_up()  # its import of the app runs beside uvicorn's
     uvicorn.run(
         "backend.app:create_app",
         factory=True,

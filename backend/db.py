@@ -7,8 +7,8 @@ instead of spinning in SQLite's busy handler, and a transaction can never fail h
 On PostgreSQL both roles share one engine.
 
 Hot, small writes (reservations) take ``run_write`` instead: synchronous code that, on SQLite,
-runs in the writer thread with group commit (``backend.writer``); on PostgreSQL in an ordinary
-write transaction.
+runs in the writer thread with group commit (``backend.writer``), or in the app, in a writer
+process (``backend.writer_process``); on PostgreSQL in an ordinary write transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 
 from backend.tx import SessionTx
 from backend.writer import Writer
+from backend.writer_process import ProcessWriter
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,13 +127,16 @@ def _run_alone(session: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 class Database:
     """Holds the engines and hands out sessions for reading and for one write transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, writer_process: bool = False) -> None:
+        """``writer_process``: on SQLite, run ``run_write`` jobs in a child process rather than a
+        thread of this one (the app does; short-lived tools need not pay for a process)."""
         self.url = url
+        self.writer_process = writer_process
         self.read_engine, self.write_engine = make_engines(url)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._after_commit: list[Callable[[Any], None]] = []
-        self._writer: Writer | None = None  # SQLite only, made when first needed
+        self._writer: Writer | ProcessWriter | None = None  # SQLite only, made when first needed
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,9 +174,10 @@ class Database:
         if self.is_sqlite:
             self._sqlite_writer().start()
 
-    def _sqlite_writer(self) -> Writer:
+    def _sqlite_writer(self) -> Writer | ProcessWriter:
         if self._writer is None:
-            self._writer = Writer(make_url(self.url).database or "", self._after_commit)
+            kind = ProcessWriter if self.writer_process else Writer
+            self._writer = kind(make_url(self.url).database or "", self._after_commit)
         return self._writer
 
     async def run_write(self, fn: Callable[..., T], *args: Any) -> T:

@@ -121,17 +121,10 @@ class Writer:
 
     # -- the thread ---------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: the driver never opens transactions by itself; we BEGIN IMMEDIATE.
-        connection = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
-        for pragma in PRAGMAS:
-            connection.execute(f"PRAGMA {pragma}")
-        return connection
-
     def _run(self) -> None:
         connection = None
         try:  # whatever ends the thread, even failing to open the database, answers every caller
-            connection = self._connect()
+            connection = connect(self.path)
             while (batch := self._next_batch()) is not None:
                 self._run_batch(connection, batch)
         except Exception:
@@ -175,42 +168,78 @@ class Writer:
         if not jobs:
             return
         try:
-            connection.execute("BEGIN IMMEDIATE")
-        except Exception as exc:  # e.g. another process kept the lock past the busy timeout
-            _deliver(jobs, [Outcome(False, exc)] * len(jobs), None, [])
-            return
-        try:
-            outcomes, info = self._attempt(connection, jobs)
-        except Exception as exc:  # a batch step or COMMIT failed: nothing was written
-            _rollback(connection)
-            if len(jobs) > 1:
-                for job in jobs:
-                    self._run_batch(connection, [job])
-                return
-            outcomes, info = [Outcome(False, exc)], None
+            settled = run_batch(connection, [(job.fn, job.args) for job in jobs])
         except BaseException as exc:  # the thread is going down: nobody may be left waiting
             _deliver(jobs, [Outcome(False, exc)] * len(jobs), None, [])
             raise
-        _deliver(jobs, outcomes, info, self.on_commit)
+        for part in settled:
+            _deliver([jobs[i] for i in part.indexes], part.outcomes, part.info, self.on_commit)
 
-    def _attempt(
-        self, connection: sqlite3.Connection, jobs: list[Job]
-    ) -> tuple[list[Outcome], dict[str, Any] | None]:
-        """Run the jobs in the transaction just begun; returns each outcome, and the committed
-        transaction's info (None when nothing was committed)."""
-        now = str(timestamp("sqlite"))  # one time for the whole transaction, as in PostgreSQL
-        runs = [_run_job(connection, job, now, isolated=len(jobs) > 1) for job in jobs]
-        done = [tx for outcome, tx in runs if outcome.ok]
-        if not done:
-            _rollback(connection)
-            return [outcome for outcome, _ in runs], None
-        info = _end_batch(connection, done, now)
-        connection.execute("COMMIT")
-        return [outcome for outcome, _ in runs], info
+
+# -- the transaction logic, shared with the writer process (``backend.writer_process``) -----------
+
+
+def connect(path: str) -> sqlite3.Connection:
+    # isolation_level=None: the driver never opens transactions by itself; we BEGIN IMMEDIATE.
+    connection = sqlite3.connect(path, isolation_level=None, cached_statements=256)
+    for pragma in PRAGMAS:
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+@dataclass
+class Settled:
+    """The outcomes of some of a batch's jobs (by index), and the info of the transaction that
+    committed them: None when it committed nothing."""
+
+    indexes: list[int]
+    outcomes: list[Outcome]
+    info: dict[str, Any] | None
+
+
+def run_batch(connection: sqlite3.Connection, calls: list[Call]) -> list[Settled]:
+    """Run the jobs ``fn(tx, *args)`` in one transaction. Should a batch step or the COMMIT fail,
+    each job runs again in a transaction of its own, so a bad job cannot sink its neighbours."""
+    everyone = list(range(len(calls)))
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except Exception as exc:  # e.g. another process kept the lock past the busy timeout
+        return [Settled(everyone, [Outcome(False, exc)] * len(calls), None)]
+    try:
+        outcomes, info = _attempt(connection, calls)
+    except Exception as exc:  # a batch step or COMMIT failed: nothing was written
+        _rollback(connection)
+        if len(calls) == 1:
+            return [Settled([0], [Outcome(False, exc)], None)]
+        return [
+            Settled([n], part.outcomes, part.info)
+            for n, call in enumerate(calls)
+            for part in run_batch(connection, [call])
+        ]
+    return [Settled(everyone, outcomes, info)]
+
+
+def _attempt(
+    connection: sqlite3.Connection, calls: list[Call]
+) -> tuple[list[Outcome], dict[str, Any] | None]:
+    """Run the jobs in the transaction just begun; returns each outcome, and the committed
+    transaction's info (None when nothing was committed)."""
+    now = str(timestamp("sqlite"))  # one time for the whole transaction, as in PostgreSQL
+    runs = [_run_job(connection, call, now, isolated=len(calls) > 1) for call in calls]
+    done = [tx for outcome, tx in runs if outcome.ok]
+    if not done:
+        _rollback(connection)
+        return [outcome for outcome, _ in runs], None
+    info = _end_batch(connection, done, now)
+    connection.execute("COMMIT")
+    return [outcome for outcome, _ in runs], info
 
 
 def _run_job(
-    connection: sqlite3.Connection, job: Job, now: str, *, isolated: bool
+    connection: sqlite3.Connection, call: Call, now: str, *, isolated: bool
 ) -> tuple[Outcome, SqliteTx]:
     """One job; ``isolated`` in a savepoint, so that its failure undoes its own changes only (a job
     alone in its batch needs none: the whole transaction rolls back)."""
@@ -218,7 +247,8 @@ def _run_job(
     if isolated:
         connection.execute("SAVEPOINT job")
     try:
-        result = job.fn(tx, *job.args)
+        fn, args = call
+        result = fn(tx, *args)
     except Exception as exc:
         if isolated:
             connection.execute("ROLLBACK TO job")

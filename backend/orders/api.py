@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -192,6 +193,11 @@ def _placed_body(placed: PlacedOrder, origin: str) -> bytes:
     return msgspec.json.encode(out)
 
 
+def _stored_answer(origin: str, placed: PlacedOrder) -> tuple[int, list[list[str]], bytes]:
+    """What a keyed placement stores as its answer. Module-level: it travels to the writer."""
+    return 201, JSON_HEADERS, _placed_body(placed, origin)
+
+
 def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response[bytes]:
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
@@ -213,9 +219,8 @@ async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
     try:
         if keyed is None:
             return _json(_placed_body(await service.place_order(db, actor, _draft(data)), origin), 201)
-        outcome = await service.place_order_once(
-            db, actor, _draft(data), keyed, lambda placed: (201, JSON_HEADERS, _placed_body(placed, origin))
-        )
+        answer = functools.partial(_stored_answer, origin)
+        outcome = await service.place_order_once(db, actor, _draft(data), keyed, answer)
     except REFUSALS as exc:
         return _refused(exc)
     except (InFlight, Mismatch) as exc:

@@ -114,7 +114,7 @@ async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeH
         app = create_app(settings)
         started, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(app, started, stop))
-        await asyncio.wait_for(started.wait(), 10)
+        await asyncio.wait_for(started.wait(), 60)  # the first app waits for the writer's fork server
         # Tests that touch expired rows must not race the app's first purge.
         await asyncio.wait_for(app.state.housekept.wait(), 10)
         users = await _add_people(app.state.db) if not running else {}

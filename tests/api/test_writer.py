@@ -1,12 +1,16 @@
 """``Database.run_write``: synchronous jobs, each caller gets its own outcome; on SQLite, the writer
-thread groups queued jobs into one transaction without letting a failing job sink the others."""
+groups queued jobs into one transaction without letting a failing job sink the others. Every test
+runs against both writers: the thread (tools) and the child process (the app)."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,11 +27,22 @@ class Refused(Exception):
     pass
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
+@pytest.fixture(params=["thread", "process"])
+async def db(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Database]:
+    if request.param == "process" and not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no writer: one kind of run_write is enough")
+    database = Database(database_url, writer_process=request.param == "process")
     yield database
     await database.dispose()
+
+
+def _writers_left() -> list[str]:
+    threads = [
+        thread.name for thread in threading.enumerate() if thread.name.startswith(("sqlite-", "writer-"))
+    ]
+    return threads + [
+        child.name for child in multiprocessing.active_children() if child.name == "sqlite-writer"
+    ]
 
 
 def sqlite_only(db: Database) -> None:
@@ -44,29 +59,40 @@ def _count(tx: Tx, name: str, fail: bool = False) -> str:
     return f"counted {name}"
 
 
-BATCHES: list[list[str]] = []
-
-
 def _note_batch(tx: Tx, infos: list[dict[str, Any]]) -> None:
-    BATCHES.append([name for info in infos for name in info["names"]])
+    """Written down in the database: the writer may be another process."""
+    names = ",".join(name for info in infos for name in info["names"])
+    tx.execute("INSERT INTO counters (name, value) VALUES (:name, 1)", {"name": f"batch:{names}"})
 
 
-async def _names(db: Database) -> set[str]:
+async def _counters(db: Database) -> set[str]:
     async with db.read() as session:
         return set(await session.scalars(select(Counter.name)))
 
 
-async def _held_up(db: Database) -> tuple[threading.Event, asyncio.Task[Any]]:
-    """Keep the writer busy with a job until the returned gate opens, so that what is submitted
-    meanwhile queues up and runs as one batch."""
-    gate, started = threading.Event(), threading.Event()
+async def _names(db: Database) -> set[str]:
+    return {name for name in await _counters(db) if not name.startswith("batch:")}
 
-    def wait(tx: Tx) -> None:
-        started.set()
-        gate.wait(10)
 
-    blocker = asyncio.create_task(db.run_write(wait))
-    await asyncio.to_thread(started.wait, 10)
+async def _batches(db: Database) -> set[str]:
+    return {name for name in await _counters(db) if name.startswith("batch:")}
+
+
+def _wait_for(tx: Tx, started: str, gate: str) -> None:
+    Path(started).touch()
+    deadline = time.monotonic() + 10
+    while not Path(gate).exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+async def _held_up(db: Database, folder: Path) -> tuple[Path, asyncio.Task[Any]]:
+    """Keep the writer busy with a job until the returned gate file exists, so that what is
+    submitted meanwhile queues up and runs as one batch. Files: the writer may be another process."""
+    started, gate = folder / "started", folder / "gate"
+    blocker = asyncio.create_task(db.run_write(_wait_for, str(started), str(gate)))
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
     return gate, blocker
 
 
@@ -83,20 +109,21 @@ async def test_results_and_exceptions_reach_their_own_caller(db: Database) -> No
     assert await _names(db) == {f"job-{n}" for n in range(9) if n % 3}
 
 
-async def test_queued_jobs_commit_together_and_a_failing_one_rolls_back_alone(db: Database) -> None:
+async def test_queued_jobs_commit_together_and_a_failing_one_rolls_back_alone(
+    db: Database, tmp_path: Path
+) -> None:
     sqlite_only(db)
-    gate, blocker = await _held_up(db)
-    BATCHES.clear()
+    gate, blocker = await _held_up(db, tmp_path)
     jobs = [asyncio.create_task(db.run_write(_count, name, name == "b")) for name in "abc"]
     await asyncio.sleep(0.05)  # all three queued behind the blocker
-    gate.set()
+    gate.touch()
     await blocker
     outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     assert outcomes[0] == "counted a"
     assert outcomes[2] == "counted c"
     assert isinstance(outcomes[1], Refused)
-    assert BATCHES == [["a", "c"]]  # one batch; its end step saw only the jobs that succeeded
     assert await _names(db) == {"a", "c"}
+    assert await _batches(db) == {"batch:a,c"}  # one batch; its end step saw the jobs that succeeded
 
 
 def _poisoned_end(tx: Tx, infos: list[dict[str, Any]]) -> None:
@@ -111,13 +138,13 @@ def _with_end(tx: Tx, name: str, poison: bool) -> str:
     return name
 
 
-async def test_a_failing_batch_end_reruns_each_job_alone(db: Database) -> None:
+async def test_a_failing_batch_end_reruns_each_job_alone(db: Database, tmp_path: Path) -> None:
     sqlite_only(db)
-    gate, blocker = await _held_up(db)
+    gate, blocker = await _held_up(db, tmp_path)
     good = asyncio.create_task(db.run_write(_with_end, "good", False))
     bad = asyncio.create_task(db.run_write(_with_end, "bad", True))
     await asyncio.sleep(0.05)
-    gate.set()
+    gate.touch()
     await blocker
     assert await good == "good"
     with pytest.raises(Refused, match="batch end"):
@@ -150,25 +177,28 @@ async def test_commit_callbacks_run_once_the_transaction_is_committed_and_only_t
     assert seen == ([1] if db.is_sqlite else [-1])
 
 
-async def test_stopping_finishes_what_was_queued_and_leaves_no_thread(db: Database) -> None:
+async def test_stopping_finishes_what_was_queued_and_leaves_no_writer(db: Database) -> None:
     sqlite_only(db)
     jobs = [asyncio.create_task(db.run_write(_count, f"job-{n}")) for n in range(50)]
     await asyncio.sleep(0)  # every job submitted
     await db.dispose()
     assert [await job for job in jobs] == [f"counted job-{n}" for n in range(50)]
-    assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-writer"]
+    assert not _writers_left()
     with pytest.raises(WriterClosed):
         await db.run_write(_count, "too late")
 
 
-async def test_many_databases_come_and_go_without_leaving_threads(database_url: str) -> None:
+@pytest.mark.parametrize("writer_process", [False, True])
+async def test_many_databases_come_and_go_without_leaving_writers(
+    database_url: str, writer_process: bool
+) -> None:
     for n in range(20):
-        database = Database(database_url)
+        database = Database(database_url, writer_process=writer_process)
         try:
             assert await database.run_write(_count, f"db-{n}") == f"counted db-{n}"
         finally:
             await database.dispose()
-    assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-writer"]
+    assert not _writers_left()
 
 
 async def test_run_write_refuses_to_wait_inside_an_open_write_transaction(db: Database) -> None:
@@ -179,18 +209,25 @@ async def test_run_write_refuses_to_wait_inside_an_open_write_transaction(db: Da
     assert await db.run_write(_count, "after") == "counted after"
 
 
-async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(db: Database) -> None:
+async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
     sqlite_only(db)
-    gate, blocker = await _held_up(db)
+    gate, blocker = await _held_up(db, tmp_path)
     abandoned = asyncio.create_task(db.run_write(_count, "abandoned"))
     kept = asyncio.create_task(db.run_write(_count, "kept"))
     await asyncio.sleep(0.05)
     abandoned.cancel()
-    gate.set()
+    await asyncio.sleep(0.05)  # the word reaches a writer process before its next batch
+    gate.touch()
     await blocker
     assert await kept == "counted kept"
     assert abandoned.cancelled()
     assert await _names(db) == {"kept"}
+
+
+def _autocheckpoint(tx: Tx) -> int:
+    return int(tx.execute("PRAGMA wal_autocheckpoint").fetchall()[0][0])
 
 
 async def test_the_log_reaches_the_database_file_without_the_writer_copying_it(db: Database) -> None:
@@ -199,7 +236,7 @@ async def test_the_log_reaches_the_database_file_without_the_writer_copying_it(d
     for n in range(50):
         await db.run_write(_count, f"checkpointed-{n}")
     # The writer's own connection never copies the log back...
-    writer_setting = await db.run_write(lambda tx: tx.execute("PRAGMA wal_autocheckpoint").fetchall()[0][0])
+    writer_setting = await db.run_write(_autocheckpoint)
     assert writer_setting == 0
     # ...the checkpointer does, within about a second: the file alone (log ignored) has the rows.
     deadline = asyncio.get_running_loop().time() + 5
@@ -221,8 +258,12 @@ async def test_stopping_leaves_no_checkpointer_thread(db: Database) -> None:
     assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-checkpointer"]
 
 
-async def test_a_writer_that_cannot_open_its_database_answers_instead_of_hanging(tmp_path) -> None:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'comptoir.db'}")
+@pytest.mark.parametrize("writer_process", [False, True])
+async def test_a_writer_that_cannot_open_its_database_answers_instead_of_hanging(
+    tmp_path: Path, writer_process: bool
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'comptoir.db'}"
+    database = Database(url, writer_process=writer_process)
     try:
         with pytest.raises(WriterClosed):
             await asyncio.wait_for(database.run_write(_count, "never"), 5)
