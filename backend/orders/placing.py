@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from backend.customers import service as customers
 from backend.events import record_sync
@@ -22,7 +23,18 @@ from backend.numbering import next_number_sync
 from backend.orders import pricing, stocking
 from backend.orders.errors import DuplicateExternalRef
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
-from backend.orders.rules import Actor, Channel, OrderDraft, OrderStatus
+from backend.orders.rules import (
+    Actor,
+    Address,
+    Channel,
+    CustomerDetails,
+    FulfilmentMode,
+    OrderDraft,
+    OrderStatus,
+    PaymentMethod,
+    Priority,
+    WantedLine,
+)
 from backend.orders.views import PlacedOrder
 from backend.tx import Tx
 
@@ -127,6 +139,61 @@ class Placement:
     draft: OrderDraft
     policy: RiskPolicy
     token: str
+
+    def __reduce__(self) -> tuple[Callable[[tuple[Any, ...]], Placement], tuple[object, ...]]:
+        """Flat, for the trip to the writer process: nested dataclasses and enums pickled field by
+        field cost the event loop several times more than a tuple of plain values. The actor's
+        permissions stay behind: they were checked before (``service``); placing needs only who."""
+        actor, draft, policy = self.actor, self.draft, self.policy
+        customer, address = draft.customer, draft.address
+        return _placement, (
+            (
+                actor.user_id,
+                actor.is_customer,
+                (customer.name, customer.email, customer.phone),
+                tuple((line.sku, line.quantity) for line in draft.lines),
+                (
+                    str(draft.fulfilment_mode),
+                    str(draft.payment_method),
+                    str(draft.channel),
+                    str(draft.priority),
+                ),
+                None if address is None else _address_values(address),
+                (draft.location, draft.notes, draft.external_ref),
+                (policy.first_order_limit_minor, policy.recent_orders_limit, policy.window_minutes),
+                self.token,
+            ),
+        )
+
+
+def _address_values(address: Address) -> tuple[object, ...]:
+    return (
+        address.line1,
+        address.city,
+        address.postal_code,
+        address.country,
+        address.latitude,
+        address.longitude,
+    )
+
+
+def _placement(flat: tuple[Any, ...]) -> Placement:
+    user_id, is_customer, customer, lines, choices, address, rest, policy, token = flat
+    mode, payment, channel, priority = choices
+    location, notes, external_ref = rest
+    draft = OrderDraft(
+        customer=CustomerDetails(*customer),
+        lines=[WantedLine(sku, quantity) for sku, quantity in lines],
+        fulfilment_mode=FulfilmentMode(mode),
+        payment_method=PaymentMethod(payment),
+        channel=Channel(channel),
+        address=None if address is None else Address(*address),
+        location=location,
+        priority=Priority(priority),
+        notes=notes,
+        external_ref=external_ref,
+    )
+    return Placement(Actor(user_id, is_customer=is_customer), draft, RiskPolicy(*policy), token)
 
 
 def place(tx: Tx, placement: Placement) -> PlacedOrder:

@@ -7,6 +7,7 @@ Pricing, the choice of location and the risk rules are pure too and live beside 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -294,8 +295,13 @@ def lines_problems(lines: list[WantedLine]) -> dict[str, str]:
     return problems
 
 
+@functools.cache
+def _values(choices: type[StrEnum]) -> frozenset[str]:
+    return frozenset(choice.value for choice in choices)  # walking an enum class is slow: once
+
+
 def _choice_problem(value: object, choices: type[StrEnum]) -> bool:
-    return value not in {choice.value for choice in choices}
+    return value not in _values(choices)
 
 
 def draft_problems(draft: OrderDraft) -> dict[str, str]:

@@ -1,0 +1,48 @@
+"""A placement travels to the writer process pickled flat: it must arrive as it left, minus the
+permissions, which were checked before it left."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+
+import pytest
+
+from backend.auth.rules import Permission
+from backend.orders.placing import Placement
+from backend.orders.risk import RiskPolicy
+from backend.orders.rules import (
+    Actor,
+    Address,
+    Channel,
+    CustomerDetails,
+    FulfilmentMode,
+    OrderDraft,
+    PaymentMethod,
+    Priority,
+    WantedLine,
+)
+
+ADDRESS = Address("1 rue de la Paix", "Paris", "75001", "FR", 48.87, 2.33)
+
+
+@pytest.mark.parametrize("address", [ADDRESS, None])
+def test_a_placement_arrives_as_it_left_without_the_permissions(address: Address | None) -> None:
+    draft = OrderDraft(
+        customer=CustomerDetails("Ann Example", "ann@example.com", None),
+        lines=[WantedLine("TEA-1", 2), WantedLine("TEA-2", 1)],
+        fulfilment_mode=FulfilmentMode.DELIVERY if address else FulfilmentMode.PICKUP,
+        payment_method=PaymentMethod.CASH,
+        channel=Channel.MARKETPLACE,
+        address=address,
+        location="MAIN",
+        priority=Priority.RUSH,
+        notes="ring twice",
+        external_ref="MKT-7",
+    )
+    actor = Actor(7, frozenset({Permission.ORDERS_PLACE}), is_customer=True)
+    placement = Placement(actor, draft, RiskPolicy(100, 2, 30), "token")
+    arrived = pickle.loads(pickle.dumps(placement))
+    assert arrived == replace(placement, actor=Actor(7, is_customer=True))
+    assert isinstance(arrived.draft.channel, Channel)
+    assert isinstance(arrived.draft.priority, Priority)
