@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import ContextFactory, first_page, sign_in
 
@@ -41,10 +42,19 @@ def wait_for_worker(page: Page) -> None:
 def eventually(page: Page, promise: str, arg: object = None, seconds: float = 10) -> None:
     """Polls a promise-returning expression (``wait_for_function`` does not await promises)."""
     deadline = time.monotonic() + seconds
-    while not page.evaluate(promise, arg):
+    while not _holds(page, promise, arg):
         if time.monotonic() > deadline:
             pytest.fail(f"still false after {seconds} s: {promise} ({arg})")
         page.wait_for_timeout(50)
+
+
+def _holds(page: Page, promise: str, arg: object) -> bool:
+    try:
+        return bool(page.evaluate(promise, arg))
+    except PlaywrightError as exc:
+        if "Execution context was destroyed" not in str(exc):
+            raise
+        return False  # the page navigated meanwhile (a replayed form reloads it): ask the next one
 
 
 def wait_until_cached(page: Page, path: str) -> None:
