@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from backend.tx import SessionTx
+from backend.tx import SessionTx, json_text
 from backend.writer import Writer
 from backend.writer_process import ProcessWriter
 
@@ -96,17 +97,22 @@ def _configure_sqlite(engine: AsyncEngine, begin_statement: str | None) -> None:
         connection.exec_driver_sql(begin_statement)
 
 
+# JSON columns through msgspec, as the plain-SQL writers do (``tx.json_text``): the event tailer
+# decodes every event's data.
+_JSON: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": msgspec.json.decode}
+
+
 def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     """Return (read engine, write engine) for a database URL."""
     if url.startswith("sqlite"):
         # Reads run in autocommit: each statement sees a consistent snapshot, and a page view saves
         # the BEGIN and ROLLBACK round trips through aiosqlite's thread.
-        reader = create_async_engine(url, pool_size=8, max_overflow=8, pool_reset_on_return=None)
-        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        reader = create_async_engine(url, pool_size=8, max_overflow=8, pool_reset_on_return=None, **_JSON)
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, **_JSON)
         _configure_sqlite(reader, None)
         _configure_sqlite(writer, "BEGIN IMMEDIATE")
         return reader, writer
-    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON)
     return engine, engine
 
 

@@ -9,7 +9,6 @@ advisory lock, so event-writing commits happen in id order; SQLite has a single 
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, UTCDateTime, utcnow
-from backend.tx import Tx
+from backend.tx import Tx, json_text
 
 NOTIFY_CHANNEL = "comptoir_events"
 _EVENT_ORDER_LOCK = 0x436F6D70  # any constant shared by all writers
@@ -87,7 +86,7 @@ def record_sync(tx: Tx, type_: str, subject: str, actor_id: int | None = None, *
         "type": type_,
         "subject": subject,
         "actor_id": actor_id,
-        "data": json.dumps(data),
+        "data": json_text(data),
     }
     event_id = tx.execute(_INSERT_EVENT, values).fetchall()[0][0]
     tx.info["events_recorded"] = True

@@ -9,12 +9,13 @@ session). Its SQL is written once, in the subset both engines accept (``ON CONFL
 
 from __future__ import annotations
 
-import json
+import functools
 import sqlite3
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import msgspec
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,7 @@ class Tx:
         return "IN (SELECT value FROM json_each(:ids))" if self.dialect == "sqlite" else "= ANY(:ids)"
 
     def array(self, values: list[int]) -> Any:
-        return json.dumps(values) if self.dialect == "sqlite" else values
+        return json_text(values) if self.dialect == "sqlite" else values
 
     def now(self) -> datetime | str:
         """The transaction's time, as a parameter for a ``UTCDateTime`` column."""
@@ -75,12 +76,32 @@ class Tx:
         return timestamp(self.dialect, moment)
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's text, written by hand in plain SQL (several times faster than ``json``)."""
+    return _encode_json(value).decode()
+
+
+_encode_json = msgspec.json.Encoder().encode
+
+
 def values_rows(columns: tuple[str, ...], rows: list[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
     """``VALUES (…), (…)`` for several rows in one statement, and its parameters (``name_n``)."""
+    names = _parameter_names(columns, len(rows))
+    params = {
+        name: row[column] for row, row_names in zip(rows, names, strict=True) for column, name in row_names
+    }
+    return _values_sql(columns, len(rows)), params
+
+
+@functools.cache
+def _parameter_names(columns: tuple[str, ...], count: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(tuple((column, f"{column}_{n}") for column in columns) for n in range(count))
+
+
+@functools.cache
+def _values_sql(columns: tuple[str, ...], count: int) -> str:
     row_sql = "(" + ", ".join(f":{column}_{{n}}" for column in columns) + ")"
-    tuples = ", ".join(row_sql.format(n=n) for n in range(len(rows)))
-    params = {f"{column}_{n}": row[column] for n, row in enumerate(rows) for column in columns}
-    return f"VALUES {tuples}", params
+    return "VALUES " + ", ".join(row_sql.format(n=n) for n in range(count))
 
 
 def timestamp(dialect: str, moment: datetime | None = None) -> datetime | str:

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from backend.db import Database, utcnow
 from backend.idempotency import rules
 from backend.idempotency.models import IdempotencyKey
-from backend.tx import Tx
+from backend.tx import Tx, json_text
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Cla
 def complete_in(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
     """Store the answer to a claimed key inside the caller's transaction."""
     kept = body if len(body) <= rules.MAX_STORED_BODY else b""
-    tx.execute(_COMPLETE, {"id": key_id, "status": status, "headers": json.dumps(headers), "body": kept})
+    tx.execute(_COMPLETE, {"id": key_id, "status": status, "headers": json_text(headers), "body": kept})
 
 
 async def complete(

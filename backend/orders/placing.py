@@ -9,7 +9,6 @@ ordinary transaction. ``service.place_order`` validates the draft before it gets
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +35,7 @@ from backend.orders.rules import (
     WantedLine,
 )
 from backend.orders.views import PlacedOrder
-from backend.tx import Tx
+from backend.tx import Tx, json_text
 
 NUMBER_SERIES = "ORD"
 
@@ -229,7 +228,7 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
         "total_minor": totals.total_minor,
         "currency": currency,
         "tracking_token_hash": hash_tracking_token(token),
-        "risk_reasons": json.dumps(reasons),
+        "risk_reasons": json_text(reasons),
         "number": number,
     }
     order_id = int(tx.execute(_INSERT, values).fetchall()[0][0])
