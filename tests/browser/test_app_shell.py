@@ -49,12 +49,16 @@ def eventually(page: Page, promise: str, arg: object = None, seconds: float = 10
 
 
 def _holds(page: Page, promise: str, arg: object) -> bool:
+    # A replayed offline form sends the page elsewhere: ask the page that is there once its
+    # (deferred) scripts have run, and again if it navigates while being asked or its scripts
+    # have not run yet (a mistyped name fails too, as "still false" with the expression).
+    page.wait_for_load_state("load")
     try:
         return bool(page.evaluate(promise, arg))
     except PlaywrightError as exc:
-        if "Execution context was destroyed" not in str(exc):
+        if not any(sign in str(exc) for sign in ("Execution context was destroyed", "is not defined")):
             raise
-        return False  # the page navigated meanwhile (a replayed form reloads it): ask the next one
+        return False
 
 
 def wait_until_cached(page: Page, path: str) -> None:
