@@ -283,11 +283,27 @@ def _rollback(connection: sqlite3.Connection) -> None:
 def _deliver(
     jobs: list[Job], outcomes: list[Outcome], info: dict[str, Any] | None, on_commit: list[CommitCallback]
 ) -> None:
-    """Hand the outcomes to each job's event loop; the commit callbacks run first, in the first one."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Job, Outcome]]] = {}
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        by_loop.setdefault(job.loop, []).append((job, outcome))
+    deliveries = [(job.loop, job.future, outcome) for job, outcome in zip(jobs, outcomes, strict=True)]
+    hand_over(deliveries, info, on_commit)
+
+
+Delivery = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Outcome]
+
+
+def hand_over(
+    deliveries: list[Delivery],
+    info: dict[str, Any] | None,
+    on_commit: list[CommitCallback],
+    idle_loop: asyncio.AbstractEventLoop | None = None,
+) -> None:
+    """Hand each outcome to its caller's event loop. The commit callbacks, when something was
+    committed, run first, in the first loop; in ``idle_loop`` when every caller gave up."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
+    for loop, future, outcome in deliveries:
+        by_loop.setdefault(loop, []).append((future, outcome))
     callbacks = on_commit if info is not None else []
+    if not by_loop and callbacks and idle_loop is not None:
+        by_loop[idle_loop] = []
     for loop, results in by_loop.items():
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(_resolve, results, info, callbacks)
@@ -295,17 +311,19 @@ def _deliver(
 
 
 def _resolve(
-    results: list[tuple[Job, Outcome]], info: dict[str, Any] | None, callbacks: list[CommitCallback]
+    results: list[tuple[asyncio.Future[Any], Outcome]],
+    info: dict[str, Any] | None,
+    callbacks: list[CommitCallback],
 ) -> None:
     for callback in callbacks:
         try:
             callback(Committed(info or {}))
         except Exception:
             log.exception("a commit callback failed")
-    for job, outcome in results:
-        if job.future.done():  # its caller was cancelled meanwhile
+    for future, outcome in results:
+        if future.done():  # its caller was cancelled meanwhile
             continue
         if outcome.ok:
-            job.future.set_result(outcome.value)
+            future.set_result(outcome.value)
         else:
-            job.future.set_exception(outcome.value)
+            future.set_exception(outcome.value)

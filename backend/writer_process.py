@@ -27,13 +27,12 @@ import multiprocessing.forkserver
 import pickle
 import signal
 import threading
-from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from backend.checkpointing import Checkpointer
-from backend.writer import BATCH, Call, CommitCallback, Committed, Outcome, WriterClosed, connect, run_batch
+from backend.writer import BATCH, Call, CommitCallback, Outcome, WriterClosed, connect, hand_over, run_batch
 
 log = logging.getLogger("comptoir.writer")
 
@@ -96,18 +95,15 @@ def _serve(path: str, jobs: Connection, results: Connection, batch: int) -> None
     # expects at exit; SQLite rolls back a transaction cut short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = connect(path)  # should this fail, the pipes close and the app's side gives up
-    waiting: deque[tuple[int, Call]] = deque()
-    cancelled: set[int] = set()
+    waiting: dict[int, Call] = {}  # in the order sent
     stopping = False
     try:
         while waiting or not stopping:
-            stopping = _receive(jobs, waiting, cancelled, block=not waiting) or stopping
-            taken = [waiting.popleft() for _ in range(min(batch, len(waiting)))]
-            taken = [(n, call) for n, call in taken if n not in cancelled]
-            cancelled.clear()
+            stopping = _receive(jobs, waiting, block=not waiting) or stopping
+            taken = [(number, waiting.pop(number)) for number in list(itertools.islice(waiting, batch))]
             if taken:
                 _run(connection, taken, results)
-    except EOFError:  # the app is gone: nobody to answer
+    except (EOFError, OSError):  # the app is gone: nobody to answer
         pass
     finally:
         connection.close()
@@ -115,8 +111,9 @@ def _serve(path: str, jobs: Connection, results: Connection, batch: int) -> None
         results.send_bytes(_STOP)
 
 
-def _receive(jobs: Connection, waiting: deque[tuple[int, Call]], cancelled: set[int], *, block: bool) -> bool:
-    """Take in every message already sent (waiting for one when ``block``); True on "stop"."""
+def _receive(jobs: Connection, waiting: dict[int, Call], *, block: bool) -> bool:
+    """Take in every message already sent (waiting for one when ``block``); True on "stop". A
+    cancel drops its job if it has not run yet."""
     stop = False
     while block or jobs.poll(0):
         block = False
@@ -126,9 +123,9 @@ def _receive(jobs: Connection, waiting: deque[tuple[int, Call]], cancelled: set[
             continue
         kind, number, call = pickle.loads(message)  # noqa: S301 - from the app that forked us
         if kind == "cancel":
-            cancelled.add(number)
+            waiting.pop(number, None)
         else:
-            waiting.append((number, (_crossable, call)))
+            waiting[number] = (_crossable, call)
     return stop
 
 
@@ -278,27 +275,22 @@ class ProcessWriter:
             self._fail_everyone()
 
     def _deliver(self, numbers: list[int], outcomes: list[Outcome], info: dict[str, Any] | None) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Outcome]]] = {}
         with self._lock:
-            for number, outcome in zip(numbers, outcomes, strict=True):
-                if (pending := self._pending.pop(number, None)) is not None:
-                    by_loop.setdefault(pending[0], []).append((pending[1], outcome))
-        callbacks = self.on_commit if info is not None else []
-        if not by_loop and callbacks and self._loop is not None:  # everyone gave up, yet it committed
-            by_loop = {self._loop: []}
-        for loop, results in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
-                loop.call_soon_threadsafe(_resolve, results, info, callbacks)
-            callbacks = []
+            waiting = [
+                (self._pending.pop(number, None), outcome)
+                for number, outcome in zip(numbers, outcomes, strict=True)
+            ]
+        deliveries = [
+            (pending[0], pending[1], outcome) for pending, outcome in waiting if pending is not None
+        ]
+        hand_over(deliveries, info, self.on_commit, idle_loop=self._loop)
 
     def _fail_everyone(self) -> None:
         with self._lock:  # from now on submit() refuses instead of sending to nobody
             self._closed = True
             pending, self._pending = self._pending, {}
-        gone = WriterClosed("the writer has been stopped")
-        for loop, future in pending.values():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_resolve, [(future, Outcome(False, gone))], None, [])
+        gone = Outcome(False, WriterClosed("the writer has been stopped"))
+        hand_over([(loop, future, gone) for loop, future in pending.values()], None, [])
 
 
 def _pipe(context: Any) -> tuple[Connection, Connection]:
@@ -308,22 +300,3 @@ def _pipe(context: Any) -> tuple[Connection, Connection]:
     with contextlib.suppress(OSError):  # a smaller buffer only means submit() may wait sooner
         fcntl.fcntl(writing.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     return reading, writing
-
-
-def _resolve(
-    results: list[tuple[asyncio.Future[Any], Outcome]],
-    info: dict[str, Any] | None,
-    callbacks: list[CommitCallback],
-) -> None:
-    for callback in callbacks:
-        try:
-            callback(Committed(info or {}))
-        except Exception:
-            log.exception("a commit callback failed")
-    for future, outcome in results:
-        if future.done():  # its caller was cancelled meanwhile
-            continue
-        if outcome.ok:
-            future.set_result(outcome.value)
-        else:
-            future.set_exception(outcome.value)
