@@ -61,6 +61,17 @@ def _holds(page: Page, promise: str, arg: object) -> bool:
         return False
 
 
+def reload(page: Page) -> None:
+    """Reloads, or lets the page's own navigation stand in for it: a replayed offline form may send
+    the page elsewhere while the reload starts, which aborts the reload (net::ERR_ABORTED)."""
+    try:
+        page.reload()
+    except PlaywrightError as exc:
+        if "ERR_ABORTED" not in str(exc):
+            raise
+        page.wait_for_load_state("load")
+
+
 def wait_until_cached(page: Page, path: str) -> None:
     eventually(page, "path => caches.match(path).then(Boolean)", path)
 

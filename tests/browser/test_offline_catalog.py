@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Response, Route, expect
 
 from tests.browser.conftest import ContextFactory, first_page, sign_in
-from tests.browser.test_app_shell import OWNER, eventually, wait_for_worker, wait_until_cached
+from tests.browser.test_app_shell import OWNER, eventually, reload, wait_for_worker, wait_until_cached
 
 pytestmark = pytest.mark.browser
 
@@ -219,7 +219,7 @@ def test_a_replay_whose_answer_was_lost_is_applied_once(page: Page) -> None:
     expect(page.locator("#outbox")).to_have_attribute("data-pending", "1")  # it may not have arrived
     page.context.unroute(f"**/catalog/{product}")
 
-    page.reload()  # a page load replays what is still queued, with the same key
+    reload(page)  # a page load replays what is still queued, with the same key
 
     wait_until(page, lambda: bool(answers) and answers[0].finished() is None)  # page or worker
     page.goto(f"/catalog/{product}")
