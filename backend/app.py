@@ -12,7 +12,6 @@ from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
-from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -23,7 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
-from backend import assets, maintenance, templating, web
+from backend import assets, logs, maintenance, templating, web
 from backend.auth import api as auth_api
 from backend.auth import routes as auth_routes
 from backend.auth import team_routes
@@ -185,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
         ),
-        logging_config=LoggingConfig(
+        logging_config=logs.ProcessLogging(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             loggers={"comptoir.access": {"level": "INFO" if settings.log_requests else "WARNING"}},
             log_exceptions="never",
