@@ -1,7 +1,8 @@
-// The acceptance queue's badge counts the cards the page shows, so it follows live arrivals and
-// departures (htmx swaps them in and out) without asking the server. After such a change the
-// copy the worker keeps for offline reading is stale: it is asked to fetch a fresh one. Waiting
-// times keep counting on a page left open, and a card is marked late as soon as it is.
+// The acceptance queue and an order's page. The queue's badge counts the cards the page shows,
+// so it follows live arrivals and departures (htmx swaps them in and out) without asking the
+// server. After such a change, on either page, the copy the worker keeps for offline reading is
+// stale: it is asked to fetch a fresh one. Waiting times keep counting on a page left open, and a
+// card is marked late as soon as it is.
 (() => {
   'use strict'
 
@@ -36,6 +37,13 @@
       card.toggleAttribute('data-late', late)
     }
   }
+  // An order's page redraws itself when the order changes elsewhere (orders/_live_order.html),
+  // but not the actions while one of their forms is open: what someone is typing stays theirs,
+  // and saving it then meets the version check like any late change.
+  document.addEventListener('htmx:oobBeforeSwap', (event) => {
+    const target = event.detail.target
+    if (target?.id === 'order-actions' && target.querySelector('details[open]')) event.detail.shouldSwap = false
+  })
   count()
   setInterval(tick, 30000)
 })()

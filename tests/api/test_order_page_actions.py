@@ -62,6 +62,38 @@ async def test_the_page_offers_the_moves_the_status_allows(harness: Harness, ord
     assert "data-offline" in placed
 
 
+LIVE_PARTS = (
+    "order-summary",
+    "order-risk",
+    "order-customer",
+    "order-lines",
+    "order-actions",
+    "order-timeline",
+)
+
+
+def live_parts(text: str, order_id: int) -> str:
+    """What the page's live redraw takes from a fresh copy (orders/_live_order.html): each part
+    must be on every page, or a redraw could not replace (or empty) it. Returns the actions part."""
+    assert f'<div id="order-live-{order_id}" hidden></div>' in text
+    assert all(text.count(f'id="{part}"') == 1 for part in LIVE_PARTS), text
+    return text.split('<div id="order-actions">', 1)[1].split(
+        '<section class="card" aria-labelledby="timeline', 1
+    )[0]
+
+
+async def test_the_parts_a_live_redraw_replaces_are_on_the_page_whatever_the_status(
+    harness: Harness, order: PlacedOrder
+) -> None:
+    owner = actor_for(Role.OWNER, harness.users[Role.OWNER].id)
+    async with harness.signed_in(Role.STAFF) as staff:
+        placed = live_parts((await staff.get(f"/orders/{order.id}")).text, order.id)
+        await service.cancel_order(harness.db, owner, order.id, "Called off")
+        cancelled = live_parts((await staff.get(f"/orders/{order.id}")).text, order.id)
+    assert "<form" in placed
+    assert "<form" not in cancelled  # a cancelled order offers nothing: the redraw empties the part
+
+
 async def test_cancelling_needs_a_reason_then_releases_the_stock(
     harness: Harness, shop: Shop, order: PlacedOrder
 ) -> None:

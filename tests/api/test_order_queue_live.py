@@ -120,3 +120,25 @@ async def test_decisions_and_holds_redraw_or_remove_the_card(server: LiveServer,
         )
         # The activity feed's own message about the order may come first: wait for the removal.
         await _next_message_with(owner, f'<li id="queue-card-{order.id}" hx-swap-oob="delete"></li>')
+
+
+async def test_every_change_of_an_order_redraws_its_open_page(server: LiveServer, database_url: str) -> None:
+    order = await _place(database_url)
+    owner_actor = actor_for(Role.OWNER, OWNER_ID)
+    live = f'<div id="order-live-{order.id}" hidden hx-swap-oob="true" hx-get="/orders/{order.id}"'
+    async with await _socket(server, await _cookie(server, Role.OWNER)) as owner:
+        held = await _in_the_database(
+            database_url, lambda db: service.hold_order(db, owner_actor, order.id, "Call first")
+        )
+        assert 'hx-select-oob="#order-summary,' in await _next_message_with(owner, live)
+        accepted = await _in_the_database(
+            database_url, lambda db: service.accept_order(db, owner_actor, order.id, version=held.version)
+        )
+        await _next_message_with(owner, live)
+        await _in_the_database(
+            database_url,
+            lambda db: service.cancel_order(
+                db, owner_actor, order.id, "Called off", version=accepted.version
+            ),
+        )
+        await _next_message_with(owner, live)

@@ -237,3 +237,31 @@ def test_a_hold_released_offline_on_an_order_accepted_meanwhile_is_shown_as_a_co
     expect(attention).to_contain_text("“Release hold” was not applied")
     expect(page.locator("#outbox")).to_have_attribute("data-attention", "1")
     assert _run(_releases(server_data_dir, order.id)) == ("accepted", 0)
+
+
+def test_an_order_page_follows_changes_made_elsewhere_and_leaves_an_open_form_alone(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    page = first_page(new_context())
+    sign_in(page, OWNER)
+    order = _run(_place(server_data_dir))
+    page.goto(f"/orders/{order.id}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    status = page.locator("#order-summary [data-status]")
+    timeline = page.locator("#order-timeline > li")
+    steps = timeline.count()
+
+    _run(_hold_then(server_data_dir, order))  # the shop, from another device
+
+    expect(status).to_have_attribute("data-status", "on_hold")  # no reload
+    expect(timeline).to_have_count(steps + 1)
+    expect(page.locator("#order-actions form[action$='/release']")).to_have_count(1)
+    page.locator("#order-edit > summary").click()
+    page.locator("#e-city").fill("Lyon")  # someone starts changing the address
+
+    _run(_hold_then(server_data_dir, order, accept=True))
+
+    expect(status).to_have_attribute("data-status", "accepted")
+    expect(timeline).to_have_count(steps + 2)
+    expect(page.locator("#e-city")).to_have_value("Lyon")  # what they typed is still theirs
+    expect(page.locator("#order-edit")).to_have_attribute("open", "")
