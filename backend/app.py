@@ -44,6 +44,7 @@ from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
+from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware
 from backend.orders import api as orders_api
 from backend.orders import edit_routes as order_edit_routes
@@ -197,4 +198,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.principals = PrincipalCache()
     app.state.categories = CategoryCache()
     app.state.feeds = FeedCache()
+    app.state.health = DatabaseProbe()
     return app

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from sqlalchemy import event
 
 from backend.db import Database
 from tests.api.conftest import Harness
@@ -33,3 +36,24 @@ async def test_the_openapi_schema_describes_the_api_and_no_pages(harness: Harnes
     paths = response.json()["paths"]
     assert "/api/v1/me" in paths
     assert all(path.startswith("/api/v1/") for path in paths), sorted(paths)
+
+
+async def test_checks_that_arrive_together_share_one_look_at_the_database(harness: Harness) -> None:
+    looks: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement == "SELECT 1":
+            looks.append(statement)
+
+    engine = harness.app.state.db.read_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        async with harness.client() as client:
+            together = await asyncio.gather(*(client.get("/health") for _ in range(20)))
+            shared = len(looks)
+            one_by_one = [await client.get("/health") for _ in range(3)]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert {response.status_code for response in together + one_by_one} == {200}
+    assert 1 <= shared <= 5  # each check takes hops to a connection's thread: the others wait for it
+    assert len(looks) == shared + 3  # a check that has ended is never reused
