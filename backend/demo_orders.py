@@ -21,9 +21,10 @@ from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
 from backend.orders import service
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.errors import DuplicateExternalRef, OutOfStock
 from backend.orders.models import Order
-from backend.orders.rules import Actor, Address, CustomerDetails, OrderDraft, OrderStatus, WantedLine
+from backend.orders.rules import Actor, OrderStatus
 from backend.orders.views import PlacedOrder
 
 ORDER_COUNT = 200

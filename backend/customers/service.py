@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from backend.orders.rules import Address, CustomerDetails
+from backend.orders.drafts import Address, CustomerDetails
 from backend.tx import Tx
 
 # The oldest customer with this e-mail, else the oldest with this phone number: one statement,

@@ -19,15 +19,8 @@ from backend.idempotency.middleware import REPLAYED_HEADER, keyed_request, refus
 from backend.idempotency.rules import OWN_KEY
 from backend.idempotency.service import InFlight, Mismatch, Replay
 from backend.orders import errors, queries, service
-from backend.orders.rules import (
-    MESSAGES,
-    Actor,
-    Address,
-    CustomerDetails,
-    OrderDraft,
-    OrderStatus,
-    WantedLine,
-)
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import MESSAGES, Actor, OrderStatus
 from backend.orders.schemas import (
     AddressIn,
     LineOut,

@@ -1,7 +1,7 @@
 """Marketplace orders from a CSV export, read into orders and the problems of each row.
 
 Rows that share an external reference are one order, one line per row. Each order is checked by
-the rules every channel obeys (``rules.draft_problems``), and each problem is named by its row and
+the rules every channel obeys (``drafts.draft_problems``), and each problem is named by its row and
 column, so the whole file can be fixed at once. Reading is pure: what needs the database (SKUs for
 sale, location codes, references already imported) comes in through ``check_against``.
 """
@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from backend import csv_reading
 from backend.catalog.rules import normalise_sku
 from backend.i18n import N_
-from backend.orders import rules
-from backend.orders.rules import (
+from backend.orders import drafts, rules
+from backend.orders.drafts import (
     Address,
-    Channel,
     CustomerDetails,
-    FulfilmentMode,
     OrderDraft,
     WantedLine,
     draft_problems,
     normalise_address,
     normalise_customer,
 )
+from backend.orders.rules import Channel, FulfilmentMode
 
 COLUMNS = (
     "external_ref",
@@ -211,7 +210,7 @@ def _quantity(text: str) -> int | None:
 
 def _comparable(column: str, value: str) -> str:
     if column == "phone":
-        return rules.normalise_phone(value)
+        return drafts.normalise_phone(value)
     return " ".join(value.casefold().split())
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from backend.inventory.models import Location
 from backend.orders import entry as entries
+from backend.orders.drafts import Address, OrderRejected, WantedLine, normalise_address
 from backend.orders.editing import OrderEdit
 from backend.orders.entry import Entry
-from backend.orders.rules import Address, FulfilmentMode, OrderRejected, WantedLine, normalise_address
+from backend.orders.rules import FulfilmentMode
 from backend.orders.views import OrderDetail
 
 FIELDS = ("version", "line1", "postal_code", "city", "country", "location", "term")

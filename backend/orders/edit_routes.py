@@ -20,13 +20,14 @@ from backend.auth.guards import requires
 from backend.auth.rules import Permission
 from backend.i18n import N_, gettext
 from backend.orders import decisions, edit_form, product_lookup, queries
+from backend.orders.drafts import OrderRejected
 from backend.orders.editing import edit_order
 from backend.orders.entry import Entry
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.form_fields import split_problems
 from backend.orders.pages import PageState, Refused, actor_of, show_order
 from backend.orders.queue_routes import STALE
-from backend.orders.rules import MESSAGES, Actor, OrderRejected
+from backend.orders.rules import MESSAGES, Actor
 from backend.web import FormErrors, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -16,22 +16,19 @@ from backend.inventory import holds
 from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.orders import pricing, stocking
-from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
-from backend.orders.models import Order, OrderLine
-from backend.orders.records import claim, load_summary
-from backend.orders.rules import (
-    Actor,
+from backend.orders.drafts import (
     Address,
     OrderRejected,
-    OrderShape,
-    OrderStatus,
     WantedLine,
     address_problems,
-    edit_diff,
-    is_editable,
     lines_problems,
     normalise_address,
 )
+from backend.orders.edit_diff import OrderShape, edit_diff
+from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
+from backend.orders.models import Order, OrderLine
+from backend.orders.records import claim, load_summary
+from backend.orders.rules import Actor, OrderStatus, is_editable
 from backend.orders.views import OrderSummary
 from backend.tx import SessionTx, Tx
 

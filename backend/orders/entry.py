@@ -10,18 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.i18n import N_
-from backend.orders.rules import (
-    MAX_LINE_QUANTITY,
-    MODE_LABELS,
-    Address,
-    Channel,
-    CustomerDetails,
-    FulfilmentMode,
-    OrderDraft,
-    PaymentMethod,
-    Priority,
-    WantedLine,
-)
+from backend.orders.drafts import MAX_LINE_QUANTITY, Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import MODE_LABELS, Channel, FulfilmentMode, PaymentMethod, Priority
 
 FIELDS = (
     "name", "email", "phone", "mode", "line1", "postal_code", "city", "country",

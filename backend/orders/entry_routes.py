@@ -18,10 +18,11 @@ from backend.i18n import N_, gettext
 from backend.inventory.models import Location
 from backend.orders import entry as entries
 from backend.orders import product_lookup
+from backend.orders.drafts import OrderRejected
 from backend.orders.entry import Entry
 from backend.orders.errors import OrderForbidden, OutOfStock
 from backend.orders.form_fields import short_lines_errors, split_problems
-from backend.orders.rules import MESSAGES, Actor, OrderRejected
+from backend.orders.rules import MESSAGES, Actor
 from backend.orders.service import place_order
 from backend.web import FormErrors, page, see_other
 

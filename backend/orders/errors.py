@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backend.orders.rules import OrderRejected
+from backend.orders.drafts import OrderRejected
 
 if TYPE_CHECKING:
     from backend.orders.views import OrderSummary

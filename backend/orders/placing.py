@@ -20,20 +20,10 @@ from backend.idempotency import service as idempotency
 from backend.inventory.settling import settle_batch
 from backend.numbering import next_number_sync
 from backend.orders import pricing, stocking
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.errors import DuplicateExternalRef
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
-from backend.orders.rules import (
-    Actor,
-    Address,
-    Channel,
-    CustomerDetails,
-    FulfilmentMode,
-    OrderDraft,
-    OrderStatus,
-    PaymentMethod,
-    Priority,
-    WantedLine,
-)
+from backend.orders.rules import Actor, Channel, FulfilmentMode, OrderStatus, PaymentMethod, Priority
 from backend.orders.views import PlacedOrder
 from backend.tx import Tx, json_text
 

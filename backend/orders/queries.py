@@ -19,9 +19,9 @@ from backend.auth.models import User
 from backend.auth.rules import normalise_email
 from backend.events import Event
 from backend.inventory.models import Location
+from backend.orders.drafts import normalise_phone
 from backend.orders.errors import OrderNotFound
 from backend.orders.models import Order, OrderLine
-from backend.orders.rules import normalise_phone
 from backend.orders.views import OrderDetail, OrderSummary, TimelineEntry, address_of, line_of, summary_of
 
 PAGE_SIZE = 50

@@ -26,10 +26,11 @@ from backend.db import utcnow
 from backend.i18n import N_, gettext
 from backend.navigation import NavItem, register
 from backend.orders import decisions, labels, queue
+from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.pages import PageState, Refused, actor_of, show_order
 from backend.orders.risk import REASONS
-from backend.orders.rules import MESSAGES, OrderRejected, OrderStatus
+from backend.orders.rules import MESSAGES, OrderStatus
 from backend.orders.service import change_location, transition_order
 from backend.web import FormErrors, page, see_other
 

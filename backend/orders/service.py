@@ -22,6 +22,13 @@ from backend.events import record
 from backend.idempotency.service import Keyed, Replay
 from backend.inventory import service as stock
 from backend.orders import placing, stocking
+from backend.orders.drafts import (
+    OrderDraft,
+    OrderRejected,
+    draft_problems,
+    normalise_address,
+    normalise_customer,
+)
 from backend.orders.editing import OrderEdit, change_location, edit_order
 from backend.orders.errors import (
     OrderForbidden,
@@ -37,12 +44,7 @@ from backend.orders.rules import (
     RELEASING,
     Actor,
     Channel,
-    OrderDraft,
-    OrderRejected,
     OrderStatus,
-    draft_problems,
-    normalise_address,
-    normalise_customer,
     reason_problem,
     transition_problem,
 )

@@ -16,8 +16,9 @@ from backend.inventory import holds
 from backend.inventory.errors import InsufficientStock
 from backend.inventory.rules import Line
 from backend.orders import pricing, routing
+from backend.orders.drafts import OrderRejected, WantedLine
 from backend.orders.errors import OutOfStock, ShortLine
-from backend.orders.rules import FulfilmentMode, OrderRejected, WantedLine
+from backend.orders.rules import FulfilmentMode
 from backend.tx import Tx, values_rows
 
 _PRODUCTS = (

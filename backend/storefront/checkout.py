@@ -10,16 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backend.i18n import N_, gettext
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.form_fields import split_problems
-from backend.orders.rules import (
-    Address,
-    Channel,
-    CustomerDetails,
-    FulfilmentMode,
-    OrderDraft,
-    PaymentMethod,
-    WantedLine,
-)
+from backend.orders.rules import Channel, FulfilmentMode, PaymentMethod
 from backend.storefront.offer import PricedCart
 
 FIELDS = (

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from backend.auth.guards import PUBLIC
 from backend.auth.rules import Role
 from backend.inventory.models import Location
+from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
 from backend.orders.form_fields import short_lines_errors
-from backend.orders.rules import Actor, OrderRejected
+from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from backend.storefront import checkout, offer
 from backend.storefront.cart import Cart

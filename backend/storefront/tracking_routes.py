@@ -13,8 +13,9 @@ from litestar.response import Template
 from backend.auth import forms as auth_forms
 from backend.auth.guards import PUBLIC, signed_in
 from backend.i18n import N_, gettext
+from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
-from backend.orders.rules import MESSAGES, OrderRejected
+from backend.orders.rules import MESSAGES
 from backend.orders.service import cancel_order
 from backend.storefront import tracking
 from backend.storefront.checkout_routes import shopper

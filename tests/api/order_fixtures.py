@@ -10,7 +10,8 @@ from backend.db import Database
 from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
-from backend.orders.rules import Actor, Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import Actor
 
 PARIS = Address("1 rue de Rivoli", "Paris", "75001", "FR", 48.8606, 2.3376)
 LYON = Address("2 place Bellecour", "Lyon", "69002", "FR", 45.7578, 4.8320)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
-from backend.orders.rules import Actor, Address, Channel, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import Actor, Channel
 from backend.orders.service import cancel_order, place_order
 from tests.api.conftest import Harness
 from tests.api.stock_fixtures import add_location, add_product

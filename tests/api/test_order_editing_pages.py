@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from backend.auth.rules import Role
 from backend.orders import service
+from backend.orders.drafts import WantedLine
 from backend.orders.models import Order, OrderLine
-from backend.orders.rules import OrderStatus, WantedLine
+from backend.orders.rules import OrderStatus
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import Harness, post_form
 from tests.api.order_fixtures import PARIS, Shop, actor_for, build_shop, draft

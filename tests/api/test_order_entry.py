@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from backend.auth.rules import Role
 from backend.customers.models import Customer
 from backend.inventory.models import Location
+from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
-from backend.orders.rules import Actor, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product

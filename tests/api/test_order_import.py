@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.events import Event
+from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
-from backend.orders.rules import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.service import place_order
 from backend.realtime.describe import describe
 from tests.api.conftest import Harness, csrf_token, post_form

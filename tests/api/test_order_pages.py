@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.auth.rules import Role
 from backend.orders import service
-from backend.orders.rules import WantedLine
+from backend.orders.drafts import WantedLine
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import actor_for, build_shop, draft
 

@@ -11,8 +11,8 @@ import pytest
 from backend.auth.rules import Role
 from backend.db import utcnow
 from backend.orders import service
+from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order
-from backend.orders.rules import CustomerDetails
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import Harness, MakeHarness, post_form
 from tests.api.order_fixtures import Shop, actor_for, build_shop, draft

@@ -11,9 +11,10 @@ from backend.events import Event
 from backend.inventory.models import Reservation
 from backend.numbering import Counter
 from backend.orders import service
+from backend.orders.drafts import CustomerDetails, OrderRejected, WantedLine
 from backend.orders.errors import OrderForbidden, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.models import Order, OrderLine
-from backend.orders.rules import Actor, CustomerDetails, OrderRejected, OrderStatus, WantedLine
+from backend.orders.rules import Actor, OrderStatus
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import LYON, actor_for, build_shop, draft
 from tests.api.stock_fixtures import level

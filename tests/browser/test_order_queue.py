@@ -15,8 +15,9 @@ from backend.auth.rules import Permission
 from backend.db import Database
 from backend.events import Event
 from backend.orders import service
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
-from backend.orders.rules import Actor, Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
 from tests.browser.conftest import ContextFactory, first_page, sign_in
 from tests.browser.test_app_shell import OWNER, eventually, wait_for_worker, wait_until_cached

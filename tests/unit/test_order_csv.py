@@ -9,7 +9,8 @@ import pytest
 
 from backend.orders import csv_import, import_seal
 from backend.orders.csv_import import KnownOrder, RowProblem
-from backend.orders.rules import Channel, WantedLine
+from backend.orders.drafts import WantedLine
+from backend.orders.rules import Channel
 
 HEADER = "external_ref,customer_name,email,phone,sku,quantity,fulfilment_mode,address_line1,city,postal_code,country,payment_method\n"
 ADA = "M-1,Ada Lovelace,ada@example.com,+33 6 12 34 56 78,{sku},{quantity},delivery,1 rue de Rivoli,Paris,75001,FR,card\n"

@@ -9,7 +9,7 @@ from multidict import MultiDict
 
 from backend.inventory.models import Location
 from backend.orders import edit_form
-from backend.orders.rules import Address, OrderRejected, WantedLine
+from backend.orders.drafts import Address, OrderRejected, WantedLine
 from backend.orders.views import LineView, OrderDetail, OrderSummary
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)

@@ -6,21 +6,22 @@ import pytest
 
 from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.orders import pricing, risk, routing
+from backend.orders.drafts import (
+    Address,
+    CustomerDetails,
+    OrderDraft,
+    WantedLine,
+    draft_problems,
+    normalise_customer,
+)
+from backend.orders.edit_diff import OrderShape, edit_diff
 from backend.orders.rules import (
     TRANSITIONS,
     Actor,
-    Address,
-    CustomerDetails,
     FulfilmentMode,
-    OrderDraft,
-    OrderShape,
     OrderStatus,
-    WantedLine,
-    draft_problems,
-    edit_diff,
     is_editable,
     next_statuses,
-    normalise_customer,
     reason_problem,
     transition_problem,
 )

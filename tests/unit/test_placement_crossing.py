@@ -9,19 +9,10 @@ from dataclasses import replace
 import pytest
 
 from backend.auth.rules import Permission
+from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.placing import Placement
 from backend.orders.risk import RiskPolicy
-from backend.orders.rules import (
-    Actor,
-    Address,
-    Channel,
-    CustomerDetails,
-    FulfilmentMode,
-    OrderDraft,
-    PaymentMethod,
-    Priority,
-    WantedLine,
-)
+from backend.orders.rules import Actor, Channel, FulfilmentMode, PaymentMethod, Priority
 
 ADDRESS = Address("1 rue de la Paix", "Paris", "75001", "FR", 48.87, 2.33)
 
