@@ -63,7 +63,7 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
-from backend.storefront import checkout_routes, tracking_routes
+from backend.storefront import checkout_routes, tracking_live, tracking_routes
 from backend.storefront import routes as storefront_routes
 
 API_PREFIX = "/api/v1"
@@ -85,6 +85,7 @@ def _pages_router() -> Router:
         *storefront_routes.ROUTES,
         *checkout_routes.ROUTES,
         *tracking_routes.ROUTES,
+        *tracking_live.ROUTES,
         *customer_routes.ROUTES,
         *order_entry_routes.ROUTES,
         *order_import_routes.ROUTES,
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_catalog_live_updates()
     register_stock_live_updates()
     register_order_live_updates()
+    tracking_live.register_live_updates()
     quiet("user.signed_out")
     db = Database(settings.database_url, writer_process=True)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 _fragments: dict[str, list[str]] = {}
 _quiet: set[str] = set()
+# Topics whose sockets hear something else than the team's feed, by prefix: e.g. a shopper's
+# tracking page, which is told only that its order changed.
+_topic_templates: dict[str, str] = {}
+EVENT_TEMPLATE = "realtime/_event.html"
 
 
 def live_fragment(event_type: str, template: str) -> None:
@@ -31,3 +35,14 @@ def is_quiet(event_type: str) -> bool:
 
 def quiet_types() -> frozenset[str]:
     return frozenset(_quiet)
+
+
+def topic_template(prefix: str, template: str) -> None:
+    _topic_templates[prefix] = template
+
+
+def template_for(topic: str) -> str:
+    for prefix, template in _topic_templates.items():
+        if topic.startswith(prefix):
+            return template
+    return EVENT_TEMPLATE

@@ -11,7 +11,7 @@ from backend.auth.models import User
 from backend.events import Event
 from backend.i18n import N_, SUPPORTED_LOCALES, current_locale, gettext
 from backend.realtime.describe import describe
-from backend.realtime.fragments import fragments_for, is_quiet
+from backend.realtime.fragments import fragments_for, is_quiet, template_for
 from backend.templating import render
 
 
@@ -32,7 +32,7 @@ def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
     token = current_locale.set(locale)
     try:
         return render(
-            "realtime/_event.html",
+            template_for(topic),
             event=event,
             topic=topic,
             description=describe(event, actor),

@@ -64,33 +64,14 @@ class LiveStream:
             await asyncio.sleep(every)
             await self.socket.send_text(render_cursor(self.last_sent))
 
-
-def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
-    raw = socket.query_params.get("since")
-    return int(raw) if raw and raw.isdigit() else None
-
-
-@websocket("/ws", guards=[signed_in])
-async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
-    settings = socket.app.state.settings
-    if not rules.is_allowed_origin(
-        socket.headers.get("origin"), socket.headers.get("host"), socket.url.scheme, settings.base_url
-    ):
-        await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
-        return
-    channels = socket.app.plugins.get(ChannelsPlugin)
-    stream = LiveStream(socket, rules.topics_for_principal(socket.scope["user"]))
-    await socket.accept()
-    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
-    async with listening, channels.start_subscription(stream.topics) as subscriber:
-        since = _since(socket)
-        if since is not None:
-            await stream.replay(since)
+    async def serve(self, subscriber: Any, heartbeat_every: float | None) -> None:
+        """Forward live events until the page goes away (or the socket fails)."""
         tasks = [
-            asyncio.create_task(stream.forward(subscriber.iter_events())),
-            asyncio.create_task(stream.until_closed()),
-            asyncio.create_task(stream.heartbeat(settings.websocket_heartbeat_seconds)),
+            asyncio.create_task(self.forward(subscriber.iter_events())),
+            asyncio.create_task(self.until_closed()),
         ]
+        if heartbeat_every is not None:
+            tasks.append(asyncio.create_task(self.heartbeat(heartbeat_every)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         except WebSocketDisconnect:
@@ -101,3 +82,35 @@ async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
                     await task
+
+
+def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
+    raw = socket.query_params.get("since")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+async def refuse_other_sites(socket: WebSocket[Any, Any, Any]) -> bool:
+    """Close a handshake from another site's page; True when it was closed."""
+    settings = socket.app.state.settings
+    if rules.is_allowed_origin(
+        socket.headers.get("origin"), socket.headers.get("host"), socket.url.scheme, settings.base_url
+    ):
+        return False
+    await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
+    return True
+
+
+@websocket("/ws", guards=[signed_in])
+async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
+    if await refuse_other_sites(socket):
+        return
+    settings = socket.app.state.settings
+    channels = socket.app.plugins.get(ChannelsPlugin)
+    stream = LiveStream(socket, rules.topics_for_principal(socket.scope["user"]))
+    await socket.accept()
+    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
+    async with listening, channels.start_subscription(stream.topics) as subscriber:
+        since = _since(socket)
+        if since is not None:
+            await stream.replay(since)
+        await stream.serve(subscriber, settings.websocket_heartbeat_seconds)

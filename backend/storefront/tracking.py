@@ -112,6 +112,14 @@ async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
     ]
 
 
+async def tracked_order_id(session: AsyncSession, token: str) -> int | None:
+    """The order a tracking link points at, without loading it (a live socket needs only that)."""
+    if not token or len(token) > 100:
+        return None
+    hashed = hash_tracking_token(token)
+    return await session.scalar(select(Order.id).where(Order.tracking_token_hash == hashed))
+
+
 async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
     if not token or len(token) > 100:
         return None

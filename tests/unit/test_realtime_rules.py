@@ -7,6 +7,7 @@ from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.events import Event, topics_for
 from backend.orders.live import register_live_updates
 from backend.realtime.rules import is_allowed_origin, topics_for_principal
+from backend.storefront import tracking_live
 
 
 def _principal(role: Role, user_id: int = 7) -> Principal:
@@ -19,11 +20,17 @@ def test_staff_hear_the_team_topic_the_orders_topic_and_their_own() -> None:
 
 def test_only_people_who_may_see_orders_hear_order_events() -> None:
     register_live_updates()
-    assert topics_for(Event(type="order.placed", subject="order:3", data={})) == {"orders"}
+    tracking_live.register_live_updates()
+    # "track:3" is the order's own tracking page, whose socket holds its token: no account joins it.
+    assert topics_for(Event(type="order.placed", subject="order:3", data={})) == {"orders", "track:3"}
+    assert topics_for(Event(type="order.file_imported", subject="orders", data={})) == {"orders"}
     without = replace(
         _principal(Role.STAFF), permissions=ROLE_PERMISSIONS[Role.STAFF] - {Permission.ORDERS_VIEW}
     )
     assert topics_for_principal(without) == {"staff", "user:7"}
+    assert all(
+        not topic.startswith("track:") for role in Role for topic in topics_for_principal(_principal(role))
+    )
 
 
 def test_drivers_and_customers_hear_only_their_own_topics() -> None:
