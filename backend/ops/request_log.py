@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("comptoir.access")
+# Path parameters that are secrets (a tracking link is its token): whoever reads the logs must not
+# be able to follow, or call off, a shopper's order.
+SECRET_PATH_PARAMS = frozenset({"token"})
+
+
+def logged_path(scope: Scope) -> str:
+    path = scope["path"]
+    for name, value in scope.get("path_params", {}).items():
+        if name in SECRET_PATH_PARAMS and value:
+            path = path.replace(str(value), "…")
+    return path
 
 
 class RequestLogMiddleware(ASGIMiddleware):
@@ -44,7 +55,7 @@ class RequestLogMiddleware(ASGIMiddleware):
                 json.dumps(
                     {
                         "method": scope["method"],
-                        "path": scope["path"],
+                        "path": logged_path(scope),
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                         "user": principal.user_id if principal else None,

@@ -1,0 +1,58 @@
+"""One JSON line per request, for whoever runs the shop: what was asked, the answer, how long it
+took and who asked; never a secret that sits in a path."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from backend.auth.rules import Role
+from backend.orders import service
+from tests.api.conftest import MakeHarness
+from tests.api.order_fixtures import actor_for, build_shop, draft
+
+
+class _Kept(logging.Handler):
+    """The access log's records, taken where they are made: the app sets up the root logger's own
+    handlers when it is built, which would drop a capture installed before."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(record.getMessage()))
+
+
+async def test_each_request_is_one_line_and_a_tracking_token_never_shows(make_harness: MakeHarness) -> None:
+    harness = await make_harness(log_requests=True)
+    await build_shop(harness.db)
+    order = await service.place_order(
+        harness.db, actor_for(Role.STAFF, harness.users[Role.STAFF].id), draft()
+    )
+    access, kept = logging.getLogger("comptoir.access"), _Kept()
+    access.addHandler(kept)
+    try:
+        async with harness.signed_in(Role.OWNER) as owner:
+            await owner.get(f"/orders/{order.id}")
+        async with harness.client() as shopper:
+            await shopper.get(f"/t/{order.tracking_token}")
+            await shopper.get(f"/t/{order.tracking_token}x")  # no such order: 404
+    finally:
+        access.removeHandler(kept)
+    lines = kept.lines
+    by_path = {line["path"]: line for line in lines}
+    owner_id = harness.users[Role.OWNER].id
+    page = by_path[f"/orders/{order.id}"]
+    assert isinstance(page["ms"], float | int)
+    assert page["client"]
+    assert page | {"ms": 0, "client": "…"} == {
+        "method": "GET",
+        "path": f"/orders/{order.id}",
+        "status": 200,
+        "ms": 0,
+        "user": owner_id,
+        "client": "…",
+    }
+    assert [line["status"] for line in lines if line["path"].startswith("/t/")] == [200, 404]
+    assert all(order.tracking_token not in json.dumps(line) for line in lines)
