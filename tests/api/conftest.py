@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +19,9 @@ from backend.auth.rules import Role
 from backend.auth.service import create_api_token
 from backend.db import Database
 from backend.settings import Settings
+from tests.api.order_fixtures import build_shop
+from tests.conftest import _run
+from tests.live import LiveServer
 
 PASSWORD = "correct horse battery"
 _HASH = PasswordHasher().hash(PASSWORD)  # hashing once keeps account fixtures fast
@@ -130,3 +133,24 @@ async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeH
 @pytest.fixture
 async def harness(make_harness: MakeHarness) -> Harness:
     return await make_harness()
+
+
+async def _seed_shop(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await _add_people(db)
+        await build_shop(db)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def live_shop(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The real server in a process of its own, over the team and a small shop (``order_fixtures``):
+    for what needs real sockets, with orders changed from another process."""
+    _run(_seed_shop(database_url))
+    live = LiveServer(database_url, tmp_path).start()
+    try:
+        yield live
+    finally:
+        live.stop()

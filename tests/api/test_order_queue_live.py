@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 from websockets.asyncio.client import ClientConnection
 
 from backend.auth.rules import Permission, Role
@@ -15,32 +12,11 @@ from backend.db import Database
 from backend.events import latest_event_id
 from backend.orders import service
 from backend.orders.views import PlacedOrder
-from tests.api.conftest import _add_people
-from tests.api.order_fixtures import actor_for, build_shop, draft
+from tests.api.order_fixtures import actor_for, draft
 from tests.api.test_live_updates import _cookie, _quiet, _socket
-from tests.conftest import _run
 from tests.live import LiveServer
 
 STAFF_ID, OWNER_ID = 2, 1
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    _run(_seed(database_url))
-    live = LiveServer(database_url, tmp_path).start()
-    try:
-        yield live
-    finally:
-        live.stop()
-
-
-async def _seed(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        await _add_people(db)
-        await build_shop(db)
-    finally:
-        await db.dispose()
 
 
 async def _in_the_database(database_url: str, work) -> object:
@@ -70,8 +46,10 @@ async def _next_message_with(socket: ClientConnection, needle: str, within: floa
                 return message
 
 
-async def _withdraw_orders_view(server: LiveServer, owner_cookie: str) -> None:
-    async with httpx.AsyncClient(base_url=server.url, cookies={"comptoir_session": owner_cookie}) as client:
+async def _withdraw_orders_view(live_shop: LiveServer, owner_cookie: str) -> None:
+    async with httpx.AsyncClient(
+        base_url=live_shop.url, cookies={"comptoir_session": owner_cookie}
+    ) as client:
         await client.get("/me")
         data = {
             "permission": [Permission.ACTIVITY_VIEW.value],
@@ -83,18 +61,18 @@ async def _withdraw_orders_view(server: LiveServer, owner_cookie: str) -> None:
 
 
 async def test_a_new_order_goes_on_top_of_open_queues_and_reaches_no_one_else(
-    server: LiveServer, database_url: str
+    live_shop: LiveServer, database_url: str
 ) -> None:
-    cookies = {role: await _cookie(server, role) for role in Role}
-    await _withdraw_orders_view(server, cookies[Role.OWNER])
+    cookies = {role: await _cookie(live_shop, role) for role in Role}
+    await _withdraw_orders_view(live_shop, cookies[Role.OWNER])
     # As a page does: the sockets resume after what was already in the log (the tailer may
     # publish the permission change a moment after they connect).
     seen = await _in_the_database(database_url, _latest_event_id)
     async with (
-        await _socket(server, cookies[Role.OWNER], since=seen) as owner,
-        await _socket(server, cookies[Role.STAFF], since=seen) as staff_without_orders,
-        await _socket(server, cookies[Role.DRIVER], since=seen) as driver,
-        await _socket(server, cookies[Role.CUSTOMER], since=seen) as customer,
+        await _socket(live_shop, cookies[Role.OWNER], since=seen) as owner,
+        await _socket(live_shop, cookies[Role.STAFF], since=seen) as staff_without_orders,
+        await _socket(live_shop, cookies[Role.DRIVER], since=seen) as driver,
+        await _socket(live_shop, cookies[Role.CUSTOMER], since=seen) as customer,
     ):
         order = await _place(database_url)
         message = await _next_message_with(owner, "order-queue")
@@ -105,10 +83,12 @@ async def test_a_new_order_goes_on_top_of_open_queues_and_reaches_no_one_else(
             assert await _quiet(socket, wait=0.7) == []
 
 
-async def test_decisions_and_holds_redraw_or_remove_the_card(server: LiveServer, database_url: str) -> None:
+async def test_decisions_and_holds_redraw_or_remove_the_card(
+    live_shop: LiveServer, database_url: str
+) -> None:
     order = await _place(database_url)
     owner_actor = actor_for(Role.OWNER, OWNER_ID)
-    async with await _socket(server, await _cookie(server, Role.OWNER)) as owner:
+    async with await _socket(live_shop, await _cookie(live_shop, Role.OWNER)) as owner:
         held = await _in_the_database(
             database_url, lambda db: service.hold_order(db, owner_actor, order.id, "Call first")
         )
@@ -122,11 +102,13 @@ async def test_decisions_and_holds_redraw_or_remove_the_card(server: LiveServer,
         await _next_message_with(owner, f'<li id="queue-card-{order.id}" hx-swap-oob="delete"></li>')
 
 
-async def test_every_change_of_an_order_redraws_its_open_page(server: LiveServer, database_url: str) -> None:
+async def test_every_change_of_an_order_redraws_its_open_page(
+    live_shop: LiveServer, database_url: str
+) -> None:
     order = await _place(database_url)
     owner_actor = actor_for(Role.OWNER, OWNER_ID)
     live = f'<div id="order-live-{order.id}" hidden hx-swap-oob="true" hx-get="/orders/{order.id}"'
-    async with await _socket(server, await _cookie(server, Role.OWNER)) as owner:
+    async with await _socket(live_shop, await _cookie(live_shop, Role.OWNER)) as owner:
         held = await _in_the_database(
             database_url, lambda db: service.hold_order(db, owner_actor, order.id, "Call first")
         )

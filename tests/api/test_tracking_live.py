@@ -4,8 +4,6 @@ and nothing else: not the shop's words, not other orders."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -15,19 +13,8 @@ from backend.auth.rules import Role
 from backend.orders import service
 from backend.orders.views import PlacedOrder
 from tests.api.order_fixtures import actor_for
-from tests.api.test_order_queue_live import OWNER_ID, _in_the_database, _place, _seed
-from tests.conftest import _run
+from tests.api.test_order_queue_live import OWNER_ID, _in_the_database, _place
 from tests.live import LiveServer
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    _run(_seed(database_url))
-    live = LiveServer(database_url, tmp_path).start()
-    try:
-        yield live
-    finally:
-        live.stop()
 
 
 def _tracking_socket(server: LiveServer, token: str, origin: str | None = None):
@@ -57,12 +44,12 @@ async def _hold(database_url: str, order: PlacedOrder, reason: str) -> None:
 
 
 async def test_a_change_of_the_order_reaches_its_tracking_page_and_only_as_a_change(
-    server: LiveServer, database_url: str
+    live_shop: LiveServer, database_url: str
 ) -> None:
     mine, other = await _place(database_url), await _place(database_url)
     async with (
-        _tracking_socket(server, mine.tracking_token) as page,
-        _tracking_socket(server, other.tracking_token) as other_page,
+        _tracking_socket(live_shop, mine.tracking_token) as page,
+        _tracking_socket(live_shop, other.tracking_token) as other_page,
     ):
         # The server's tailer may announce the two placements only now (it reads the log every 0.2 s).
         await asyncio.gather(_heard(page, wait=0.6), _heard(other_page, wait=0.6))
@@ -76,12 +63,12 @@ async def test_a_change_of_the_order_reaches_its_tracking_page_and_only_as_a_cha
 
 
 async def test_an_unknown_link_or_another_site_cannot_open_a_tracking_socket(
-    server: LiveServer, database_url: str
+    live_shop: LiveServer, database_url: str
 ) -> None:
     order = await _place(database_url)
     with pytest.raises(InvalidStatus):
-        async with _tracking_socket(server, "not-a-token"):
+        async with _tracking_socket(live_shop, "not-a-token"):
             pass
     with pytest.raises(InvalidStatus):
-        async with _tracking_socket(server, order.tracking_token, origin="https://evil.example"):
+        async with _tracking_socket(live_shop, order.tracking_token, origin="https://evil.example"):
             pass
