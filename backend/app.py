@@ -45,7 +45,7 @@ from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
 from backend.ops.health import DatabaseProbe
-from backend.ops.request_log import RequestLogMiddleware
+from backend.ops.request_log import RequestLogMiddleware, log_unrouted
 from backend.orders import api as orders_api
 from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=web.EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings, db, channels)],
         request_max_body_size=settings.max_body_bytes,
+        before_send=[log_unrouted],
         openapi_config=OpenAPIConfig(
             title="Comptoir API",
             version="1",

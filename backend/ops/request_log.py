@@ -50,16 +50,27 @@ class RequestLogMiddleware(ASGIMiddleware):
             status = exc.status_code
             raise
         finally:
-            principal = scope.get("user")
-            log.info(
-                json.dumps(
-                    {
-                        "method": scope["method"],
-                        "path": logged_path(scope),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                        "user": principal.user_id if principal else None,
-                        "client": scope["client"][0] if scope.get("client") else None,
-                    }
-                )
-            )
+            log.info(_line(scope, status, round((time.perf_counter() - started) * 1000, 2)))
+
+
+def _line(scope: Scope, status: int, ms: float | None) -> str:
+    principal = scope.get("user")
+    return json.dumps(
+        {
+            "method": scope["method"],
+            "path": logged_path(scope),
+            "status": status,
+            "ms": ms,
+            "user": principal.user_id if principal else None,
+            "client": scope["client"][0] if scope.get("client") else None,
+        }
+    )
+
+
+async def log_unrouted(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook for requests no route took (an unknown path, a method the path does
+    not take): Litestar answers them before any middleware runs, so the one above never sees them.
+    Logged as they are answered, without a duration: nothing timed them."""
+    routed = "route_handler" in scope
+    if message["type"] == "http.response.start" and not routed and log.isEnabledFor(logging.INFO):
+        log.info(_line(scope, message["status"], None))

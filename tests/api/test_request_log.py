@@ -38,6 +38,8 @@ async def test_each_request_is_one_line_and_a_tracking_token_never_shows(make_ha
         async with harness.client() as shopper:
             await shopper.get(f"/t/{order.tracking_token}")
             await shopper.get(f"/t/{order.tracking_token}x")  # no such order: 404
+            await shopper.get("/no-such-page")  # no route at all: answered before any middleware
+            await shopper.delete("/health")
     finally:
         access.removeHandler(kept)
     lines = kept.lines
@@ -56,3 +58,7 @@ async def test_each_request_is_one_line_and_a_tracking_token_never_shows(make_ha
     }
     assert [line["status"] for line in lines if line["path"].startswith("/t/")] == [200, 404]
     assert all(order.tracking_token not in json.dumps(line) for line in lines)
+    unrouted = {
+        (line["method"], line["path"]): (line["status"], line["ms"]) for line in lines if line["ms"] is None
+    }
+    assert unrouted == {("GET", "/no-such-page"): (404, None), ("DELETE", "/health"): (405, None)}
