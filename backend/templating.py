@@ -18,9 +18,19 @@ from backend.money import format_money, format_when
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "templates"
 
 
+@lru_cache(maxsize=8192)
+def _catalog_text(locale: str, message: str) -> Markup:
+    return Markup(translations(locale).gettext(message))  # noqa: S704 - our own catalog
+
+
 def _template_gettext(message: str, **variables: object) -> Markup:
-    """Translated, trusted catalog text; the variables are escaped as they are interpolated."""
-    return Markup(translations(current_locale.get()).gettext(message)) % variables  # noqa: S704
+    """Translated, trusted catalog text; the variables are escaped as they are interpolated.
+
+    A page calls this a hundred times and more (a product list: three a product): the translated
+    text is kept, and formatting (which also turns ``%%`` into ``%``) is skipped when it would
+    change nothing."""
+    text = _catalog_text(current_locale.get(), message)
+    return text % variables if variables or "%" in text else text
 
 
 def _template_ngettext(singular: str, plural: str, num: int, **variables: object) -> Markup:
