@@ -6,6 +6,7 @@ import pytest
 
 from backend.i18n import choose_locale, current_locale, gettext
 from backend.money import Money, format_money, format_when
+from backend.templating import _template_gettext
 
 
 @pytest.mark.parametrize(
@@ -58,5 +59,16 @@ def test_french_is_translated() -> None:
     token = current_locale.set("fr")
     try:
         assert gettext("Sign in") == "Se connecter"
+    finally:
+        current_locale.reset(token)
+
+
+def test_template_text_is_translated_escaped_and_formatted_as_the_i18n_extension_does() -> None:
+    token = current_locale.set("fr")
+    try:
+        assert _template_gettext("Add") == "Ajouter"
+        assert _template_gettext("Add") is _template_gettext("Add")  # kept, not rebuilt each call
+        assert _template_gettext("Add %(name)s to the cart", name="<b>") == "Ajouter &lt;b&gt; au panier"
+        assert _template_gettext("100%% sure") == "100% sure"  # no variables, yet still formatted
     finally:
         current_locale.reset(token)
