@@ -30,7 +30,7 @@ from backend.i18n_catalogs import (
     placeholder_mismatches,
     update_catalogs,
 )
-from backend.templating import environment
+from backend.templating import _catalog_text, environment
 
 LOCALE_DIR = ROOT / "frontend" / "locale"
 CATALOG_FILES = [LOCALE_DIR / TEMPLATE_FILE] + [
@@ -256,6 +256,7 @@ def test_extracted_msgids_are_those_the_app_looks_up(
     # On the class, so it holds however the templating module reaches the catalogs.
     monkeypatch.setattr(Translations, "gettext", recording_gettext)
     monkeypatch.setattr(Translations, "ngettext", recording_ngettext)
+    _catalog_text.cache_clear()  # templates keep what they looked up: have them look it up again
     environment().from_string(source).render()
     assert looked_up
     assert set(looked_up) == _ids(extract(project))
