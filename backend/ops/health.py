@@ -23,15 +23,16 @@ class DatabaseProbe:
     """One per app (``app.state.health``): what it shares are tasks of the app's event loop."""
 
     def __init__(self) -> None:
-        self._running: dict[int, asyncio.Future[bool]] = {}  # by database: tests swap it
+        self._running: asyncio.Future[bool] | None = None
 
     async def reachable(self, db: Database) -> bool:
-        running = self._running.get(id(db))
-        if running is None:
-            running = asyncio.ensure_future(self._check(db))
-            self._running[id(db)] = running
-            running.add_done_callback(lambda _: self._running.pop(id(db), None))
-        return await asyncio.shield(running)  # one caller giving up must not cancel the others' check
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._check(db))
+            self._running.add_done_callback(self._ended)
+        return await asyncio.shield(self._running)  # one caller giving up must not cancel the others' check
+
+    def _ended(self, _: asyncio.Future[bool]) -> None:
+        self._running = None
 
     @staticmethod
     async def _check(db: Database) -> bool:

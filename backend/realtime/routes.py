@@ -2,102 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect
 
 from backend.auth.guards import signed_in
-from backend.events import events_after, topics_for
-from backend.i18n import current_locale
 from backend.realtime import rules
-from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
-
-CLOSE_FORBIDDEN_ORIGIN = 4403
-
-
-class LiveStream:
-    """One socket: replays what it missed, then forwards live events once each, in order."""
-
-    def __init__(self, socket: WebSocket[Any, Any, Any], topics: set[str]) -> None:
-        self.socket = socket
-        self.topics = topics
-        self.locale = current_locale.get()
-        self.last_sent = 0
-        self.db = socket.app.state.db
-
-    async def replay(self, since: int) -> None:
-        self.last_sent = max(self.last_sent, since)
-        async with self.db.read() as session:
-            events = await events_after(session, self.last_sent, limit=rules.MAX_REPLAY + 1)
-            names = await actor_names(session, events)
-        if len(events) > rules.MAX_REPLAY:
-            await self.socket.send_text(render_reload())
-            return
-        for event in events:
-            shared = topics_for(event) & self.topics
-            if shared:
-                await self.socket.send_text(render_for(event, min(shared), names, self.locale))
-            self.last_sent = event.id
-        await self.socket.send_text(render_cursor(self.last_sent))
-
-    async def forward(self, stream: Any) -> None:
-        async for raw in stream:
-            message = json.loads(raw)
-            if message["id"] <= self.last_sent:
-                continue  # already replayed, or heard on a second topic
-            self.last_sent = message["id"]
-            await self.socket.send_text(message["html"][self.locale])
-
-    async def until_closed(self) -> None:
-        """The page sends nothing we act on (it resumes with ``?since=`` on reconnect); reading is
-        how a closed socket is noticed."""
-        while True:
-            await self.socket.receive_text()
-
-    async def heartbeat(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            await self.socket.send_text(render_cursor(self.last_sent))
-
-    async def serve(self, subscriber: Any, heartbeat_every: float | None) -> None:
-        """Forward live events until the page goes away (or the socket fails)."""
-        tasks = [
-            asyncio.create_task(self.forward(subscriber.iter_events())),
-            asyncio.create_task(self.until_closed()),
-        ]
-        if heartbeat_every is not None:
-            tasks.append(asyncio.create_task(self.heartbeat(heartbeat_every)))
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
-                    await task
+from backend.realtime.streams import LiveStream, refuse_other_sites
 
 
 def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
     raw = socket.query_params.get("since")
     return int(raw) if raw and raw.isdigit() else None
-
-
-async def refuse_other_sites(socket: WebSocket[Any, Any, Any]) -> bool:
-    """Close a handshake from another site's page; True when it was closed."""
-    settings = socket.app.state.settings
-    if rules.is_allowed_origin(
-        socket.headers.get("origin"), socket.headers.get("host"), socket.url.scheme, settings.base_url
-    ):
-        return False
-    await socket.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
-    return True
 
 
 @websocket("/ws", guards=[signed_in])

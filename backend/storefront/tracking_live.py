@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from backend.auth.guards import PUBLIC
 from backend.events import Event, subject_id, topic_rule
 from backend.realtime.fragments import topic_template
-from backend.realtime.routes import LiveStream, refuse_other_sites
+from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.storefront import tracking
 
 TRACK_PREFIX = "track:"
