@@ -15,6 +15,7 @@ from backend.auth.guards import PUBLIC, principal_of, signed_in
 from backend.auth.middleware import SESSION_COOKIE, session_cookie
 from backend.auth.models import User
 from backend.auth.principal import Principal
+from backend.auth.throttle import Throttle, TooManyAttempts
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -25,6 +26,16 @@ def _login_page(
 ) -> Template:
     context = {"next": next_url, "email": email, "errors": errors or FormErrors(), "notice": None}
     return page(request, "auth/login.html", context, status_code=status)
+
+
+def _throttle(request: AnyRequest) -> Throttle:
+    settings = request.app.state.settings
+    return Throttle(settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds))
+
+
+def _retry_later(response: Template, exc: TooManyAttempts) -> Template:
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @get("/login", opt=PUBLIC)
@@ -47,9 +58,6 @@ async def login(request: AnyRequest) -> Response[Any] | Template:
     if errors:
         return _login_page(request, next_url, email, errors, 400)
     settings = request.app.state.settings
-    throttle = service.Throttle(
-        settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds)
-    )
     idle = timedelta(minutes=settings.session_idle_minutes)
     address = request.client.host if request.client else "unknown"
     try:
@@ -58,15 +66,13 @@ async def login(request: AnyRequest) -> Response[Any] | Template:
             email=email,
             password=password,
             address=address,
-            throttle=throttle,
+            throttle=_throttle(request),
             user_agent=request.headers.get("user-agent", ""),
             idle=idle,
         )
-    except service.TooManyAttempts as exc:
+    except TooManyAttempts as exc:
         errors.add(None, forms.message(exc.code))
-        response = _login_page(request, next_url, email, errors, 429)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return _retry_later(_login_page(request, next_url, email, errors, 429), exc)
     except service.AccountError as exc:
         errors.add(None, forms.message(exc.code))
         return _login_page(request, next_url, email, errors, 400)
@@ -142,8 +148,16 @@ async def change_my_password(request: AnyRequest) -> Response[Any] | Template:
         return await _me_page(request, errors, 400)
     try:
         await service.change_password(
-            request.app.state.db, principal.user_id, current, new, principal.credential_hash
+            request.app.state.db,
+            principal.user_id,
+            current,
+            new,
+            principal.credential_hash,
+            throttle=_throttle(request),
         )
+    except TooManyAttempts as exc:
+        errors.add("current_password", forms.message(exc.code))
+        return _retry_later(await _me_page(request, errors, 429), exc)
     except service.AccountError as exc:
         errors.add(exc.field, forms.message(exc.code))
         return await _me_page(request, errors, 400)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import Case
 
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.principal import hash_credential
 from backend.auth.rules import Permission, Role
-from backend.db import Database, upsert_into, utcnow
+from backend.auth.throttle import (
+    SignInKeys,
+    Throttle,
+    count_failure,
+    forget,
+    forgive_pair,
+    take_slot,
+)
+from backend.db import Database, utcnow
 from backend.events import record
 
 
@@ -33,18 +39,6 @@ class VersionConflict(AccountError):
     def __init__(self, current_version: int) -> None:
         super().__init__("version_conflict")
         self.current_version = current_version
-
-
-class TooManyAttempts(AccountError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too_many_attempts")
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Throttle:
-    limit: int
-    window: timedelta
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -74,42 +68,7 @@ async def create_user(
     return user
 
 
-# -- sign-in, throttled per address and per e-mail ---------------------------------------------
-
-
-async def _blocked_for(session: AsyncSession, keys: list[str], throttle: Throttle) -> int:
-    """Seconds until these keys may try again, or 0."""
-    now = utcnow()
-    rows = await session.scalars(
-        select(SignInThrottle).where(
-            SignInThrottle.key.in_(keys),
-            SignInThrottle.window_ends_at > now,
-            SignInThrottle.failures >= throttle.limit,
-        )
-    )
-    waits = [int((row.window_ends_at - now).total_seconds()) + 1 for row in rows]
-    return max(waits, default=0)
-
-
-async def _count_failure(session: AsyncSession, keys: list[str], throttle: Throttle) -> None:
-    now = utcnow()
-    for key in keys:
-        stmt = upsert_into(session, SignInThrottle).values(
-            key=key, failures=1, window_ends_at=now + throttle.window
-        )
-        expired = SignInThrottle.window_ends_at <= now
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SignInThrottle.key],
-            set_={
-                "failures": _case_reset(expired, 1, SignInThrottle.failures + 1),
-                "window_ends_at": _case_reset(expired, now + throttle.window, SignInThrottle.window_ends_at),
-            },
-        )
-        await session.execute(stmt)
-
-
-def _case_reset(expired: ColumnElement[bool], fresh: object, carried: object) -> Case[Any]:
-    return case((expired, fresh), else_=carried)
+# -- sign-in, throttled per address and per (address, account); slowed down per account ----------
 
 
 async def sign_in(
@@ -124,21 +83,20 @@ async def sign_in(
 ) -> tuple[User, str]:
     """Check credentials and open a new session; returns the user and the raw session token."""
     email = rules.normalise_email(email)
-    keys = [f"ip:{address}", f"email:{email}"]
+    keys = SignInKeys.of(address, email)
+    delay = await take_slot(db, [keys.address, keys.pair], throttle, slow_key=keys.account)
+    await asyncio.sleep(delay)
     async with db.read() as session:
-        if wait := await _blocked_for(session, keys, throttle):
-            raise TooManyAttempts(wait)
         user = await get_user_by_email(session, email)
     valid = await verify_password(user.password_hash if user else None, password)
     if user is None or not valid or not user.active:
-        async with db.write() as session:
-            await _count_failure(session, keys, throttle)
+        await count_failure(db, keys.account, throttle)  # the slots taken stay counted
         raise AccountError("bad_credentials")
     rehash = await hash_password(password) if needs_rehash(user.password_hash) else None
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     async with db.write() as session:
-        await session.execute(delete(SignInThrottle).where(SignInThrottle.key == keys[1]))
+        await forgive_pair(session, keys)
         if rehash:
             await session.execute(update(User).where(User.id == user.id).values(password_hash=rehash))
         session.add(
@@ -213,8 +171,17 @@ async def update_profile(
 
 
 async def change_password(
-    db: Database, user_id: int, current: str, new: str, keep_session_hash: str | None
+    db: Database,
+    user_id: int,
+    current: str,
+    new: str,
+    keep_session_hash: str | None,
+    *,
+    throttle: Throttle,
 ) -> None:
+    """Guesses at the current password (from a session left open) are limited like sign-ins."""
+    attempts = f"password:{user_id}"
+    await take_slot(db, [attempts], throttle)
     async with db.read() as session:
         user = await session.get_one(User, user_id)
     if not await verify_password(user.password_hash, current):
@@ -225,6 +192,7 @@ async def change_password(
     async with db.write() as session:
         user = await session.get_one(User, user_id)
         user.password_hash = new_hash
+        await forget(session, attempts)
         # Every other signed-in device must sign in again with the new password.
         await session.execute(
             delete(WebSession).where(

@@ -41,8 +41,8 @@ class Harness:
     settings: Settings
     users: dict[Role, User]
 
-    def client(self) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app, client=("203.0.113.7", 50000))
+    def client(self, address: str = "203.0.113.7") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
         scheme = "https" if self.settings.is_https else "http"
         return httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver")
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from backend.auth.middleware import SESSION_COOKIE
 from backend.auth.models import User, WebSession
 from backend.auth.rules import Role
 from backend.events import Event
-from tests.api.conftest import PASSWORD, PEOPLE, Harness, post_form, sign_in
+from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, post_form, sign_in
 
 
 async def _owner(harness: Harness) -> User:
@@ -73,3 +74,24 @@ async def test_a_wrong_current_password_or_short_new_one_is_refused(harness: Har
     assert "at least 10 characters" in short.text
     async with harness.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(WebSession)) == 1
+
+
+async def test_guesses_at_the_current_password_are_limited_across_processes(
+    make_harness: MakeHarness,
+) -> None:
+    first = await make_harness(login_attempts_per_window=3)
+    second = await make_harness(login_attempts_per_window=3)  # another process, same database
+    wrong = {"current_password": "not the password", "new_password": "a much newer secret"}
+    async with first.signed_in(Role.OWNER) as here, second.client() as there:
+        there.cookies[SESSION_COOKIE] = here.cookies[SESSION_COOKIE]
+        tries = [
+            (await post_form(client, "/me/password", wrong)).status_code for client in (here, there, here)
+        ]
+        right = {"current_password": PASSWORD, "new_password": "a much newer secret"}
+        blocked = await post_form(there, "/me/password", right)
+    assert tries == [400, 400, 400]
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert "Too many attempts" in blocked.text
+    async with first.client("198.51.100.5") as client:
+        assert (await sign_in(client, PEOPLE[Role.OWNER][0], PASSWORD)).status_code == 303
