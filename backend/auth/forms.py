@@ -12,6 +12,7 @@ MESSAGES = {
     "email_taken": N_("This e-mail address is already used."),
     "too_short": N_("Use at least 10 characters."),
     "too_long": N_("Use at most 256 characters."),
+    "too_common": N_("This password is one of the most common ones: choose one that is harder to guess."),
     "name_required": N_("Enter a name."),
     "name_too_long": N_("Use at most 120 characters."),
     "wrong_password": N_("This is not your current password."),

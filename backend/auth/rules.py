@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
+from backend.auth import common_passwords
 from backend.i18n import N_
 
 
@@ -122,6 +123,8 @@ def password_problem(password: str) -> str | None:
         return "too_short"
     if len(password) > MAX_PASSWORD_LENGTH:
         return "too_long"
+    if common_passwords.is_common(password):
+        return "too_common"
     return None
 
 

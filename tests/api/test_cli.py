@@ -101,9 +101,10 @@ def test_demo_if_empty_leaves_a_database_with_accounts_alone(cli: CliRunner, dat
     assert _query(database_url, select(func.count()).select_from(User)) == [(1,)]
 
 
-def test_user_add_refuses_a_bad_email_a_short_password_and_duplicates(cli: CliRunner) -> None:
+def test_user_add_refuses_a_bad_email_a_short_or_common_password_and_duplicates(cli: CliRunner) -> None:
     bad_email = cli.invoke(main, ["user", "add", "nope", "--role", "staff", "--password", "long enough pw"])
     short = cli.invoke(main, ["user", "add", "a@shop.test", "--role", "staff", "--password", "short"])
+    common = cli.invoke(main, ["user", "add", "a@shop.test", "--role", "staff", "--password", "iloveyou123"])
     bad_role = cli.invoke(
         main, ["user", "add", "a@shop.test", "--role", "king", "--password", "long enough pw"]
     )
@@ -114,8 +115,9 @@ def test_user_add_refuses_a_bad_email_a_short_password_and_duplicates(cli: CliRu
         main, ["user", "add", "A@shop.test", "--role", "staff", "--password", "long enough pw"]
     )
     assert first.exit_code == 0
-    for result in (bad_email, short, bad_role, duplicate):
+    for result in (bad_email, short, bad_role, duplicate, common):
         assert result.exit_code != 0
+    assert "too_common" in common.output
 
 
 def test_token_create_prints_only_a_token_that_is_stored_hashed(cli: CliRunner, database_url: str) -> None:

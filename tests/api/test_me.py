@@ -95,3 +95,13 @@ async def test_guesses_at_the_current_password_are_limited_across_processes(
     assert "Too many attempts" in blocked.text
     async with first.client("198.51.100.5") as client:
         assert (await sign_in(client, PEOPLE[Role.OWNER][0], PASSWORD)).status_code == 303
+
+
+async def test_a_common_password_is_refused_with_a_form_error(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as client:
+        data = {"current_password": PASSWORD, "new_password": "Password123"}
+        response = await post_form(client, "/me/password", data)
+    assert response.status_code == 400
+    assert "one of the most common" in response.text
+    async with harness.client() as client:
+        assert (await sign_in(client, PEOPLE[Role.OWNER][0], PASSWORD)).status_code == 303

@@ -55,6 +55,13 @@ def test_passwords_need_ten_to_256_characters() -> None:
     assert password_problem("long enough!") is None
 
 
+def test_common_passwords_are_refused_whatever_their_case() -> None:
+    assert password_problem("password123") == "too_common"
+    assert password_problem("Password123") == "too_common"
+    assert password_problem("QWERTYUIOP") == "too_common"
+    assert password_problem("correct horse battery") is None
+
+
 def test_guards_are_coroutines_so_the_framework_runs_them_in_the_event_loop() -> None:
     # A plain function guard would be sent to a worker thread on every request.
     assert inspect.iscoroutinefunction(signed_in)
