@@ -1,14 +1,18 @@
 """A customer calls their own order off from its tracking page, with a reason, until the shop
-accepts it; nobody else can do it from there."""
+accepts it; nobody else can do it from there, not even with the e-mail the order was placed with."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from backend.auth.rules import Role
+from backend.customers.models import Customer
 from backend.orders import service
+from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order
+from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import Harness, post_form
 from tests.api.order_fixtures import Shop, actor_for, build_shop, draft
@@ -117,6 +121,50 @@ async def test_an_order_of_someone_else_shows_no_cancel_button_to_a_signed_in_cu
     assert 'id="cancel-order"' not in page.text
     assert refused.status_code == 403
     assert await status_of(harness, placed.id) == ("placed", 1)
+
+
+VICTIM = CustomerDetails("Vic Tim", "victim@example.test", "+33699999999")
+
+
+async def account_of(harness: Harness, order_id: int) -> int | None:
+    async with harness.db.read() as session:
+        order = await session.get_one(Order, order_id)
+        return await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
+
+
+async def test_checking_out_with_another_shoppers_email_gives_no_hold_on_their_orders(
+    harness: Harness, shop: Shop
+) -> None:
+    theirs = await service.place_order(harness.db, Actor(None), draft(channel="storefront", customer=VICTIM))
+    customer_id = harness.users[Role.CUSTOMER].id
+    customer = actor_for(Role.CUSTOMER, customer_id)
+    mine = await service.place_order(harness.db, customer, draft(channel="storefront", customer=VICTIM))
+    async with harness.signed_in(Role.CUSTOMER) as signed_in:
+        page = await signed_in.get(f"/t/{theirs.tracking_token}")
+        refused = await cancel(signed_in, theirs, "Not mine, but I typed their e-mail")
+    assert 'id="cancel-order"' not in page.text
+    assert refused.status_code == 403
+    assert await status_of(harness, theirs.id) == ("placed", 1)
+    assert await account_of(harness, theirs.id) is None
+    assert await account_of(harness, mine.id) == customer_id
+
+
+async def test_an_order_placed_without_signing_in_never_joins_an_accounts_record(
+    harness: Harness, shop: Shop
+) -> None:
+    customer = actor_for(Role.CUSTOMER, harness.users[Role.CUSTOMER].id)
+    await service.place_order(harness.db, customer, draft(channel="storefront", customer=VICTIM))
+    theirs = await service.place_order(harness.db, Actor(None), draft(channel="storefront", customer=VICTIM))
+    by_staff = await service.place_order(
+        harness.db, actor_for(Role.STAFF, harness.users[Role.STAFF].id), draft(customer=VICTIM)
+    )
+    async with harness.signed_in(Role.CUSTOMER) as signed_in:
+        page = await signed_in.get(f"/t/{theirs.tracking_token}")
+        refused = await cancel(signed_in, theirs, "Someone else's")
+    assert 'id="cancel-order"' not in page.text
+    assert refused.status_code == 403
+    assert await account_of(harness, theirs.id) is None
+    assert await account_of(harness, by_staff.id) is None
 
 
 async def test_an_unknown_link_is_not_found(harness: Harness, order: PlacedOrder) -> None:
