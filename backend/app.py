@@ -39,6 +39,7 @@ from backend.dashboard import routes as dashboard_routes
 from backend.dashboard.service import FeedCache
 from backend.db import Database
 from backend.idempotency.middleware import IdempotencyMiddleware
+from backend.input_guard import InputGuardMiddleware, InputRequest
 from backend.inventory import api as inventory_api
 from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     middleware = [
         RequestLogMiddleware(),
         AuthenticationMiddleware(),
+        InputGuardMiddleware(),
         DefineMiddleware(CSRFMiddleware, config=csrf),
         IdempotencyMiddleware(),
     ]
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[channels, HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templating.environment())),
         exception_handlers=web.EXCEPTION_HANDLERS,
+        request_class=InputRequest,
         lifespan=[_lifespan(settings, db, channels)],
         request_max_body_size=settings.max_body_bytes,
         before_send=[log_unrouted],

@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from babel.units import format_unit
 
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_LOCALE = "en"
@@ -81,6 +82,14 @@ def choose_locale(user_locale: str | None, accept_language: str | None) -> str:
 
 
 @cache
+def format_bytes(size: int) -> str:
+    """A size as people read it, in their language: "2 MB", "9,8 ko"."""
+    megabytes = size / 1024 / 1024
+    unit, amount = ("digital-megabyte", megabytes) if megabytes >= 1 else ("digital-kilobyte", size / 1024)
+    locale = babel_locale(current_locale.get())
+    return format_unit(amount, unit, length="short", format="#,##0.#", locale=locale)
+
+
 def babel_locale(locale: str) -> Locale:
     try:
         return Locale.parse(locale)

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Validatio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
 
-from backend.i18n import N_, choose_locale, current_locale, gettext
+from backend.i18n import N_, choose_locale, current_locale, format_bytes, gettext
 
 log = logging.getLogger("comptoir.web")
 
@@ -104,7 +104,17 @@ def see_other(url: str) -> Redirect:
     return Redirect(url, status_code=HTTP_303_SEE_OTHER)
 
 
-def _detail_of(exc: HTTPException) -> str | None:
+TOO_LARGE = N_("At most %(size)s can be sent at once.")
+
+
+def body_limit(request: Request[Any, Any, Any]) -> str:
+    """The largest body this app takes (``COMPTOIR_MAX_BODY_BYTES``), as people read sizes."""
+    return format_bytes(request.app.state.settings.max_body_bytes)
+
+
+def _detail_of(request: Request[Any, Any, Any], exc: HTTPException) -> str | None:
+    if exc.status_code == 413:
+        return gettext(TOO_LARGE, size=body_limit(request))
     detail = exc.detail
     if not detail or detail == STATUS_TITLES.get(exc.status_code):
         return None
@@ -147,10 +157,10 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             extra["errors"] = exc.extra
         if isinstance(exc, NotAuthorizedException):
             headers.setdefault("WWW-Authenticate", 'Bearer realm="comptoir"')
-        return problem(status, _detail_of(exc), headers=headers, **extra)
+        return problem(status, _detail_of(request, exc), headers=headers, **extra)
     if isinstance(exc, NotAuthorizedException):
         return _sign_in_page(request)
-    response = _error_page(request, status, _detail_of(exc))
+    response = _error_page(request, status, _detail_of(request, exc))
     response.headers.update(headers)
     return response
 

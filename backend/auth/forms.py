@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from backend import inputs
 from backend.i18n import N_, SUPPORTED_LOCALES, gettext
 from backend.web import FormErrors
 
@@ -41,10 +42,9 @@ def version(form: Mapping[str, object], errors: FormErrors) -> int | None:
     raw = text(form, "version", 20)
     if not raw:
         return None
-    if not raw.isdigit():
+    if (found := inputs.parse_number(raw)) is None:
         errors.add(None, message("bad_version"))
-        return None
-    return int(raw)
+    return found
 
 
 def locale(form: Mapping[str, object], errors: FormErrors) -> str | None:

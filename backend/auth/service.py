@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
@@ -53,7 +54,7 @@ async def create_user(
         raise AccountError("invalid_email", "email")
     if problem := rules.password_problem(password):
         raise AccountError(problem, "password")
-    if not name.strip():
+    if inputs.is_blank(name):
         raise AccountError("name_required", "name")
     password_hash = await hash_password(password)
     async with db.write() as session:
@@ -152,8 +153,8 @@ async def update_profile(
     db: Database, user_id: int, name: str, locale: str | None, expected_version: int | None
 ) -> User:
     name = name.strip()
-    if not name or len(name) > 120:
-        raise AccountError("name_required" if not name else "name_too_long", "name")
+    if inputs.is_blank(name) or len(name) > 120:
+        raise AccountError("name_required" if inputs.is_blank(name) else "name_too_long", "name")
     async with db.write() as session:
         user = await session.get_one(User, user_id)
         _check_version(user, expected_version)

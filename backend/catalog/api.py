@@ -15,6 +15,7 @@ from backend.catalog import listing, rules, service
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.catalog.schemas import ProductIn, ProductList, ProductOut, ProductPatch
 from backend.i18n import gettext
+from backend.input_guard import IdQuery
 from backend.web import problem
 
 AnyRequest = Request[Any, Any, Any]
@@ -83,7 +84,7 @@ async def list_products(
     request: AnyRequest,
     *,
     q: FromQuery[str] = "",
-    category: FromQuery[int | None] = None,
+    category: IdQuery = None,
     cursor: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = listing.PAGE_SIZE,
     include_archived: FromQuery[bool] = False,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.catalog import search
 from backend.catalog.models import Category, Product
 from backend.catalog.service import ProductView
@@ -46,9 +47,9 @@ def decode_cursor(cursor: str | None) -> tuple[str | None, int | None]:
     if not cursor:
         return None, None
     raw_id, _, name = cursor.partition(":")
-    if not raw_id.isdigit():
+    if (after_id := inputs.parse_id(raw_id)) is None:
         raise ValueError("cursor_invalid")
-    return name, int(raw_id)
+    return name, after_id
 
 
 def _after(query: ProductQuery) -> ColumnElement[bool] | None:

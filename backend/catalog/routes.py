@@ -17,9 +17,10 @@ from backend.catalog import listing, photos, rules, service
 from backend.catalog.forms import FIELD_LABELS, ProductForm, differences
 from backend.catalog.rules import ProductRejected
 from backend.i18n import N_, gettext
+from backend.input_guard import optional_id
 from backend.navigation import NavItem, register
 from backend.shop.rules import currencies
-from backend.web import FormErrors, page, see_other
+from backend.web import FormErrors, body_limit, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 view_catalog = requires(Permission.CATALOG_VIEW)
@@ -38,7 +39,7 @@ async def catalog_page(
     archived: FromQuery[str] = "",
 ) -> Template:
     # The filter form and the "Show more" link send empty fields ("All categories", unticked).
-    category_id = int(category) if category.isdigit() else None
+    category_id = optional_id(category, "category")
     include_archived = archived == "true"
     try:
         after_name, after_id = listing.decode_cursor(cursor)
@@ -166,7 +167,8 @@ async def upload_photo(request: AnyRequest, product_id: FromPath[int]) -> Respon
             raise NotFoundException() from None
         current = await _product(request, product_id)
         errors = FormErrors()
-        errors.add("photo", gettext(rules.MESSAGES[exc.code]))
+        limits = {"size": body_limit(request), "megapixels": photos.MAX_MEGAPIXELS}
+        errors.add("photo", gettext(rules.MESSAGES[exc.code], **limits))
         return await _form_page(request, ProductForm.of(current), product=current, errors=errors, status=400)
     return see_other(f"/catalog/{product_id}?saved=true")
 

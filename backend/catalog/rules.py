@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
 
+from backend import inputs
 from backend.i18n import N_
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
@@ -39,7 +40,7 @@ MESSAGES = {
     "csv_duplicate_sku": N_("This SKU is already on an earlier line."),
     "csv_empty": N_("The file has no products."),
     "photo_not_an_image": N_("This file is not a JPEG, PNG, WebP or GIF picture."),
-    "photo_too_large": N_("This picture is too large (at most 8 MB and 40 megapixels)."),
+    "photo_too_large": N_("This picture is too large (at most %(size)s and %(megapixels)s megapixels)."),
 }
 
 
@@ -124,7 +125,7 @@ def format_tax_rate(centi: int) -> str:
 
 def is_valid_barcode(code: str) -> bool:
     """GTIN-8/12/13/14 with its check digit (the last digit), as printed under barcodes."""
-    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (8, 12, 13, 14):
         return False
     digits = [int(char) for char in code]
     body, check = digits[:-1], digits[-1]
@@ -136,7 +137,7 @@ def problems(product: ProductInput, currencies: frozenset[str]) -> dict[str, str
     found: dict[str, str] = {}
     if problem := sku_problem(product.sku):
         found["sku"] = problem
-    if not product.name:
+    if inputs.is_blank(product.name):
         found["name"] = "name_required"
     elif len(product.name) > MAX_NAME:
         found["name"] = "name_too_long"

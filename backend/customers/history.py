@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.customers.models import Customer, CustomerAddress
 from backend.orders.models import Order
 
@@ -97,7 +98,8 @@ def encode_cursor(row: CustomerRow) -> str:
 
 def decode_cursor(cursor: str | None) -> tuple[str, int] | None:
     raw_id, _, name = (cursor or "").partition(":")
-    return (name, int(raw_id)) if raw_id.isdigit() else None
+    after_id = inputs.parse_id(raw_id)
+    return None if after_id is None else (name, after_id)
 
 
 async def list_customers(session: AsyncSession, text: str, cursor: str | None) -> CustomerPage:

@@ -13,6 +13,7 @@ from litestar.response import Template
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
 from backend.i18n import N_
+from backend.input_guard import IdQuery
 from backend.inventory import commands, counting, levels
 from backend.inventory.counting import CountSheet
 from backend.inventory.forms import message
@@ -41,9 +42,7 @@ async def _count_page(
 
 
 @get("/stock/count", guards=[adjust_stock])
-async def count_page(
-    request: AnyRequest, *, location: FromQuery[int | None] = None, q: FromQuery[str] = ""
-) -> Template:
+async def count_page(request: AnyRequest, *, location: IdQuery = None, q: FromQuery[str] = "") -> Template:
     sheet = None
     if location is not None:
         async with request.app.state.db.read() as session:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from litestar.datastructures import FormMultiDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.inventory import levels
 from backend.inventory.forms import Typed, location_chosen, message, parse_whole, text
 from backend.inventory.levels import LevelView
@@ -68,7 +69,7 @@ def _check(row: CountRow) -> None:
 
 def _posted_ids(form: FormMultiDict) -> list[int]:
     raw = [value for value in form.getall("product") if isinstance(value, str)]
-    ids = [int(value) for value in raw if value.isdigit() and len(value) < 10]
+    ids = [found for value in raw if (found := inputs.parse_id(value)) is not None]
     return list(dict.fromkeys(ids))[: levels.SHEET_LIMIT]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.catalog.models import Product
 from backend.i18n import gettext
 from backend.inventory import levels, rules
@@ -141,7 +142,8 @@ async def product_named(session: AsyncSession, typed: Typed, errors: FormErrors)
 
 async def location_chosen(session: AsyncSession, typed: Typed, name: str, errors: FormErrors) -> int | None:
     raw = typed.get(name)
-    location = await session.get(Location, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    wanted = inputs.parse_id(raw)
+    location = await session.get(Location, wanted) if wanted is not None else None
     if location is None:
         errors.add(name, message("unknown_location"))
         return None

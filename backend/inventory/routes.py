@@ -10,10 +10,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
+from backend import inputs
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
 from backend.catalog.models import Product
 from backend.i18n import N_
+from backend.input_guard import IdQuery
 from backend.inventory import commands, levels
 from backend.inventory.forms import (
     REORDER_FIELDS,
@@ -49,10 +51,10 @@ TRANSFER_FIELDS = ("product", "source", "target", "quantity")
 async def stock_overview(
     request: AnyRequest,
     *,
-    location: FromQuery[int | None] = None,
+    location: IdQuery = None,
     q: FromQuery[str] = "",
     number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
-    counted: FromQuery[int | None] = None,
+    counted: Annotated[int | None, QueryParameter(ge=0, le=inputs.MAX_ID)] = None,
 ) -> Template:
     async with request.app.state.db.read() as session:
         listing = await levels.overview(session, location, q, number)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backend import inputs
 from backend.i18n import N_
 
 # Above this, a quantity is a typing mistake, not a delivery.
@@ -141,8 +142,8 @@ def location_problems(location: LocationInput) -> dict[str, str]:
     found = {}
     if not LOCATION_CODE.match(location.code):
         found["code"] = "code_invalid"
-    if not location.name or len(location.name) > 120:
-        found["name"] = "name_required" if not location.name else "name_too_long"
+    if inputs.is_blank(location.name) or len(location.name) > 120:
+        found["name"] = "name_required" if inputs.is_blank(location.name) else "name_too_long"
     if location.kind not in set(LocationKind):
         found["kind"] = "kind_invalid"
     if len(location.address) > 300:
@@ -161,7 +162,7 @@ def adjustment_problems(delta: int, reason: str) -> dict[str, str]:
     found = {}
     if problem := quantity_problem(delta, signed=True):
         found["delta"] = problem
-    if not reason.strip():
+    if inputs.is_blank(reason):
         found["reason"] = "reason_required"
     elif len(reason) > MAX_REASON:
         found["reason"] = "reason_too_long"

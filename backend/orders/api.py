@@ -18,9 +18,10 @@ from backend.i18n import gettext
 from backend.idempotency.middleware import REPLAYED_HEADER, keyed_request, refusal
 from backend.idempotency.rules import OWN_KEY
 from backend.idempotency.service import InFlight, Mismatch, Replay
+from backend.input_guard import IdQuery, decode_body
 from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
-from backend.orders.rules import MESSAGES, Actor, OrderStatus
+from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.schemas import (
     AddressIn,
     LineOut,
@@ -49,16 +50,10 @@ def actor_of(request: AnyRequest) -> Actor:
     return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
 
 
-async def _strictly(request: AnyRequest, shape: type[T], *, empty: T | None = None) -> T:
-    """Litestar converts bodies leniently ("3" → 3); an order with a string or a fraction where a
-    whole number belongs is a client bug, refused rather than guessed."""
+async def _transition_body(request: AnyRequest) -> TransitionIn:
+    """The body is optional: an empty one accepts or cancels whatever the version."""
     body = await request.body()
-    if not body.strip() and empty is not None:
-        return empty
-    try:
-        return msgspec.json.decode(body, type=shape)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ValidationException(str(exc), extra=[{"message": str(exc)}]) from None
+    return decode_body(body, TransitionIn) if body.strip() else TransitionIn()
 
 
 def _address(data: AddressIn | None) -> Address | None:
@@ -206,7 +201,6 @@ def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Re
 async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
     """With an ``Idempotency-Key``, the key is claimed and its answer stored in the order's own
     transaction: a retry gets the same order, never a second one."""
-    data = await _strictly(request, OrderIn)
     db, actor, origin = request.app.state.db, actor_of(request), request.app.state.settings.origin
     keyed = await keyed_request(request)
     try:
@@ -246,11 +240,11 @@ def _when(raw: str | None, name: str) -> datetime | None:
 async def list_orders(
     request: AnyRequest,
     *,
-    status: FromQuery[str | None] = None,
-    channel: FromQuery[str | None] = None,
-    mode: FromQuery[str | None] = None,
-    priority: FromQuery[str | None] = None,
-    customer: FromQuery[int | None] = None,
+    status: FromQuery[OrderStatus | None] = None,
+    channel: FromQuery[Channel | None] = None,
+    mode: FromQuery[FulfilmentMode | None] = None,
+    priority: FromQuery[Priority | None] = None,
+    customer: IdQuery = None,
     placed_from: FromQuery[str | None] = None,
     placed_before: FromQuery[str | None] = None,
     q: FromQuery[str] = "",
@@ -279,7 +273,7 @@ async def list_orders(
 
 
 async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -> Any:
-    data = await _strictly(request, TransitionIn, empty=TransitionIn())
+    data = await _transition_body(request)
     try:
         moved = await service.transition_order(
             request.app.state.db,
@@ -340,7 +334,6 @@ def _edit(data: JSONBody[OrderPatch]) -> service.OrderEdit:
 
 @patch("/orders/{order_id:int}", guards=[manage_orders], summary="Change lines, address or location")
 async def edit_order(request: AnyRequest, order_id: FromPath[int], data: JSONBody[OrderPatch]) -> Any:
-    data = await _strictly(request, OrderPatch)
     try:
         edited = await service.edit_order(
             request.app.state.db, actor_of(request), order_id, _edit(data), version=data.version

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backend import inputs
 from backend.auth.rules import is_valid_email, normalise_email
 from backend.orders.rules import Channel, FulfilmentMode, PaymentMethod, Priority
 
@@ -102,7 +103,7 @@ def quantity_problem(quantity: object) -> str | None:
 
 def customer_problems(customer: CustomerDetails) -> dict[str, str]:
     problems = {}
-    if not customer.name or len(customer.name) > 120:
+    if inputs.is_blank(customer.name) or len(customer.name) > 120:
         problems["customer.name"] = "name_required"
     if not customer.email and not customer.phone:
         problems["customer.email"] = "contact_required"
@@ -119,7 +120,7 @@ def address_problems(address: Address | None, mode: str) -> dict[str, str]:
     problems = {
         f"address.{name}": "address_field_required"
         for name in ("line1", "city", "postal_code")
-        if not getattr(address, name) or len(getattr(address, name)) > 200
+        if inputs.is_blank(getattr(address, name)) or len(getattr(address, name)) > 200
     }
     if not COUNTRY_PATTERN.match(address.country):
         problems["address.country"] = "country_invalid"

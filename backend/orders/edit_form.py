@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from backend import inputs
 from backend.inventory.models import Location
 from backend.orders import entry as entries
 from backend.orders.drafts import Address, OrderRejected, WantedLine, normalise_address
@@ -32,7 +33,7 @@ def read(form: Any) -> Entry:
 
 def version_of(entry: Entry) -> int | None:
     raw = entry.get("version")
-    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+    return inputs.parse_number(raw)
 
 
 def _typed_address(entry: Entry, detail: OrderDetail) -> Address | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend import inputs
 from backend.i18n import N_
 from backend.orders.drafts import MAX_LINE_QUANTITY, Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MODE_LABELS, Channel, FulfilmentMode, PaymentMethod, Priority
@@ -46,8 +47,7 @@ class Entry:
 
 
 def _quantity(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+    return inputs.parse_number(raw.strip())
 
 
 def read(form: Any, fields: tuple[str, ...] = FIELDS) -> Entry:

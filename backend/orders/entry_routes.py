@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 from sqlalchemy import select
 
+from backend import inputs
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
 from backend.catalog import listing
@@ -105,7 +106,8 @@ async def _find(request: AnyRequest, entry: Entry) -> Template:
 
 async def _pick(request: AnyRequest, entry: Entry, customer_id: str) -> Template:
     async with request.app.state.db.read() as session:
-        customer = await session.get(Customer, int(customer_id)) if customer_id.isdigit() else None
+        wanted = inputs.parse_id(customer_id)
+        customer = await session.get(Customer, wanted) if wanted is not None else None
     if customer is not None:
         entries.prefill_customer(entry, customer.name, customer.email, customer.phone)
     return await _entry_page(request, entry)

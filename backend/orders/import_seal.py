@@ -44,7 +44,7 @@ def unseal(value: str, user_id: int, secret: str, now: datetime) -> bytes:
     """The file as it was previewed; raises ``SealBroken`` otherwise."""
     issued_text, _, rest = value.partition(".")
     payload, _, signature = rest.rpartition(".")
-    if not issued_text.isdigit() or len(issued_text) > 12:
+    if not (issued_text.isascii() and issued_text.isdigit()) or len(issued_text) > 12:
         raise SealBroken(value[:20])
     issued = int(issued_text)
     if not hmac.compare_digest(signature, _signature(secret, user_id, issued, payload)):

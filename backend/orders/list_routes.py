@@ -9,6 +9,7 @@ from litestar import Request, get
 from litestar.params import FromQuery
 from litestar.response import Stream, Template
 
+from backend import inputs
 from backend.auth.guards import requires
 from backend.auth.rules import Permission
 from backend.i18n import gettext
@@ -45,7 +46,7 @@ async def order_list_page(request: AnyRequest, cursor: FromQuery[str | None] = N
     filters = order_list.read(request.query_params)
     if filters.problems:
         return page(request, "orders/list.html", _context(filters, None), status_code=400)
-    after_id = int(cursor) if cursor and cursor.isdigit() else None
+    after_id = inputs.parse_id(cursor)
     wanted = order_list.query_of(filters, request.app.state.shop.current.timezone, after_id)
     async with request.app.state.db.read() as session:
         found = await queries.list_orders(session, wanted)

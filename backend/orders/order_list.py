@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import inputs
 from backend.i18n import N_
 from backend.money import minor_digits
 from backend.orders import queries
@@ -58,7 +59,7 @@ def read(params: Mapping[str, str]) -> ListFilters:
     for name in ("placed_from", "placed_to"):
         if filters.get(name) and _day(filters.get(name)) is None:
             filters.problems[name] = MESSAGES["date"]
-    if filters.get("customer") and not filters.get("customer").isdigit():
+    if filters.get("customer") and inputs.parse_id(filters.get("customer")) is None:
         filters.problems["customer"] = MESSAGES["customer"]
     return filters
 
@@ -85,7 +86,7 @@ def query_of(
         channel=filters.get("channel") or None,
         fulfilment_mode=filters.get("mode") or None,
         priority=filters.get("priority") or None,
-        customer_id=int(filters.get("customer")) if filters.get("customer") else None,
+        customer_id=inputs.parse_id(filters.get("customer")),
         placed_from=_start_of(_day(filters.get("placed_from")), zone),
         placed_before=_start_of(last_day + timedelta(days=1) if last_day else None, zone),
         q=filters.get("q"),

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from backend import inputs
 from backend.auth.models import User
 from backend.auth.rules import normalise_email
 from backend.events import Event
@@ -158,6 +159,6 @@ async def list_orders(session: AsyncSession, wanted: OrderQuery) -> OrderPage:
 def decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit():
+    if (after_id := inputs.parse_id(cursor)) is None:
         raise ValueError("cursor_invalid")
-    return int(cursor)
+    return after_id

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backend import inputs
 from backend.auth.rules import Permission
 from backend.i18n import N_
 
@@ -164,7 +165,7 @@ MAX_REASON = 300
 
 
 def reason_problem(wanted: OrderStatus, reason: str) -> str | None:
-    if wanted in NEEDS_REASON and not reason.strip():
+    if wanted in NEEDS_REASON and inputs.is_blank(reason):
         return "reason_required"
     return "reason_too_long" if len(reason) > MAX_REASON else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from backend import inputs
 from backend.i18n import gettext
 from backend.inventory.forms import Typed, parse_whole
 from backend.purchasing import rules
@@ -26,8 +27,7 @@ def add_problems(errors: FormErrors, problems: Mapping[str, str], **variables: o
 
 def chosen_id(typed: Typed, name: str) -> int:
     """The id picked in a list; 0, which names nothing, when the form sent anything else."""
-    raw = typed.get(name)
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return inputs.parse_id(typed.get(name)) or 0
 
 
 def supplier_values(supplier: Supplier) -> Typed:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backend import inputs
 from backend.auth.rules import is_valid_email
 from backend.i18n import N_
 from backend.inventory.rules import quantity_problem
@@ -99,8 +100,8 @@ class SupplierInput:
 
 def supplier_problems(supplier: SupplierInput) -> dict[str, str]:
     found = {}
-    if not supplier.name or len(supplier.name) > 120:
-        found["name"] = "name_required" if not supplier.name else "name_too_long"
+    if inputs.is_blank(supplier.name) or len(supplier.name) > 120:
+        found["name"] = "name_required" if inputs.is_blank(supplier.name) else "name_too_long"
     if supplier.email and not is_valid_email(supplier.email):
         found["email"] = "invalid_email"
     if len(supplier.phone) > 40:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -11,10 +12,13 @@ from backend.auth.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, refuse_other_sites
 
+# Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
+
 
 def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
-    raw = socket.query_params.get("since")
-    return int(raw) if raw and raw.isdigit() else None
+    raw = socket.query_params.get("since") or ""
+    return int(raw) if _EVENT_ID.fullmatch(raw) else None
 
 
 @websocket("/ws", guards=[signed_in])

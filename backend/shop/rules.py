@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 
+from backend import inputs
 from backend.i18n import SUPPORTED_LOCALES
 
 DEFAULTS = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
@@ -35,8 +36,8 @@ def timezones() -> frozenset[str]:
 def problems(profile: ProfileInput) -> dict[str, str]:
     """Field → problem code; empty when the profile is acceptable."""
     found = {}
-    if not profile.name or len(profile.name) > 120:
-        found["name"] = "name_required" if not profile.name else "name_too_long"
+    if inputs.is_blank(profile.name) or len(profile.name) > 120:
+        found["name"] = "name_required" if inputs.is_blank(profile.name) else "name_too_long"
     if profile.currency not in currencies():
         found["currency"] = "unknown_currency"
     if profile.timezone not in timezones():

@@ -9,10 +9,12 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from backend import inputs
 from backend.auth.guards import PUBLIC
 from backend.auth.rules import Permission, Role
 from backend.catalog import listing
 from backend.i18n import N_, gettext
+from backend.input_guard import optional_id
 from backend.navigation import NavItem, register
 from backend.storefront import cart as carts
 from backend.storefront import offer
@@ -69,7 +71,7 @@ async def shop_page(
     category: FromQuery[str] = "",
     cursor: FromQuery[str | None] = None,
 ) -> Template:
-    category_id = int(category) if category.isdigit() else None  # "All categories" sends ""
+    category_id = optional_id(category, "category")  # "All categories" sends ""
     try:
         after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
@@ -94,7 +96,7 @@ def _whole(raw: object, default: int | None = None) -> int | None:
     text = str(raw).strip() if raw is not None else ""
     if not text:
         return default
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return inputs.parse_number(text)
 
 
 async def _checked(request: AnyRequest, cart: Cart, product_id: int, quantity: int) -> Cart:

@@ -138,3 +138,22 @@ async def test_people_without_catalog_rights_cannot_edit(harness: Harness) -> No
         assert (await driver.get("/catalog")).status_code == 403
         assert (await post_form(driver, "/catalog/new", FORM)).status_code == 403
     assert await _count(harness) == 0
+
+
+async def test_the_photo_limits_stated_are_the_ones_applied(make_harness) -> None:
+    harness = await make_harness(max_body_bytes=3 * 1024 * 1024)
+    bilevel = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(bilevel, "PNG")  # 36 MP, a few kB
+    async with harness.signed_in(Role.STAFF) as client:
+        await post_form(client, "/catalog/new", FORM)
+        token = await csrf_token(client)
+        many_pixels = {"photo": ("big.png", bilevel.getvalue(), "image/png")}
+        too_many = await client.post("/catalog/1/photo", files=many_pixels, data={"_csrf_token": token})
+        heavy = {"photo": ("heavy.png", b"\x89PNG" + b"0" * (4 * 1024 * 1024), "image/png")}
+        too_heavy = await client.post("/catalog/1/photo", files=heavy, data={"_csrf_token": token})
+    assert too_many.status_code == 400
+    assert "at most 3 MB and 24 megapixels" in too_many.text
+    assert too_heavy.status_code == 413
+    assert "At most 3 MB can be sent at once." in too_heavy.text
+    async with harness.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ProductPhoto)) == 0
