@@ -26,7 +26,7 @@ from backend import assets, logs, maintenance, templating, web
 from backend.auth import api as auth_api
 from backend.auth import routes as auth_routes
 from backend.auth import team_routes
-from backend.auth.guards import PUBLIC
+from backend.auth.guards import PUBLIC, may_use_api
 from backend.auth.middleware import AuthenticationMiddleware
 from backend.auth.principal_cache import PrincipalCache
 from backend.catalog import api as catalog_api
@@ -72,7 +72,7 @@ API_PREFIX = "/api/v1"
 
 def _api_router() -> Router:
     handlers = [*auth_api.ROUTES, *catalog_api.ROUTES, *inventory_api.ROUTES, *orders_api.ROUTES]
-    return Router(path=API_PREFIX, route_handlers=handlers, tags=["api"])
+    return Router(path=API_PREFIX, route_handlers=handlers, tags=["api"], guards=[may_use_api])
 
 
 def _pages_router() -> Router:

@@ -47,6 +47,12 @@ def requires(*permissions: Permission) -> Guard:
     return guard
 
 
+async def may_use_api(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Every API route: a token works only while its account holds ``api.use``."""
+    if not principal_of(connection).can(Permission.API_USE):
+        raise PermissionDeniedException(N_("This account may not use the API."))
+
+
 def is_public(handler: BaseRouteHandler) -> bool:
     return bool(handler.opt.get("public"))
 

@@ -13,7 +13,7 @@ from backend import inputs
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
-from backend.auth.principal import hash_credential
+from backend.auth.principal import hash_credential, load_permissions
 from backend.auth.rules import Permission, Role
 from backend.auth.throttle import (
     SignInKeys,
@@ -256,11 +256,14 @@ async def set_permissions(
 
 
 async def create_api_token(db: Database, email: str, label: str = "") -> str:
+    """A new token for the account, which must hold ``api.use``; returns the only copy of it."""
     raw = "cmp_" + secrets.token_urlsafe(32)
     async with db.write() as session:
         user = await get_user_by_email(session, email)
         if user is None:
             raise AccountError("not_found", "email")
+        if not user.active or Permission.API_USE not in await load_permissions(session, user):
+            raise AccountError("api_not_allowed")
         session.add(ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label))
         await session.flush()
         await record(session, "user.token_created", f"user:{user.id}", user.id, label=label)

@@ -80,6 +80,8 @@ async def save_permissions(request: AnyRequest, user_id: FromPath[int]) -> Respo
             raise NotFoundException() from exc
         errors.add(None, forms.message(exc.code))
         return await _permissions_page(request, user_id, errors, 400)
+    # At once in this process; the event tells the others.
+    request.app.state.principals.forget_user(user_id)
     return see_other(f"/team/{user_id}/permissions?saved=true")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,8 +15,9 @@ from argon2 import PasswordHasher
 from litestar import Litestar
 
 from backend.app import create_app
-from backend.auth.models import User
-from backend.auth.rules import Role
+from backend.auth.models import ApiToken, User
+from backend.auth.principal import hash_credential
+from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.auth.service import create_api_token
 from backend.db import Database
 from backend.settings import Settings
@@ -54,7 +56,18 @@ class Harness:
             yield client
 
     async def token(self, role: Role) -> str:
-        return await create_api_token(self.db, PEOPLE[role][0], "tests")
+        if Permission.API_USE in ROLE_PERMISSIONS[role]:
+            return await create_api_token(self.db, PEOPLE[role][0], "tests")
+        # Roles without api.use cannot be given a token; one issued before that rule must fail.
+        return await unchecked_token(self.db, self.users[role].id)
+
+
+async def unchecked_token(db: Database, user_id: int, **columns: object) -> str:
+    """A token row written directly, bypassing the rules for creating one."""
+    raw = "cmp_" + secrets.token_urlsafe(32)
+    async with db.write() as session:
+        session.add(ApiToken(token_hash=hash_credential(raw), user_id=user_id, label="tests", **columns))
+    return raw
 
 
 async def csrf_token(client: httpx.AsyncClient) -> str:
