@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from backend import migrations
 from backend.auth.rules import Role
 from backend.settings import from_env
+
+if TYPE_CHECKING:
+    from backend.db import Database
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -121,30 +128,95 @@ def user_add(email: str, role: str, name: str | None, password: str | None) -> N
     click.echo(f"added {email} as {role}", err=True)
 
 
+@user.command("password")
+@click.argument("email")
+@click.option("--password", envvar="COMPTOIR_NEW_PASSWORD", default=None, help="Or COMPTOIR_NEW_PASSWORD.")
+def user_password(email: str, password: str | None) -> None:
+    """Set a new password; every session of the account ends and every API token is revoked."""
+    from backend.auth.service import AccountError, reset_password
+
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("give --password (or COMPTOIR_NEW_PASSWORD) when not at a terminal")
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        revoked = _with_database(lambda db: reset_password(db, email, password))
+    except AccountError as exc:
+        raise click.ClickException(f"cannot change the password of {email}: {exc.code}") from exc
+    click.echo(f"password of {email} changed; signed out everywhere, {revoked} API tokens revoked", err=True)
+
+
 @main.group()
 def token() -> None:
     """API tokens."""
 
 
-@token.command("create")
-@click.option("--user", "email", required=True, help="E-mail of the account the token acts for.")
-@click.option("--label", default="", help="What the token is for.")
-def token_create(email: str, label: str) -> None:
-    """Create a bearer token; only the token is printed on stdout."""
-    from backend.auth.service import AccountError, create_api_token
+def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against the configured database, then close it."""
     from backend.db import Database
 
-    async def create() -> str:
+    async def run() -> T:
         database = Database(from_env().database_url)
         try:
-            return await create_api_token(database, email, label)
+            return await work(database)
         finally:
             await database.dispose()
 
+    return asyncio.run(run())
+
+
+@token.command("create")
+@click.option("--user", "email", required=True, help="E-mail of the account the token acts for.")
+@click.option("--label", default="", help="What the token is for.")
+@click.option(
+    "--expires", default="", help="In N days (90 or 90d) or on an ISO date (2027-01-31); default never."
+)
+def token_create(email: str, label: str, expires: str) -> None:
+    """Create a bearer token; only the token is printed on stdout. The account must hold api.use."""
+    from backend.auth.rules import token_expiry
+    from backend.auth.service import AccountError, create_api_token
+    from backend.db import utcnow
+
     try:
-        click.echo(asyncio.run(create()))
+        expires_at = token_expiry(expires, utcnow())
+    except ValueError as exc:
+        raise click.BadParameter(f"{expires!r}: {exc}", param_hint="--expires") from exc
+    try:
+        click.echo(_with_database(lambda db: create_api_token(db, email, label, expires_at=expires_at)))
     except AccountError as exc:
-        raise click.ClickException(f"no account {email}") from exc
+        reason = {"not_found": f"no account {email}", "api_not_allowed": f"{email} may not use the API"}
+        raise click.ClickException(reason.get(exc.code, f"cannot create a token: {exc.code}")) from exc
+
+
+@token.command("list")
+@click.option("--user", "email", default=None, help="Only this account's tokens.")
+def token_list(email: str | None) -> None:
+    """Every token (or one account's), newest first, revoked and expired ones included."""
+    from backend.auth.models import User
+    from backend.auth.tokens import list_tokens
+
+    where = User.email == email.strip().lower() if email else None
+    rows = _with_database(lambda db: list_tokens(db, where))
+    click.echo("id\tuser\tlabel\tcreated\tlast used\texpires\tstatus")
+    for row in rows:
+        moments = (row.created_at, row.last_used_at, row.expires_at)
+        when = ["-" if m is None else m.isoformat(timespec="minutes") for m in moments]
+        click.echo("\t".join([str(row.id), row.user_email, row.label or "-", *when, row.status.value]))
+
+
+@token.command("revoke")
+@click.argument("token_ids", type=int, nargs=-1, required=True)
+def token_revoke(token_ids: tuple[int, ...]) -> None:
+    """Revoke tokens by id (see ``token list``); they stop working at once in every process."""
+    from backend.auth.service import AccountError
+    from backend.auth.tokens import revoke_token
+
+    for token_id in token_ids:
+        try:
+            _with_database(lambda db, token_id=token_id: revoke_token(db, token_id, None))
+        except AccountError as exc:
+            raise click.ClickException(f"no token {token_id}") from exc
+        click.echo(f"revoked token {token_id}", err=True)
 
 
 @main.group()

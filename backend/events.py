@@ -142,7 +142,13 @@ def _team_and_the_user(event: Event) -> set[str]:
 
 
 # Account events: private ones reach only the person; changes the owner makes reach the team too.
-for _pattern in ("user.profile_updated", "user.password_changed", "user.token_created", "user.signed_out"):
+for _pattern in (
+    "user.profile_updated",
+    "user.password_changed",
+    "user.token_created",
+    "user.token_revoked",
+    "user.signed_out",
+):
     topic_rule(_pattern)(_the_user)
 for _pattern in ("user.created", "user.permissions_changed"):
     topic_rule(_pattern)(_team_and_the_user)

@@ -50,7 +50,8 @@ class WebSession(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for ``/api/v1``. Only the SHA-256 of the token is stored."""
+    """A bearer token for ``/api/v1``. Only the SHA-256 of the token is stored. It works until
+    ``expires_at`` (if any) or until revoked; revoked tokens are kept, so the list shows them."""
 
     __tablename__ = "api_tokens"
 
@@ -60,6 +61,7 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

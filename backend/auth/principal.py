@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import ApiToken, PermissionOverride, User, WebSession
@@ -25,7 +25,7 @@ class Principal:
     via: str  # "session" or "token"
     credential_hash: str
     last_seen_at: datetime | None = None
-    valid_until: datetime | None = None  # when the session ends unless used again
+    valid_until: datetime | None = None  # when the session ends unless used again, or the token expires
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -101,15 +101,23 @@ async def principal_from_session(
 
 
 async def principal_from_token(session: AsyncSession, raw_token: str) -> Principal | None:
+    """The token's account, unless the token is revoked or expired (an expiring principal leaves
+    the cache when the token expires)."""
     digest = hash_credential(raw_token)
     row = (
         await session.execute(
             select(User, ApiToken)
             .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+            .where(
+                ApiToken.token_hash == digest,
+                ApiToken.revoked_at.is_(None),
+                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+            )
         )
     ).first()
     if row is None or not row[0].active:
         return None
     user, token = row
-    return await _principal(session, user, via="token", digest=digest, seen=token.last_used_at)
+    return await _principal(
+        session, user, via="token", digest=digest, seen=token.last_used_at, valid_until=token.expires_at
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from backend.auth import common_passwords
@@ -127,6 +128,54 @@ def password_problem(password: str) -> str | None:
         return "too_common"
     return None
 
+
+# -- API tokens ----------------------------------------------------------------------------------
+
+TOKEN_LIFETIMES_DAYS = (30, 90, 365)  # offered on the tokens page, besides "no expiry"
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650
+MAX_TOKEN_LABEL = 100
+
+
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def token_status(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> TokenStatus:
+    if revoked_at is not None:
+        return TokenStatus.REVOKED
+    if expires_at is not None and expires_at <= now:
+        return TokenStatus.EXPIRED
+    return TokenStatus.ACTIVE
+
+
+def token_expiry(raw: str, now: datetime) -> datetime | None:
+    """When a token asked to expire at ``raw`` ends: "" for never, a number of days ("90" or
+    "90d"), or an ISO 8601 date or time (a date means its midnight, UTC). ValueError otherwise."""
+    raw = raw.strip().lower()
+    if not raw or raw == "never":
+        return None
+    days = raw.removesuffix("d")
+    if days.isdigit():
+        if not 1 <= int(days) <= MAX_TOKEN_DAYS:
+            raise ValueError(f"between 1 and {MAX_TOKEN_DAYS} days")
+        return now + timedelta(days=int(days))
+    moment = datetime.fromisoformat(raw)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment <= now:
+        raise ValueError("in the past")
+    if moment > now + timedelta(days=MAX_TOKEN_DAYS):
+        raise ValueError(f"more than {MAX_TOKEN_DAYS} days ahead")
+    return moment
+
+
+TOKEN_STATUS_LABELS: Mapping[TokenStatus, str] = {
+    TokenStatus.ACTIVE: N_("Active"),
+    TokenStatus.EXPIRED: N_("Expired"),
+    TokenStatus.REVOKED: N_("Revoked"),
+}
 
 ROLE_LABELS: Mapping[Role, str] = {
     Role.OWNER: N_("Owner"),

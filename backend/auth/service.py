@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -179,6 +179,7 @@ async def change_password(
     keep_session_hash: str | None,
     *,
     throttle: Throttle,
+    revoke_tokens: bool = False,
 ) -> None:
     """Guesses at the current password (from a session left open) are limited like sign-ins."""
     attempts = f"password:{user_id}"
@@ -187,20 +188,55 @@ async def change_password(
         user = await session.get_one(User, user_id)
     if not await verify_password(user.password_hash, current):
         raise AccountError("wrong_password", "current_password")
+    await _set_password(db, user_id, new, keep_session_hash, revoke_tokens=revoke_tokens, actor_id=user_id)
+
+
+async def reset_password(db: Database, email: str, new: str) -> int:
+    """Set a new password without the old one (from the command line): every session ends and
+    every API token is revoked. Returns the number of tokens revoked."""
+    async with db.read() as session:
+        user = await get_user_by_email(session, email)
+    if user is None:
+        raise AccountError("not_found", "email")
+    return await _set_password(db, user.id, new, None, revoke_tokens=True, actor_id=None)
+
+
+async def _set_password(
+    db: Database,
+    user_id: int,
+    new: str,
+    keep_session_hash: str | None,
+    *,
+    revoke_tokens: bool,
+    actor_id: int | None,
+) -> int:
     if problem := rules.password_problem(new):
         raise AccountError(problem, "new_password")
     new_hash = await hash_password(new)
     async with db.write() as session:
         user = await session.get_one(User, user_id)
         user.password_hash = new_hash
-        await forget(session, attempts)
+        await forget(session, f"password:{user_id}")
         # Every other signed-in device must sign in again with the new password.
         await session.execute(
             delete(WebSession).where(
                 WebSession.user_id == user_id, WebSession.token_hash != (keep_session_hash or "")
             )
         )
-        await record(session, "user.password_changed", f"user:{user_id}", user_id)
+        revoked = await revoke_tokens_of(session, user_id) if revoke_tokens else 0
+        # The event makes every process forget the person's sessions and tokens it remembers.
+        await record(session, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
+    return revoked
+
+
+async def revoke_tokens_of(session: AsyncSession, user_id: int) -> int:
+    """Revoke every working token of the user, in the caller's transaction."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0
 
 
 # -- permissions --------------------------------------------------------------------------------
@@ -255,18 +291,28 @@ async def set_permissions(
 # -- API tokens ---------------------------------------------------------------------------------
 
 
-async def create_api_token(db: Database, email: str, label: str = "") -> str:
+async def create_api_token(
+    db: Database, email: str, label: str = "", *, expires_at: datetime | None = None
+) -> str:
     """A new token for the account, which must hold ``api.use``; returns the only copy of it."""
     raw = "cmp_" + secrets.token_urlsafe(32)
+    label = label.strip()
+    if len(label) > rules.MAX_TOKEN_LABEL:
+        raise AccountError("label_too_long", "label")
+    if not label.isprintable():  # no control characters (NUL never reaches the database)
+        raise AccountError("label_invalid", "label")
     async with db.write() as session:
         user = await get_user_by_email(session, email)
         if user is None:
             raise AccountError("not_found", "email")
         if not user.active or Permission.API_USE not in await load_permissions(session, user):
             raise AccountError("api_not_allowed")
-        session.add(ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label))
+        token = ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label, expires_at=expires_at)
+        session.add(token)
         await session.flush()
-        await record(session, "user.token_created", f"user:{user.id}", user.id, label=label)
+        await record(
+            session, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id
+        )
     return raw
 
 

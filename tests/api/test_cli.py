@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from backend.auth.models import ApiToken, User
 from backend.auth.principal import hash_credential
 from backend.catalog.models import Product
 from backend.cli import main
-from backend.db import Database
+from backend.db import Database, utcnow
 from backend.demo import BREAKAGE, DEMO_ACCOUNTS, PRODUCTS
 from backend.inventory.models import StockLevel, StockMovement
 from backend.models import Base
@@ -132,3 +133,65 @@ def test_token_create_prints_only_a_token_that_is_stored_hashed(cli: CliRunner, 
     unknown = cli.invoke(main, ["token", "create", "--user", "ghost@shop.test"])
     assert unknown.exit_code != 0
     assert unknown.stdout == ""
+
+
+def _add(cli: CliRunner, email: str, role: str = "staff") -> None:
+    result = cli.invoke(main, ["user", "add", email, "--role", role, "--password", "long enough pw"])
+    assert result.exit_code == 0, result.output
+
+
+def test_tokens_are_created_with_an_expiry_listed_and_revoked(cli: CliRunner, database_url: str) -> None:
+    _add(cli, "api@shop.test")
+    created = cli.invoke(
+        main, ["token", "create", "--user", "api@shop.test", "--label", "till", "--expires", "30d"]
+    )
+    assert created.exit_code == 0, created.output
+    [(token_id, expires_at)] = _query(database_url, select(ApiToken.id, ApiToken.expires_at))
+    assert timedelta(days=29) < expires_at - utcnow() <= timedelta(days=30)
+    listed = cli.invoke(main, ["token", "list"])
+    assert listed.exit_code == 0
+    [row] = listed.stdout.splitlines()[1:]
+    assert row.startswith(f"{token_id}\tapi@shop.test\ttill\t")
+    assert row.endswith("\tactive")
+    revoked = cli.invoke(main, ["token", "revoke", str(token_id)])
+    assert revoked.exit_code == 0, revoked.output
+    assert (
+        cli.invoke(main, ["token", "list", "--user", "api@shop.test"])
+        .stdout.splitlines()[1]
+        .endswith("\trevoked")
+    )
+    assert _query(database_url, select(ApiToken.revoked_at))[0][0] is not None
+    assert cli.invoke(main, ["token", "revoke", "9999"]).exit_code != 0
+
+
+def test_token_create_refuses_bad_expiries_and_accounts_without_api_use(
+    cli: CliRunner, database_url: str
+) -> None:
+    _add(cli, "api@shop.test")
+    _add(cli, "shopper@shop.test", "customer")
+    for expires in ("yesterday", "0d", "2001-01-01"):
+        bad = cli.invoke(main, ["token", "create", "--user", "api@shop.test", "--expires", expires])
+        assert bad.exit_code != 0, expires
+    customer = cli.invoke(main, ["token", "create", "--user", "shopper@shop.test"])
+    assert customer.exit_code != 0
+    assert "may not use the API" in customer.output
+    assert _query(database_url, select(func.count()).select_from(ApiToken)) == [(0,)]
+
+
+def test_a_password_reset_revokes_every_token_and_ends_every_session(
+    cli: CliRunner, database_url: str
+) -> None:
+    _add(cli, "api@shop.test")
+    for _ in range(2):
+        assert cli.invoke(main, ["token", "create", "--user", "api@shop.test"]).exit_code == 0
+    reset = cli.invoke(main, ["user", "password", "api@shop.test", "--password", "a brand new secret"])
+    assert reset.exit_code == 0, reset.output
+    assert "2 API tokens revoked" in reset.output
+    assert all(revoked is not None for (revoked,) in _query(database_url, select(ApiToken.revoked_at)))
+    assert (
+        cli.invoke(
+            main, ["user", "password", "ghost@shop.test", "--password", "a brand new secret"]
+        ).exit_code
+        != 0
+    )
+    assert cli.invoke(main, ["user", "password", "api@shop.test", "--password", "short"]).exit_code != 0
