@@ -26,6 +26,10 @@ MESSAGES = {
     "bad_version": N_("The form is out of date. Reload the page and try again."),
     "required": N_("This field is required."),
     "unknown_permission": N_("One of the permissions does not exist."),
+    "api_not_allowed": N_("This account may not use the API."),
+    "label_too_long": N_("Use at most 100 characters."),
+    "label_invalid": N_("Use letters, digits, spaces and punctuation only."),
+    "bad_expiry": N_("Choose one of the offered expiry dates."),
 }
 
 

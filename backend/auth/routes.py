@@ -154,6 +154,7 @@ async def change_my_password(request: AnyRequest) -> Response[Any] | Template:
             new,
             principal.credential_hash,
             throttle=_throttle(request),
+            revoke_tokens=bool(form.get("revoke_tokens")),
         )
     except TooManyAttempts as exc:
         errors.add("current_password", forms.message(exc.code))
@@ -161,6 +162,7 @@ async def change_my_password(request: AnyRequest) -> Response[Any] | Template:
     except service.AccountError as exc:
         errors.add(exc.field, forms.message(exc.code))
         return await _me_page(request, errors, 400)
+    request.app.state.principals.forget_user(principal.user_id)  # its tokens, at once in this process
     return see_other("/me?saved=password")
 
 

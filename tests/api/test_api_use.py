@@ -70,3 +70,10 @@ async def test_no_token_is_created_for_staff_whose_api_use_is_withdrawn(harness:
         await post_form(owner, f"/team/{staff_id}/permissions", withdraw)
     with pytest.raises(AccountError):
         await create_api_token(harness.db, PEOPLE[Role.STAFF][0], "nope")
+    async with harness.signed_in(Role.STAFF) as staff:
+        page = await staff.get("/me/tokens")
+        refused = await post_form(staff, "/me/tokens", {"label": "x", "expires": "30"})
+    assert "This account may not use the API." in page.text
+    assert 'action="/me/tokens"' not in page.text
+    assert refused.status_code == 403
+    assert "cmp_" not in refused.text
