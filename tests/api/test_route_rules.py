@@ -43,6 +43,8 @@ EXPECTED = {
         Role.DRIVER: 403,
         Role.CUSTOMER: 403,
     },
+    "/me/tokens": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
+    "/team/tokens": {ANON: 401, Role.OWNER: 200, Role.STAFF: 403, Role.DRIVER: 403, Role.CUSTOMER: 403},
     "/settings": {ANON: 401, Role.OWNER: 200, Role.STAFF: 403, Role.DRIVER: 403, Role.CUSTOMER: 403},
     "/health": {ANON: 200, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
     "/offline": {ANON: 200, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from backend.auth.guards import requires, signed_in
 from backend.auth.rules import (
@@ -8,11 +11,14 @@ from backend.auth.rules import (
     ROLE_PERMISSIONS,
     Permission,
     Role,
+    TokenStatus,
     effective_permissions,
     is_valid_email,
     normalise_email,
     overrides_for,
     password_problem,
+    token_expiry,
+    token_status,
 )
 
 
@@ -66,3 +72,23 @@ def test_guards_are_coroutines_so_the_framework_runs_them_in_the_event_loop() ->
     # A plain function guard would be sent to a worker thread on every request.
     assert inspect.iscoroutinefunction(signed_in)
     assert inspect.iscoroutinefunction(requires(Permission.ORDERS_VIEW))
+
+
+def test_a_token_expiry_is_a_number_of_days_a_future_date_or_never() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert token_expiry("", now) is None
+    assert token_expiry("never", now) is None
+    assert token_expiry("90", now) == token_expiry("90d", now) == now + timedelta(days=90)
+    assert token_expiry("2027-01-31", now) == datetime(2027, 1, 31, tzinfo=UTC)
+    for bad in ("0", "0d", "3651d", "2026-11-30", "soon", "2040-01-01"):
+        with pytest.raises(ValueError, match=r"days|past|isoformat"):
+            token_expiry(bad, now)
+
+
+def test_a_tokens_status_is_revoked_before_expired_before_active() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    past, future = now - timedelta(seconds=1), now + timedelta(days=1)
+    assert token_status(None, None, now) is TokenStatus.ACTIVE
+    assert token_status(None, future, now) is TokenStatus.ACTIVE
+    assert token_status(None, now, now) is TokenStatus.EXPIRED
+    assert token_status(past, future, now) is TokenStatus.REVOKED
