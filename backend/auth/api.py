@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, patch
 from litestar.exceptions import ValidationException
-from litestar.params import JSONBody
 
+from backend.api_contract import answers, request_body
 from backend.auth import service
 from backend.auth.guards import principal_of, signed_in
 from backend.auth.models import User
 from backend.auth.principal import Principal
-from backend.auth.schemas import MeOut, MePatch
+from backend.auth.schemas import ME_EXAMPLE, ME_PATCH_EXAMPLE, MeOut, MePatch
 from backend.web import problem
 
 AnyRequest = Request[Any, Any, Any]
@@ -30,7 +30,12 @@ def _me(principal: Principal, user: User) -> MeOut:
     )
 
 
-@get("/me", guards=[signed_in], summary="The account behind the bearer token")
+@get(
+    "/me",
+    guards=[signed_in],
+    summary="The account behind the bearer token",
+    responses=answers(200, MeOut, example=ME_EXAMPLE, description="The account"),
+)
 async def api_me(request: AnyRequest) -> MeOut:
     principal = principal_of(request)
     async with request.app.state.db.read() as session:
@@ -38,8 +43,16 @@ async def api_me(request: AnyRequest) -> MeOut:
     return _me(principal, user)
 
 
-@patch("/me", guards=[signed_in], summary="Change your name or language", status_code=200)
-async def api_update_me(request: AnyRequest, data: JSONBody[MePatch]) -> Any:
+@patch(
+    "/me",
+    guards=[signed_in],
+    summary="Change your name or language",
+    status_code=200,
+    responses=answers(
+        200, MeOut, 409, 422, writes=True, example=ME_EXAMPLE, description="The account changed"
+    ),
+)
+async def api_update_me(request: AnyRequest, data: Annotated[MePatch, request_body(ME_PATCH_EXAMPLE)]) -> Any:
     principal = principal_of(request)
     async with request.app.state.db.read() as session:
         current = await session.get_one(User, principal.user_id)

@@ -26,3 +26,14 @@ class MePatch(msgspec.Struct, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if isinstance(self.locale, str) and self.locale not in SUPPORTED_LOCALES:
             raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)} or null")
+
+
+ME_EXAMPLE = {
+    "email": "olive@shop.example",
+    "name": "Olive Owner",
+    "role": "owner",
+    "permissions": ["api.use", "catalog.edit", "catalog.view", "orders.manage", "orders.view"],
+    "locale": "fr",
+    "version": 3,
+}
+ME_PATCH_EXAMPLE = {"version": 3, "name": "Olive Martin", "locale": None}

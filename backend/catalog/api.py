@@ -7,13 +7,23 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, get, patch, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
+from backend.api_contract import RowId, answers, request_body
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
 from backend.catalog import listing, rules, service
 from backend.catalog.rules import ProductInput, ProductRejected
-from backend.catalog.schemas import ProductIn, ProductList, ProductOut, ProductPatch
+from backend.catalog.schemas import (
+    PRODUCT_EXAMPLE,
+    PRODUCT_IN_EXAMPLE,
+    PRODUCT_LIST_EXAMPLE,
+    PRODUCT_PATCH_EXAMPLE,
+    ProductIn,
+    ProductList,
+    ProductOut,
+    ProductPatch,
+)
 from backend.i18n import gettext
 from backend.input_guard import IdQuery
 from backend.web import problem
@@ -70,8 +80,18 @@ def _input(data: ProductIn) -> ProductInput:
     )
 
 
-@post("/products", guards=[edit_catalog], summary="Create a product", status_code=201)
-async def create_product(request: AnyRequest, data: JSONBody[ProductIn]) -> Any:
+@post(
+    "/products",
+    guards=[edit_catalog],
+    summary="Create a product",
+    status_code=201,
+    responses=answers(
+        201, ProductOut, 409, 422, writes=True, example=PRODUCT_EXAMPLE, description="The product"
+    ),
+)
+async def create_product(
+    request: AnyRequest, data: Annotated[ProductIn, request_body(PRODUCT_IN_EXAMPLE)]
+) -> Any:
     try:
         view = await service.create_product(request.app.state.db, principal_of(request).user_id, _input(data))
     except ProductRejected as exc:
@@ -79,7 +99,12 @@ async def create_product(request: AnyRequest, data: JSONBody[ProductIn]) -> Any:
     return _out(view)
 
 
-@get("/products", guards=[view_catalog], summary="Products, searchable, by pages")
+@get(
+    "/products",
+    guards=[view_catalog],
+    summary="Products, searchable, by pages",
+    responses=answers(200, ProductList, example=PRODUCT_LIST_EXAMPLE, description="A page of products"),
+)
 async def list_products(
     request: AnyRequest,
     *,
@@ -107,8 +132,13 @@ async def _get(request: AnyRequest, product_id: int) -> service.ProductView:
         raise NotFoundException(f"No product {product_id}.") from None
 
 
-@get("/products/{product_id:int}", guards=[view_catalog], summary="One product")
-async def get_product(request: AnyRequest, product_id: FromPath[int]) -> ProductOut:
+@get(
+    "/products/{product_id:int}",
+    guards=[view_catalog],
+    summary="One product",
+    responses=answers(200, ProductOut, 404, example=PRODUCT_EXAMPLE, description="The product"),
+)
+async def get_product(request: AnyRequest, product_id: RowId) -> ProductOut:
     return _out(await _get(request, product_id))
 
 
@@ -122,8 +152,24 @@ def _patched(current: service.ProductView, data: ProductPatch) -> ProductInput:
     return service.input_from(current, **sent)
 
 
-@patch("/products/{product_id:int}", guards=[edit_catalog], summary="Change some fields of a product")
-async def update_product(request: AnyRequest, product_id: FromPath[int], data: JSONBody[ProductPatch]) -> Any:
+@patch(
+    "/products/{product_id:int}",
+    guards=[edit_catalog],
+    summary="Change some fields of a product",
+    responses=answers(
+        200,
+        ProductOut,
+        404,
+        409,
+        422,
+        writes=True,
+        example=PRODUCT_EXAMPLE,
+        description="The product changed",
+    ),
+)
+async def update_product(
+    request: AnyRequest, product_id: RowId, data: Annotated[ProductPatch, request_body(PRODUCT_PATCH_EXAMPLE)]
+) -> Any:
     current = await _get(request, product_id)
     try:
         wanted = _patched(current, data)

@@ -60,3 +60,20 @@ class ProductOut(msgspec.Struct):
 class ProductList(msgspec.Struct):
     items: list[ProductOut]
     next_cursor: str | None
+
+
+PRODUCT_IN_EXAMPLE = {
+    "sku": "APPLE-GALA",
+    "name": "Gala apple",
+    "price_minor": 250,
+    "currency": "EUR",
+    "tax_rate": "5.5",
+    "category": "Fruit",
+    "description": "Crisp and sweet, from the Vexin.",
+    "barcode": "3760123450017",
+    "active": True,
+    "allow_backorder": False,
+}
+PRODUCT_EXAMPLE = {"id": 7, **PRODUCT_IN_EXAMPLE, "version": 1}
+PRODUCT_PATCH_EXAMPLE = {"version": 1, "price_minor": 275}
+PRODUCT_LIST_EXAMPLE = {"items": [PRODUCT_EXAMPLE], "next_cursor": "7:Gala apple"}

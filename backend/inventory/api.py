@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
 
+from backend.api_contract import RowId, answers, request_body
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
 from backend.catalog.models import Product
 from backend.i18n import N_, gettext
 from backend.inventory import commands, levels, rules
-from backend.inventory.schemas import AdjustmentIn, LevelOut, LocationLevelOut
+from backend.inventory.schemas import (
+    ADJUSTMENT_EXAMPLE,
+    LEVEL_EXAMPLE,
+    LOCATION_LEVELS_EXAMPLE,
+    AdjustmentIn,
+    LevelOut,
+    LocationLevelOut,
+)
 from backend.inventory.service import StockError
 from backend.web import problem
 
@@ -41,8 +48,25 @@ async def _target(request: AnyRequest, data: AdjustmentIn) -> tuple[int, int]:
     return product.id, location.id
 
 
-@post("/stock/adjustments", guards=[adjust_stock], summary="Adjust on-hand stock", status_code=201)
-async def create_adjustment(request: AnyRequest, data: JSONBody[AdjustmentIn]) -> Any:
+@post(
+    "/stock/adjustments",
+    guards=[adjust_stock],
+    summary="Adjust on-hand stock",
+    status_code=201,
+    responses=answers(
+        201,
+        LevelOut,
+        404,
+        409,
+        422,
+        writes=True,
+        example=LEVEL_EXAMPLE,
+        description="The level after the change",
+    ),
+)
+async def create_adjustment(
+    request: AnyRequest, data: Annotated[AdjustmentIn, request_body(ADJUSTMENT_EXAMPLE)]
+) -> Any:
     if problems := rules.adjustment_problems(data.delta, data.reason.strip()):
         return _rejected(problems)
     product_id, location_id = await _target(request, data)
@@ -57,8 +81,19 @@ async def create_adjustment(request: AnyRequest, data: JSONBody[AdjustmentIn]) -
     )
 
 
-@get("/products/{product_id:int}/stock", guards=[view_stock], summary="A product's stock at each location")
-async def product_stock(request: AnyRequest, product_id: FromPath[int]) -> list[LocationLevelOut]:
+@get(
+    "/products/{product_id:int}/stock",
+    guards=[view_stock],
+    summary="A product's stock at each location",
+    responses=answers(
+        200,
+        list[LocationLevelOut],
+        404,
+        example=LOCATION_LEVELS_EXAMPLE,
+        description="One level per location",
+    ),
+)
+async def product_stock(request: AnyRequest, product_id: RowId) -> list[LocationLevelOut]:
     async with request.app.state.db.read() as session:
         if await session.get(Product, product_id) is None:
             raise NotFoundException(f"No product {product_id}.")

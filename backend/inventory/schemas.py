@@ -31,3 +31,15 @@ class LocationLevelOut(msgspec.Struct):
     reserved: int
     available: int
     backordered: int
+
+
+ADJUSTMENT_EXAMPLE = {"sku": "APPLE-GALA", "delta": -2, "reason": "Bruised in the crate", "location": "ENT"}
+LEVEL_EXAMPLE = {
+    "sku": "APPLE-GALA",
+    "location": "ENT",
+    "on_hand": 38,
+    "reserved": 5,
+    "available": 33,
+    "backordered": 0,
+}
+LOCATION_LEVELS_EXAMPLE = [{key: value for key, value in LEVEL_EXAMPLE.items() if key != "sku"}]

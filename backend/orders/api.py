@@ -9,8 +9,9 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import MediaType, Request, Response, get, patch, post
 from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
+from backend.api_contract import RowId, answers, request_body
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission, Role
 from backend.catalog.rules import format_tax_rate
@@ -23,6 +24,13 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.schemas import (
+    ORDER_DETAIL_EXAMPLE,
+    ORDER_EXAMPLE,
+    ORDER_IN_EXAMPLE,
+    ORDER_LIST_EXAMPLE,
+    ORDER_PATCH_EXAMPLE,
+    PLACED_EXAMPLE,
+    TRANSITION_EXAMPLE,
     AddressIn,
     LineOut,
     OrderDetailOut,
@@ -62,7 +70,7 @@ def _address(data: AddressIn | None) -> Address | None:
     return Address(data.line1, data.city, data.postal_code, data.country, data.latitude, data.longitude)
 
 
-def _draft(data: JSONBody[OrderIn]) -> OrderDraft:
+def _draft(data: OrderIn) -> OrderDraft:
     return OrderDraft(
         customer=CustomerDetails(data.customer.name, data.customer.email, data.customer.phone),
         lines=[WantedLine(line.sku, line.quantity) for line in data.lines],
@@ -195,10 +203,12 @@ def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Re
     guards=[place_orders],
     summary="Place an order",
     status_code=201,
-    response_description="The order placed (PlacedOut)",
+    responses=answers(
+        201, PlacedOut, 409, 422, writes=True, example=PLACED_EXAMPLE, description="The order placed"
+    ),
     opt={OWN_KEY: True},
 )
-async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
+async def place_order(request: AnyRequest, data: Annotated[OrderIn, request_body(ORDER_IN_EXAMPLE)]) -> Any:
     """With an ``Idempotency-Key``, the key is claimed and its answer stored in the order's own
     transaction: a retry gets the same order, never a second one."""
     db, actor, origin = request.app.state.db, actor_of(request), request.app.state.settings.origin
@@ -217,8 +227,13 @@ async def place_order(request: AnyRequest, data: JSONBody[OrderIn]) -> Any:
     return _json(_placed_body(outcome, origin), 201)
 
 
-@get("/orders/{order_id:int}", guards=[view_orders], summary="One order with its lines and timeline")
-async def get_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+@get(
+    "/orders/{order_id:int}",
+    guards=[view_orders],
+    summary="One order with its lines and timeline",
+    responses=answers(200, OrderDetailOut, 404, example=ORDER_DETAIL_EXAMPLE, description="The order"),
+)
+async def get_order(request: AnyRequest, order_id: RowId) -> Any:
     try:
         async with request.app.state.db.read() as session:
             return _detail(await queries.get_order(session, order_id))
@@ -236,7 +251,12 @@ def _when(raw: str | None, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # times without a zone are UTC
 
 
-@get("/orders", guards=[view_orders], summary="Orders, newest first, filtered and by pages")
+@get(
+    "/orders",
+    guards=[view_orders],
+    summary="Orders, newest first, filtered and by pages",
+    responses=answers(200, OrderListOut, example=ORDER_LIST_EXAMPLE, description="A page of orders"),
+)
 async def list_orders(
     request: AnyRequest,
     *,
@@ -272,6 +292,14 @@ async def list_orders(
     return OrderListOut([_out(item) for item in page.items], page.next_cursor)
 
 
+# A move through the lifecycle or an edit answers the order as it now is; 409 when it moved meanwhile.
+TRANSITIONED = answers(
+    200, OrderOut, 404, 409, 422, writes=True, example=ORDER_EXAMPLE, description="The order"
+)
+# Optional: without a body the move applies to the order's current version, with no reason.
+TransitionBody = Annotated[TransitionIn | None, request_body(TRANSITION_EXAMPLE)]
+
+
 async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -> Any:
     data = await _transition_body(request)
     try:
@@ -288,8 +316,14 @@ async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -
     return _out(moved)
 
 
-@post("/orders/{order_id:int}/accept", guards=[manage_orders], summary="Accept an order", status_code=200)
-async def accept_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+@post(
+    "/orders/{order_id:int}/accept",
+    guards=[manage_orders],
+    summary="Accept an order",
+    status_code=200,
+    responses=TRANSITIONED,
+)
+async def accept_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
     return await _transition(request, order_id, OrderStatus.ACCEPTED)
 
 
@@ -298,8 +332,9 @@ async def accept_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
     guards=[manage_orders],
     summary="Reject an order (reason)",
     status_code=200,
+    responses=TRANSITIONED,
 )
-async def reject_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+async def reject_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
     return await _transition(request, order_id, OrderStatus.REJECTED)
 
 
@@ -308,8 +343,9 @@ async def reject_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
     guards=[manage_orders],
     summary="Put an order on hold (reason)",
     status_code=200,
+    responses=TRANSITIONED,
 )
-async def hold_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+async def hold_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
     return await _transition(request, order_id, OrderStatus.ON_HOLD)
 
 
@@ -318,12 +354,13 @@ async def hold_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
     guards=[manage_orders],
     summary="Cancel an order (reason)",
     status_code=200,
+    responses=TRANSITIONED,
 )
-async def cancel_order(request: AnyRequest, order_id: FromPath[int]) -> Any:
+async def cancel_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
     return await _transition(request, order_id, OrderStatus.CANCELLED)
 
 
-def _edit(data: JSONBody[OrderPatch]) -> service.OrderEdit:
+def _edit(data: OrderPatch) -> service.OrderEdit:
     lines = (
         None if data.lines is msgspec.UNSET else [WantedLine(line.sku, line.quantity) for line in data.lines]
     )
@@ -332,8 +369,15 @@ def _edit(data: JSONBody[OrderPatch]) -> service.OrderEdit:
     return service.OrderEdit(lines=lines, address=address, location=location)
 
 
-@patch("/orders/{order_id:int}", guards=[manage_orders], summary="Change lines, address or location")
-async def edit_order(request: AnyRequest, order_id: FromPath[int], data: JSONBody[OrderPatch]) -> Any:
+@patch(
+    "/orders/{order_id:int}",
+    guards=[manage_orders],
+    summary="Change lines, address or location",
+    responses=TRANSITIONED,
+)
+async def edit_order(
+    request: AnyRequest, order_id: RowId, data: Annotated[OrderPatch, request_body(ORDER_PATCH_EXAMPLE)]
+) -> Any:
     try:
         edited = await service.edit_order(
             request.app.state.db, actor_of(request), order_id, _edit(data), version=data.version

@@ -122,3 +122,78 @@ class OrderDetailOut(OrderOut):
 class OrderListOut(msgspec.Struct):
     items: list[OrderOut]
     next_cursor: str | None
+
+
+ORDER_IN_EXAMPLE = {
+    "customer": {"name": "Ada Martin", "email": "ada@example.com", "phone": "+33 6 12 34 56 78"},
+    "lines": [{"sku": "APPLE-GALA", "quantity": 6}],
+    "fulfilment_mode": "delivery",
+    "payment_method": "card",
+    "address": {"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"},
+    "priority": "normal",
+    "notes": "Ring twice.",
+    "external_ref": "WEB-1042",
+}
+PLACED_EXAMPLE = {
+    "id": 42,
+    "number": "C-000042",
+    "status": "placed",
+    "total_minor": 1500,
+    "currency": "EUR",
+    "tracking_url": "https://shop.example/t/8Zk1o2rY5c0fQ",
+    "version": 1,
+}
+ORDER_EXAMPLE = {
+    "id": 42,
+    "number": "C-000042",
+    "status": "accepted",
+    "channel": "api",
+    "fulfilment_mode": "delivery",
+    "priority": "normal",
+    "payment_method": "card",
+    "customer_id": 12,
+    "customer_name": "Ada Martin",
+    "email": "ada@example.com",
+    "phone": "+33 6 12 34 56 78",
+    "location": "ENT",
+    "net_minor": 1422,
+    "tax_minor": 78,
+    "total_minor": 1500,
+    "currency": "EUR",
+    "risk_reasons": [],
+    "external_ref": "WEB-1042",
+    "version": 2,
+    "placed_at": "2026-03-02T09:14:05Z",
+    "updated_at": "2026-03-02T09:20:41Z",
+}
+ORDER_DETAIL_EXAMPLE = {
+    **ORDER_EXAMPLE,
+    "address": ORDER_IN_EXAMPLE["address"],
+    "notes": "Ring twice.",
+    "lines": [
+        {
+            "sku": "APPLE-GALA",
+            "name": "Gala apple",
+            "quantity": 6,
+            "unit_price_minor": 250,
+            "tax_rate": "5.5",
+            "net_minor": 1422,
+            "tax_minor": 78,
+            "total_minor": 1500,
+            "backordered": 0,
+        }
+    ],
+    "timeline": [
+        {"id": 301, "at": "2026-03-02T09:14:05Z", "type": "order.placed", "actor": None, "data": {}},
+        {
+            "id": 305,
+            "at": "2026-03-02T09:20:41Z",
+            "type": "order.accepted",
+            "actor": "Sami Staff",
+            "data": {},
+        },
+    ],
+}
+ORDER_LIST_EXAMPLE = {"items": [ORDER_EXAMPLE], "next_cursor": "41"}
+TRANSITION_EXAMPLE = {"version": 1, "reason": "Customer asked to wait for payday"}
+ORDER_PATCH_EXAMPLE = {"version": 2, "lines": [{"sku": "APPLE-GALA", "quantity": 4}], "location": "BTQ"}
