@@ -49,7 +49,8 @@ async def test_every_success_is_documented_with_its_shape_and_an_example(harness
         assert content["schema"], (method, path)
         assert content["examples"], (method, path)
         if method in WRITE_METHODS:
-            assert operation["requestBody"]["content"]["application/json"]["schema"]["examples"], (method, path)
+            body = operation["requestBody"]["content"]["application/json"]
+            assert body["schema"]["examples"], (method, path)
 
 
 async def test_the_problem_shape_names_the_standard_members_and_the_field_errors(harness: Harness) -> None:
