@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from backend import csv_reading
+from backend import csv_reading, csv_writing
 from backend.catalog import rules
 from backend.catalog.rules import ProductInput
 from backend.shop.rules import currencies
@@ -65,8 +65,8 @@ def _flag(raw: str, default: bool) -> bool:
 
 
 def _row(raw: dict[str, str], default_currency: str) -> tuple[ProductInput | None, dict[str, str]]:
-    def cell(name: str) -> str:
-        return (raw.get(name) or "").strip()
+    def cell(name: str) -> str:  # our own export's neutralised cells read back as they were
+        return csv_writing.restore((raw.get(name) or "").strip()).strip()
 
     problems: dict[str, str] = {}
     currency = (cell("currency") or default_currency).upper()
@@ -139,7 +139,7 @@ def _read_rows(reader: csv.DictReader[str], default_currency: str, preview: Prev
 def write(products: Iterable[ProductInput]) -> Iterator[str]:
     """CSV text, a chunk at a time, in the same columns the import reads."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writing.SafeWriter(buffer)
     writer.writerow(COLUMNS)
     for count, product in enumerate(products, start=1):
         writer.writerow(

@@ -5,7 +5,6 @@ Dates are days in the shop's time zone: "from 3 March" starts at midnight there,
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import inputs
+from backend.csv_writing import SafeWriter
 from backend.i18n import N_
 from backend.money import minor_digits
 from backend.orders import queries
@@ -112,7 +112,7 @@ def _row(order: OrderSummary) -> list[str]:
 async def export(session: AsyncSession, wanted: queries.OrderQuery) -> AsyncIterator[str]:
     """Every matching order as CSV, newest first, read a page at a time."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(COLUMNS)
     while True:
         page = await queries.list_orders(session, wanted)

@@ -124,6 +124,35 @@ async def test_the_export_reads_back_as_the_same_catalog(harness: Harness) -> No
         assert set(await session.scalars(select(Product.version))) == {1}  # nothing changed
 
 
+async def test_names_and_categories_like_formulas_export_as_text_and_import_back_unchanged(
+    harness: Harness,
+) -> None:
+    risky = (
+        "sku,name,price,category\n"
+        'EVL-1,"=HYPERLINK(""http://evil.example"",""Open"")",1.00,+Promo\n'
+        "EVL-2,-20 % on cheese,1.00,@home\n"
+        "EVL-3,'quoted',1.00,-\n"
+    )
+    async with harness.signed_in(Role.OWNER) as client:
+        await _confirm(client, await _upload(client, risky.encode()))
+        exported = await client.get("/catalog/export.csv")
+        rows = {r["sku"]: (r["name"], r["category"]) for r in csv.DictReader(io.StringIO(exported.text))}
+        assert rows == {
+            "EVL-1": ('\'=HYPERLINK("http://evil.example","Open")', "'+Promo"),
+            "EVL-2": ("'-20 % on cheese", "'@home"),
+            "EVL-3": ("''quoted'", "'-"),
+        }
+        await _confirm(client, await _upload(client, exported.content))
+    async with harness.db.read() as session:
+        names = dict(list(await session.execute(select(Product.sku, Product.name))))
+        assert set(await session.scalars(select(Product.version))) == {1}  # the import changed nothing
+    assert names == {
+        "EVL-1": '=HYPERLINK("http://evil.example","Open")',
+        "EVL-2": "-20 % on cheese",
+        "EVL-3": "'quoted'",
+    }
+
+
 async def test_staff_without_edit_rights_cannot_import(harness: Harness) -> None:
     async with harness.signed_in(Role.DRIVER) as client:
         assert (await _upload(client, GOOD.encode())).status_code == 403

@@ -96,6 +96,22 @@ async def test_the_csv_export_holds_every_matching_order(harness: Harness) -> No
     assert [row["number"] for row in csv.DictReader(io.StringIO(one.text))] == [numbers[0]]
 
 
+async def test_a_shopper_named_like_a_formula_is_text_in_the_csv_export(harness: Harness) -> None:
+    location = await add_location(harness.db, "main", default=True)
+    await receive_stock(harness.db, await add_product(harness.db, "TEA"), location, 5)
+    evil = '=HYPERLINK("http://evil.example","Open")'
+    who = CustomerDetails(evil, "evil@example.test", "+33612345678")
+    draft = OrderDraft(who, [WantedLine("TEA", 1)], "delivery", "cash_on_delivery", Channel.STOREFRONT, HOME)
+    await place_order(harness.db, Actor(None), draft)
+    async with harness.signed_in(Role.OWNER) as client:
+        exported = await client.get("/orders/export.csv")
+    row = next(csv.DictReader(io.StringIO(exported.text)))
+    assert row["customer"] == "'" + evil
+    assert row["phone"] == "'+33612345678"
+    formulas = [cell for line in csv.reader(io.StringIO(exported.text)) for cell in line]
+    assert not [cell for cell in formulas if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
 async def test_only_people_who_see_orders_get_the_list(harness: Harness) -> None:
     for role in (Role.DRIVER, Role.CUSTOMER):
         async with harness.signed_in(role) as client:
