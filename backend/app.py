@@ -45,8 +45,10 @@ from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
+from backend.ops.head import HeadAsGet
 from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware, log_unrouted
+from backend.ops.security_headers import security_headers
 from backend.orders import api as orders_api
 from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
@@ -184,7 +186,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=InputRequest,
         lifespan=[_lifespan(settings, db, channels)],
         request_max_body_size=settings.max_body_bytes,
-        before_send=[log_unrouted],
+        before_send=[log_unrouted, security_headers(settings)],
         openapi_config=OpenAPIConfig(
             title="Comptoir API",
             version="1",
@@ -199,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    app.asgi_handler = HeadAsGet(app.asgi_handler)
     app.state.settings = settings
     app.state.db = db
     app.state.shop = ShopCache()

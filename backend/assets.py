@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,3 +91,16 @@ def htmx_tags(source: str = "cdn") -> Markup:
         _fallback(HTMX_WS, "(window.comptoirExt && comptoirExt.ws)"),
     ]
     return Markup("".join(parts))  # noqa: S704 - built from this module's constants only
+
+
+def htmx_cdn_urls(source: str = "cdn") -> list[str]:
+    """The CDN addresses the pages load scripts from, for the Content-Security-Policy."""
+    return [] if source == "local" else [s.cdn_url for s in VENDOR_SCRIPTS]
+
+
+@cache
+def inline_script_hashes(source: str = "cdn") -> list[str]:
+    """CSP sources allowing exactly the inline scripts ``htmx_tags`` writes, by their hashes."""
+    bodies = re.findall(r"<script>(.*?)</script>", str(htmx_tags(source)), flags=re.DOTALL)
+    digests = (base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() for body in bodies)
+    return [f"'sha256-{digest}'" for digest in digests]

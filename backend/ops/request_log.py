@@ -11,6 +11,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 
+from backend.ops.head import method_asked
+
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,7 +59,7 @@ def _line(scope: Scope, status: int, ms: float | None) -> str:
     principal = scope.get("user")
     return json.dumps(
         {
-            "method": scope["method"],
+            "method": method_asked(scope),
             "path": logged_path(scope),
             "status": status,
             "ms": ms,

@@ -49,6 +49,15 @@
     toast.dataset.leaving = ''
     setTimeout(() => toast.remove(), 300) // the fade in app.css
   }
+  // Handlers that would otherwise sit in attributes, which the Content-Security-Policy forbids.
+  document.addEventListener('htmx:xhr:progress', (event) => {
+    const bar = event.target.closest('[data-upload-progress]')?.querySelector('progress')
+    if (bar) bar.value = event.detail.total ? event.detail.loaded / event.detail.total * 100 : 0
+  })
+  document.addEventListener('click', (event) => {
+    if (event.target.closest('[data-reload]')) location.reload()
+  })
+
   const toasts = document.getElementById('toasts')
   const timed = new WeakSet()
   if (toasts) {
