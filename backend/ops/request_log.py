@@ -20,6 +20,9 @@ log = logging.getLogger("comptoir.access")
 # Path parameters that are secrets (a tracking link is its token): whoever reads the logs must not
 # be able to follow, or call off, a shopper's order.
 SECRET_PATH_PARAMS = frozenset({"token"})
+# Paths whose next segment is such a secret. Requests no route took (a link-preview bot's method,
+# a mistyped tail) have no path parameters to go by, yet carry the same token.
+SECRET_PATH_PREFIXES = ("/t/",)
 
 
 def logged_path(scope: Scope) -> str:
@@ -27,6 +30,10 @@ def logged_path(scope: Scope) -> str:
     for name, value in scope.get("path_params", {}).items():
         if name in SECRET_PATH_PARAMS and value:
             path = path.replace(str(value), "…")
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix):
+            _secret, slash, rest = path.removeprefix(prefix).partition("/")
+            path = f"{prefix}…{slash}{rest}"
     return path
 
 

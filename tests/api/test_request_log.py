@@ -62,3 +62,36 @@ async def test_each_request_is_one_line_and_a_tracking_token_never_shows(make_ha
         (line["method"], line["path"]): (line["status"], line["ms"]) for line in lines if line["ms"] is None
     }
     assert unrouted == {("GET", "/no-such-page"): (404, None), ("DELETE", "/health"): (405, None)}
+
+
+async def test_a_token_in_a_request_no_route_takes_never_shows_either(make_harness: MakeHarness) -> None:
+    harness = await make_harness(log_requests=True)
+    await build_shop(harness.db)
+    order = await service.place_order(
+        harness.db, actor_for(Role.STAFF, harness.users[Role.STAFF].id), draft()
+    )
+    token = order.tracking_token
+    access, kept = logging.getLogger("comptoir.access"), _Kept()
+    access.addHandler(kept)
+    try:
+        async with harness.client() as bot:
+            answers = [
+                await bot.head(f"/t/{token}"),  # a link preview
+                await bot.put(f"/t/{token}"),  # no such method: 405
+                await bot.get(f"/t/{token}/anything"),  # no such route: 404
+                await bot.get(f"/t/{token}/cancel"),  # the cancel form takes POST only
+                await bot.get(f"/t/{token}/"),
+            ]
+    finally:
+        access.removeHandler(kept)
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [200, 405, 404, 405, 200]  # a trailing slash is the same page
+    assert [(line["method"], line["status"]) for line in kept.lines] == [
+        ("HEAD", 200),
+        ("PUT", 405),
+        ("GET", 404),
+        ("GET", 405),
+        ("GET", 200),
+    ]
+    assert [line["path"] for line in kept.lines] == ["/t/…", "/t/…", "/t/…/anything", "/t/…/cancel", "/t/…"]
+    assert all(token not in json.dumps(line) for line in kept.lines)
