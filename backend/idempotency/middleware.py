@@ -92,7 +92,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return
         db = scope["litestar_app"].state.db
         try:
-            outcome = await service.claim(db, keyed.principal, keyed.key, keyed.fingerprint)
+            outcome = await service.claim(db, keyed)
         except (service.Mismatch, service.InFlight) as exc:
             raise refusal(exc) from None
         if isinstance(outcome, service.Replay):

@@ -10,7 +10,10 @@ from backend.db import Base, UTCDateTime, utcnow
 
 
 class IdempotencyKey(Base):
-    """One claimed key. ``status`` is None while the first request is still being handled."""
+    """One claimed key. ``status`` is None while the first request is still being handled.
+
+    ``key`` holds a hash of the client's key and ``body`` the answer sealed with the key itself
+    (headers included; ``headers`` stays empty): see ``sealing``."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("principal", "key"),)

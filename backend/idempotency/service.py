@@ -7,16 +7,14 @@ thread's transactions with the mutations themselves instead of contending with t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import delete
 
 from backend.db import Database, utcnow
-from backend.idempotency import rules
+from backend.idempotency import rules, sealing
 from backend.idempotency.models import IdempotencyKey
-from backend.tx import Tx, json_text
+from backend.tx import Tx
 
 
 @dataclass(frozen=True)
@@ -24,8 +22,12 @@ class Keyed:
     """A request that carries an idempotency key: whose, which, and what it asked."""
 
     principal: str
-    key: str
+    key: str  # as the client sent it: never stored (see ``sealing``)
     fingerprint: str
+
+    @property
+    def lookup(self) -> str:
+        return sealing.lookup(self.key)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Claimed:
     """The key is ours: handle the request, then ``complete`` or ``abandon`` it."""
 
     key_id: int
+    keyed: Keyed
 
 
 @dataclass(frozen=True)
@@ -59,53 +62,61 @@ _CLAIM = (
     " VALUES (:principal, :key, :fingerprint, :now) ON CONFLICT (principal, key) DO NOTHING RETURNING id"
 )
 _TAKE_OVER = "UPDATE idempotency_keys SET created_at = :now WHERE id = :id"
-_COMPLETE = "UPDATE idempotency_keys SET status = :status, headers = :headers, body = :body WHERE id = :id"
+# The answer's headers travel sealed with its body: the headers column stays empty.
+_COMPLETE = "UPDATE idempotency_keys SET status = :status, headers = NULL, body = :body WHERE id = :id"
 _ABANDON = "DELETE FROM idempotency_keys WHERE id = :id"
 
 
-def claim_in(tx: Tx, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
+def claim_in(tx: Tx, keyed: Keyed) -> Claimed | Replay:
     """Claim a key inside the caller's transaction: see ``claim``. A new key, the common case,
     costs one statement."""
-    values = {"principal": principal, "key": key, "fingerprint": fingerprint, "now": tx.now()}
-    inserted = tx.execute(_CLAIM, values).fetchall()
+    where = {"principal": keyed.principal, "key": keyed.lookup}
+    inserted = tx.execute(_CLAIM, where | {"fingerprint": keyed.fingerprint, "now": tx.now()}).fetchall()
     if inserted:
-        return Claimed(int(inserted[0][0]))
+        return Claimed(int(inserted[0][0]), keyed)
     lease_start = tx.moment(utcnow() - rules.IN_FLIGHT_LEASE)
-    found = tx.execute(_FIND, {"principal": principal, "key": key, "lease_start": lease_start}).fetchall()
+    found = tx.execute(_FIND, where | {"lease_start": lease_start}).fetchall()
     if not found:  # on PostgreSQL, another transaction holds it uncommitted: let the client retry
         raise InFlight
-    key_id, stored_fingerprint, status, headers, body, fresh = found[0]
-    if stored_fingerprint != fingerprint:
+    key_id, stored_fingerprint, status, _headers, body, fresh = found[0]
+    if stored_fingerprint != keyed.fingerprint:
         raise Mismatch
     if status is not None:
-        return Replay(int(status), _json(headers) or [], bytes(body or b""))
+        return _replay(keyed, int(status), bytes(body or b""))
     if fresh:
         raise InFlight
     tx.execute(_TAKE_OVER, {"id": key_id, "now": tx.now()})  # the first attempt died; this one takes over
-    return Claimed(int(key_id))
+    return Claimed(int(key_id), keyed)
 
 
-def _json(value: Any) -> Any:
-    """A JSON column read with plain SQL: text on SQLite, and on PostgreSQL as the driver decodes it."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
+def _replay(keyed: Keyed, status: int, sealed: bytes) -> Replay:
+    secret = sealing.sealing_key(keyed.principal, keyed.key)
+    try:
+        headers, body = sealing.open_sealed(secret, (keyed.principal, keyed.lookup), sealed)
+    except sealing.Unreadable:
+        raise Mismatch from None  # not the answer this key sealed: never replay it
+    return Replay(status, headers, body)
 
 
-async def claim(db: Database, principal: str, key: str, fingerprint: str) -> Claimed | Replay:
+async def claim(db: Database, keyed: Keyed) -> Claimed | Replay:
     """The key for this principal: ``Claimed`` (handle the request, then ``complete`` or
     ``abandon``), the stored answer (``Replay``), or ``InFlight`` / ``Mismatch`` raised."""
-    return await db.run_write(claim_in, principal, key, fingerprint)
+    return await db.run_write(claim_in, keyed)
 
 
-def complete_in(tx: Tx, key_id: int, status: int, headers: list[list[str]], body: bytes) -> None:
-    """Store the answer to a claimed key inside the caller's transaction."""
+def complete_in(tx: Tx, claimed: Claimed, status: int, headers: list[list[str]], body: bytes) -> None:
+    """Store the answer to a claimed key, sealed, inside the caller's transaction."""
+    keyed = claimed.keyed
     kept = body if len(body) <= rules.MAX_STORED_BODY else b""
-    tx.execute(_COMPLETE, {"id": key_id, "status": status, "headers": json_text(headers), "body": kept})
+    secret = sealing.sealing_key(keyed.principal, keyed.key)
+    sealed = sealing.seal(secret, (keyed.principal, keyed.lookup), headers, kept)
+    tx.execute(_COMPLETE, {"id": claimed.key_id, "status": status, "body": sealed})
 
 
 async def complete(
     db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    await db.run_write(complete_in, claimed.key_id, status, headers, body)
+    await db.run_write(complete_in, claimed, status, headers, body)
 
 
 def _abandon(tx: Tx, key_id: int) -> None:

@@ -253,9 +253,9 @@ def place_once(
 
     Returns the stored answer when the key was answered before; raises ``idempotency.InFlight``
     or ``idempotency.Mismatch`` like ``idempotency.claim``."""
-    claimed = idempotency.claim_in(tx, keyed.principal, keyed.key, keyed.fingerprint)
+    claimed = idempotency.claim_in(tx, keyed)
     if isinstance(claimed, idempotency.Replay):
         return claimed
     placed = place(tx, placement)
-    idempotency.complete_in(tx, claimed.key_id, *answer(placed))
+    idempotency.complete_in(tx, claimed, *answer(placed))
     return placed

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
+from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location
 from backend.orders.models import Order, OrderLine
 from backend.storefront import cart as carts
@@ -169,7 +170,14 @@ async def test_a_double_tapped_place_button_makes_one_order(harness: Harness) ->
         second = await post_form(client, "/shop/checkout", fields)
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
+    assert second.headers["idempotent-replayed"] == "true"
     assert await _orders(harness) == 1
+    token = first.headers["location"].removeprefix("/t/").split("?")[0]
+    async with harness.db.read() as session:
+        stored = await session.scalar(select(IdempotencyKey))
+    assert fields["_idempotency_key"] not in stored.key
+    assert token.encode() not in stored.body  # the tracking link is not kept readable
+    assert token not in str(stored.headers)
 
 
 async def test_signed_in_customers_find_their_details_filled_in(harness: Harness) -> None:

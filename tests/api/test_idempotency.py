@@ -53,9 +53,8 @@ async def test_a_duplicate_while_the_first_is_in_flight_gets_409(harness: Harnes
         # Claim the key as the first request would, then send the duplicate before it completes.
         from backend.idempotency.rules import fingerprint_raw
 
-        await service.claim(
-            harness.db, f"user:{owner_id}", "k-3", fingerprint_raw("PATCH", "/api/v1/me", "", body)
-        )
+        fingerprint = fingerprint_raw("PATCH", "/api/v1/me", "", body)
+        await service.claim(harness.db, service.Keyed(f"user:{owner_id}", "k-3", fingerprint))
         response = await client.patch("/api/v1/me", content=body, headers=headers)
     assert response.status_code == 409
     assert await _profile_events(harness) == 0

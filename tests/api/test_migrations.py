@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from alembic import command
 from backend import migrations
 from backend.db import Database
+from backend.idempotency import sealing
+from backend.idempotency import service as idempotency
+from backend.idempotency.models import IdempotencyKey
 from backend.models import Base
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
@@ -88,3 +91,38 @@ def test_an_analysed_sqlite_database_gets_statistics_for_the_new_orders_index(da
     migrations.upgrade(database_url)
     stats = "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_orders_status_placed_at_id'"
     assert _run(_sql(database_url, stats)) == [("1 1 1 1",)]
+
+
+async def _store_old_answer(url: str, key: str, answer: bytes) -> None:
+    """A row as the app wrote them before: the key and the answer as they were."""
+    db = Database(url)
+    try:
+        async with db.write() as session:
+            headers = [["content-type", "application/json"]]
+            session.add(
+                IdempotencyKey(
+                    principal="user:1", key=key, fingerprint="f", status=201, headers=headers, body=answer
+                )
+            )
+    finally:
+        await db.dispose()
+
+
+def test_keys_stored_before_are_hashed_and_their_answers_sealed_yet_still_replayed(database_url: str) -> None:
+    config = migrations.alembic_config(database_url)
+    command.downgrade(config, "0006")
+    answer = b'{"tracking_url": "http://shop.test/t/secret-token"}'
+    _run(_store_old_answer(database_url, "k-old", answer))
+    migrations.upgrade(database_url)
+    [(key, headers, body)] = _run(_sql(database_url, "SELECT key, headers, body FROM idempotency_keys"))
+    assert (key, headers) == (sealing.lookup("k-old"), None)
+    assert b"secret-token" not in bytes(body)
+
+    async def replay() -> object:
+        db = Database(database_url)
+        try:
+            return await idempotency.claim(db, idempotency.Keyed("user:1", "k-old", "f"))
+        finally:
+            await db.dispose()
+
+    assert _run(replay()) == idempotency.Replay(201, [["content-type", "application/json"]], answer)

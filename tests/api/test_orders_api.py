@@ -289,7 +289,13 @@ async def test_a_keyed_order_and_its_stored_answer_commit_together(harness: Harn
     async with harness.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
         stored = await session.scalar(select(IdempotencyKey))
-    assert (stored.status, stored.body) == (201, first.content)
+    tracking_token = first.json()["tracking_url"].rsplit("/", 1)[1]
+    assert stored.status == 201
+    # At rest: neither the key nor the answer's tracking link can be read from the table.
+    assert "order-7" not in stored.key
+    assert tracking_token.encode() not in stored.body
+    assert b"/t/" not in stored.body
+    assert stored.headers is None
     assert (await written(harness))[0] == 1
 
 
