@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from backend import vendoring
 from backend.assets import VENDOR_DIR, VENDOR_SCRIPTS
@@ -192,3 +193,20 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.locator("#f-password").fill(password)
     with page.expect_navigation():
         page.locator("form[action='/login'] button[type=submit]").click()
+
+
+def wait_for(page: Page, expression: str, seconds: float = 10) -> None:
+    """Polls an expression until it holds. Unlike ``page.wait_for_function``, whose polling
+    evaluates the expression inside the page, this asks from outside: the pages' own
+    Content-Security-Policy forbids evaluating strings, and must not be bypassed in these tests."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as exc:  # asked while the page navigates
+            if "Execution context was destroyed" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {seconds} s: {expression}")
+        page.wait_for_timeout(50)

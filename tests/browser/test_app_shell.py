@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import ContextFactory, first_page, sign_in
+from tests.browser.conftest import ContextFactory, first_page, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def rename_the_shop_elsewhere(new_context: ContextFactory) -> None:
 
 
 def wait_for_worker(page: Page) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for(page, "navigator.serviceWorker.controller !== null")
 
 
 def eventually(page: Page, promise: str, arg: object = None, seconds: float = 10) -> None:
@@ -168,7 +168,7 @@ def test_htmx_and_its_socket_work_whether_the_cdn_answers_or_not(
 
     sign_in(page, OWNER)
 
-    page.wait_for_function("window.liveSocketOpen === true")
+    wait_for(page, "window.liveSocketOpen === true")
     assert page.evaluate("htmx.version") == "2.0.11"
     assert bool(local_copies) is not cdn_up
 
@@ -179,7 +179,7 @@ def test_a_change_made_elsewhere_appears_live_in_the_owners_activity(new_context
     owner = first_page(context)
     owner.clock.install()
     sign_in(owner, OWNER)
-    owner.wait_for_function("window.liveSocketOpen === true")
+    wait_for(owner, "window.liveSocketOpen === true")
     owner.evaluate("window.sameDocument = true")
     before = owner.locator("#activity .feed__item").count()
 
@@ -199,11 +199,11 @@ def test_a_socket_that_reconnects_gets_what_it_missed_exactly_once(new_context: 
     watch_live_socket(context)
     owner = first_page(context)
     sign_in(owner, OWNER)
-    owner.wait_for_function("window.liveSocketOpen === true")
+    wait_for(owner, "window.liveSocketOpen === true")
     before = owner.locator("#activity .feed__item").count()
     socket = "document.body['htmx-internal-data'].webSocket"
     owner.evaluate(f"{socket}.close()")
-    owner.wait_for_function("window.liveSocketOpen === false")
+    wait_for(owner, "window.liveSocketOpen === false")
 
     rename_the_shop_elsewhere(new_context)
 

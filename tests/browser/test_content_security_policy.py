@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.browser.conftest import ContextFactory, first_page, sign_in
+from tests.browser.conftest import ContextFactory, first_page, sign_in, wait_for
 from tests.browser.test_order_queue import _place
 from tests.conftest import _run
 
@@ -48,7 +48,7 @@ def _visit(page: Page, paths: list[str]) -> list[str]:
     for path in paths:
         page.goto(path)
         page.wait_for_load_state("load")
-        page.wait_for_function("window.htmx !== undefined")
+        wait_for(page, "window.htmx !== undefined")
         page.wait_for_timeout(150)  # the socket and the service worker start after load
         refused += [f"{path}: {v}" for v in page.evaluate("window.violations")]
     refused += [e for e in page.errors if "Content Security Policy" in e]  # type: ignore[attr-defined]
@@ -62,9 +62,9 @@ def test_no_page_of_any_role_breaks_the_content_security_policy(
     for email, paths in PAGES.items():
         page = _watched(new_context(cdn_up=cdn_up))
         sign_in(page, email)
-        page.wait_for_function("document.body.dataset.signedIn === 'true'")
+        wait_for(page, "document.body.dataset.signedIn === 'true'")
         assert _visit(page, paths) == [], email
-        page.wait_for_function("window.socketOpened === true")  # the live socket, allowed by connect-src
+        wait_for(page, "window.socketOpened === true")  # the live socket, allowed by connect-src
         assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
@@ -74,7 +74,7 @@ def test_the_shop_and_a_tracking_page_break_nothing_either(
     order = _run(_place(server_data_dir))
     page = _watched(new_context())
     assert _visit(page, [*SHOPPER_PAGES, f"/t/{order.tracking_token}"]) == []
-    page.wait_for_function("window.socketOpened === true")  # its own socket, allowed by connect-src
+    wait_for(page, "window.socketOpened === true")  # its own socket, allowed by connect-src
     assert page.evaluate("window.violations") == []
 
 
@@ -86,5 +86,5 @@ def test_a_refused_inline_script_is_reported(new_context: ContextFactory) -> Non
         "() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
         " document.body.append(s) }"
     )
-    page.wait_for_function("window.violations.length > 0")
+    wait_for(page, "window.violations.length > 0")
     assert page.evaluate("window.ran") is None
