@@ -1,7 +1,7 @@
 """idempotency keys kept as hashes, their answers sealed
 
-Revision ID: 0007_exports
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 02:00:00.000000
 
 No schema change: the keys already stored are replaced by their hash and their answers (which may
@@ -17,8 +17,8 @@ from alembic import op
 
 from backend.idempotency import sealing
 
-revision: str = "0007_exports"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

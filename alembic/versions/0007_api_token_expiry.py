@@ -1,6 +1,6 @@
 """API tokens may expire
 
-Revision ID: 0007_tokens
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 09:00:00.000000
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_tokens"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
