@@ -84,7 +84,7 @@ async def create_token(request: AnyRequest) -> Response[Any] | Template:
     claimed = None
     if keyed is not None:
         try:
-            outcome = await keys.claim(db, keyed.principal, keyed.key, keyed.fingerprint)
+            outcome = await keys.claim(db, keyed)
         except (keys.Mismatch, keys.InFlight) as exc:
             raise refusal(exc) from None
         if isinstance(outcome, keys.Replay):
