@@ -29,15 +29,17 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port (default: COMPTOIR_PORT).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the app with uvicorn."""
+    """Serve the app with uvicorn; Ctrl-C or SIGTERM stops it cleanly (exit status 0)."""
     import uvicorn
+
+    from backend import serving
 
     settings = from_env()
     if workers == 1 and settings.database_url.startswith("sqlite"):
         from backend.writer_process import warm_up
 
         warm_up()  # its import of the app runs beside uvicorn's
-    uvicorn.run(
+    config = uvicorn.Config(
         "backend.app:create_app",
         factory=True,
         host=host or settings.host,
@@ -49,6 +51,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         ws="websockets-sansio",
         log_level="warning",
     )
+    serving.run(config)
 
 
 @main.group()

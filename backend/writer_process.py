@@ -24,6 +24,7 @@ import itertools
 import logging
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.util
 import pickle
 import signal
 import threading
@@ -41,6 +42,8 @@ log = logging.getLogger("comptoir.writer")
 PRELOAD = ["__main__", "backend.app"]
 PIPE_BYTES = 1 << 20  # room for about a thousand queued jobs before submit() would block
 _STOP = b"stop"
+_READY = b"ready"  # the child's first word: its signal handling is set, its connection open
+READY_SECONDS = 60
 
 Pending = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
@@ -90,11 +93,13 @@ def _crossing(outcome: Outcome) -> Outcome:
 
 def _serve(path: str, jobs: Connection, results: Connection, batch: int) -> None:
     """The child's whole life: run what arrives, in batches, until told to stop or orphaned."""
-    # Ctrl-C reaches the whole process group: the app decides when its writer ends, once what was
-    # submitted is done (or when the app is gone: EOF). SIGTERM still ends it, as multiprocessing
-    # expects at exit; SQLite rolls back a transaction cut short.
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the app decides when
+    # its writer ends, once what was submitted is done, or the writer ends when the app is gone (EOF:
+    # the app closes its end at exit at the latest, see ``_start_locked``).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     connection = connect(path)  # should this fail, the pipes close and the app's side gives up
+    results.send_bytes(_READY)
     waiting: dict[int, Call] = {}  # in the order sent
     stopping = False
     try:
@@ -181,10 +186,14 @@ class ProcessWriter:
         self._jobs: Connection | None = None
         self._reader: threading.Thread | None = None
         self._checkpointer = Checkpointer(path)
+        self._ready = threading.Event()
 
     def start(self) -> None:
+        """Start the child and wait until it ignores the signals a stop sends the process group:
+        a stop asked for once the app serves finishes the writer's work instead of cutting it."""
         with self._lock:
             self._start_locked()
+        self._ready.wait(READY_SECONDS)
 
     def _start_locked(self) -> None:
         if self._closed:
@@ -203,6 +212,9 @@ class ProcessWriter:
         process.start()
         jobs_in.close()  # the child's ends: theirs now
         results_out.close()
+        # Before multiprocessing's exit handler joins its children: the child ignores SIGTERM, so
+        # it must see the app gone even when the app ends without stopping it.
+        multiprocessing.util.Finalize(self, jobs_out.close, exitpriority=10)
         self._process, self._jobs = process, jobs_out
         self._reader = threading.Thread(
             target=self._read, args=(results_in,), name="writer-results", daemon=True
@@ -264,6 +276,9 @@ class ProcessWriter:
     def _read(self, results: Connection) -> None:
         try:
             while (message := results.recv_bytes()) != _STOP:
+                if message == _READY:
+                    self._ready.set()
+                    continue
                 numbers, outcomes, info = pickle.loads(message)  # noqa: S301 - from our own child
                 self._deliver(numbers, outcomes, info)
         except (EOFError, OSError):
@@ -272,6 +287,7 @@ class ProcessWriter:
             log.exception("the SQLite writer's results could not be read")
         finally:
             results.close()
+            self._ready.set()
             self._fail_everyone()
 
     def _deliver(self, numbers: list[int], outcomes: list[Outcome], info: dict[str, Any] | None) -> None:

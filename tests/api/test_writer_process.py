@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
@@ -103,6 +104,25 @@ async def test_a_dead_writer_answers_its_callers_instead_of_leaving_them_waiting
     with pytest.raises(WriterClosed):
         await db.run_write(_insert, "after")
     assert await _names(db) == {"before"}
+
+
+async def test_a_sigterm_to_the_writer_process_leaves_its_end_to_the_app(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service manager stops a service by signalling its whole process group: the app finishes
+    what it serves, then stops its writer itself, with nothing to report."""
+    await asyncio.to_thread(db.start_writer)
+    (child,) = [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
+    assert child.pid is not None
+    os.kill(child.pid, signal.SIGTERM)
+    await asyncio.sleep(0.2)
+    await db.run_write(_insert, "after the signal")
+    assert child.is_alive()
+    with caplog.at_level(logging.INFO, logger="comptoir.writer"):
+        await db.dispose()
+    assert child.exitcode == 0
+    assert caplog.records == []
+    assert await _names(db) == {"after the signal"}
 
 
 async def test_the_app_writes_through_a_writer_process(harness: Harness) -> None:

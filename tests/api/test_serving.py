@@ -1,0 +1,73 @@
+"""``comptoir serve`` as an operator runs it: it says where it listens, and a stop is clean."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import ROOT, free_port
+
+STOPS = [
+    pytest.param(signal.SIGTERM, True, id="SIGTERM to the process group, as a service manager sends it"),
+    pytest.param(signal.SIGINT, True, id="Ctrl-C, which signals the process group"),
+    pytest.param(signal.SIGTERM, False, id="SIGTERM to the server process alone"),
+]
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}"
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the server did not become healthy")
+
+
+def _serve_and_stop(database_url: str, data_dir: Path, signum: int, to_group: bool) -> tuple[int, int, str]:
+    """Start the server, stop it as soon as it answers; its port, exit status and whole output."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "COMPTOIR_DATABASE_URL": database_url,
+        "COMPTOIR_DATA_DIR": str(data_dir),
+        "COMPTOIR_HTMX_SOURCE": "local",
+    }
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+    output = data_dir / "serve.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(  # its own process group, like a service or a terminal's job
+            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            _wait_healthy(process, f"http://127.0.0.1:{port}")
+            (os.killpg if to_group else os.kill)(process.pid, signum)
+            status = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    return port, status, output.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "to_group"), STOPS)
+def test_a_stopped_server_exits_0_without_an_error_after_saying_where_it_served(
+    database_url: str, tmp_path: Path, signum: int, to_group: bool
+) -> None:
+    port, status, output = _serve_and_stop(database_url, tmp_path, signum, to_group)
+    lines = output.splitlines()
+    assert status == 0, output
+    assert f"Comptoir is serving on http://127.0.0.1:{port}" in lines
+    alarming = [line for line in lines if any(word in line for word in ("ERROR", "Traceback", "Aborted"))]
+    assert alarming == []
