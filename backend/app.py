@@ -18,11 +18,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
-from backend import assets, logs, maintenance, templating, web
+from backend import logs, maintenance, templating, web
 from backend.auth import api as auth_api
 from backend.auth import routes as auth_routes
 from backend.auth import team_routes, token_routes
@@ -45,6 +44,7 @@ from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
 from backend.ops import routes as ops_routes
+from backend.ops import static_files
 from backend.ops.head import HeadAsGet
 from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware, log_unrouted
@@ -110,17 +110,6 @@ def _pages_router() -> Router:
     return Router(path="/", route_handlers=handlers, include_in_schema=False)
 
 
-def _static_router() -> Router:
-    return create_static_files_router(
-        path="/static",
-        directories=[assets.STATIC_DIR],
-        opt=PUBLIC,
-        include_in_schema=False,
-        cache_control=None,
-        send_as_attachment=False,
-    )
-
-
 def _lifespan(
     settings: Settings, db: Database, channels: ChannelsPlugin
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -178,7 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         IdempotencyMiddleware(),
     ]
     app = Litestar(
-        route_handlers=[_api_router(), _static_router(), _pages_router()],
+        route_handlers=[_api_router(), static_files.router(), _pages_router()],
         middleware=middleware,
         plugins=[channels, HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templating.environment())),

@@ -7,7 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from markupsafe import Markup
 
@@ -33,7 +33,7 @@ class VendorScript:
 
     @property
     def local_url(self) -> str:
-        return f"/static/vendor/{self.filename}"
+        return url(f"vendor/{self.filename}")
 
 
 HTMX = VendorScript(
@@ -52,16 +52,21 @@ VENDOR_SCRIPTS = (HTMX, HTMX_WS)
 
 
 @cache
-def _digest(relative: str) -> str:
+def _digest(relative: str) -> str | None:
     path = STATIC_DIR / relative
     if not path.is_file():
-        return "missing"
+        return None
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def url(relative: str) -> str:
-    """``/static/<relative>`` with a content hash, so browsers may cache it for a year."""
-    return f"/static/{relative}?v={_digest(relative)}"
+    """``/static/<name>.<content hash>.<ext>``: a changed file gets a new URL, so browsers may keep
+    each for a year (``backend/ops/static_files.py`` serves it)."""
+    digest = _digest(relative)
+    if digest is None:
+        return f"/static/{relative}"
+    path = PurePosixPath(relative)
+    return f"/static/{path.with_name(f'{path.stem}.{digest}{path.suffix}')}"
 
 
 def _tag(src: str, sri: str, cross_origin: bool) -> str:

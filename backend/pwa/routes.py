@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
@@ -8,19 +7,13 @@ from litestar.response import File, Template
 
 from backend import assets
 from backend.auth.guards import PUBLIC
-from backend.pwa.worker import service_worker_source
+from backend.pwa.worker import manifest_source, service_worker_source
 from backend.web import page
-
-PWA_DIR = Path(__file__).resolve().parent.parent.parent / "pwa"
 
 
 @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False)
-async def manifest() -> File:
-    return File(
-        PWA_DIR / "manifest.webmanifest",
-        media_type="application/manifest+json",
-        content_disposition_type="inline",
-    )
+async def manifest() -> Response[str]:
+    return Response(manifest_source(), media_type="application/manifest+json")
 
 
 @get("/sw.js", opt=PUBLIC, include_in_schema=False)

@@ -25,25 +25,31 @@ SHELL_ASSETS = (
 OUTBOX_SCRIPT = "outbox.js"
 
 
-def _unhashed_files() -> dict[str, Path]:
-    """Precached URLs that carry no content hash, with the files behind them.
+def _unhashed() -> dict[str, bytes]:
+    """Precached URLs that carry no content hash, with what they answer.
 
     The worker serves these from its cache, so their bytes must go into the version: otherwise a
-    new manifest or htmx release would never reach a phone that has the old one.
+    new manifest or icon would never reach a phone that has the old one.
     """
-    files = {
-        "/manifest.webmanifest": PWA_DIR / "manifest.webmanifest",
-        "/favicon.ico": assets.STATIC_DIR / "icons" / "favicon.ico",
+    return {
+        "/manifest.webmanifest": manifest_source().encode(),
+        "/favicon.ico": (assets.STATIC_DIR / "icons" / "favicon.ico").read_bytes(),
     }
-    for script in assets.VENDOR_SCRIPTS:
-        path = assets.VENDOR_DIR / script.filename
-        if path.exists():
-            files[script.local_url] = path
-    return files
 
 
 def precache_urls() -> list[str]:
-    return ["/offline", *_unhashed_files(), *(assets.url(name) for name in SHELL_ASSETS)]
+    """Everything else is at its content-hashed URL: the same file can never be two versions."""
+    vendored = [s.local_url for s in assets.VENDOR_SCRIPTS if (assets.VENDOR_DIR / s.filename).exists()]
+    return ["/offline", *_unhashed(), *vendored, *(assets.url(name) for name in SHELL_ASSETS)]
+
+
+@cache
+def manifest_source() -> str:
+    """The web app manifest, with each icon at its content-hashed URL."""
+    manifest = json.loads((PWA_DIR / "manifest.webmanifest").read_text())
+    for icon in manifest["icons"]:
+        icon["src"] = assets.url(icon["src"].removeprefix("/static/"))
+    return json.dumps(manifest, ensure_ascii=False, indent=2)
 
 
 @cache
@@ -51,8 +57,8 @@ def service_worker_source() -> str:
     source = SW_TEMPLATE.read_text()
     urls = precache_urls()
     digest = hashlib.sha256((source + json.dumps(urls)).encode())
-    for path in _unhashed_files().values():
-        digest.update(path.read_bytes())
+    for answer in _unhashed().values():
+        digest.update(answer)
     version = digest.hexdigest()[:12]
     return (
         source.replace("__CACHE_VERSION__", version)
