@@ -43,8 +43,8 @@ from backend.inventory import api as inventory_api
 from backend.inventory import count_routes, location_routes
 from backend.inventory import routes as inventory_routes
 from backend.inventory.live import register_live_updates as register_stock_live_updates
+from backend.ops import compression, static_files
 from backend.ops import routes as ops_routes
-from backend.ops import static_files
 from backend.ops.head import HeadAsGet
 from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware, log_unrouted
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     middleware = [
         RequestLogMiddleware(),
+        compression.MIDDLEWARE,  # outside the idempotency middleware: see backend/ops/compression.py
         AuthenticationMiddleware(),
         InputGuardMiddleware(),
         DefineMiddleware(CSRFMiddleware, config=csrf),

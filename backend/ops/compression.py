@@ -1,0 +1,72 @@
+"""Answers compressed for the clients that accept it: brotli, else gzip (Litestar's compression).
+
+Only text is compressed: HTML, CSS, JavaScript, JSON, SVG, CSV. Images and photos are compressed
+already, so a second pass would cost time and save nothing.
+
+The middleware runs among the app's own middleware, just inside the request log, rather than from
+Litestar's ``compression_config``, which wraps each route handler inside all of them: there the
+idempotency middleware would store compressed bytes and replay them without their encoding, to a
+client that may not even accept it. Here it stores the answer as the handler gave it, and a replay
+is compressed, like a first answer, for the client that asks again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import CompressionEncoding
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
+
+if TYPE_CHECKING:
+    from litestar.types import Message, Scope, Send
+
+TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/manifest+json")
+TEXT_SUFFIXES = ("javascript", "+json", "+xml")
+
+
+def compressible(message: Message) -> bool:
+    """Whether a response (its start message) is text that nothing has encoded yet."""
+    headers = MutableScopeHeaders(message)
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if headers.get("content-encoding") or not media_type:
+        return False
+    return media_type.startswith(TEXT_TYPES) or media_type.endswith(TEXT_SUFFIXES)
+
+
+class TextCompressionMiddleware(CompressionMiddleware):
+    """Litestar's compression, for the responses that ``compressible`` accepts only."""
+
+    def create_compression_send_wrapper(
+        self,
+        send: Send,
+        compression_encoding: Literal[CompressionEncoding.BROTLI, CompressionEncoding.GZIP] | str,
+        scope: Scope,
+    ) -> Send:
+        compressing = super().create_compression_send_wrapper(send, compression_encoding, scope)
+        chosen = send
+
+        async def choose(message: Message) -> None:
+            nonlocal chosen
+            if message["type"] == "http.response.start":
+                chosen = compressing if compressible(message) else send
+            await chosen(message)
+
+        return choose
+
+
+CONFIG = CompressionConfig(
+    backend="brotli",
+    brotli_gzip_fallback=True,
+    # Quicker settings than the defaults, for pages rendered per request: about 0.3 ms for 30 KB
+    # of HTML, nearly the size the slowest settings reach.
+    brotli_quality=4,
+    brotli_lgwin=18,
+    gzip_compress_level=5,
+    minimum_size=1024,  # shorter answers fit in a packet or two anyway
+    middleware_class=TextCompressionMiddleware,
+)
+
+MIDDLEWARE = DefineMiddleware(TextCompressionMiddleware, config=CONFIG)
