@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 
 from litestar import Router, get, head
 from litestar.file_system import BaseLocalFileSystem
@@ -44,15 +44,17 @@ def _hashed_names() -> dict[str, str]:
     """Each file's hashed name (as ``assets.url`` gives it) → its own name, below ``/static/``."""
     files = (path for path in assets.STATIC_DIR.rglob("*") if path.is_file())
     names = [path.relative_to(assets.STATIC_DIR).as_posix() for path in files]
-    return {assets.url(name).removeprefix("/static/"): name for name in names}
+    hashed = {assets.url(name).removeprefix("/static/"): name for name in names}
+    # A file added after its first asset() call has no hash yet: its plain name is not immutable.
+    return {url: name for url, name in hashed.items() if url != name}
 
 
 def resolve(name: str) -> tuple[str, StaticFiles]:
     """The file a static URL names, and how long its answer may be kept."""
     if (plain := _hashed_names().get(name)) is not None:
         return plain, FOREVER
-    if (found := HASHED.match(PurePath(name).name)) is not None:  # hashed, but not as it is now
-        return str(PurePath(name).with_name(found["stem"] + (found["suffix"] or ""))), FOR_NOW
+    if (found := HASHED.match(PurePosixPath(name).name)) is not None:  # hashed, but not as it is now
+        return str(PurePosixPath(name).with_name(found["stem"] + (found["suffix"] or ""))), FOR_NOW
     return name, FOR_NOW
 
 
