@@ -68,6 +68,7 @@ from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
 from backend.storefront import checkout_routes, tracking_live, tracking_routes
 from backend.storefront import routes as storefront_routes
+from backend.storefront.offer_cache import OfferCache
 
 API_PREFIX = "/api/v1"
 
@@ -121,7 +122,9 @@ def _lifespan(
         tailer.observers.append(shop.on_event)
         tailer.observers.append(app.state.principals.on_event)
         tailer.observers.append(app.state.categories.on_event)
+        tailer.observers.append(app.state.offer.on_event)
         db.on_commit(app.state.categories.on_commit)
+        db.on_commit(app.state.offer.on_commit)
         db.on_commit(lambda session: tailer.wake() if session.info.get("events_recorded") else None)
         # Off the event loop: the first writer process waits for the fork server to import the app.
         await asyncio.to_thread(db.start_writer)
@@ -197,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.shop = ShopCache()
     app.state.principals = PrincipalCache()
     app.state.categories = CategoryCache()
+    app.state.offer = OfferCache()
     app.state.feeds = FeedCache()
     app.state.health = DatabaseProbe()
     return app

@@ -65,8 +65,15 @@ async def record(
     event = Event(type=type_, subject=subject, actor_id=actor_id, data=data, at=utcnow())
     session.add(event)
     await session.flush()
-    session.info["events_recorded"] = True
+    note_recorded(session.info, type_)
     return event
+
+
+def note_recorded(info: dict[str, Any], type_: str) -> None:
+    """Mark the transaction as having recorded events, and of which family (``order`` for
+    ``order.placed``): commit callbacks read it, in the process that committed, before any reply."""
+    info["events_recorded"] = True
+    info[f"events:{type_.partition('.')[0]}"] = True
 
 
 _INSERT_EVENT = (
@@ -89,7 +96,7 @@ def record_sync(tx: Tx, type_: str, subject: str, actor_id: int | None = None, *
         "data": json_text(data),
     }
     event_id = tx.execute(_INSERT_EVENT, values).fetchall()[0][0]
-    tx.info["events_recorded"] = True
+    note_recorded(tx.info, type_)
     return int(event_id)
 
 

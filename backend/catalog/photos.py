@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import io
 import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
@@ -20,6 +22,8 @@ from backend.events import record
 MAX_PIXELS = 24_000_000
 MAX_MEGAPIXELS = MAX_PIXELS // 1_000_000
 MAX_SIDE = 800
+SMALL_SIDE = 160  # lists show photos 64 px square: sharp on screens of up to 2.5 device pixels a px
+SMALL_KEPT = 512  # small renditions kept by each process, about 5 KB each
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 
 
@@ -60,6 +64,47 @@ def resize(data: bytes) -> bytes:
     out = io.BytesIO()
     image.save(out, "WEBP", quality=80, method=4)
     return out.getvalue()
+
+
+def small(webp: bytes) -> bytes:
+    """A stored photo as a small square (centre cropped) for lists, as WebP."""
+    with Image.open(io.BytesIO(webp)) as image:
+        square = ImageOps.fit(image, (SMALL_SIDE, SMALL_SIDE))
+    out = io.BytesIO()
+    square.save(out, "WEBP", quality=75, method=4)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Rendition:
+    etag: str
+    media_type: str
+    content: bytes
+
+
+_small_kept: OrderedDict[str, bytes] = OrderedDict()  # by the stored photo's ETag: never stale
+
+
+async def load_small(db: Database, product_id: int, etag_seen: str | None) -> Rendition | None:
+    """The small rendition, made from the stored photo the first time this process is asked for
+    it; without its content when the browser already holds this version (``etag_seen``)."""
+    async with db.read() as session:
+        etag = await session.scalar(select(ProductPhoto.etag).where(ProductPhoto.product_id == product_id))
+    if etag is None:
+        return None
+    if etag == etag_seen:
+        return Rendition(etag, "image/webp", b"")
+    if (content := _small_kept.get(etag)) is not None:
+        _small_kept.move_to_end(etag)
+        return Rendition(etag, "image/webp", content)
+    photo = await load_photo(db, product_id)
+    if photo is None:
+        return None
+    content = await asyncio.to_thread(small, photo.content)
+    _small_kept[photo.etag] = content
+    while len(_small_kept) > SMALL_KEPT:
+        _small_kept.popitem(last=False)
+    return Rendition(photo.etag, "image/webp", content)
 
 
 async def store_photo(db: Database, actor_id: int | None, product_id: int, upload: bytes) -> str:

@@ -173,16 +173,33 @@ async def upload_photo(request: AnyRequest, product_id: FromPath[int]) -> Respon
     return see_other(f"/catalog/{product_id}?saved=true")
 
 
+# Pages link photos with the product's version in the address (?v=), which a new photo changes.
+PHOTO_CACHING = "public, max-age=31536000, immutable"
+
+
 @get("/media/products/{product_id:int}", opt=PUBLIC, include_in_schema=False)
 async def product_photo(request: AnyRequest, product_id: FromPath[int]) -> Response[bytes]:
     photo = await photos.load_photo(request.app.state.db, product_id)
     if photo is None:
         raise NotFoundException()
     etag = f'"{photo.etag}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}
+    headers = {"ETag": etag, "Cache-Control": PHOTO_CACHING}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
     return Response(photo.content, media_type=photo.media_type, headers=headers)
+
+
+@get("/media/products/{product_id:int}/small", opt=PUBLIC, include_in_schema=False)
+async def small_product_photo(request: AnyRequest, product_id: FromPath[int]) -> Response[bytes]:
+    """The photo as a small square for lists; cached for good, as its address changes with it."""
+    seen = request.headers.get("if-none-match", "").strip('"').removesuffix("-small") or None
+    rendition = await photos.load_small(request.app.state.db, product_id, seen)
+    if rendition is None:
+        raise NotFoundException()
+    headers = {"ETag": f'"{rendition.etag}-small"', "Cache-Control": PHOTO_CACHING}
+    if rendition.etag == seen:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(rendition.content, media_type=rendition.media_type, headers=headers)
 
 
 ROUTES = [
@@ -193,4 +210,5 @@ ROUTES = [
     update_product,
     upload_photo,
     product_photo,
+    small_product_photo,
 ]

@@ -15,6 +15,7 @@ from backend.purchasing.reorder import Low, draft_reorder
 from backend.tx import Tx
 
 TOUCHED = "stock_touched"
+SETTLED = "stock_settled"  # the products whose levels the transaction changed, for commit callbacks
 
 Key = tuple[int, int]  # (product_id, location_id)
 
@@ -73,3 +74,4 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
         for product_id in products
     }
     record_sync(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
+    tx.info.setdefault(SETTLED, set()).update(products)

@@ -8,11 +8,9 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Template
-from sqlalchemy import select
 
 from backend.auth.guards import PUBLIC
 from backend.auth.rules import Role
-from backend.inventory.models import Location
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
 from backend.orders.form_fields import short_lines_errors
@@ -46,11 +44,9 @@ def _prefilled(request: AnyRequest) -> CheckoutForm:
 async def _checkout_page(
     request: AnyRequest, form: CheckoutForm, errors: FormErrors | None = None, status: int = 200
 ) -> Response[Any] | Template:
-    async with request.app.state.db.read() as session:
-        priced = await offer.priced(session, current_cart(request))
-        pickup_points = list(
-            await session.scalars(select(Location).where(Location.is_pickup_point.is_(True)))
-        )
+    state = request.app.state
+    priced = await offer.priced(state.offer, state.db, current_cart(request))
+    pickup_points = await state.offer.pickup_points(state.db)
     if not priced.lines:
         return see_other("/shop/cart")
     context = {
@@ -77,11 +73,9 @@ async def checkout_page(request: AnyRequest) -> Response[Any] | Template:
 @post("/shop/checkout", opt=PUBLIC)
 async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
     form = CheckoutForm.read(await request.form())
-    async with request.app.state.db.read() as session:
-        priced = await offer.priced(session, current_cart(request))
-        pickup_codes = set(
-            await session.scalars(select(Location.code).where(Location.is_pickup_point.is_(True)))
-        )
+    state = request.app.state
+    priced = await offer.priced(state.offer, state.db, current_cart(request))
+    pickup_codes = {place.code for place in await state.offer.pickup_points(state.db)}
     if not priced.lines:
         return see_other("/shop/cart")
     draft = checkout.draft_of(form, priced, pickup_codes)

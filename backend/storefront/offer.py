@@ -8,14 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from backend.catalog import listing
 from backend.catalog import service as catalog
-from backend.catalog.models import Product
-from backend.inventory.queries import available_by_product
+from backend.db import Database
 from backend.storefront.cart import Cart
+from backend.storefront.offer_cache import OfferCache
 
 FEW_LEFT = 5
 
@@ -56,9 +53,10 @@ class OfferPage:
     next_cursor: str | None
 
 
-async def offer_page(session: AsyncSession, query: listing.ProductQuery) -> OfferPage:
-    products = await listing.list_products(session, query)
-    items = [OfferItem(product, products.available.get(product.id, 0)) for product in products.items]
+async def offer_page(cache: OfferCache, db: Database, query: listing.ProductQuery) -> OfferPage:
+    products = await cache.page(db, query)
+    available = await cache.available(db, [product.id for product in products.items])
+    items = [OfferItem(product, available.get(product.id, 0)) for product in products.items]
     return OfferPage(items, products.next_cursor)
 
 
@@ -104,16 +102,10 @@ class PricedCart:
         return any(line.short for line in self.lines)
 
 
-async def active_products(session: AsyncSession, product_ids: list[int]) -> dict[int, Product]:
-    if not product_ids:
-        return {}
-    rows = await session.scalars(select(Product).where(Product.id.in_(product_ids), Product.active.is_(True)))
-    return {product.id: product for product in rows}
-
-
-async def priced(session: AsyncSession, cart: Cart) -> PricedCart:
-    products = await active_products(session, cart.product_ids)
-    stock = await available_by_product(session, list(products))
+async def priced(cache: OfferCache, db: Database, cart: Cart) -> PricedCart:
+    """The cart with each line's name, price and stock from the catalog (never from the cookie)."""
+    products = await cache.products(db, cart.product_ids)
+    stock = await cache.available(db, list(products))
     lines = [
         CartLine(
             product_id=product.id,

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
@@ -18,20 +19,16 @@ from backend.input_guard import optional_id
 from backend.navigation import NavItem, register
 from backend.storefront import cart as carts
 from backend.storefront import offer
+from backend.storefront.cards import AVAILABILITY_LABELS, card
 from backend.storefront.cart import Cart, CartRejected
 from backend.web import FormErrors, is_htmx, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
+PAGE_SIZE = 24  # three screens of a phone; "Show more" loads the next
 
 # Staff reach the shop from "More"; for a customer it is the app's main destination.
 register(NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER})))
 
-AVAILABILITY_LABELS = {
-    offer.Availability.IN_STOCK: N_("In stock"),
-    offer.Availability.FEW_LEFT: N_("Only a few left"),
-    offer.Availability.TO_ORDER: N_("Available to order"),
-    offer.Availability.SOLD_OUT: N_("Sold out"),
-}
 CART_MESSAGES = {
     "quantity_out_of_range": N_("Choose a quantity between 0 and %(maximum)s."),
     "too_many_lines": N_("A cart holds at most %(maximum)s different products."),
@@ -76,12 +73,17 @@ async def shop_page(
         after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         after_name, after_id = None, None
-    query = listing.ProductQuery(q[:100], category_id, False, after_name, after_id, with_stock=True)
-    async with request.app.state.db.read() as session:
-        offered = await offer.offer_page(session, query)
-        categories = await request.app.state.categories.all(session)
+    query = listing.ProductQuery(q[:100], category_id, False, after_name, after_id, PAGE_SIZE)
+    state = request.app.state
+    offered = await offer.offer_page(state.offer, state.db, query)
+    if is_htmx(request):
+        categories = ()  # the fragment has no category list
+    else:
+        async with state.db.read() as session:
+            categories = await state.categories.all(session)
     context = {
         "offer": offered,
+        "cards": [card(item) for item in offered.items],
         "categories": categories,
         "q": q,
         "category": category_id,
@@ -90,6 +92,23 @@ async def shop_page(
         "more_only": cursor is not None,
     }
     return page(request, "storefront/shop.html", context, fragment="storefront/_cards.html")
+
+
+@get("/shop/products/{product_id:int}", opt=PUBLIC)
+async def product_page(request: AnyRequest, product_id: FromPath[int]) -> Template:
+    """One product for sale, with its photo; 404 for a product that is not sold."""
+    state = request.app.state
+    product = (await state.offer.products(state.db, [product_id])).get(product_id)
+    if product is None:
+        raise NotFoundException()
+    available = (await state.offer.available(state.db, [product_id])).get(product_id, 0)
+    context = {
+        "product": product,
+        "availability": offer.availability(available, product.allow_backorder),
+        "labels": AVAILABILITY_LABELS,
+        "cart": current_cart(request),
+    }
+    return page(request, "storefront/product.html", context)
 
 
 def _whole(raw: object, default: int | None = None) -> int | None:
@@ -104,9 +123,9 @@ async def _checked(request: AnyRequest, cart: Cart, product_id: int, quantity: i
     changed = carts.set_quantity(cart, product_id, quantity)
     if quantity == 0:
         return changed
-    async with request.app.state.db.read() as session:
-        priced = await offer.priced(session, Cart(((product_id, quantity),)))
-        others = await offer.priced(session, carts.without(cart, {product_id}))
+    state = request.app.state
+    priced = await offer.priced(state.offer, state.db, Cart(((product_id, quantity),)))
+    others = await offer.priced(state.offer, state.db, carts.without(cart, {product_id}))
     if not priced.lines:
         raise CartRejected("not_sold")
     line = priced.lines[0]
@@ -148,8 +167,7 @@ async def add_to_cart(request: AnyRequest) -> Response[Any] | Template:
 async def _cart_page(
     request: AnyRequest, cart: Cart, errors: FormErrors | None = None, status: int = 200
 ) -> Template:
-    async with request.app.state.db.read() as session:
-        priced = await offer.priced(session, cart)
+    priced = await offer.priced(request.app.state.offer, request.app.state.db, cart)
     context = {
         "priced": priced,
         "cart": cart,
@@ -180,4 +198,4 @@ async def change_cart_line(request: AnyRequest, product_id: FromPath[int]) -> Re
     return answer
 
 
-ROUTES = [shop_page, add_to_cart, cart_page, change_cart_line]
+ROUTES = [shop_page, product_page, add_to_cart, cart_page, change_cart_line]

@@ -36,7 +36,8 @@ async def test_a_visitor_without_an_account_sees_the_shop_with_availability(harn
     assert 'data-availability="in_stock"' in shop.text
     assert 'data-availability="few_left"' in shop.text
     assert 'data-availability="sold_out"' in shop.text
-    assert shop.text.count('action="/shop/cart"') == 2  # nothing to add for the sold-out oil
+    assert shop.text.count('form="add-to-cart" name="product_id"') == 2  # nothing to add for the sold-out oil
+    assert shop.text.count('name="_csrf_token"') == 1  # one form for every add button
 
 
 async def test_archived_products_are_not_offered(harness: Harness) -> None:
