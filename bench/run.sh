@@ -9,6 +9,7 @@ SCRIPTS=(
   bench/foundation.py
   bench/catalog.py
   bench/reservations.py
+  bench/shop_pages.py
   bench/storefront.py
   bench/order_list.py
   bench/orders.py
