@@ -56,7 +56,7 @@ def benchmark(work: Path) -> dict[str, Any]:
         "real", [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env, work
     )
     try:
-        foundation.wait_healthy(base, server, work / "real.log")
+        foundation.wait_healthy(base, server, work / "real.log", timeout=120)
         home_cookie, shop_cookie = foundation.sign_in(base), fill_cart(base)
         home = foundation.measure("real_home", f"{base}/", [f"Cookie: {home_cookie}"])
         pages = {
