@@ -66,7 +66,7 @@ from backend.realtime.tailer import Tailer
 from backend.settings import Settings, from_env
 from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
-from backend.storefront import checkout_routes, tracking_live, tracking_routes
+from backend.storefront import checkout_routes, my_orders, tracking_live, tracking_routes
 from backend.storefront import routes as storefront_routes
 from backend.storefront.offer_cache import OfferCache
 
@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_stock_live_updates()
     register_order_live_updates()
     tracking_live.register_live_updates()
+    my_orders.register_live_updates()
     quiet("user.signed_out")
     db = Database(settings.database_url, writer_process=True)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)

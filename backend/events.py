@@ -25,6 +25,12 @@ _EVENT_ORDER_LOCK = 0x436F6D70  # any constant shared by all writers
 
 STAFF_TOPIC = "staff"
 ORDERS_TOPIC = "orders"  # people who may see orders (orders.view)
+ORDERS_OF_PREFIX = "orders-of:"  # a customer account's own orders, heard by that account only
+
+
+def orders_of_topic(user_id: int) -> str:
+    return f"{ORDERS_OF_PREFIX}{user_id}"
+
 
 EventId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -148,7 +154,13 @@ def _team_and_the_user(event: Event) -> set[str]:
     return {STAFF_TOPIC, f"user:{subject_id(event)}"}
 
 
+def _the_team(event: Event) -> set[str]:
+    return {STAFF_TOPIC}
+
+
 # Account events: private ones reach only the person; changes the owner makes reach the team too.
+# A new account is news for the team, not for the person it was opened for: a customer's own
+# pages are about their orders, never the team's activity.
 for _pattern in (
     "user.profile_updated",
     "user.password_changed",
@@ -157,5 +169,5 @@ for _pattern in (
     "user.signed_out",
 ):
     topic_rule(_pattern)(_the_user)
-for _pattern in ("user.created", "user.permissions_changed"):
-    topic_rule(_pattern)(_team_and_the_user)
+topic_rule("user.created")(_the_team)
+topic_rule("user.permissions_changed")(_team_and_the_user)

@@ -27,7 +27,7 @@ from backend.orders.drafts import (
 from backend.orders.edit_diff import OrderShape, edit_diff
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.models import Order, OrderLine
-from backend.orders.records import claim, load_summary
+from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
 from backend.orders.views import OrderSummary
 from backend.tx import SessionTx, Tx
@@ -105,8 +105,15 @@ async def edit_order(
         changes = await _apply(session, order, edit)
         if not changes:
             raise OrderRejected({"order": "nothing_changed"})
+        account = accounted(await account_of(session, order))
         await record(
-            session, "order.edited", f"order:{order.id}", actor.user_id, number=order.number, changes=changes
+            session,
+            "order.edited",
+            f"order:{order.id}",
+            actor.user_id,
+            number=order.number,
+            changes=changes,
+            **account,
         )
         await stock.settle(session, actor.user_id)
         return await load_summary(session, order.id)

@@ -22,6 +22,7 @@ from backend.numbering import next_number_sync
 from backend.orders import pricing, stocking
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.errors import DuplicateExternalRef
+from backend.orders.records import accounted
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
 from backend.orders.rules import Actor, Channel, FulfilmentMode, OrderStatus, PaymentMethod, Priority
 from backend.orders.views import PlacedOrder
@@ -227,8 +228,9 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     if draft.address is not None:
         customers.remember_address(tx, customer, draft.address)
     placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
+    # A signed-in customer's order goes to the record of their account (``match_or_create``).
     placed |= {"currency": currency, "location": location.code}
-    _record(tx, actor, order_id, placed, reasons)
+    _record(tx, actor, order_id, placed | accounted(actor.customer_user_id), reasons)
     tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
     return PlacedOrder(order_id, number, status.value, totals.total_minor, currency, 1, token, tuple(reasons))
 
@@ -237,7 +239,8 @@ def _record(tx: Tx, actor: Actor, order_id: int, placed: dict[str, object], reas
     subject = f"order:{order_id}"
     record_sync(tx, "order.placed", subject, actor.user_id, **placed)
     if reasons:
-        record_sync(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons)
+        account = {key: placed[key] for key in ("account",) if key in placed}
+        record_sync(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons, **account)
 
 
 # What to store as the answer to a keyed placement: status, headers, body.

@@ -22,11 +22,21 @@ async def load_summary(session: AsyncSession, order_id: int) -> OrderSummary:
     return summary_of(order, code or "")
 
 
+def accounted(account: int | None) -> dict[str, int]:
+    """What an order event carries of its customer's account, so that the account's own pages
+    hear of it (``orders.live``); nothing for a customer without one."""
+    return {"account": account} if account is not None else {}
+
+
+async def account_of(session: AsyncSession, order: Order) -> int | None:
+    """The customer account the order belongs to, if its customer has one."""
+    return await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
+
+
 async def is_own_order(session: AsyncSession, actor: Actor, order: Order) -> bool:
     if actor.user_id is None:
         return False
-    owner = await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
-    return owner == actor.user_id
+    return await account_of(session, order) == actor.user_id
 
 
 async def claim(session: AsyncSession, order: Order, status: str | None = None) -> None:

@@ -37,7 +37,7 @@ from backend.orders.errors import (
     TransitionRefused,
 )
 from backend.orders.models import Order
-from backend.orders.records import claim, is_own_order, load_summary
+from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.risk import DEFAULT_POLICY, RiskPolicy
 from backend.orders.rules import (
     DISPATCHING,
@@ -145,16 +145,19 @@ async def _placing(db: Database, draft: OrderDraft, job: Callable[..., T], *args
 
 async def _check_move(
     session: AsyncSession, actor: Actor, order: Order, wanted: OrderStatus, version: int | None
-) -> None:
+) -> int | None:
+    """Raise unless the move is allowed; returns the account the order belongs to, if any."""
     if version is not None and version != order.version:
         raise StaleOrder(await load_summary(session, order.id))
-    own = await is_own_order(session, actor, order)
+    account = await account_of(session, order)
+    own = actor.user_id is not None and account == actor.user_id
     current = OrderStatus(order.status)
     problem = transition_problem(current, wanted, order.fulfilment_mode, actor, own_order=own)  # type: ignore[arg-type]
     if problem == "not_permitted":
         raise OrderForbidden(problem)
     if problem:
         raise TransitionRefused(problem, await load_summary(session, order.id))
+    return account
 
 
 async def transition_order(
@@ -180,7 +183,7 @@ async def transition_order(
         order = await session.get(Order, order_id)
         if order is None:
             raise OrderNotFound(order_id)
-        await _check_move(session, actor, order, wanted, version)
+        account = await _check_move(session, actor, order, wanted, version)
         before = order.status
         await claim(session, order, wanted.value)
         await _move_stock(session, order, wanted, actor)
@@ -192,6 +195,7 @@ async def transition_order(
             number=order.number,
             previous=before,
             reason=reason,
+            **accounted(account),
         )
         await stock.settle(session, actor.user_id)
         return await load_summary(session, order.id)

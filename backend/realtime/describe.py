@@ -33,7 +33,14 @@ def _simple(event_type: str, message: str) -> None:
         return gettext(message, actor=actor, **{k: v for k, v in event.data.items() if isinstance(v, str)})
 
 
-_simple("user.created", N_("%(name)s joined the team"))
+@describes("user.created")
+def _account_opened(event: Event, actor: str) -> str:
+    name = str(event.data.get("name", ""))
+    if event.data.get("role") == "customer":  # a shopper's account: not a new colleague
+        return gettext(N_("%(name)s opened a customer account"), name=name)
+    return gettext(N_("%(name)s joined the team"), name=name)
+
+
 _simple("user.profile_updated", N_("%(actor)s updated their profile"))
 _simple("user.password_changed", N_("%(actor)s changed their password"))
 _simple("user.token_created", N_("%(actor)s created an API token"))

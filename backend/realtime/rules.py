@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
-from backend.events import ORDERS_TOPIC, STAFF_TOPIC
+from backend.events import ORDERS_TOPIC, STAFF_TOPIC, orders_of_topic
 
 # A socket that comes back after missing more than this many events reloads its page instead.
 MAX_REPLAY = 500
@@ -18,6 +18,8 @@ def topics_for_principal(principal: Principal) -> set[str]:
         topics.add(ORDERS_TOPIC)
     if principal.role == Role.DRIVER:
         topics.add(f"driver:{principal.user_id}")
+    if principal.role == Role.CUSTOMER:  # only a customer's account has orders of its own
+        topics.add(orders_of_topic(principal.user_id))
     return topics
 
 

@@ -90,7 +90,7 @@ class Tracked:
     steps: list[Step]
 
 
-def _step_type(event: Event) -> str:
+def step_type(event: Event) -> str:
     # Released from hold, the order waits for the shop again: that is not a second "received".
     if event.type == "order.placed" and event.data.get("previous"):
         return "order.released"
@@ -103,7 +103,7 @@ async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
     )
     return [
         Step(
-            _step_type(event),
+            step_type(event),
             event.at,
             str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "",
         )
@@ -124,8 +124,20 @@ async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
     if not token or len(token) > 100:
         return None
     order = await session.scalar(select(Order).where(Order.tracking_token_hash == hash_tracking_token(token)))
+    return None if order is None else await _tracked(session, order)
+
+
+async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Tracked | None:
+    """An order of the account ``user_id``, seen as its tracking page shows it; None for any other
+    (whether or not it exists: a customer learns nothing of other people's orders)."""
+    order = await session.get(Order, order_id)
     if order is None:
         return None
+    tracked = await _tracked(session, order)
+    return tracked if tracked.customer_user_id == user_id else None
+
+
+async def _tracked(session: AsyncSession, order: Order) -> Tracked:
     location = await session.get(Location, order.location_id)
     account = await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
     lines = await session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -11,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth import forms as auth_forms
-from backend.auth.guards import PUBLIC, signed_in
+from backend.auth.guards import PUBLIC, principal_of, signed_in
 from backend.i18n import N_, gettext
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
@@ -26,6 +27,7 @@ AnyRequest = Request[Any, Any, Any]
 TOO_LATE = N_(
     "The shop has started on your order: it can no longer be cancelled here. Please contact the shop."
 )
+MY_ORDERS = "/my/orders"
 CHANGED = N_("Your order changed in the meantime: nothing was done. Here it is as it is now.")
 
 
@@ -37,20 +39,29 @@ async def _tracked(request: AnyRequest, token: str) -> tracking.Tracked:
     return order
 
 
+async def _own(request: AnyRequest, order_id: int) -> tracking.Tracked:
+    async with request.app.state.db.read() as session:
+        order = await tracking.own_order(session, order_id, principal_of(request).user_id)
+    if order is None:
+        raise NotFoundException(N_("You have no order with this number."))
+    return order
+
+
 async def _tracking_page(
     request: AnyRequest,
-    token: str,
+    order: tracking.Tracked,
+    path: str,
     *,
     placed: bool = False,
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> Template:
-    order = await _tracked(request, token)
-    path = f"/t/{token}"
     context = {
         "order": order,
         "placed": placed,
         "path": path,
+        # Reached from "My orders", the page follows the order over the account's own socket.
+        "by_account": path.startswith(MY_ORDERS),
         "tracking_url": str(request.url.with_replacements(path=path, query="")),
         "status_labels": tracking.STATUS_LABELS,
         "step_labels": tracking.STEP_LABELS,
@@ -66,7 +77,14 @@ async def _tracking_page(
 async def tracking_page(
     request: AnyRequest, token: FromPath[str], placed: FromQuery[bool] = False
 ) -> Template:
-    return await _tracking_page(request, token, placed=placed)
+    return await _tracking_page(request, await _tracked(request, token), f"/t/{token}", placed=placed)
+
+
+@get(MY_ORDERS + "/{order_id:int}", guards=[signed_in])
+async def own_order_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
+    """The tracking page of one of the signed-in customer's orders, found from "My orders": the
+    link with its token was shown once, at checkout, and only its hash is kept."""
+    return await _tracking_page(request, await _own(request, order_id), f"{MY_ORDERS}/{order_id}")
 
 
 Refusal = OrderForbidden | OrderRejected | StaleOrder | TransitionRefused
@@ -82,15 +100,17 @@ def _refused(exc: Refusal) -> tuple[FormErrors, int]:
     return FormErrors(general=[gettext(TOO_LATE)]), 409
 
 
-@post("/t/{token:str}/cancel", guards=[signed_in])
-async def cancel_from_tracking(request: AnyRequest, token: FromPath[str]) -> Response[Any] | Template:
+Load = Callable[[], Awaitable[tracking.Tracked]]
+
+
+async def _cancel(request: AnyRequest, load: Load, path: str) -> Response[Any] | Template:
     """The customer calls their own order off, with a reason, until the shop accepts it."""
     form = await request.form()
-    order, actor = await _tracked(request, token), shopper(request)
+    order, actor = await load(), shopper(request)
     version = auth_forms.version(form, FormErrors())
     if version is None:
         errors = FormErrors(general=[auth_forms.message("bad_version")])
-        return await _tracking_page(request, token, errors=errors, status=400)
+        return await _tracking_page(request, order, path, errors=errors, status=400)
     reason = auth_forms.text(form, "reason", 1000)
     try:
         await cancel_order(request.app.state.db, actor, order.id, reason, version=version)
@@ -100,8 +120,18 @@ async def cancel_from_tracking(request: AnyRequest, token: FromPath[str]) -> Res
         if isinstance(exc, OrderForbidden) and not tracking.is_own(order, actor):
             raise PermissionDeniedException(N_("You are not allowed to do that")) from None
         errors, status = _refused(exc)
-        return await _tracking_page(request, token, errors=errors, status=status)
-    return see_other(f"/t/{token}")
+        return await _tracking_page(request, await load(), path, errors=errors, status=status)
+    return see_other(path)
 
 
-ROUTES = [tracking_page, cancel_from_tracking]
+@post("/t/{token:str}/cancel", guards=[signed_in])
+async def cancel_from_tracking(request: AnyRequest, token: FromPath[str]) -> Response[Any] | Template:
+    return await _cancel(request, lambda: _tracked(request, token), f"/t/{token}")
+
+
+@post(MY_ORDERS + "/{order_id:int}/cancel", guards=[signed_in])
+async def cancel_own_order(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+    return await _cancel(request, lambda: _own(request, order_id), f"{MY_ORDERS}/{order_id}")
+
+
+ROUTES = [tracking_page, own_order_page, cancel_from_tracking, cancel_own_order]

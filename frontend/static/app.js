@@ -39,8 +39,12 @@
   }
 
   // Missed too much to replay: the server says so, and a fresh page is the honest answer.
+  // One of a customer's orders changed (storefront/_live_my_orders.html): what shows their
+  // orders asks for itself again, on "orders-changed" (a plain event: no trigger filter to eval).
   document.addEventListener('htmx:wsAfterMessage', () => {
-    if (cursor()?.dataset.reload === 'true') location.reload()
+    const mark = cursor()?.dataset
+    if (mark?.reload === 'true') location.reload()
+    else if (mark?.ordersChanged === 'true') htmx.trigger(document.body, 'orders-changed')
   })
 
   // Toasts live in a fixed layer, so removing them never moves the page.

@@ -7,7 +7,7 @@ from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.events import Event, topics_for
 from backend.orders.live import register_live_updates
 from backend.realtime.rules import is_allowed_origin, topics_for_principal
-from backend.storefront import tracking_live
+from backend.storefront import my_orders, tracking_live
 
 
 def _principal(role: Role, user_id: int = 7) -> Principal:
@@ -35,7 +35,13 @@ def test_only_people_who_may_see_orders_hear_order_events() -> None:
 
 def test_drivers_and_customers_hear_only_their_own_topics() -> None:
     assert topics_for_principal(_principal(Role.DRIVER)) == {"driver:7", "user:7"}
-    assert topics_for_principal(_principal(Role.CUSTOMER)) == {"user:7"}
+    assert topics_for_principal(_principal(Role.CUSTOMER)) == {"user:7", "orders-of:7"}
+    assert all(
+        not topic.startswith("orders-of:")
+        for role in Role
+        if role != Role.CUSTOMER
+        for topic in topics_for_principal(_principal(role))
+    )
 
 
 def test_private_account_events_go_to_the_person_only() -> None:
@@ -44,6 +50,34 @@ def test_private_account_events_go_to_the_person_only() -> None:
         "staff",
         "user:3",
     }
+
+
+def test_a_new_account_is_news_for_the_team_only_and_a_customer_does_not_join_it() -> None:
+    from backend.realtime.describe import describe
+
+    created = {"role": "customer", "name": "Cleo"}
+    event = Event(type="user.created", subject="user:3", data=created)
+    assert topics_for(event) == {"staff"}  # never the person's own feed or socket
+    assert describe(event, "Comptoir") == "Cleo opened a customer account"
+    colleague = Event(type="user.created", subject="user:4", data={"role": "driver", "name": "Dani"})
+    assert describe(colleague, "Comptoir") == "Dani joined the team"
+
+
+def test_an_order_of_a_customer_account_reaches_that_account_and_no_other() -> None:
+    register_live_updates()
+    tracking_live.register_live_updates()
+    my_orders.register_live_updates()
+    accepted = Event(type="order.accepted", subject="order:3", data={"number": "ORD-3", "account": 9})
+    assert topics_for(accepted) == {"orders", "track:3", "orders-of:9"}
+    # An order with no account, and what the tracking page does not show, reach no account.
+    assert topics_for(Event(type="order.accepted", subject="order:4", data={"number": "ORD-4"})) == {
+        "orders",
+        "track:4",
+    }
+    imported = Event(type="order.file_imported", subject="orders", data={"account": 9})
+    assert topics_for(imported) == {"orders"}
+    forged = Event(type="order.accepted", subject="order:5", data={"account": "9"})
+    assert "orders-of:9" not in topics_for(forged)
 
 
 def test_events_no_rule_claims_go_to_the_team() -> None:
