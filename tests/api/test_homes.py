@@ -41,7 +41,7 @@ async def _place_by_phone(harness: Harness) -> PlacedOrder:
 
 def _nav(html: str) -> list[tuple[str, str]]:
     """The bottom navigation's destinations, in order: (href, label)."""
-    nav = html.split('class="bottom-nav"')[1].split("</nav>")[0]
+    nav = html.split('class="bottom-nav"')[1].split("</nav>", maxsplit=1)[0]
     return re.findall(r'<a href="([^"]*)".*?<span>([^<]*)</span>', nav, flags=re.DOTALL)
 
 
