@@ -46,6 +46,11 @@
     if (mark?.reload === 'true') location.reload()
     else if (mark?.ordersChanged === 'true') htmx.trigger(document.body, 'orders-changed')
   })
+  // A tracking page's order changed (storefront/_live_tracking.html): its status asks for itself
+  // again on "tracking-changed", a plain event, as a trigger filter would need eval.
+  document.addEventListener('htmx:oobAfterSwap', (event) => {
+    if (event.detail.target?.id === 'tracking-changed') htmx.trigger(document.body, 'tracking-changed')
+  })
 
   // Toasts live in a fixed layer, so removing them never moves the page.
   const dismiss = (toast) => {

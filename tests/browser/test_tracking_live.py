@@ -20,6 +20,8 @@ def test_the_tracking_page_shows_the_shops_decisions_live(
 ) -> None:
     order = _run(_place(server_data_dir))
     page = first_page(new_context())  # the shopper's phone: nobody signed in
+    errors: list[str] = []  # htmx reports its errors (a trigger it may not evaluate…) on the console
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(f"/t/{order.tracking_token}")
     status = page.locator("#status-title")
     expect(status).to_have_attribute("data-status", "placed")
@@ -34,3 +36,4 @@ def test_the_tracking_page_shows_the_shops_decisions_live(
 
     expect(status).to_have_attribute("data-status", "accepted", timeout=5000)
     expect(page.locator("#steps > li")).to_have_count(3)  # received, being checked, accepted
+    assert errors == []
