@@ -13,6 +13,7 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from tests.api.conftest import Harness, post_form
+from tests.api.html_attributes import attributes
 from tests.api.stock_fixtures import add_location, add_product
 from tests.api.stock_helpers import receive_stock
 
@@ -35,6 +36,23 @@ async def _count(harness: Harness, table: type) -> int:
 
 async def _act(client: httpx.AsyncClient, action: str, fields: dict[str, object]) -> httpx.Response:
     return await post_form(client, "/orders/new", {**fields, "action": action})
+
+
+async def test_the_search_boxes_say_what_to_type_and_bring_up_a_search_keyboard(harness: Harness) -> None:
+    async with harness.signed_in(Role.STAFF) as client:
+        page = (await client.get("/orders/new")).text
+    assert attributes(page, "f-find")["placeholder"] == "Name, e-mail or phone"
+    product = attributes(page, "f-term")
+    assert product["placeholder"] == "SKU, barcode or name"
+    assert product["inputmode"] == "search"
+    assert attributes(page, "f-country") | {"id": None} == {
+        "id": None,
+        "name": "country",
+        "type": "text",
+        "value": "",
+        "maxlength": "2",
+        "placeholder": "FR",
+    }
 
 
 async def test_staff_take_a_phone_order_for_a_known_customer(harness: Harness) -> None:
