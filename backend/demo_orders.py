@@ -55,6 +55,7 @@ DISPATCHED = {"delivery": S.OUT_FOR_DELIVERY, "pickup": S.READY_FOR_PICKUP, "shi
 DONE = {"delivery": S.DELIVERED, "pickup": S.PICKED_UP, "shipping": S.DELIVERED}
 # The most recent orders walk the open statuses in turn; older ones are mostly finished.
 OPEN_TARGETS = ("placed", "on_hold", "accepted", "picking", "packed", "dispatched", "delivery_failed")
+WAITING = ("placed", "on_hold")  # what the acceptance queue shows
 
 
 def _path(mode: str, target: str) -> list[OrderStatus]:
@@ -103,8 +104,17 @@ def _draft(n: int, rng: random.Random, skus: list[str]) -> OrderDraft:
     )
 
 
-async def _backdate(db: Database, order_id: int, days_ago: float) -> None:
-    placed = utcnow() - timedelta(days=days_ago)
+def _age(n: int, target: str, jitter: float) -> timedelta:
+    """How long ago the order came in. Those still waiting for a decision arrived in the last
+    minutes, as in a shop that keeps up: only some of them are late against the wait alert."""
+    if target in WAITING:
+        return timedelta(minutes=(ORDER_COUNT - n) // 2)
+    return timedelta(days=DAYS * (1 - n / ORDER_COUNT) + jitter)
+
+
+async def _backdate(db: Database, order_id: int, age: timedelta) -> None:
+    placed = utcnow() - age
+    step_gap = min(timedelta(minutes=20), age / 8)  # each step after the one before, none in the future
     async with db.write() as session:
         await session.execute(
             update(Order).where(Order.id == order_id).values(placed_at=placed, updated_at=placed)
@@ -113,7 +123,7 @@ async def _backdate(db: Database, order_id: int, days_ago: float) -> None:
             select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
         )
         for step, event in enumerate(events):
-            event.at = placed + timedelta(minutes=20 * step)
+            event.at = placed + step_gap * step
 
 
 async def _skus(db: Database) -> list[str]:
@@ -167,6 +177,6 @@ async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -
         for status in _path(str(draft.fulfilment_mode), target):
             reason = "Demo" if status in {S.ON_HOLD, S.REJECTED, S.CANCELLED} else ""
             await service.transition_order(db, owner, order.id, status, reason=reason)
-        await _backdate(db, order.id, DAYS * (1 - n / ORDER_COUNT) + rng.random() / 4)
+        await _backdate(db, order.id, _age(n, target, rng.random() / 4))
         placed += 1
     return placed

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, get_currency_precision
 
-from backend.i18n import babel_locale, current_locale, current_timezone
+from backend.i18n import babel_locale, current_locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +44,3 @@ def _formatted(minor: int, currency: str, locale: str) -> str:
     # Babel takes ~10 µs a price; a list page shows 50, and a shop's prices repeat.
     amount = Money(minor, currency).decimal
     return format_currency(amount, currency, locale=babel_locale(locale))
-
-
-def format_when(moment: datetime, fmt: str = "medium", timezone: str | None = None) -> str:
-    """In the shop's time zone (or ``timezone``) and the current language."""
-    zone = ZoneInfo(timezone or current_timezone.get())
-    return babel_format_datetime(moment, fmt, tzinfo=zone, locale=babel_locale(current_locale.get()))

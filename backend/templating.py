@@ -13,7 +13,8 @@ from backend import assets, navigation
 from backend.auth.principal import Principal
 from backend.auth.rules import PERMISSION_LABELS, ROLE_LABELS
 from backend.i18n import LOCALE_NAMES, SUPPORTED_LOCALES, current_locale, gettext, ngettext, translations
-from backend.money import format_money, format_when
+from backend.moments import format_duration, format_when
+from backend.money import format_money
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "frontend" / "templates"
 
@@ -87,6 +88,7 @@ def environment() -> Environment:
     env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     env.filters["money"] = _money
     env.filters["when"] = format_when
+    env.filters["duration"] = format_duration
     env.globals.update(
         current_locale=current_locale.get,
         locales=[(code, LOCALE_NAMES[code]) for code in SUPPORTED_LOCALES],

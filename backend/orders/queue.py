@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,8 +37,12 @@ def is_waiting(order: OrderSummary) -> bool:
     return order.status in WAITING
 
 
+def waiting_time(order: OrderSummary, now: datetime) -> timedelta:
+    return max(timedelta(0), now - order.placed_at)
+
+
 def minutes_waiting(order: OrderSummary, now: datetime) -> int:
-    return max(0, int((now - order.placed_at).total_seconds() // 60))
+    return int(waiting_time(order, now).total_seconds() // 60)
 
 
 def _cards(where: ColumnElement[bool]) -> Select[tuple[Order, str, str, int | None]]:

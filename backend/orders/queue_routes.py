@@ -66,6 +66,7 @@ def _queue_context(request: AnyRequest, cards: list[queue.QueueCard]) -> dict[st
         "labels": labels,
         "risk_reasons": REASONS,
         "minutes_waiting": queue.minutes_waiting,
+        "waiting_time": queue.waiting_time,
     }
 
 

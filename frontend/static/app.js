@@ -4,7 +4,7 @@
   'use strict'
 
   const TOAST_SECONDS = 6
-  const MAX_TOASTS = 3
+  const MAX_TOASTS = 1 // a newer one takes the place of the last: they never pile up over the page
 
   if ('serviceWorker' in navigator) {
     window.addEventListener('load', () => navigator.serviceWorker.register('/sw.js', { scope: '/' }))
@@ -23,6 +23,27 @@
   showConnection()
 
   const cursor = () => document.getElementById('live-cursor')
+
+  // A live message carries the parts every kind of page may show (the feed, the queue, an order's
+  // page …); this page takes those it has a place for. The others are not errors: without this,
+  // htmx would report each one (htmx:oobErrorNoTarget). An item to insert that the page already
+  // shows (a page rendered just after the change, then sent the change again) is not shown twice.
+  if (window.htmx) {
+    htmx.defineExtension('live-parts', {
+      transformResponse: (text, xhr) => {
+        if (xhr) return text // an ordinary answer: htmx swaps it as asked
+        const message = document.createElement('template')
+        message.innerHTML = text
+        for (const part of [...message.content.children]) {
+          if (part.id && !document.getElementById(part.id)) part.remove()
+          else if (part.getAttribute('hx-swap-oob') !== 'true') {
+            for (const item of [...part.children]) if (item.id && document.getElementById(item.id)) item.remove()
+          }
+        }
+        return message.innerHTML
+      }
+    })
+  }
 
   // The extension reconnects to the URL the page was rendered with. Asking instead from the last
   // event this page has shown means the server's replay (sent before any live event, so nothing

@@ -16,6 +16,7 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.rules import OrderStatus
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import Harness, post_form
+from tests.api.html_attributes import attributes
 from tests.api.order_fixtures import PARIS, Shop, actor_for, build_shop, draft
 from tests.api.stock_fixtures import level
 
@@ -63,6 +64,16 @@ async def test_the_order_page_offers_the_edit_form_filled_in_with_the_order(
     assert 'data-sku="PEAR"' in text
     assert f'value="{PARIS.line1}"' in text
     assert '<option value="ENT" selected>' in text
+
+
+async def test_the_edit_forms_search_box_says_what_to_type_and_brings_up_a_search_keyboard(
+    harness: Harness, order: PlacedOrder
+) -> None:
+    async with harness.signed_in(Role.STAFF) as staff:
+        search = attributes((await staff.get(f"/orders/{order.id}")).text, "e-term")
+    assert search["placeholder"] == "SKU, barcode or name"
+    assert search["type"] == "search"
+    assert search["inputmode"] == "search"
 
 
 async def test_changed_quantities_hold_the_stock_again_recompute_the_total_and_tell_the_diff(

@@ -58,7 +58,7 @@ async def test_the_queue_lists_waiting_orders_newest_first_with_what_the_owner_d
     assert "Entrepôt" in text
     assert "Delivery" in text
     assert "API" in text
-    assert "Waiting for <span data-minutes>0</span> min" in text
+    assert "Waiting for <span data-waited>0 minutes</span>" in text
     assert text.count('name="_idempotency_key"') == 2 * 4  # accept, reject, hold, location
     assert f'name="version" value="{first.version}"' in text
     assert "data-offline" in text
@@ -78,6 +78,19 @@ async def test_orders_waiting_longer_than_the_setting_stand_out(make_harness: Ma
     assert "queue-card--late" in late
     assert "data-late" in late
     assert "queue-card--late" not in fresh
+
+
+async def test_waits_read_as_people_say_them(harness: Harness, shop: Shop) -> None:
+    long_ago, days_ago = await place(harness), await place(harness)
+    async with harness.db.write() as session:
+        (await session.get_one(Order, long_ago.id)).placed_at = utcnow() - timedelta(minutes=2135)
+        (await session.get_one(Order, days_ago.id)).placed_at = utcnow() - timedelta(days=2, hours=3)
+    async with harness.signed_in(Role.OWNER) as owner:
+        text = (await owner.get("/orders")).text
+        french = (await owner.get("/orders", headers={"accept-language": "fr"})).text
+    assert "Waiting for <span data-waited>36 hours</span>" in text
+    assert "Waiting for <span data-waited>2 days</span>" in text
+    assert "En attente depuis <span data-waited>2\xa0jours</span>" in french
 
 
 async def test_risk_holds_are_explained_in_plain_words(harness: Harness, shop: Shop) -> None:

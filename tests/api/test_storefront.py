@@ -132,6 +132,15 @@ async def test_a_forged_cart_cookie_is_ignored(harness: Harness) -> None:
     assert "Your cart is empty" in cart.text
 
 
+async def test_an_empty_cart_is_said_in_words_not_offered_as_a_button(harness: Harness) -> None:
+    await _stocked(harness, "tea", 4)
+    async with harness.client() as client:
+        shop = (await client.get("/shop")).text
+    bar = shop[shop.index('id="cart-bar"') :][:400]
+    assert '<p class="muted" data-units="0">Your cart is empty</p>' in bar
+    assert 'href="/shop/cart"' not in bar
+
+
 async def test_the_shop_search_and_category_filter(harness: Harness) -> None:
     await _stocked(harness, "tea", 4)
     await _stocked(harness, "jam", 4)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from backend.i18n import choose_locale, current_locale, gettext
-from backend.money import Money, format_money, format_when
+from backend.moments import format_duration, format_when
+from backend.money import Money, format_money
 from backend.templating import _template_gettext
 
 
@@ -53,6 +54,43 @@ def test_dates_are_shown_in_the_shops_zone_and_language() -> None:
         current_locale.reset(token)
     assert "juil." in shown
     assert "12:00" in shown
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown"), [("en", "Jul 14, 2026, 12:00\u202fPM"), ("fr", "14 juil. 2026, 12:00")]
+)
+def test_every_moment_reads_in_one_format_per_language_without_seconds(locale: str, shown: str) -> None:
+    token = current_locale.set(locale)
+    try:
+        assert format_when(datetime(2026, 7, 14, 10, 0, 42, tzinfo=UTC), timezone="Europe/Paris") == shown
+    finally:
+        current_locale.reset(token)
+
+
+@pytest.mark.parametrize(
+    ("waited", "english", "french"),
+    [
+        (timedelta(0), "0 minutes", "0 minute"),
+        (timedelta(seconds=59), "0 minutes", "0 minute"),
+        (timedelta(minutes=8, seconds=50), "8 minutes", "8 minutes"),
+        (timedelta(minutes=90), "90 minutes", "90 minutes"),
+        (timedelta(minutes=2135), "36 hours", "36\xa0heures"),
+        (timedelta(days=2, hours=3), "2 days", "2\xa0jours"),
+        (timedelta(days=12), "12 days", "12\xa0jours"),
+        (timedelta(days=20), "3 weeks", "3\xa0semaines"),
+    ],
+)
+def test_waits_are_said_in_the_largest_unit_there_are_two_of(
+    waited: timedelta, english: str, french: str
+) -> None:
+    said = {}
+    for locale in ("en", "fr"):
+        token = current_locale.set(locale)
+        try:
+            said[locale] = format_duration(waited)
+        finally:
+            current_locale.reset(token)
+    assert said == {"en": english, "fr": french}
 
 
 def test_french_is_translated() -> None:
