@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: run test bench lint format install vendor migrate demo clean
+.PHONY: run test screens bench lint format install vendor migrate demo clean
 
 run: install vendor migrate
 	$(RUN) comptoir demo --if-empty
@@ -13,6 +13,10 @@ run: install vendor migrate
 
 test: install vendor
 	$(RUN) pytest $(PYTEST_ARGS)
+
+# Every page as each demo role sees it, on two phone sizes, checked and saved in screens/.
+screens: install vendor
+	COMPTOIR_REQUIRE_BROWSER=1 $(RUN) pytest tests/browser/test_page_audit.py $(PYTEST_ARGS)
 
 bench: install vendor
 	bash bench/run.sh
