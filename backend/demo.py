@@ -20,7 +20,7 @@ from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.db import Database
-from backend.demo_orders import ORDER_COUNT, ensure_orders
+from backend.demo_orders import ORDER_COUNT, ensure_orders, ensure_own_orders
 from backend.events import record
 from backend.inventory import service as stock
 from backend.inventory.locations import create_location
@@ -311,6 +311,8 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
             _ensure_breakage,
         ):
             created += await step(db, owner_id)
-        return created + await ensure_orders(db, owner_id, orders)
+        created += await ensure_orders(db, owner_id, orders)
+        customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
+        return created + await ensure_own_orders(db, owner_id, customer_id)
     finally:
         await db.dispose()

@@ -150,12 +150,48 @@ async def _restock(db: Database, owner_id: int, short: OutOfStock) -> None:
         await stock.settle(session, owner_id)
 
 
-async def _place(db: Database, owner: Actor, draft: OrderDraft) -> PlacedOrder:
+async def _place(db: Database, actor: Actor, draft: OrderDraft, stocker_id: int | None = None) -> PlacedOrder:
     try:
-        return await service.place_order(db, owner, draft)
+        return await service.place_order(db, actor, draft)
     except OutOfStock as short:
-        await _restock(db, owner.user_id or 0, short)
-    return await service.place_order(db, owner, draft)
+        await _restock(db, stocker_id or actor.user_id or 0, short)
+    return await service.place_order(db, actor, draft)
+
+
+# The demo customer's own orders, placed from her account in the shop: one done, one under way,
+# one waiting for the shop. Her "My orders" shows them, each with its tracking.
+OWN_ORDERS = (("DEMO-C1", "done", 41), ("DEMO-C2", "accepted", 2), ("DEMO-C3", "placed", 0))
+
+
+async def ensure_own_orders(db: Database, owner_id: int, customer_id: int) -> int:
+    """Place what is missing of the demo customer's own orders; returns how many were placed."""
+    owner = Actor(owner_id, ROLE_PERMISSIONS[Role.OWNER])
+    shopper = Actor(customer_id, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True)
+    skus = await _skus(db)
+    async with db.read() as session:
+        done = set(
+            await session.scalars(select(Order.external_ref).where(Order.external_ref.like("DEMO-C%")))
+        )
+    placed = 0
+    for n, (ref, target, days) in enumerate(OWN_ORDERS):
+        if ref in done:
+            continue
+        street, postal, lat, lon = STREETS[n]
+        draft = OrderDraft(
+            customer=CustomerDetails("Jeanne Petit", "customer@demo.test", "+33612345678"),
+            lines=[WantedLine(sku, 1) for sku in skus[n * 2 : n * 2 + 2]],
+            fulfilment_mode="delivery",
+            payment_method="card",
+            channel="storefront",
+            address=Address(street, "Paris", postal, "FR", lat, lon),
+            external_ref=ref,
+        )
+        order = await _place(db, shopper, draft, stocker_id=owner_id)
+        for status in _path("delivery", target):
+            await service.transition_order(db, owner, order.id, status)
+        await _backdate(db, order.id, timedelta(days=days, minutes=5))
+        placed += 1
+    return placed
 
 
 async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -> int:
