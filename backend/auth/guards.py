@@ -10,7 +10,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from backend.auth.principal import Principal
-from backend.auth.rules import Permission
+from backend.auth.rules import Permission, Role
 from backend.i18n import N_
 
 PUBLIC: dict[str, Any] = {"public": True}
@@ -31,6 +31,12 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal_of(connection)
+
+
+async def customer_account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A customer's own pages ("My orders"): orders are linked to customer accounts only."""
+    if principal_of(connection).role != Role.CUSTOMER:
+        raise PermissionDeniedException(N_("This page is for customer accounts."))
 
 
 def requires(*permissions: Permission) -> Guard:

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth import forms as auth_forms
-from backend.auth.guards import PUBLIC, principal_of, signed_in
+from backend.auth.guards import PUBLIC, customer_account, principal_of, signed_in
 from backend.i18n import N_, gettext
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
@@ -80,7 +80,7 @@ async def tracking_page(
     return await _tracking_page(request, await _tracked(request, token), f"/t/{token}", placed=placed)
 
 
-@get(MY_ORDERS + "/{order_id:int}", guards=[signed_in])
+@get(MY_ORDERS + "/{order_id:int}", guards=[customer_account])
 async def own_order_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
     """The tracking page of one of the signed-in customer's orders, found from "My orders": the
     link with its token was shown once, at checkout, and only its hash is kept."""
@@ -129,7 +129,7 @@ async def cancel_from_tracking(request: AnyRequest, token: FromPath[str]) -> Res
     return await _cancel(request, lambda: _tracked(request, token), f"/t/{token}")
 
 
-@post(MY_ORDERS + "/{order_id:int}/cancel", guards=[signed_in])
+@post(MY_ORDERS + "/{order_id:int}/cancel", guards=[customer_account])
 async def cancel_own_order(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
     return await _cancel(request, lambda: _own(request, order_id), f"{MY_ORDERS}/{order_id}")
 
