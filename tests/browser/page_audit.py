@@ -60,6 +60,9 @@ PARAMETERS = {
     ("locations", "location_id"): "SELECT min(id) FROM locations",
     ("suppliers", "supplier_id"): "SELECT min(id) FROM suppliers",
     ("team", "user_id"): "SELECT id FROM users WHERE email = 'staff@demo.test'",
+    ("my", "order_id"): "SELECT min(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id"
+    " JOIN users u ON u.id = c.user_id WHERE u.email = 'customer@demo.test'",
+    ("shop", "product_id"): "SELECT min(id) FROM products WHERE active",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.
