@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from backend import csv_reading, csv_writing
 from backend.catalog import rules
 from backend.catalog.rules import ProductInput
-from backend.shop.rules import currencies
 
 COLUMNS = (
     "sku",
@@ -92,7 +91,7 @@ def _row(raw: dict[str, str], default_currency: str) -> tuple[ProductInput | Non
     if problems:
         return None, problems
     product = ProductInput(**values)  # type: ignore[arg-type]
-    found = rules.problems(product, currencies())
+    found = rules.problems(product)
     return (None, found) if found else (product, {})
 
 

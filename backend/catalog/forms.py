@@ -9,7 +9,6 @@ from backend.catalog import rules
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import ProductView
 from backend.i18n import N_, gettext
-from backend.shop.rules import currencies
 from backend.web import FormErrors
 
 FIELDS = ("sku", "name", "price", "currency", "tax_rate", "category", "barcode", "description")
@@ -81,7 +80,7 @@ class ProductForm:
             barcode=values["barcode"] or None,
             **self.flags,
         )
-        for name, code in rules.problems(product, currencies()).items():
+        for name, code in rules.problems(product).items():
             errors.add(name, gettext(rules.MESSAGES[code]))
         return None if errors else product
 

@@ -16,10 +16,9 @@ from backend.auth.rules import Permission
 from backend.catalog import listing, photos, rules, service
 from backend.catalog.forms import FIELD_LABELS, ProductForm, differences
 from backend.catalog.rules import ProductRejected
-from backend.i18n import N_, gettext
+from backend.i18n import N_, current_locale, gettext
 from backend.input_guard import optional_id
 from backend.navigation import NavItem, register
-from backend.shop.rules import currencies
 from backend.web import FormErrors, body_limit, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -79,7 +78,9 @@ async def _form_page(
         "field_labels": FIELD_LABELS,
         "errors": errors or FormErrors(),
         "conflict": conflict,
-        "currencies": sorted(currencies()),
+        "currencies": rules.currency_options(
+            request.app.state.shop.current.currency, current_locale.get(), form.values.get("currency", "")
+        ),
         "saved": request.query_params.get("saved") == "true",
     }
     return page(request, "catalog/edit.html", context, status_code=status)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
-from babel.numbers import get_currency_precision
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_currency_precision, get_territory_currencies, is_currency
 
 from backend import inputs
 from backend.i18n import N_
@@ -28,6 +31,7 @@ MESSAGES = {
     "price_too_precise": N_("This currency has fewer decimals."),
     "price_too_large": N_("This price is too large."),
     "currency_unknown": N_("Choose a currency from the list."),
+    "currency_obsolete": N_("This currency is no longer in use; choose a current one."),
     "tax_invalid": N_("Enter a tax rate in percent, such as 20 or 5.5."),
     "tax_out_of_range": N_("A tax rate is between 0 and 100."),
     "barcode_invalid": N_("A barcode has 8, 12, 13 or 14 digits with a valid check digit."),
@@ -72,6 +76,42 @@ def normalise_sku(raw: str) -> str:
 
 def sku_problem(sku: str) -> str | None:
     return None if SKU_PATTERN.match(sku) else "sku_invalid"
+
+
+@cache
+def _currencies_in_use(day: date) -> frozenset[str]:
+    # Babel's list_currencies() is every code CLDR has ever named: ISO 4217's withdrawn ones (FRF,
+    # DEM, HRK…), funds, metals and test codes (CLF, XAU, XTS). What a shop can price in is what
+    # some country takes as legal tender on that day, which CLDR records per territory with dates.
+    territories = get_global("territory_currencies")
+    return frozenset(
+        code
+        for territory in territories
+        for code in get_territory_currencies(territory, start_date=day, tender=True, non_tender=False)
+    )
+
+
+def current_currencies(day: date | None = None) -> frozenset[str]:
+    """ISO 4217 codes legal tender somewhere today (about 150)."""
+    return _currencies_in_use(day or date.today())
+
+
+def currency_problem(code: str, day: date | None = None) -> str | None:
+    if code in current_currencies(day):
+        return None
+    return "currency_obsolete" if is_currency(code) else "currency_unknown"
+
+
+def currency_options(
+    shop_currency: str, locale: str, shown: str = "", day: date | None = None
+) -> list[tuple[str, str]]:
+    """(code, "code — name in the viewer's language"), the shop's currency first, then by code so
+    that typing a code on a closed list jumps to it. ``shown`` (a product's own currency) is kept
+    even when withdrawn: the form must not silently show another one in its place."""
+    current = current_currencies(day)
+    first = [shop_currency] + ([shown] if shown and shown not in current and shown != shop_currency else [])
+    codes = first + sorted(current - set(first))
+    return [(code, f"{code} — {get_currency_name(code, locale=locale)}") for code in codes]
 
 
 def parse_price(raw: str, currency: str) -> int:
@@ -133,7 +173,7 @@ def is_valid_barcode(code: str) -> bool:
     return (10 - weighted % 10) % 10 == check
 
 
-def problems(product: ProductInput, currencies: frozenset[str]) -> dict[str, str]:
+def problems(product: ProductInput) -> dict[str, str]:
     found: dict[str, str] = {}
     if problem := sku_problem(product.sku):
         found["sku"] = problem
@@ -143,8 +183,8 @@ def problems(product: ProductInput, currencies: frozenset[str]) -> dict[str, str
         found["name"] = "name_too_long"
     if len(product.description) > MAX_DESCRIPTION:
         found["description"] = "description_too_long"
-    if product.currency not in currencies:
-        found["currency"] = "currency_unknown"
+    if problem := currency_problem(product.currency):
+        found["currency"] = problem
     if not 0 <= product.price_minor <= MAX_PRICE_MINOR:
         found["price"] = "price_negative" if product.price_minor < 0 else "price_too_large"
     if not 0 <= product.tax_rate_centi <= 10000:
@@ -156,7 +196,7 @@ def problems(product: ProductInput, currencies: frozenset[str]) -> dict[str, str
     return found
 
 
-def check(product: ProductInput, currencies: frozenset[str]) -> ProductInput:
-    if found := problems(product, currencies):
+def check(product: ProductInput) -> ProductInput:
+    if found := problems(product):
         raise ProductRejected(found)
     return product

@@ -13,7 +13,6 @@ from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.db import Database, utcnow
 from backend.events import record
-from backend.shop.rules import currencies
 
 
 class ProductConflict(Exception):
@@ -99,7 +98,7 @@ async def _sku_taken(session: AsyncSession, sku: str, other_than: int | None = N
 
 
 async def create_product(db: Database, actor_id: int | None, wanted: ProductInput) -> ProductView:
-    rules.check(wanted, currencies())
+    rules.check(wanted)
     try:
         async with db.write() as session:
             if await _sku_taken(session, wanted.sku):
@@ -139,7 +138,7 @@ async def update_product(
     db: Database, actor_id: int | None, product_id: int, wanted: ProductInput, expected_version: int
 ) -> ProductView:
     """Replace the editable fields; the editor's version must still be current."""
-    rules.check(wanted, currencies())
+    rules.check(wanted)
     async with db.write() as session:
         product = await session.get(Product, product_id, with_for_update=True)
         if product is None:

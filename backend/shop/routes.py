@@ -11,7 +11,8 @@ from litestar.response import Template
 from backend.auth import forms
 from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission
-from backend.i18n import N_, gettext
+from backend.catalog import rules as catalog_rules
+from backend.i18n import N_, current_locale, gettext
 from backend.shop import rules, service
 from backend.shop.models import ShopProfile
 from backend.web import FormErrors, page, see_other
@@ -20,7 +21,8 @@ AnyRequest = Request[Any, Any, Any]
 manage_settings = requires(Permission.SETTINGS_MANAGE)
 
 MESSAGES = {
-    "unknown_currency": N_("Choose a currency from the list."),
+    "currency_unknown": N_("Choose a currency from the list."),
+    "currency_obsolete": N_("This currency is no longer in use; choose a current one."),
     "unknown_timezone": N_("Choose a time zone from the list."),
 }
 
@@ -34,8 +36,10 @@ def _settings_page(
 ) -> Template:
     context = {
         "profile": profile,
-        "currencies": sorted(rules.currencies()),
-        "timezones": sorted(rules.timezones()),
+        "currencies": catalog_rules.currency_options(
+            request.app.state.shop.current.currency, current_locale.get(), profile.currency
+        ),
+        "timezones": [(zone, zone) for zone in sorted(rules.timezones())],
         "preview_minor": rules.PREVIEW_AMOUNT_MINOR,
         "errors": errors or FormErrors(),
         "saved": saved,

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
-from babel.numbers import list_currencies
-
 from backend import inputs
+from backend.catalog.rules import currency_problem
 from backend.i18n import SUPPORTED_LOCALES
 
 DEFAULTS = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
@@ -24,11 +23,6 @@ class ProfileInput:
 
 
 @cache
-def currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
-@cache
 def timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
@@ -38,8 +32,8 @@ def problems(profile: ProfileInput) -> dict[str, str]:
     found = {}
     if inputs.is_blank(profile.name) or len(profile.name) > 120:
         found["name"] = "name_required" if inputs.is_blank(profile.name) else "name_too_long"
-    if profile.currency not in currencies():
-        found["currency"] = "unknown_currency"
+    if problem := currency_problem(profile.currency):
+        found["currency"] = problem  # the same rule as a product's: prices are in the shop's currency
     if profile.timezone not in timezones():
         found["timezone"] = "unknown_timezone"
     if profile.default_locale not in SUPPORTED_LOCALES:

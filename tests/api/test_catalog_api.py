@@ -72,6 +72,7 @@ async def test_categories_match_whatever_the_case_even_beyond_ascii(api: httpx.A
         ({"price_minor": 10**12}, 400),
         ({"currency": "euro"}, 400),
         ({"currency": "XYZ"}, 422),
+        ({"currency": "FRF"}, 422),
         ({"tax_rate": "5.555"}, 422),
         ({"tax_rate": "120"}, 422),
         ({"tax_rate": "abc"}, 422),
@@ -89,6 +90,14 @@ async def test_bad_products_are_refused_with_a_problem_and_nothing_written(
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert await _products(harness) == 0
+
+
+async def test_a_withdrawn_currency_is_refused_with_the_form_s_message(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/v1/products", json={**APPLE, "currency": "DEM"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"key": "currency", "message": "This currency is no longer in use; choose a current one."}
+    ]
 
 
 async def test_a_duplicate_sku_is_a_conflict(api: httpx.AsyncClient, harness: Harness) -> None:

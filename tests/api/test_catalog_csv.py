@@ -80,6 +80,17 @@ async def test_row_errors_are_listed_by_line_and_nothing_is_imported(harness: Ha
     assert await _count(harness) == 0
 
 
+async def test_a_withdrawn_currency_is_a_row_error_like_on_the_form(harness: Harness) -> None:
+    withdrawn = "sku,name,price,currency\nFRM-1,Fromage,12.50,FRF\nFRM-2,Brie,9.00,EUR\n"
+    async with harness.signed_in(Role.OWNER) as client:
+        preview = await _upload(client, withdrawn.encode())
+    assert preview.status_code == 400
+    assert 'data-line="2"' in preview.text
+    assert 'data-line="3"' not in preview.text
+    assert "no longer in use" in preview.text
+    assert await _count(harness) == 0
+
+
 async def test_semicolons_and_a_byte_order_mark_from_spreadsheets_are_understood(harness: Harness) -> None:
     french = "\ufeffsku;name;price\nFRM-1;Fromage;12,50\n"
     async with harness.signed_in(Role.OWNER) as client:

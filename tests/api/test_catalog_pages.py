@@ -59,6 +59,22 @@ async def test_bad_prices_are_shown_on_the_form_and_nothing_is_saved(harness: Ha
     assert await _count(harness) == 0
 
 
+async def test_the_form_offers_current_currencies_the_shop_s_first_named_in_the_viewer_s_language(
+    harness: Harness,
+) -> None:
+    async with harness.signed_in(Role.STAFF) as client:
+        page = await client.get("/catalog/new", headers={"accept-language": "fr"})
+        refused = await post_form(client, "/catalog/new", {**FORM, "currency": "FRF"})
+    options = page.text.split('id="f-currency"')[1].split("</select>")[0].split("<option")[1:]
+    assert 'value="EUR" selected>EUR — euro<' in options[0]
+    assert 140 <= len(options) <= 170  # not the 300 codes ever named, withdrawn ones included
+    assert 'value="USD" >USD — dollar des États-Unis<' in page.text
+    assert 'value="FRF"' not in page.text
+    assert refused.status_code == 400
+    assert "This currency is no longer in use" in refused.text
+    assert await _count(harness) == 0
+
+
 async def test_a_duplicate_sku_is_refused_on_the_form(harness: Harness) -> None:
     async with harness.signed_in(Role.STAFF) as client:
         await post_form(client, "/catalog/new", FORM)

@@ -32,6 +32,16 @@ async def test_invalid_settings_are_shown_with_messages_and_not_saved(harness: H
         assert await session.scalar(select(ShopProfile)) is None
 
 
+async def test_the_shop_currency_is_one_in_use_today(harness: Harness) -> None:
+    async with harness.signed_in(Role.OWNER) as owner:
+        page = await owner.get("/settings")
+        response = await post_form(owner, "/settings", {**VALID, "currency": "FRF", "version": "0"})
+    assert 'value="EUR" selected>EUR — Euro<' in page.text
+    assert 'value="FRF"' not in page.text
+    assert response.status_code == 400
+    assert "This currency is no longer in use" in response.text
+
+
 async def test_a_stale_settings_form_is_refused(harness: Harness) -> None:
     async with harness.signed_in(Role.OWNER) as owner:
         await post_form(owner, "/settings", {**VALID, "version": "0"})
