@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import inputs
-from backend.catalog.models import Product
 from backend.i18n import gettext
-from backend.inventory import levels, rules
+from backend.inventory import product_picker, rules
 from backend.inventory.models import Location
+from backend.inventory.product_picker import Picked
 from backend.inventory.rules import LocationInput
 from backend.inventory.service import Reorder
 from backend.web import FormErrors
@@ -133,11 +133,11 @@ def add_problems(errors: FormErrors, problems: Mapping[str, str]) -> None:
         errors.add(name, message(code))
 
 
-async def product_named(session: AsyncSession, typed: Typed, errors: FormErrors) -> Product | None:
-    product = await levels.find_product(session, typed.get("product"))
-    if product is None:
-        errors.add("product", message("unknown_product"))
-    return product
+async def product_named(session: AsyncSession, typed: Typed, errors: FormErrors) -> Picked:
+    picked = await product_picker.pick(session, typed.get("product"))
+    if picked.problem:
+        errors.add("product", message(picked.problem, term=picked.term))
+    return picked
 
 
 async def location_chosen(session: AsyncSession, typed: Typed, name: str, errors: FormErrors) -> int | None:

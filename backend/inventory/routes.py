@@ -16,7 +16,7 @@ from backend.auth.rules import Permission
 from backend.catalog.models import Product
 from backend.i18n import N_
 from backend.input_guard import IdQuery
-from backend.inventory import commands, levels
+from backend.inventory import commands, levels, product_picker
 from backend.inventory.forms import (
     REORDER_FIELDS,
     Typed,
@@ -25,8 +25,10 @@ from backend.inventory.forms import (
     message,
     product_named,
     reorder_settings,
+    text,
     whole,
 )
+from backend.inventory.product_picker import Picked
 from backend.inventory.rules import MOVEMENT_LABELS
 from backend.inventory.service import StockError
 from backend.navigation import NavItem, register
@@ -128,17 +130,41 @@ async def save_reorder(request: AnyRequest, product_id: FromPath[int]) -> Respon
 MOVE_TEMPLATES = {"adjust": "inventory/adjust.html", "transfer": "inventory/transfer.html"}
 # The field that starts out on the default location (listed first) when the page opens.
 PRESET = {"adjust": "location", "transfer": "source"}
+PICKER = "inventory/_product_choices.html"
 
 
 async def _move_page(
-    request: AnyRequest, kind: str, typed: Typed, errors: FormErrors | None = None, status: int = 200
+    request: AnyRequest,
+    kind: str,
+    typed: Typed,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    *,
+    picked: Picked | None = None,
 ) -> Template:
+    """The form, with what its product field names: the product, or choices. htmx asking while
+    someone types gets the choices alone."""
     async with request.app.state.db.read() as session:
         places = await levels.all_locations(session)
+        if picked is None:
+            picked = await product_picker.pick(session, typed.get("product"))
     if places and not typed.get(PRESET[kind]):
         typed.values[PRESET[kind]] = str(places[0].id)
-    context = {"typed": typed, "locations": places, "errors": errors or FormErrors()}
-    return page(request, MOVE_TEMPLATES[kind], context, status_code=status)
+    context = {"typed": typed, "locations": places, "errors": errors or FormErrors(), "picked": picked}
+    return page(request, MOVE_TEMPLATES[kind], context, status_code=status, fragment=PICKER)
+
+
+async def _picking(request: AnyRequest, kind: str, fields: tuple[str, ...]) -> tuple[Typed, Template | None]:
+    """The form as typed, and the page to show instead of moving stock when the person was only
+    finding the product: "Find" (or Enter without JavaScript), or choosing one of the results."""
+    form = await request.form()
+    typed = Typed.read(form, fields)
+    if chosen := text(form, "choose"):
+        typed.values["product"] = chosen
+        return typed, await _move_page(request, kind, typed)
+    if form.get("action") == "find":
+        return typed, await _move_page(request, kind, typed)
+    return typed, None
 
 
 @get("/stock/adjust", guards=[adjust_stock])
@@ -148,33 +174,34 @@ async def adjust_page(
     return await _move_page(request, "adjust", Typed({"product": product, "location": location}))
 
 
-async def _product_and_place(
-    request: AnyRequest, typed: Typed, errors: FormErrors, *places: str
-) -> Product | None:
+async def _product_and_place(request: AnyRequest, typed: Typed, errors: FormErrors, *places: str) -> Picked:
     async with request.app.state.db.read() as session:
-        product = await product_named(session, typed, errors)
+        picked = await product_named(session, typed, errors)
         for name in places:
             await location_chosen(session, typed, name, errors)
-    return product
+    return picked
 
 
 @post("/stock/adjust", guards=[adjust_stock])
 async def adjust(request: AnyRequest) -> Response[Any] | Template:
-    typed = Typed.read(await request.form(), ADJUST_FIELDS)
+    typed, finding = await _picking(request, "adjust", ADJUST_FIELDS)
+    if finding is not None:
+        return finding
     errors = FormErrors()
-    product = await _product_and_place(request, typed, errors, "location")
+    picked = await _product_and_place(request, typed, errors, "location")
     delta = whole(typed.values, "delta", errors, signed=True)
+    product = picked.product
     if errors or product is None or delta is None:
-        return await _move_page(request, "adjust", typed, errors, 400)
+        return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
     wanted = commands.Adjustment(product.id, int(typed.get("location")), delta, typed.get("reason"))
     try:
         await commands.adjust(request.app.state.db, principal_of(request).user_id, wanted)
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
-        return await _move_page(request, "adjust", typed, errors, 400)
+        return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
     except StockError as exc:
         errors.add(None, message(exc.code, **exc.details))
-        return await _move_page(request, "adjust", typed, errors, 409)
+        return await _move_page(request, "adjust", typed, errors, 409, picked=picked)
     return see_other(f"/stock/products/{product.id}?saved=adjusted")
 
 
@@ -187,21 +214,24 @@ async def transfer_page(
 
 @post("/stock/transfer", guards=[adjust_stock])
 async def transfer(request: AnyRequest) -> Response[Any] | Template:
-    typed = Typed.read(await request.form(), TRANSFER_FIELDS)
+    typed, finding = await _picking(request, "transfer", TRANSFER_FIELDS)
+    if finding is not None:
+        return finding
     errors = FormErrors()
-    product = await _product_and_place(request, typed, errors, "source", "target")
+    picked = await _product_and_place(request, typed, errors, "source", "target")
     quantity = whole(typed.values, "quantity", errors)
+    product = picked.product
     if errors or product is None or quantity is None:
-        return await _move_page(request, "transfer", typed, errors, 400)
+        return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
     move = commands.Transfer(product.id, int(typed.get("source")), int(typed.get("target")), quantity)
     try:
         await commands.transfer(request.app.state.db, principal_of(request).user_id, move)
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
-        return await _move_page(request, "transfer", typed, errors, 400)
+        return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
     except StockError as exc:
         errors.add(None, message(exc.code, **exc.details))
-        return await _move_page(request, "transfer", typed, errors, 409)
+        return await _move_page(request, "transfer", typed, errors, 409, picked=picked)
     return see_other(f"/stock/products/{product.id}?saved=transferred")
 
 

@@ -96,6 +96,8 @@ MESSAGES = {
     "reason_required": N_("Say why the stock changes."),
     "reason_too_long": N_("Use at most 200 characters."),
     "unknown_product": N_("No product has this SKU or barcode."),
+    "no_product_matches": N_("No product matches “%(term)s”: search by name, SKU or barcode."),
+    "choose_product": N_("Choose the product in the list."),
     "unknown_location": N_("Choose a location from the list."),
     "no_location": N_("Create a location first."),
     "below_reserved": N_("Not enough stock: %(on_hand)s on hand, %(reserved)s of them reserved."),

@@ -73,7 +73,7 @@ async def test_an_adjustment_from_the_phone_changes_stock_records_why_and_shows_
         ({"delta": "1_000"}, "Enter a whole number."),
         ({"delta": "1000001"}, "Enter at most 1,000,000."),
         ({"delta": "99999999999"}, "Enter at most 1,000,000."),
-        ({"product": "NOPE"}, "No product has this SKU or barcode."),
+        ({"product": "NOPE"}, "No product matches “NOPE”: search by name, SKU or barcode."),
         ({"location": "999"}, "Choose a location from the list."),
         ({"location": "x"}, "Choose a location from the list."),
     ],
