@@ -23,8 +23,8 @@ from litestar.template import TemplateConfig
 import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
 from backend import logs, maintenance, templating, web
 from backend.auth import api as auth_api
+from backend.auth import invitation_routes, team_routes, token_routes
 from backend.auth import routes as auth_routes
-from backend.auth import team_routes, token_routes
 from backend.auth.guards import PUBLIC, may_use_api
 from backend.auth.middleware import AuthenticationMiddleware
 from backend.auth.principal_cache import PrincipalCache
@@ -83,6 +83,7 @@ def _pages_router() -> Router:
     handlers = [
         *auth_routes.ROUTES,
         *team_routes.ROUTES,
+        *invitation_routes.ROUTES,
         *token_routes.ROUTES,
         *dashboard_routes.ROUTES,
         *order_queue_routes.ROUTES,

@@ -167,6 +167,8 @@ for _pattern in (
     "user.token_created",
     "user.token_revoked",
     "user.signed_out",
+    "user.invited",
+    "user.invitation_revoked",
 ):
     topic_rule(_pattern)(_the_user)
 topic_rule("user.created")(_the_team)

@@ -52,6 +52,7 @@ class Settings:
     websocket_heartbeat_seconds: float = 25.0
     log_requests: bool = True
     order_wait_alert_minutes: int = 10  # an order waiting for a decision longer than this stands out
+    invitation_days: int = 7  # an invitation link to join the team works this long
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,4 +102,12 @@ def from_env() -> Settings:
         websocket_heartbeat_seconds=_env_float("WEBSOCKET_HEARTBEAT_SECONDS", 25.0),
         log_requests=_env("LOG_REQUESTS", "1") != "0",
         order_wait_alert_minutes=_env_int("ORDER_WAIT_ALERT_MINUTES", 10),
+        invitation_days=_invitation_days(),
     )
+
+
+def _invitation_days() -> int:
+    days = _env_int("INVITATION_DAYS", 7)
+    if not 1 <= days <= 90:  # a link that never expires is a standing key to the team
+        raise SystemExit("COMPTOIR_INVITATION_DAYS must be between 1 and 90")
+    return days

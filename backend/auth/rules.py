@@ -177,6 +177,54 @@ TOKEN_STATUS_LABELS: Mapping[TokenStatus, str] = {
     TokenStatus.REVOKED: N_("Revoked"),
 }
 
+# -- invitations ---------------------------------------------------------------------------------
+
+# The owner invites the people who work in the shop; customers sign up themselves, and an owner
+# is made from the command line only.
+INVITABLE_ROLES = (Role.STAFF, Role.DRIVER)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def invitation_status(
+    used_at: datetime | None, revoked_at: datetime | None, expires_at: datetime, now: datetime
+) -> InvitationStatus:
+    """What became of an invitation; only a pending one can still be used or revoked."""
+    if used_at is not None:
+        return InvitationStatus.USED
+    if revoked_at is not None:
+        return InvitationStatus.REVOKED
+    if expires_at <= now:
+        return InvitationStatus.EXPIRED
+    return InvitationStatus.PENDING
+
+
+def invitation_problems(email: str, name: str, role: str) -> dict[str, str]:
+    """Field → problem code for an invitation as typed (``email`` already normalised)."""
+    found = {}
+    if not is_valid_email(email):
+        found["email"] = "invalid_email"
+    if not name.strip():
+        found["name"] = "name_required"
+    elif len(name.strip()) > 120:
+        found["name"] = "name_too_long"
+    if role not in INVITABLE_ROLES:
+        found["role"] = "role_not_invitable"
+    return found
+
+
+INVITATION_STATUS_LABELS: Mapping[InvitationStatus, str] = {
+    InvitationStatus.PENDING: N_("Pending"),
+    InvitationStatus.USED: N_("Used"),
+    InvitationStatus.EXPIRED: N_("Expired"),
+    InvitationStatus.REVOKED: N_("Revoked"),
+}
+
 ROLE_LABELS: Mapping[Role, str] = {
     Role.OWNER: N_("Owner"),
     Role.STAFF: N_("Staff"),

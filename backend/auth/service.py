@@ -94,23 +94,29 @@ async def sign_in(
         await count_failure(db, keys.account, throttle)  # the slots taken stay counted
         raise AccountError("bad_credentials")
     rehash = await hash_password(password) if needs_rehash(user.password_hash) else None
-    raw = secrets.token_urlsafe(32)
-    now = utcnow()
     async with db.write() as session:
         await forgive_pair(session, keys)
         if rehash:
             await session.execute(update(User).where(User.id == user.id).values(password_hash=rehash))
-        session.add(
-            WebSession(
-                token_hash=hash_credential(raw),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + idle,
-                user_agent=user_agent[:255],
-            )
-        )
+        raw = open_session(session, user.id, user_agent, idle)
     return user, raw
+
+
+def open_session(session: AsyncSession, user_id: int, user_agent: str, idle: timedelta) -> str:
+    """Add a signed-in session to the caller's transaction; returns the cookie's value."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            token_hash=hash_credential(raw),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + idle,
+            user_agent=user_agent[:255],
+        )
+    )
+    return raw
 
 
 async def touch_session(db: Database, token_hash: str, idle: timedelta) -> None:

@@ -1,7 +1,9 @@
-"""The owner's page to see the team and widen or narrow each member's permissions."""
+"""The owner's page to see the team, invite people and widen or narrow each member's permissions."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -9,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from backend.auth import forms, rules, service
+from backend.auth import forms, invitations, rules, service
 from backend.auth.guards import principal_of, requires
 from backend.auth.models import User
 from backend.auth.rules import Permission, Role
@@ -19,10 +21,40 @@ AnyRequest = Request[Any, Any, Any]
 manage_users = requires(Permission.USERS_MANAGE)
 
 
+async def render_team(
+    request: AnyRequest,
+    *,
+    typed: Mapping[str, str] | None = None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    saved: str | None = None,
+    link: str | None = None,
+    invited: Mapping[str, str] | None = None,
+) -> Template:
+    """The team, the invitations and the form to invite someone. ``link``: a new invitation's,
+    shown in this answer only."""
+    db = request.app.state.db
+    context = {
+        "members": await service.list_team(db),
+        "adjustable": rules.ADJUSTABLE_ROLES,
+        "invitations": await invitations.list_invitations(db),
+        "invitable": rules.INVITABLE_ROLES,
+        "invitation_labels": rules.INVITATION_STATUS_LABELS,
+        "invitation_days": request.app.state.settings.invitation_days,
+        "typed": typed or {"role": Role.STAFF.value},
+        "errors": errors or FormErrors(),
+        "saved": saved,
+        "link": link,
+        "invited": invited,
+        "idempotency_key": uuid.uuid4().hex,  # fresh each time: a corrected form is a new request
+    }
+    # A page that shows a new link must never be kept by a cache, the browser's included.
+    return page(request, "auth/team.html", context, status_code=status, headers={"Cache-Control": "no-store"})
+
+
 @get("/team", guards=[manage_users])
-async def team_page(request: AnyRequest) -> Template:
-    members = await service.list_team(request.app.state.db)
-    return page(request, "auth/team.html", {"members": members, "adjustable": rules.ADJUSTABLE_ROLES})
+async def team_page(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
+    return await render_team(request, saved=saved)
 
 
 async def _permissions_page(

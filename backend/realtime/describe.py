@@ -45,6 +45,8 @@ _simple("user.profile_updated", N_("%(actor)s updated their profile"))
 _simple("user.password_changed", N_("%(actor)s changed their password"))
 _simple("user.token_created", N_("%(actor)s created an API token"))
 _simple("user.token_revoked", N_("%(actor)s revoked an API token"))
+_simple("user.invited", N_("%(actor)s invited %(name)s to join the team"))
+_simple("user.invitation_revoked", N_("%(actor)s revoked the invitation of %(name)s"))
 _simple("shop.updated", N_("%(actor)s updated the shop settings"))
 _simple("user.signed_out", N_("%(actor)s signed out"))
 

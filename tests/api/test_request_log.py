@@ -8,7 +8,7 @@ import logging
 
 from backend.auth.rules import Role
 from backend.orders import service
-from tests.api.conftest import MakeHarness
+from tests.api.conftest import MakeHarness, post_form
 from tests.api.order_fixtures import actor_for, build_shop, draft
 
 
@@ -94,4 +94,25 @@ async def test_a_token_in_a_request_no_route_takes_never_shows_either(make_harne
         ("GET", 200),
     ]
     assert [line["path"] for line in kept.lines] == ["/t/…", "/t/…", "/t/…/anything", "/t/…/cancel", "/t/…"]
+    assert all(token not in json.dumps(line) for line in kept.lines)
+
+
+async def test_an_invitation_link_never_shows_in_the_log(make_harness: MakeHarness) -> None:
+    harness = await make_harness(log_requests=True)
+    access, kept = logging.getLogger("comptoir.access"), _Kept()
+    access.addHandler(kept)
+    try:
+        async with harness.signed_in(Role.OWNER) as owner:
+            created = await post_form(
+                owner, "/team/invitations", {"name": "Noor", "email": "noor@shop.test", "role": "staff"}
+            )
+        token = created.text.split("/invite/")[1].split("<")[0].strip()
+        async with harness.client() as newcomer:
+            await newcomer.get(f"/invite/{token}")
+            await newcomer.put(f"/invite/{token}")  # no such method: no route takes it
+            await post_form(newcomer, f"/invite/{token}", {"password": "a long walk to the market"})
+    finally:
+        access.removeHandler(kept)
+    paths = [line["path"] for line in kept.lines if "/invite/" in str(line["path"])]
+    assert paths == ["/invite/…", "/invite/…", "/invite/…"]
     assert all(token not in json.dumps(line) for line in kept.lines)

@@ -9,10 +9,13 @@ from backend.auth.guards import requires, signed_in
 from backend.auth.rules import (
     GRANTABLE,
     ROLE_PERMISSIONS,
+    InvitationStatus,
     Permission,
     Role,
     TokenStatus,
     effective_permissions,
+    invitation_problems,
+    invitation_status,
     is_valid_email,
     normalise_email,
     overrides_for,
@@ -92,3 +95,26 @@ def test_a_tokens_status_is_revoked_before_expired_before_active() -> None:
     assert token_status(None, future, now) is TokenStatus.ACTIVE
     assert token_status(None, now, now) is TokenStatus.EXPIRED
     assert token_status(past, future, now) is TokenStatus.REVOKED
+
+
+def test_an_invitation_is_used_before_revoked_before_expired_before_pending() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    past, future = now - timedelta(seconds=1), now + timedelta(days=7)
+    assert invitation_status(None, None, future, now) is InvitationStatus.PENDING
+    assert invitation_status(None, None, now, now) is InvitationStatus.EXPIRED
+    assert invitation_status(None, past, past, now) is InvitationStatus.REVOKED
+    assert invitation_status(past, past, past, now) is InvitationStatus.USED
+
+
+def test_only_staff_and_drivers_are_invited_by_a_named_address() -> None:
+    assert invitation_problems("sam@shop.test", "Sam", "staff") == {}
+    assert invitation_problems("sam@shop.test", "Sam", "driver") == {}
+    assert invitation_problems("sam", " ", "owner") == {
+        "email": "invalid_email",
+        "name": "name_required",
+        "role": "role_not_invitable",
+    }
+    assert invitation_problems("sam@shop.test", "n" * 121, "customer") == {
+        "name": "name_too_long",
+        "role": "role_not_invitable",
+    }
