@@ -1,6 +1,6 @@
 """Invitations to join the team
 
-Revision ID: 0009_edges
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06 09:00:00.000000
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_edges"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
