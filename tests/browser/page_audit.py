@@ -110,7 +110,7 @@ def get_routes(data_dir: Path) -> list[str]:
     return sorted({r.path for r in app.routes if isinstance(r, HTTPRoute) and "GET" in r.methods})
 
 
-def pages(data_dir: Path, tracking_token: str) -> list[PageRoute]:
+def pages(data_dir: Path, tokens: dict[str, str]) -> list[PageRoute]:
     """Every page, its parameters filled from the demo data; an unknown parameter is an error, so a
     new page with one is noticed here rather than left out."""
     found = []
@@ -121,8 +121,8 @@ def pages(data_dir: Path, tracking_token: str) -> list[PageRoute]:
 
             def value(match: re.Match[str], path: str = path) -> str:
                 name = match.group(1)
-                if name == "token":
-                    return tracking_token
+                if name == "token":  # a secret link's: made by the test, as only its hash is kept
+                    return tokens[path.strip("/").split("/")[0]]
                 query = PARAMETERS.get((path.strip("/").split("/")[0], name))
                 if query is None:
                     raise LookupError(f"{path}: no demo value for {{{name}}}: add it to PARAMETERS")

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from sqlalchemy import select
 
 from backend import vendoring
+from backend.auth import invitations
+from backend.auth.models import User
 from backend.orders.views import PlacedOrder
 from tests.browser import page_audit as audit
 from tests.browser.conftest import CDN_ROUTE, CHROMIUM, LAUNCH_ARGS, _cdn, _unavailable, sign_in, wait_for
-from tests.browser.test_order_queue import _hold_then, _place
+from tests.browser.test_order_queue import _hold_then, _place, database
 from tests.conftest import _run
 
 pytestmark = pytest.mark.browser
@@ -47,6 +51,25 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def tracked(server_data_dir: Path) -> PlacedOrder:
     """An order placed as a shopper would, whose tracking page is audited like the others."""
     return _run(_place(server_data_dir))
+
+
+async def _invite(data_dir: Path) -> str:
+    db = database(data_dir)
+    try:
+        async with db.read() as session:
+            owner_id = await session.scalar(select(User.id).where(User.email == "owner@demo.test"))
+        _, token = await invitations.invite(
+            db, owner_id, email="new-driver@demo.test", name="Sam", role="driver", lifetime=timedelta(days=1)
+        )
+        return token
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="module")
+def tokens(server_data_dir: Path, tracked: PlacedOrder) -> dict[str, str]:
+    """The secret in each page path that has one, by the path's first segment."""
+    return {"t": tracked.tracking_token, "invite": _run(_invite(server_data_dir))}
 
 
 def _context(browser: Browser, server: str, role: str) -> tuple[BrowserContext, Page, audit.Listener]:
@@ -90,14 +113,14 @@ def _fill_the_cart(page: Page) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_a_role_reaches_is_whole_readable_and_usable_on_a_phone(
-    role: str, browser: Browser, server: str, server_data_dir: Path, tracked: PlacedOrder
+    role: str, browser: Browser, server: str, server_data_dir: Path, tokens: dict[str, str]
 ) -> None:
     context, page, listener = _context(browser, server, role)
     faults: list[str] = []
     audited = 0
     try:
         _fill_the_cart(page)
-        for route in audit.pages(server_data_dir, tracked.tracking_token):
+        for route in audit.pages(server_data_dir, tokens):
             for size, viewport in audit.SIZES.items():
                 page.set_viewport_size(viewport)
                 listener.clear()
