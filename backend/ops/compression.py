@@ -21,7 +21,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.compression import CompressionMiddleware
 
 if TYPE_CHECKING:
-    from litestar.types import Message, Scope, Send
+    from litestar.types import Message, Receive, Scope, Send
 
 TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/manifest+json")
 TEXT_SUFFIXES = ("javascript", "+json", "+xml")
@@ -36,8 +36,25 @@ def compressible(message: Message) -> bool:
     return media_type.startswith(TEXT_TYPES) or media_type.endswith(TEXT_SUFFIXES)
 
 
+def _varying(send: Send) -> Send:
+    """Text sent as it is still says it depends on Accept-Encoding: a shared cache must not hand
+    this copy to a client that asked for a compressed one, nor the other way round."""
+
+    async def vary(message: Message) -> None:
+        if message["type"] == "http.response.start" and compressible(message):
+            headers = MutableScopeHeaders(message)
+            if "accept-encoding" not in (headers.get("vary") or "").lower():
+                headers.extend_header_value("vary", "Accept-Encoding")
+        await send(message)
+
+    return vary
+
+
 class TextCompressionMiddleware(CompressionMiddleware):
     """Litestar's compression, for the responses that ``compressible`` accepts only."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, _varying(send) if scope["type"] == "http" else send)
 
     def create_compression_send_wrapper(
         self,

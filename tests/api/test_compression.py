@@ -58,6 +58,7 @@ async def test_a_page_is_sent_as_it_is_to_a_client_that_accepts_no_encoding(harn
         assert "content-encoding" not in response.headers
         assert int(response.headers["content-length"]) == len(response.content) > 1024
         assert "<html" in response.text
+        assert response.headers["vary"].count("Accept-Encoding") == 1  # for caches in between
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
