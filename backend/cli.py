@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -34,6 +35,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
     from backend import serving
 
+    # The app (in each worker) reads its settings from the environment: an address given here is
+    # the one its links and its socket origin check must name too, unless COMPTOIR_BASE_URL says.
+    for name, given in (("COMPTOIR_HOST", host), ("COMPTOIR_PORT", port)):
+        if given is not None:
+            os.environ[name] = str(given)
     settings = from_env()
     if workers == 1 and settings.database_url.startswith("sqlite"):
         from backend.writer_process import warm_up
@@ -42,8 +48,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     config = uvicorn.Config(
         "backend.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         proxy_headers=False,
         access_log=False,

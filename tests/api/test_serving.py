@@ -21,21 +21,24 @@ STOPS = [
 ]
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 60) -> None:
+def _wait_healthy(process: subprocess.Popen[bytes], url: str, timeout: float = 60) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the server exited with {process.returncode}"
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
+            if (answer := httpx.get(f"{url}/health", timeout=1)).status_code == 200:
+                return answer
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     raise AssertionError("the server did not become healthy")
 
 
-def _serve_and_stop(database_url: str, data_dir: Path, signum: int, to_group: bool) -> tuple[int, int, str]:
-    """Start the server, stop it as soon as it answers; its port, exit status and whole output."""
+def _serve_and_stop(
+    database_url: str, data_dir: Path, signum: int, to_group: bool
+) -> tuple[int, int, str, httpx.Response]:
+    """Start the server, stop it as soon as it answers; its port, exit status, whole output and
+    first health answer."""
     port = free_port()
     env = {
         **os.environ,
@@ -50,14 +53,14 @@ def _serve_and_stop(database_url: str, data_dir: Path, signum: int, to_group: bo
             command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            _wait_healthy(process, f"http://127.0.0.1:{port}")
+            health = _wait_healthy(process, f"http://127.0.0.1:{port}")
             (os.killpg if to_group else os.kill)(process.pid, signum)
             status = process.wait(timeout=30)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-    return port, status, output.read_text()
+    return port, status, output.read_text(), health
 
 
 @pytest.mark.slow
@@ -65,8 +68,10 @@ def _serve_and_stop(database_url: str, data_dir: Path, signum: int, to_group: bo
 def test_a_stopped_server_exits_0_without_an_error_after_saying_where_it_served(
     database_url: str, tmp_path: Path, signum: int, to_group: bool
 ) -> None:
-    port, status, output = _serve_and_stop(database_url, tmp_path, signum, to_group)
+    port, status, output, health = _serve_and_stop(database_url, tmp_path, signum, to_group)
     lines = output.splitlines()
+    # Links and the socket origin check name the port given on the command line, not the default.
+    assert f"ws://127.0.0.1:{port}" in health.headers["content-security-policy"]
     assert status == 0, output
     assert f"Comptoir is serving on http://127.0.0.1:{port}" in lines
     alarming = [line for line in lines if any(word in line for word in ("ERROR", "Traceback", "Aborted"))]
