@@ -20,7 +20,7 @@ from backend.auth.team_routes import render_team
 from backend.auth.throttle import Throttle, TooManyAttempts, take_slot
 from backend.i18n import N_, gettext
 from backend.idempotency import service as keys
-from backend.idempotency.middleware import keyed_request, refusal
+from backend.idempotency.middleware import claim_for
 from backend.idempotency.rules import OWN_KEY
 from backend.web import FormErrors, page, see_other
 
@@ -53,16 +53,9 @@ async def create_invitation(request: AnyRequest) -> Response[Any] | Template:
     team page instead, as the stored answer must not hold it."""
     db, form = request.app.state.db, await request.form()
     typed = {name: forms.text(form, name, 300) for name in INVITE_FIELDS}
-    keyed = await keyed_request(request)
-    claimed = None
-    if keyed is not None:
-        try:
-            outcome = await keys.claim(db, keyed)
-        except (keys.Mismatch, keys.InFlight) as exc:
-            raise refusal(exc) from None
-        if isinstance(outcome, keys.Replay):
-            return see_other("/team?saved=invited")
-        claimed = outcome
+    claimed = await claim_for(request)
+    if isinstance(claimed, keys.Replay):
+        return see_other("/team?saved=invited")
     lifetime = timedelta(days=request.app.state.settings.invitation_days)
     try:
         _, raw = await invitations.invite(db, principal_of(request).user_id, lifetime=lifetime, **typed)

@@ -18,7 +18,7 @@ from backend.auth.objects import own_rows, visible_rows
 from backend.auth.rules import Permission
 from backend.db import utcnow
 from backend.idempotency import service as keys
-from backend.idempotency.middleware import keyed_request, refusal
+from backend.idempotency.middleware import claim_for
 from backend.idempotency.rules import OWN_KEY
 from backend.web import FormErrors, page, see_other
 
@@ -80,16 +80,9 @@ async def create_token(request: AnyRequest) -> Response[Any] | Template:
         errors.add("expires", forms.message("bad_expiry"))
     if errors:
         return await _tokens_page(request, errors=errors, status=400)
-    keyed = await keyed_request(request)
-    claimed = None
-    if keyed is not None:
-        try:
-            outcome = await keys.claim(db, keyed)
-        except (keys.Mismatch, keys.InFlight) as exc:
-            raise refusal(exc) from None
-        if isinstance(outcome, keys.Replay):
-            return see_other(f"{MINE}?saved=created")
-        claimed = outcome
+    claimed = await claim_for(request)
+    if isinstance(claimed, keys.Replay):
+        return see_other(f"{MINE}?saved=created")
     try:
         raw = await service.create_api_token(
             db, principal.email, forms.text(form, "label", 1000), expires_at=expires_at

@@ -101,26 +101,29 @@ def _page_of(query: ProductQuery, conditions: list[ColumnElement[bool]]) -> Subq
     )
 
 
+# What a ``ProductView`` is made of, in its order; the statement must join ``Category``.
+VIEW_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.description,
+    Product.price_minor,
+    Product.currency,
+    Product.tax_rate_centi,
+    Category.name,
+    Product.barcode,
+    Product.active,
+    Product.allow_backorder,
+    Product.photo.is_not(None),
+    Product.version,
+)
+
+
 def _page_statement(query: ProductQuery, page: Subquery) -> Select[tuple[object, ...]]:
     """What the page's rows (``page``: their id and name) show."""
-    shown = (  # in ProductView's order
-        Product.id,
-        Product.sku,
-        Product.name,
-        Product.description,
-        Product.price_minor,
-        Product.currency,
-        Product.tax_rate_centi,
-        Category.name,
-        Product.barcode,
-        Product.active,
-        Product.allow_backorder,
-        Product.photo.is_not(None),
-        Product.version,
-    )
     stock = (_available(),) if query.with_stock else ()
     return (
-        select(*shown, *stock)
+        select(*VIEW_COLUMNS, *stock)
         .select_from(page)
         .join(Product, Product.id == page.c.id)
         .outerjoin(Category, Category.id == Product.category_id)

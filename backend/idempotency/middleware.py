@@ -63,6 +63,18 @@ async def keyed_request(request: Request[Any, Any, Any]) -> service.Keyed | None
     return service.Keyed(principal, key, fingerprint)
 
 
+async def claim_for(request: Request[Any, Any, Any]) -> service.Claimed | service.Replay | None:
+    """For a handler that keeps its own key (a secret shown once must never be stored): the claimed
+    key, the replay of its earlier answer, or None when the request carries no key."""
+    keyed = await keyed_request(request)
+    if keyed is None:
+        return None
+    try:
+        return await service.claim(request.app.state.db, keyed)
+    except (service.Mismatch, service.InFlight) as exc:
+        raise refusal(exc) from None
+
+
 def refusal(exc: service.Mismatch | service.InFlight) -> HTTPException:
     """The answer to a key used for another request, or to a duplicate of one still running."""
     if isinstance(exc, service.Mismatch):

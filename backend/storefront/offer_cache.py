@@ -178,23 +178,8 @@ class OfferCache:
 
 
 async def _active_products(db: Database, product_ids: list[int]) -> dict[int, ProductView]:
-    shown = (  # in ProductView's order
-        Product.id,
-        Product.sku,
-        Product.name,
-        Product.description,
-        Product.price_minor,
-        Product.currency,
-        Product.tax_rate_centi,
-        Category.name,
-        Product.barcode,
-        Product.active,
-        Product.allow_backorder,
-        Product.photo.is_not(None),
-        Product.version,
-    )
     statement = (
-        select(*shown)
+        select(*listing.VIEW_COLUMNS)
         .outerjoin(Category, Category.id == Product.category_id)
         .where(Product.id.in_(product_ids), Product.active.is_(True))
     )
