@@ -44,6 +44,9 @@ class Tailer:
         self.timezone = timezone
         self.cursor = 0
         self._wake = asyncio.Event()
+        # Also told by a flag: on Python 3.11, a cancel that lands as ``wait_for`` finishes can be
+        # swallowed, and the loop would poll on after ``stop`` (a shutdown that never ends).
+        self._stopped = False
         self._tasks: list[asyncio.Task[Any]] = []
         # Called with each new event before it is published, e.g. to refresh in-memory caches.
         self.observers: list[Callable[[Event], None]] = []
@@ -60,6 +63,7 @@ class Tailer:
             self._tasks.append(asyncio.create_task(self._listen(), name="event-listener"))
 
     async def stop(self) -> None:
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -68,7 +72,7 @@ class Tailer:
         self._tasks.clear()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopped:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             self._wake.clear()
@@ -100,13 +104,13 @@ class Tailer:
         import asyncpg
 
         dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
+        while not self._stopped:
             connection = None
             try:
                 connection = await asyncpg.connect(dsn)
                 await connection.add_listener(NOTIFY_CHANNEL, self.wake)
                 self.wake()  # catch up on anything committed while we were not listening
-                while not connection.is_closed():
+                while not connection.is_closed() and not self._stopped:
                     await asyncio.sleep(5)
             except asyncio.CancelledError:
                 raise
