@@ -17,7 +17,7 @@ from backend.auth.invitations import InvitationClosed, InvitationRejected
 from backend.auth.middleware import session_cookie
 from backend.auth.rules import ROLE_LABELS, Permission, Role
 from backend.auth.team_routes import render_team
-from backend.auth.throttle import Throttle, TooManyAttempts, take_slot
+from backend.auth.throttle import Throttle, TooManyAttempts, give_back, take_slot
 from backend.i18n import N_, gettext
 from backend.idempotency import service as keys
 from backend.idempotency.middleware import claim_for
@@ -81,12 +81,16 @@ async def revoke_invitation(request: AnyRequest, invitation_id: FromPath[int]) -
     return see_other("/team?saved=revoked")
 
 
+def _throttle_key(request: AnyRequest) -> str:
+    return f"invite:{request.client.host if request.client else 'unknown'}"
+
+
 async def _throttled(request: AnyRequest) -> None:
-    """Each address gets as many tries at invitation links as at signing in."""
+    """Each address gets as many tries at invitation links as at signing in; opening a link that
+    works gives its try back, so only guesses count."""
     settings = request.app.state.settings
     throttle = Throttle(settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds))
-    address = request.client.host if request.client else "unknown"
-    await take_slot(request.app.state.db, [f"invite:{address}"], throttle)
+    await take_slot(request.app.state.db, [_throttle_key(request)], throttle)
 
 
 def _closed(request: AnyRequest, code: str) -> Template:
@@ -122,6 +126,7 @@ async def invitation_page(request: AnyRequest, token: FromPath[str]) -> Template
         return _too_many(request, exc)
     except InvitationClosed as exc:
         return _closed(request, exc.code)
+    await give_back(request.app.state.db, _throttle_key(request))
     return _accept_page(request, invitation)
 
 

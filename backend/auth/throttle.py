@@ -100,6 +100,16 @@ async def count_failure(db: Database, key: str, throttle: Throttle) -> None:
         await session.execute(_bump(session, key, throttle.window, utcnow()))
 
 
+async def give_back(db: Database, key: str) -> None:
+    """An attempt that was no guess (a link that works) returns the slot it took."""
+    async with db.write() as session:
+        await session.execute(
+            update(SignInThrottle)
+            .where(SignInThrottle.key == key, SignInThrottle.failures > 0)
+            .values(failures=SignInThrottle.failures - 1)
+        )
+
+
 async def forget(session: AsyncSession, key: str) -> None:
     """The right password: what was counted against this key was the owner's own typing."""
     await session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))

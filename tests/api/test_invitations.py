@@ -226,6 +226,17 @@ async def test_guesses_at_links_are_throttled_per_address(make_harness: MakeHarn
     assert elsewhere.status_code == 404
 
 
+async def test_opening_a_link_that_works_is_no_guess_however_often(make_harness: MakeHarness) -> None:
+    harness = await make_harness(login_attempts_per_window=3)
+    async with harness.signed_in(Role.OWNER) as owner:
+        link = _link(await _invite(owner))
+    async with harness.client(address="198.51.100.11") as newcomer:
+        opened = [(await newcomer.get(link)).status_code for _ in range(5)]
+        guessed = [(await newcomer.get(f"/invite/guess-{n}")).status_code for n in range(4)]
+    assert opened == [200] * 5  # the newcomer's phone opens the page again and again
+    assert guessed == [404, 404, 404, 429]
+
+
 async def test_the_lifetime_of_a_link_is_a_setting(make_harness: MakeHarness) -> None:
     harness = await make_harness(invitation_days=2)
     async with harness.signed_in(Role.OWNER) as owner:
