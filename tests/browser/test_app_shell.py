@@ -36,7 +36,8 @@ def rename_the_shop_elsewhere(new_context: ContextFactory) -> None:
 
 
 def wait_for_worker(page: Page) -> None:
-    wait_for(page, "navigator.serviceWorker.controller !== null")
+    # Installing precaches every static file first: on a busy machine that has taken over 10 s.
+    wait_for(page, "navigator.serviceWorker.controller !== null", seconds=30)
 
 
 def eventually(page: Page, promise: str, arg: object = None, seconds: float = 10) -> None:
