@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     tracking_live.register_live_updates()
     my_orders.register_live_updates()
     quiet("user.signed_out")
-    db = Database(settings.database_url, writer_process=True)
+    db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     csrf = CSRFConfig(
         secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"]

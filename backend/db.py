@@ -6,9 +6,9 @@ instead of spinning in SQLite's busy handler, and a transaction can never fail h
 "database is locked" after reading. Reads use a separate pool and never block on writers (WAL).
 On PostgreSQL both roles share one engine.
 
-Hot, small writes (reservations) take ``run_write`` instead: synchronous code that, on SQLite,
-runs in the writer thread with group commit (``backend.writer``), or in the app, in a writer
-process (``backend.writer_process``); on PostgreSQL in an ordinary write transaction.
+Every change is a command, run with ``Database.run(fn, *args)``: synchronous code ``fn(tx, …)``
+(``backend.tx``) that, on SQLite, runs in the writer process with group commit
+(``backend.writer_process``), and on PostgreSQL in an ordinary transaction from the pool.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from backend.tx import SessionTx, json_text
-from backend.writer import Writer
 from backend.writer_process import ProcessWriter
 
 NAMING_CONVENTION = {
@@ -119,7 +118,7 @@ def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
 T = TypeVar("T")
 
 # Set while a task has a write transaction open: on SQLite that transaction holds the write lock
-# the writer thread would wait for, so run_write inside it could only time out.
+# the writer thread would wait for, so run inside it could only time out.
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
@@ -133,16 +132,13 @@ def _run_alone(session: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
 class Database:
     """Holds the engines and hands out sessions for reading and for one write transaction."""
 
-    def __init__(self, url: str, *, writer_process: bool = False) -> None:
-        """``writer_process``: on SQLite, run ``run_write`` jobs in a child process rather than a
-        thread of this one (the app does; short-lived tools need not pay for a process)."""
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.writer_process = writer_process
         self.read_engine, self.write_engine = make_engines(url)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._after_commit: list[Callable[[Any], None]] = []
-        self._writer: Writer | ProcessWriter | None = None  # SQLite only, made when first needed
+        self._writer: ProcessWriter | None = None  # SQLite only, made when first needed
 
     @property
     def is_sqlite(self) -> bool:
@@ -176,23 +172,25 @@ class Database:
             callback(session)
 
     def start_writer(self) -> None:
-        """Open the SQLite writer thread now rather than at the first ``run_write``."""
+        """Start the SQLite writer now rather than at the first command (blocking: it waits until
+        the writer is ready)."""
         if self.is_sqlite:
             self._sqlite_writer().start()
 
-    def _sqlite_writer(self) -> Writer | ProcessWriter:
+    def _sqlite_writer(self) -> ProcessWriter:
         if self._writer is None:
-            kind = ProcessWriter if self.writer_process else Writer
-            self._writer = kind(make_url(self.url).database or "", self._after_commit)
+            self._writer = ProcessWriter(make_url(self.url).database or "", self._after_commit)
         return self._writer
 
-    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(tx, *args)`` (synchronous, see ``backend.tx``) in a write transaction and return
-        its result; what it raises is raised here and nothing of it is written. On SQLite it may
-        share the transaction with other callers' jobs (group commit). It is a transaction of its
-        own: not to be awaited inside ``write()``."""
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run the command ``fn(tx, *args)`` (synchronous, see ``backend.tx``) in a write
+        transaction and return its result; what it raises is raised here and nothing of it is
+        written. On SQLite it may share the transaction with other callers' commands (group
+        commit), in the writer process: ``fn`` is a module-level function, and its arguments and
+        result plain data that pickles. It is a transaction of its own: not to be awaited inside
+        ``write()``."""
         if _writing.get():
-            raise RuntimeError("run_write inside an open write transaction")
+            raise RuntimeError("a command run inside an open write transaction")
         if self.is_sqlite:
             return await self._sqlite_writer().submit(fn, args)
         async with self.write() as session:

@@ -1,10 +1,12 @@
-"""A write transaction as synchronous code sees it: plain SQL with ``:name`` parameters.
+"""The transaction a command runs in, as synchronous code sees it.
 
-The stock core runs in two places: on SQLite in the writer thread (``backend.writer``), straight on
-a ``sqlite3`` connection, where a statement costs microseconds instead of the ORM's hundreds; and
-inside an ``AsyncSession`` through ``run_sync`` (PostgreSQL, and callers that already hold a
-session). Its SQL is written once, in the subset both engines accept (``ON CONFLICT``,
-``RETURNING``); what differs goes through this class: row locks, timestamps.
+A command (``Database.run``) is a plain function ``fn(tx, …)``. It changes the database through
+``tx.session``, a synchronous SQLAlchemy ORM session in the command's transaction, and, for the
+few statements on the hottest paths (placing an order, reserving stock), through ``tx.execute``:
+SQL text with ``:name`` parameters, which on SQLite goes straight to the driver, where a statement
+costs microseconds instead of the ORM's hundreds. That SQL is written once, in the subset both
+engines accept (``ON CONFLICT``, ``RETURNING``); what differs goes through this class: row locks,
+timestamps, lists as parameters.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import TextClause, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.orm import Session
 
 BatchStep = Callable[["Tx", list[dict[str, Any]]], None]
@@ -46,6 +48,11 @@ class Tx:
         self._now = now
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        raise NotImplementedError
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this transaction (its changes are flushed before ``execute``)."""
         raise NotImplementedError
 
     def at_batch_end(self, key: Hashable, step: BatchStep) -> None:
@@ -113,18 +120,46 @@ def timestamp(dialect: str, moment: datetime | None = None) -> datetime | str:
 
 
 class SqliteTx(Tx):
-    """Statements straight on the writer thread's connection (sqlite3 caches them prepared)."""
+    """A command in the SQLite writer: plain SQL straight on the driver's connection (sqlite3 keeps
+    the statements prepared), and an ORM session, opened when first asked for, in a savepoint of
+    its own on the same connection."""
 
     dialect = "sqlite"
 
     def __init__(
-        self, connection: sqlite3.Connection, info: dict[str, Any] | None = None, now: str | None = None
+        self, connection: Connection, info: dict[str, Any] | None = None, now: str | None = None
     ) -> None:
         super().__init__(info, now)
         self.connection = connection
+        self.driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # create_savepoint: the session never commits or rolls back the batch, only its own part.
+            self._session = Session(
+                bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            self._session.info.update(self.info)
+            self.info = self._session.info
+        return self._session
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
-        return self.connection.execute(sql, params or {})
+        if self._session is not None:
+            self._session.flush()  # plain SQL must see what the ORM still holds back
+        return self.driver.execute(sql, params or {})
+
+    def close(self) -> None:
+        """The command is done: write what the session holds back, and let go of the session."""
+        if self._session is not None:
+            self._session.commit()  # releases its savepoint; the batch commits later
+            self._session.close()
+
+    def discard(self) -> None:
+        """The command failed: its session's changes are undone with its savepoint."""
+        if self._session is not None:
+            self._session.close()
 
 
 _texts: dict[str, TextClause] = {}
@@ -142,15 +177,20 @@ class SessionTx(Tx):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session.info)
-        self.session = session
+        self._session = session
         self.dialect = session.bind.dialect.name
 
+    @property
+    def session(self) -> Session:
+        return self._session
+
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
-        self.session.flush()  # plain SQL must see what the ORM still holds back
-        return self.session.execute(_text(sql), params or {})
+        self._session.flush()  # plain SQL must see what the ORM still holds back
+        return self._session.execute(_text(sql), params or {})
 
     def finish(self) -> None:
         """End of the transaction's work: a session is a batch of one."""
         for step in self.batch_steps.values():
             step(self, [self.info])
         self.batch_steps.clear()
+        self._session.flush()

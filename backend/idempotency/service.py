@@ -1,7 +1,7 @@
 """Claiming a key, storing its answer and forgetting old keys.
 
 Claiming and completing come with every keyed mutation (each offline replay, each API order): they
-are small synchronous writes through ``Database.run_write``, which on SQLite shares the writer
+are small synchronous writes through ``Database.run``, which on SQLite shares the writer
 thread's transactions with the mutations themselves instead of contending with them for the lock.
 """
 
@@ -101,7 +101,7 @@ def _replay(keyed: Keyed, status: int, sealed: bytes) -> Replay:
 async def claim(db: Database, keyed: Keyed) -> Claimed | Replay:
     """The key for this principal: ``Claimed`` (handle the request, then ``complete`` or
     ``abandon``), the stored answer (``Replay``), or ``InFlight`` / ``Mismatch`` raised."""
-    return await db.run_write(claim_in, keyed)
+    return await db.run(claim_in, keyed)
 
 
 def complete_in(tx: Tx, claimed: Claimed, status: int, headers: list[list[str]], body: bytes) -> None:
@@ -116,7 +116,7 @@ def complete_in(tx: Tx, claimed: Claimed, status: int, headers: list[list[str]],
 async def complete(
     db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
 ) -> None:
-    await db.run_write(complete_in, claimed, status, headers, body)
+    await db.run(complete_in, claimed, status, headers, body)
 
 
 def _abandon(tx: Tx, key_id: int) -> None:
@@ -124,7 +124,7 @@ def _abandon(tx: Tx, key_id: int) -> None:
 
 
 async def abandon(db: Database, claimed: Claimed) -> None:
-    await db.run_write(_abandon, claimed.key_id)
+    await db.run(_abandon, claimed.key_id)
 
 
 async def purge_expired(db: Database) -> int:

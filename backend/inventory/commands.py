@@ -6,7 +6,7 @@ ledger rows), record what was done and why (``stock.changed`` is quiet: it moves
 pages but is not news), then ``service.settle`` for reorder drafts and the new levels.
 
 Reservations are the hot path (every order and basket change): they go through
-``Database.run_write``, where on SQLite up to a batch of them share one transaction and one
+``Database.run``, where on SQLite up to a batch of them share one transaction and one
 settlement, so one ``stock.changed`` event covers every level the batch touched.
 """
 
@@ -184,9 +184,9 @@ async def reserve_stock(
 ) -> list[Held]:
     """Hold every line for ``reference`` (e.g. ``order:42``) at the location, all or nothing:
     raises ``InsufficientStock`` naming each short line, having held nothing."""
-    return await db.run_write(_reserve, reference, lines, location_id, actor_id)
+    return await db.run(_reserve, reference, lines, location_id, actor_id)
 
 
 async def release_stock(db: Database, reference: str, actor_id: int | None = None) -> list[Hold]:
     """Give back everything held for ``reference``; returns what was held (nothing, if nothing was)."""
-    return await db.run_write(_release, reference, actor_id)
+    return await db.run(_release, reference, actor_id)

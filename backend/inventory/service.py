@@ -3,7 +3,7 @@ order and its reservation commit together; counters change only through conditio
 in product order, which keeps them exact and deadlock-free on both engines.
 
 Reservations and settlement are synchronous SQL (``holds``, ``settling``), shared with the hot path
-that runs them through ``Database.run_write`` (``commands.reserve_stock``); here they run in the
+that runs them through ``Database.run`` (``commands.reserve_stock``); here they run in the
 caller's session through ``run_sync``."""
 
 from __future__ import annotations

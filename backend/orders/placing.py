@@ -1,7 +1,7 @@
 """Placing an order: the one transaction every channel goes through, as synchronous SQL
 (``backend.tx``).
 
-On SQLite it runs in the writer thread (``Database.run_write``), where its twenty-odd statements
+On SQLite it runs in the writer thread (``Database.run``), where its twenty-odd statements
 cost microseconds each and share a COMMIT with the other orders of the batch; on PostgreSQL in an
 ordinary transaction. ``service.place_order`` validates the draft before it gets here.
 """

@@ -132,7 +132,7 @@ async def place_order_once(
 
 async def _placing(db: Database, draft: OrderDraft, job: Callable[..., T], *args: Any) -> T:
     try:
-        return await db.run_write(job, *args)
+        return await db.run(job, *args)
     except (IntegrityError, sqlite3.IntegrityError):
         # A twin with the same external reference, placed by another process, won the race.
         async with db.read() as session:

@@ -3,7 +3,7 @@ from the catalog, the serving location chosen, the stock held through the invent
 lines written with their totals.
 
 Synchronous SQL (``backend.tx``): placing runs it in the SQLite writer thread through
-``Database.run_write``, where a statement costs microseconds; editing runs it inside its session.
+``Database.run``, where a statement costs microseconds; editing runs it inside its session.
 """
 
 from __future__ import annotations

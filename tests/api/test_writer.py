@@ -1,6 +1,6 @@
-"""``Database.run_write``: synchronous jobs, each caller gets its own outcome; on SQLite, the writer
-groups queued jobs into one transaction without letting a failing job sink the others. Every test
-runs against both writers: the thread (tools) and the child process (the app)."""
+"""``Database.run``: synchronous jobs, each caller gets its own outcome; on SQLite, the writer
+groups queued jobs into one transaction without letting a failing job sink the others. Tools,
+tests and the app all write through the same writer process."""
 
 from __future__ import annotations
 
@@ -27,11 +27,9 @@ class Refused(Exception):
     pass
 
 
-@pytest.fixture(params=["thread", "process"])
-async def db(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Database]:
-    if request.param == "process" and not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL has no writer: one kind of run_write is enough")
-    database = Database(database_url, writer_process=request.param == "process")
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
     yield database
     await database.dispose()
 
@@ -47,7 +45,7 @@ def _writers_left() -> list[str]:
 
 def sqlite_only(db: Database) -> None:
     if not db.is_sqlite:
-        pytest.skip("the writer thread and its batches exist on SQLite only")
+        pytest.skip("the writer and its batches exist on SQLite only")
 
 
 def _count(tx: Tx, name: str, fail: bool = False) -> str:
@@ -89,7 +87,7 @@ async def _held_up(db: Database, folder: Path) -> tuple[Path, asyncio.Task[Any]]
     """Keep the writer busy with a job until the returned gate file exists, so that what is
     submitted meanwhile queues up and runs as one batch. Files: the writer may be another process."""
     started, gate = folder / "started", folder / "gate"
-    blocker = asyncio.create_task(db.run_write(_wait_for, str(started), str(gate)))
+    blocker = asyncio.create_task(db.run(_wait_for, str(started), str(gate)))
     deadline = time.monotonic() + 10
     while not started.exists() and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
@@ -98,7 +96,7 @@ async def _held_up(db: Database, folder: Path) -> tuple[Path, asyncio.Task[Any]]
 
 async def test_results_and_exceptions_reach_their_own_caller(db: Database) -> None:
     outcomes = await asyncio.gather(
-        *(db.run_write(_count, f"job-{n}", n % 3 == 0) for n in range(9)), return_exceptions=True
+        *(db.run(_count, f"job-{n}", n % 3 == 0) for n in range(9)), return_exceptions=True
     )
     for n, outcome in enumerate(outcomes):
         if n % 3 == 0:
@@ -114,7 +112,7 @@ async def test_queued_jobs_commit_together_and_a_failing_one_rolls_back_alone(
 ) -> None:
     sqlite_only(db)
     gate, blocker = await _held_up(db, tmp_path)
-    jobs = [asyncio.create_task(db.run_write(_count, name, name == "b")) for name in "abc"]
+    jobs = [asyncio.create_task(db.run(_count, name, name == "b")) for name in "abc"]
     await asyncio.sleep(0.05)  # all three queued behind the blocker
     gate.touch()
     await blocker
@@ -124,6 +122,50 @@ async def test_queued_jobs_commit_together_and_a_failing_one_rolls_back_alone(
     assert isinstance(outcomes[1], Refused)
     assert await _names(db) == {"a", "c"}
     assert await _batches(db) == {"batch:a,c"}  # one batch; its end step saw the jobs that succeeded
+
+
+def _count_with_orm(tx: Tx, name: str, fail: bool = False) -> int:
+    tx.session.add(Counter(name=name, value=7))
+    tx.session.flush()  # a duplicate name fails here, inside the command
+    total = tx.execute("SELECT sum(value) FROM counters WHERE name = :name", {"name": name}).fetchall()
+    if fail:
+        raise Refused(name)
+    return int(total[0][0])
+
+
+async def test_commands_use_the_orm_session_and_plain_sql_in_one_transaction(
+    db: Database, tmp_path: Path
+) -> None:
+    sqlite_only(db)
+    gate, blocker = await _held_up(db, tmp_path)
+    jobs = [
+        asyncio.create_task(db.run(_count_with_orm, "orm-a")),
+        asyncio.create_task(db.run(_count_with_orm, "orm-a")),  # the same key: fails alone
+        asyncio.create_task(db.run(_count_with_orm, "orm-b", True)),  # raises after writing
+        asyncio.create_task(db.run(_count, "plain")),
+    ]
+    await asyncio.sleep(0.05)  # all four queued behind the blocker: one batch
+    gate.touch()
+    await blocker
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    assert outcomes[0] == 7  # plain SQL saw what the session had flushed
+    assert type(outcomes[1]).__name__ == "IntegrityError"
+    assert isinstance(outcomes[2], Refused)
+    assert outcomes[3] == "counted plain"
+    assert await _counters(db) >= {"orm-a", "plain"}
+    assert "orm-b" not in await _counters(db)
+
+
+async def test_an_orm_command_commits_on_postgresql_too(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        assert await database.run(_count_with_orm, "orm-alone") == 7
+        with pytest.raises(Refused):
+            await database.run(_count_with_orm, "orm-refused", True)
+        assert "orm-alone" in await _counters(database)
+        assert "orm-refused" not in await _counters(database)
+    finally:
+        await database.dispose()
 
 
 def _poisoned_end(tx: Tx, infos: list[dict[str, Any]]) -> None:
@@ -141,8 +183,8 @@ def _with_end(tx: Tx, name: str, poison: bool) -> str:
 async def test_a_failing_batch_end_reruns_each_job_alone(db: Database, tmp_path: Path) -> None:
     sqlite_only(db)
     gate, blocker = await _held_up(db, tmp_path)
-    good = asyncio.create_task(db.run_write(_with_end, "good", False))
-    bad = asyncio.create_task(db.run_write(_with_end, "bad", True))
+    good = asyncio.create_task(db.run(_with_end, "good", False))
+    bad = asyncio.create_task(db.run(_with_end, "bad", True))
     await asyncio.sleep(0.05)
     gate.touch()
     await blocker
@@ -171,31 +213,28 @@ async def test_commit_callbacks_run_once_the_transaction_is_committed_and_only_t
 
     db.on_commit(count_events)
     with pytest.raises(Refused):
-        await db.run_write(_event, True)
+        await db.run(_event, True)
     assert seen == []
-    await db.run_write(_event, False)
+    await db.run(_event, False)
     assert seen == ([1] if db.is_sqlite else [-1])
 
 
 async def test_stopping_finishes_what_was_queued_and_leaves_no_writer(db: Database) -> None:
     sqlite_only(db)
-    jobs = [asyncio.create_task(db.run_write(_count, f"job-{n}")) for n in range(50)]
+    jobs = [asyncio.create_task(db.run(_count, f"job-{n}")) for n in range(50)]
     await asyncio.sleep(0)  # every job submitted
     await db.dispose()
     assert [await job for job in jobs] == [f"counted job-{n}" for n in range(50)]
     assert not _writers_left()
     with pytest.raises(WriterClosed):
-        await db.run_write(_count, "too late")
+        await db.run(_count, "too late")
 
 
-@pytest.mark.parametrize("writer_process", [False, True])
-async def test_many_databases_come_and_go_without_leaving_writers(
-    database_url: str, writer_process: bool
-) -> None:
+async def test_many_databases_come_and_go_without_leaving_writers(database_url: str) -> None:
     for n in range(20):
-        database = Database(database_url, writer_process=writer_process)
+        database = Database(database_url)
         try:
-            assert await database.run_write(_count, f"db-{n}") == f"counted db-{n}"
+            assert await database.run(_count, f"db-{n}") == f"counted db-{n}"
         finally:
             await database.dispose()
     assert not _writers_left()
@@ -205,8 +244,8 @@ async def test_run_write_refuses_to_wait_inside_an_open_write_transaction(db: Da
     # On SQLite the open transaction holds the lock the writer needs: it could only time out.
     with pytest.raises(RuntimeError, match="inside an open write transaction"):
         async with db.write():
-            await db.run_write(_count, "nested")
-    assert await db.run_write(_count, "after") == "counted after"
+            await db.run(_count, "nested")
+    assert await db.run(_count, "after") == "counted after"
 
 
 async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(
@@ -214,8 +253,8 @@ async def test_a_job_whose_caller_gave_up_before_it_started_writes_nothing(
 ) -> None:
     sqlite_only(db)
     gate, blocker = await _held_up(db, tmp_path)
-    abandoned = asyncio.create_task(db.run_write(_count, "abandoned"))
-    kept = asyncio.create_task(db.run_write(_count, "kept"))
+    abandoned = asyncio.create_task(db.run(_count, "abandoned"))
+    kept = asyncio.create_task(db.run(_count, "kept"))
     await asyncio.sleep(0.05)
     abandoned.cancel()
     await asyncio.sleep(0.05)  # the word reaches a writer process before its next batch
@@ -234,9 +273,9 @@ async def test_the_log_reaches_the_database_file_without_the_writer_copying_it(d
     sqlite_only(db)
     path = make_url(db.url).database
     for n in range(50):
-        await db.run_write(_count, f"checkpointed-{n}")
+        await db.run(_count, f"checkpointed-{n}")
     # The writer's own connection never copies the log back...
-    writer_setting = await db.run_write(_autocheckpoint)
+    writer_setting = await db.run(_autocheckpoint)
     assert writer_setting == 0
     # ...the checkpointer does, within about a second: the file alone (log ignored) has the rows.
     deadline = asyncio.get_running_loop().time() + 5
@@ -253,21 +292,18 @@ async def test_the_log_reaches_the_database_file_without_the_writer_copying_it(d
 
 async def test_stopping_leaves_no_checkpointer_thread(db: Database) -> None:
     sqlite_only(db)
-    await db.run_write(_count, "one")
+    await db.run(_count, "one")
     await db.dispose()
     assert not [thread for thread in threading.enumerate() if thread.name == "sqlite-checkpointer"]
 
 
-@pytest.mark.parametrize("writer_process", [False, True])
-async def test_a_writer_that_cannot_open_its_database_answers_instead_of_hanging(
-    tmp_path: Path, writer_process: bool
-) -> None:
+async def test_a_writer_that_cannot_open_its_database_answers_instead_of_hanging(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'comptoir.db'}"
-    database = Database(url, writer_process=writer_process)
+    database = Database(url)
     try:
         with pytest.raises(WriterClosed):
-            await asyncio.wait_for(database.run_write(_count, "never"), 5)
+            await asyncio.wait_for(database.run(_count, "never"), 5)
         with pytest.raises(WriterClosed):
-            await asyncio.wait_for(database.run_write(_count, "never again"), 5)
+            await asyncio.wait_for(database.run(_count, "never again"), 5)
     finally:
         await database.dispose()

@@ -28,7 +28,7 @@ from tests.api.conftest import Harness
 async def db(database_url: str) -> AsyncIterator[Database]:
     if not database_url.startswith("sqlite"):
         pytest.skip("the writer process exists on SQLite only")
-    database = Database(database_url, writer_process=True)
+    database = Database(database_url)
     yield database
     await database.dispose()
 
@@ -70,7 +70,7 @@ async def _names(db: Database) -> set[str]:
 
 async def test_a_domain_error_crosses_whole_and_writes_nothing(db: Database) -> None:
     with pytest.raises(OutOfStock) as raised:
-        await db.run_write(_short)
+        await db.run(_short)
     assert raised.value.short == [ShortLine("TEA-1", 3, 1)]
     assert raised.value.location == "MAIN"
     assert raised.value.args == ("insufficient_stock",)
@@ -79,22 +79,22 @@ async def test_a_domain_error_crosses_whole_and_writes_nothing(db: Database) -> 
 
 async def test_a_result_that_cannot_cross_is_an_error_and_writes_nothing(db: Database) -> None:
     with pytest.raises(WriterError, match="cannot be pickled"):
-        await db.run_write(_a_lock)
+        await db.run(_a_lock)
     assert await _names(db) == set()
-    await db.run_write(_insert, "after")  # the writer goes on
+    await db.run(_insert, "after")  # the writer goes on
     assert await _names(db) == {"after"}
 
 
 async def test_an_error_that_cannot_cross_is_named(db: Database) -> None:
     with pytest.raises(WriterError, match="_Carrying"):
-        await db.run_write(_raises_a_lock)
+        await db.run(_raises_a_lock)
 
 
 async def test_a_dead_writer_answers_its_callers_instead_of_leaving_them_waiting(
     db: Database, tmp_path: Path
 ) -> None:
-    await db.run_write(_insert, "before")
-    waiting = asyncio.create_task(db.run_write(_sleep_until, str(tmp_path / "never")))
+    await db.run(_insert, "before")
+    waiting = asyncio.create_task(db.run(_sleep_until, str(tmp_path / "never")))
     await asyncio.sleep(0.1)
     (child,) = [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
     assert child.pid is not None
@@ -102,7 +102,7 @@ async def test_a_dead_writer_answers_its_callers_instead_of_leaving_them_waiting
     with pytest.raises(WriterClosed):
         await asyncio.wait_for(waiting, 5)
     with pytest.raises(WriterClosed):
-        await db.run_write(_insert, "after")
+        await db.run(_insert, "after")
     assert await _names(db) == {"before"}
 
 
@@ -116,7 +116,7 @@ async def test_a_sigterm_to_the_writer_process_leaves_its_end_to_the_app(
     assert child.pid is not None
     os.kill(child.pid, signal.SIGTERM)
     await asyncio.sleep(0.2)
-    await db.run_write(_insert, "after the signal")
+    await db.run(_insert, "after the signal")
     assert child.is_alive()
     with caplog.at_level(logging.INFO, logger="comptoir.writer"):
         await db.dispose()
@@ -128,6 +128,5 @@ async def test_a_sigterm_to_the_writer_process_leaves_its_end_to_the_app(
 async def test_the_app_writes_through_a_writer_process(harness: Harness) -> None:
     if not harness.db.is_sqlite:
         pytest.skip("PostgreSQL has no writer")
-    assert harness.db.writer_process
     assert isinstance(harness.db._sqlite_writer(), ProcessWriter)
     assert [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
