@@ -13,6 +13,7 @@ Every change is a command, run with ``Database.run(fn, *args)``: synchronous cod
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -24,7 +25,7 @@ from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from backend.tx import SessionTx, json_text
@@ -62,7 +63,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def upsert_into(session: AsyncSession, table: type[Base]) -> Any:
+def upsert_into(session: Session | AsyncSession, table: type[Base]) -> Any:
     """INSERT … ON CONFLICT: both engines have it, under the same name but in different modules."""
     if session.bind.dialect.name == "postgresql":
         return pg_insert(table)
@@ -182,7 +183,7 @@ class Database:
             self._writer = ProcessWriter(make_url(self.url).database or "", self._after_commit)
         return self._writer
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run the command ``fn(tx, *args)`` (synchronous, see ``backend.tx``) in a write
         transaction and return its result; what it raises is raised here and nothing of it is
         written. On SQLite it may share the transaction with other callers' commands (group
@@ -191,6 +192,8 @@ class Database:
         ``write()``."""
         if _writing.get():
             raise RuntimeError("a command run inside an open write transaction")
+        if kwargs:  # a partial of a module-level function pickles as well as the function
+            fn = functools.partial(fn, **kwargs)
         if self.is_sqlite:
             return await self._sqlite_writer().submit(fn, args)
         async with self.write() as session:

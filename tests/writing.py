@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from backend.db import Base
 from backend.tx import Tx
@@ -28,3 +28,8 @@ def add(tx: Tx, row: Base) -> Any:
 def run_sql(tx: Tx, sql: str, params: Mapping[str, Any] | None = None) -> int:
     """One statement of plain SQL; returns how many rows it touched."""
     return tx.execute(sql, params).rowcount
+
+
+def update_all(tx: Tx, model: type[Base], **values: Any) -> int:
+    """Set ``values`` on every row of the model's table; returns how many rows changed."""
+    return tx.session.execute(update(model).values(**values)).rowcount

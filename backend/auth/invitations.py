@@ -17,9 +17,10 @@ from backend.auth.models import Invitation, User
 from backend.auth.passwords import hash_password
 from backend.auth.principal import hash_credential
 from backend.auth.rules import InvitationStatus
-from backend.auth.service import AccountError, get_user_by_email, open_session
+from backend.auth.service import AccountError, open_session, user_by_email
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 TOKEN_BYTES = 32  # 256 bits: no one guesses a link, throttled or not
 MAX_TOKEN_LENGTH = 100  # longer is no token of ours: not worth hashing
@@ -68,29 +69,35 @@ async def invite(
     if problems := rules.invitation_problems(email, name, role):
         raise InvitationRejected(problems)
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    async with db.write() as session:
-        if await get_user_by_email(session, email) is not None:
-            raise InvitationRejected({"email": "email_taken"})
-        now = utcnow()
-        # One working link per address: inviting again (the first link was lost, or sent to the
-        # wrong place) replaces the one still pending.
-        await session.execute(
-            update(Invitation).where(Invitation.email == email, _pending(now)).values(revoked_at=now)
-        )
-        invitation = Invitation(
-            token_hash=hash_credential(raw),
-            email=email,
-            name=name,
-            role=role,
-            invited_by_id=actor_id,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-        session.add(invitation)
-        await session.flush()
-        data = {"invitation_id": invitation.id, "name": name, "role": role}
-        await record(session, "user.invited", f"user:{actor_id}", actor_id, **data)
-    return invitation.id, raw
+    details = {"email": email, "name": name, "role": role}
+    invitation_id = await db.run(_add_invitation, actor_id, hash_credential(raw), lifetime, **details)
+    return invitation_id, raw
+
+
+def _add_invitation(
+    tx: Tx, actor_id: int, token_hash: str, lifetime: timedelta, *, email: str, name: str, role: str
+) -> int:
+    session = tx.session
+    if user_by_email(session, email) is not None:
+        raise InvitationRejected({"email": "email_taken"})
+    now = utcnow()
+    # One working link per address: inviting again (the first link was lost, or sent to the
+    # wrong place) replaces the one still pending.
+    session.execute(update(Invitation).where(Invitation.email == email, _pending(now)).values(revoked_at=now))
+    invitation = Invitation(
+        token_hash=token_hash,
+        email=email,
+        name=name,
+        role=role,
+        invited_by_id=actor_id,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(invitation)
+    session.flush()
+    data = {"invitation_id": invitation.id, "name": name, "role": role}
+    record_sync(tx, "user.invited", f"user:{actor_id}", actor_id, **data)
+    return invitation.id
 
 
 async def list_invitations(db: Database) -> list[InvitationRow]:
@@ -123,18 +130,19 @@ async def list_invitations(db: Database) -> list[InvitationRow]:
 
 async def revoke(db: Database, actor_id: int, invitation_id: int) -> None:
     """Stop a pending link at once; one used, expired or already revoked is left as it is."""
-    async with db.write() as session:
-        invitation = await session.get(Invitation, invitation_id)
-        if invitation is None:
-            raise AccountError("not_found")
-        now = utcnow()
-        status = rules.invitation_status(
-            invitation.used_at, invitation.revoked_at, invitation.expires_at, now
-        )
-        if status is InvitationStatus.PENDING:
-            invitation.revoked_at = now
-            data = {"invitation_id": invitation.id, "name": invitation.name}
-            await record(session, "user.invitation_revoked", f"user:{actor_id}", actor_id, **data)
+    await db.run(_revoke, actor_id, invitation_id)
+
+
+def _revoke(tx: Tx, actor_id: int, invitation_id: int) -> None:
+    invitation = tx.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise AccountError("not_found")
+    now = utcnow()
+    status = rules.invitation_status(invitation.used_at, invitation.revoked_at, invitation.expires_at, now)
+    if status is InvitationStatus.PENDING:
+        invitation.revoked_at = now
+        data = {"invitation_id": invitation.id, "name": invitation.name}
+        record_sync(tx, "user.invitation_revoked", f"user:{actor_id}", actor_id, **data)
 
 
 async def open_invitation(db: Database, raw: str) -> Invitation:
@@ -165,29 +173,34 @@ async def accept(
     opened = await open_invitation(db, raw)  # a clear answer before the slow hashing
     password_hash = await hash_password(password)
     try:
-        async with db.write() as session:
-            now = utcnow()
-            claimed = await session.scalar(
-                update(Invitation)
-                .where(Invitation.id == opened.id, _pending(now))
-                .values(used_at=now)
-                .returning(Invitation.id)
-            )
-            if claimed is None:  # used, revoked or expired since it was opened
-                raise InvitationClosed(_why_closed(await session.get_one(Invitation, opened.id), now))
-            if await get_user_by_email(session, opened.email) is not None:
-                raise InvitationClosed("account_exists")
-            user = User(email=opened.email, name=opened.name, role=opened.role, password_hash=password_hash)
-            session.add(user)
-            await session.flush()
-            await session.execute(
-                update(Invitation).where(Invitation.id == opened.id).values(user_id=user.id)
-            )
-            data = {"role": opened.role, "name": opened.name, "invitation_id": opened.id}
-            await record(session, "user.created", f"user:{user.id}", opened.invited_by_id, **data)
-            return user.id, open_session(session, user.id, user_agent, idle)
+        return await db.run(_accept, opened.id, password_hash, user_agent=user_agent, idle=idle)
     except IntegrityError as exc:  # an account with this e-mail was made at the same moment
         raise InvitationClosed("account_exists") from exc
+
+
+def _accept(
+    tx: Tx, invitation_id: int, password_hash: str, *, user_agent: str, idle: timedelta
+) -> tuple[int, str]:
+    session = tx.session
+    now = utcnow()
+    claimed = session.scalar(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, _pending(now))
+        .values(used_at=now)
+        .returning(Invitation.id)
+    )
+    opened = session.get_one(Invitation, invitation_id)
+    if claimed is None:  # used, revoked or expired since it was opened
+        raise InvitationClosed(_why_closed(opened, now))
+    if user_by_email(session, opened.email) is not None:
+        raise InvitationClosed("account_exists")
+    user = User(email=opened.email, name=opened.name, role=opened.role, password_hash=password_hash)
+    session.add(user)
+    session.flush()
+    opened.user_id = user.id
+    data = {"role": opened.role, "name": opened.name, "invitation_id": opened.id}
+    record_sync(tx, "user.created", f"user:{user.id}", opened.invited_by_id, **data)
+    return user.id, open_session(session, user.id, user_agent, idle)
 
 
 def _why_closed(invitation: Invitation, now: datetime) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken, PermissionOverride, User, WebSession
 from backend.auth.rules import ADJUSTABLE_ROLES, Permission, Role, effective_permissions
@@ -39,11 +40,11 @@ def hash_credential(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def load_permissions(session: AsyncSession, user: User) -> frozenset[Permission]:
+def permissions_of(session: Session, user: User) -> frozenset[Permission]:
     role = Role(user.role)
     overrides: dict[str, bool] = {}
     if role in ADJUSTABLE_ROLES:
-        rows = await session.execute(
+        rows = session.execute(
             select(PermissionOverride.permission, PermissionOverride.granted).where(
                 PermissionOverride.user_id == user.id
             )
@@ -67,7 +68,7 @@ async def _principal(
         name=user.name,
         role=Role(user.role),
         locale=user.locale,
-        permissions=await load_permissions(session, user),
+        permissions=await session.run_sync(permissions_of, user),
         via=via,
         credential_hash=digest,
         last_seen_at=seen,

@@ -1,4 +1,5 @@
-"""Account operations. Each public coroutine that changes data is one transaction."""
+"""Account operations. Each change is one command (``Database.run``): the coroutines here check
+what needs no transaction (passwords are hashed outside it) and run the command."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend import inputs
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
-from backend.auth.principal import hash_credential, load_permissions
+from backend.auth.principal import hash_credential, permissions_of
 from backend.auth.rules import Permission, Role
 from backend.auth.throttle import (
     SignInKeys,
@@ -24,7 +26,8 @@ from backend.auth.throttle import (
     take_slot,
 )
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 
 class AccountError(Exception):
@@ -42,8 +45,18 @@ class VersionConflict(AccountError):
         self.current_version = current_version
 
 
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == rules.normalise_email(email)))
+
+
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == rules.normalise_email(email)))
+    return await session.run_sync(user_by_email, email)
+
+
+async def _user(db: Database, user_id: int) -> User:
+    """The account as a command left it (commands return ids: they run in another process)."""
+    async with db.read() as session:
+        return await session.get_one(User, user_id)
 
 
 async def create_user(
@@ -57,16 +70,20 @@ async def create_user(
     if inputs.is_blank(name):
         raise AccountError("name_required", "name")
     password_hash = await hash_password(password)
-    async with db.write() as session:
-        if await get_user_by_email(session, email):
-            raise AccountError("email_taken", "email")
-        user = User(
-            email=email, name=name.strip(), role=role.value, password_hash=password_hash, locale=locale
-        )
-        session.add(user)
-        await session.flush()
-        await record(session, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
-    return user
+    user_id = await db.run(
+        add_user, email=email, name=name.strip(), role=role, password_hash=password_hash, locale=locale
+    )
+    return await _user(db, user_id)
+
+
+def add_user(tx: Tx, *, email: str, name: str, role: Role, password_hash: str, locale: str | None) -> int:
+    if user_by_email(tx.session, email):
+        raise AccountError("email_taken", "email")
+    user = User(email=email, name=name, role=role.value, password_hash=password_hash, locale=locale)
+    tx.session.add(user)
+    tx.session.flush()
+    record_sync(tx, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
+    return user.id
 
 
 # -- sign-in, throttled per address and per (address, account); slowed down per account ----------
@@ -94,15 +111,20 @@ async def sign_in(
         await count_failure(db, keys.account, throttle)  # the slots taken stay counted
         raise AccountError("bad_credentials")
     rehash = await hash_password(password) if needs_rehash(user.password_hash) else None
-    async with db.write() as session:
-        await forgive_pair(session, keys)
-        if rehash:
-            await session.execute(update(User).where(User.id == user.id).values(password_hash=rehash))
-        raw = open_session(session, user.id, user_agent, idle)
+    raw = await db.run(_signed_in, keys, user.id, rehash=rehash, user_agent=user_agent, idle=idle)
     return user, raw
 
 
-def open_session(session: AsyncSession, user_id: int, user_agent: str, idle: timedelta) -> str:
+def _signed_in(
+    tx: Tx, keys: SignInKeys, user_id: int, *, rehash: str | None, user_agent: str, idle: timedelta
+) -> str:
+    forgive_pair(tx.session, keys)
+    if rehash:
+        tx.session.execute(update(User).where(User.id == user_id).values(password_hash=rehash))
+    return open_session(tx.session, user_id, user_agent, idle)
+
+
+def open_session(session: Session, user_id: int, user_agent: str, idle: timedelta) -> str:
     """Add a signed-in session to the caller's transaction; returns the cookie's value."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
@@ -120,30 +142,39 @@ def open_session(session: AsyncSession, user_id: int, user_agent: str, idle: tim
 
 
 async def touch_session(db: Database, token_hash: str, idle: timedelta) -> None:
+    await db.run(_touch_session, token_hash, idle)
+
+
+def _touch_session(tx: Tx, token_hash: str, idle: timedelta) -> None:
     now = utcnow()
-    async with db.write() as session:
-        await session.execute(
-            update(WebSession)
-            .where(WebSession.token_hash == token_hash)
-            .values(last_seen_at=now, expires_at=now + idle)
-        )
+    tx.session.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == token_hash)
+        .values(last_seen_at=now, expires_at=now + idle)
+    )
 
 
 async def sign_out(db: Database, token_hash: str) -> None:
     """End one session; the event tells every process to forget it at once."""
-    async with db.write() as session:
-        ended = await session.execute(
-            delete(WebSession).where(WebSession.token_hash == token_hash).returning(WebSession.user_id)
-        )
-        user_id = ended.scalar_one_or_none()
-        if user_id is not None:
-            await record(session, "user.signed_out", f"user:{user_id}", user_id)
+    await db.run(_sign_out, token_hash)
+
+
+def _sign_out(tx: Tx, token_hash: str) -> None:
+    ended = tx.session.execute(
+        delete(WebSession).where(WebSession.token_hash == token_hash).returning(WebSession.user_id)
+    )
+    user_id = ended.scalar_one_or_none()
+    if user_id is not None:
+        record_sync(tx, "user.signed_out", f"user:{user_id}", user_id)
 
 
 async def purge_expired_sessions(db: Database) -> int:
-    async with db.write() as session:
-        result = await session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
-        await session.execute(delete(SignInThrottle).where(SignInThrottle.window_ends_at <= utcnow()))
+    return await db.run(_purge_expired_sessions)
+
+
+def _purge_expired_sessions(tx: Tx) -> int:
+    result = tx.session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
+    tx.session.execute(delete(SignInThrottle).where(SignInThrottle.window_ends_at <= utcnow()))
     return result.rowcount or 0
 
 
@@ -161,20 +192,25 @@ async def update_profile(
     name = name.strip()
     if inputs.is_blank(name) or len(name) > 120:
         raise AccountError("name_required" if inputs.is_blank(name) else "name_too_long", "name")
-    async with db.write() as session:
-        user = await session.get_one(User, user_id)
-        _check_version(user, expected_version)
-        changes = {}
-        if user.name != name:
-            changes["name"] = [user.name, name]
-        if user.locale != locale:
-            changes["locale"] = [user.locale, locale]
-        if changes:
-            user.name, user.locale = name, locale
-            user.version += 1
-            await session.flush()
-            await record(session, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
-    return user
+    await db.run(_update_profile, user_id, name, locale, expected_version)
+    return await _user(db, user_id)
+
+
+def _update_profile(
+    tx: Tx, user_id: int, name: str, locale: str | None, expected_version: int | None
+) -> None:
+    user = tx.session.get_one(User, user_id)
+    _check_version(user, expected_version)
+    changes = {}
+    if user.name != name:
+        changes["name"] = [user.name, name]
+    if user.locale != locale:
+        changes["locale"] = [user.locale, locale]
+    if changes:
+        user.name, user.locale = name, locale
+        user.version += 1
+        tx.session.flush()
+        record_sync(tx, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
 
 
 async def change_password(
@@ -219,25 +255,38 @@ async def _set_password(
     if problem := rules.password_problem(new):
         raise AccountError(problem, "new_password")
     new_hash = await hash_password(new)
-    async with db.write() as session:
-        user = await session.get_one(User, user_id)
-        user.password_hash = new_hash
-        await forget(session, f"password:{user_id}")
-        # Every other signed-in device must sign in again with the new password.
-        await session.execute(
-            delete(WebSession).where(
-                WebSession.user_id == user_id, WebSession.token_hash != (keep_session_hash or "")
-            )
+    return await db.run(
+        _new_password,
+        user_id,
+        new_hash,
+        keep_session_hash=keep_session_hash,
+        revoke=revoke_tokens,
+        actor_id=actor_id,
+    )
+
+
+def _new_password(
+    tx: Tx, user_id: int, new_hash: str, *, keep_session_hash: str | None, revoke: bool, actor_id: int | None
+) -> int:
+    session = tx.session
+    user = session.get_one(User, user_id)
+    user.password_hash = new_hash
+    forget(session, f"password:{user_id}")
+    # Every other signed-in device must sign in again with the new password.
+    session.execute(
+        delete(WebSession).where(
+            WebSession.user_id == user_id, WebSession.token_hash != (keep_session_hash or "")
         )
-        revoked = await revoke_tokens_of(session, user_id) if revoke_tokens else 0
-        # The event makes every process forget the person's sessions and tokens it remembers.
-        await record(session, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
+    )
+    revoked = revoke_tokens_of(session, user_id) if revoke else 0
+    # The event makes every process forget the person's sessions and tokens it remembers.
+    record_sync(tx, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
     return revoked
 
 
-async def revoke_tokens_of(session: AsyncSession, user_id: int) -> int:
+def revoke_tokens_of(session: Session, user_id: int) -> int:
     """Revoke every working token of the user, in the caller's transaction."""
-    result = await session.execute(
+    result = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
@@ -256,8 +305,8 @@ async def list_team(db: Database) -> list[User]:
         return list(result)
 
 
-async def overrides_of(session: AsyncSession, user_id: int) -> dict[str, bool]:
-    rows = await session.execute(
+def overrides_of(session: Session, user_id: int) -> dict[str, bool]:
+    rows = session.execute(
         select(PermissionOverride.permission, PermissionOverride.granted).where(
             PermissionOverride.user_id == user_id
         )
@@ -268,30 +317,36 @@ async def overrides_of(session: AsyncSession, user_id: int) -> dict[str, bool]:
 async def set_permissions(
     db: Database, actor_id: int, user_id: int, wanted: set[Permission], expected_version: int | None
 ) -> User:
-    async with db.write() as session:
-        user = await session.get(User, user_id)
-        if user is None:
-            raise AccountError("not_found")
-        role = Role(user.role)
-        if role not in rules.ADJUSTABLE_ROLES:
-            raise AccountError("not_adjustable")
-        _check_version(user, expected_version)
-        before = rules.effective_permissions(role, await overrides_of(session, user_id))
-        await session.execute(delete(PermissionOverride).where(PermissionOverride.user_id == user_id))
-        for name, granted in rules.overrides_for(role, wanted).items():
-            session.add(PermissionOverride(user_id=user_id, permission=name, granted=granted))
-        after = rules.effective_permissions(role, rules.overrides_for(role, wanted))
-        user.version += 1  # permissions are part of what the owner edits on this user
-        await session.flush()
-        await record(
-            session,
-            "user.permissions_changed",
-            f"user:{user_id}",
-            actor_id,
-            granted=sorted(after - before),
-            withdrawn=sorted(before - after),
-        )
-    return user
+    await db.run(_set_permissions, actor_id, user_id, wanted, expected_version)
+    return await _user(db, user_id)
+
+
+def _set_permissions(
+    tx: Tx, actor_id: int, user_id: int, wanted: set[Permission], expected_version: int | None
+) -> None:
+    session = tx.session
+    user = session.get(User, user_id)
+    if user is None:
+        raise AccountError("not_found")
+    role = Role(user.role)
+    if role not in rules.ADJUSTABLE_ROLES:
+        raise AccountError("not_adjustable")
+    _check_version(user, expected_version)
+    before = rules.effective_permissions(role, overrides_of(session, user_id))
+    session.execute(delete(PermissionOverride).where(PermissionOverride.user_id == user_id))
+    for name, granted in rules.overrides_for(role, wanted).items():
+        session.add(PermissionOverride(user_id=user_id, permission=name, granted=granted))
+    after = rules.effective_permissions(role, rules.overrides_for(role, wanted))
+    user.version += 1  # permissions are part of what the owner edits on this user
+    session.flush()
+    record_sync(
+        tx,
+        "user.permissions_changed",
+        f"user:{user_id}",
+        actor_id,
+        granted=sorted(after - before),
+        withdrawn=sorted(before - after),
+    )
 
 
 # -- API tokens ---------------------------------------------------------------------------------
@@ -307,23 +362,28 @@ async def create_api_token(
         raise AccountError("label_too_long", "label")
     if not label.isprintable():  # no control characters (NUL never reaches the database)
         raise AccountError("label_invalid", "label")
-    async with db.write() as session:
-        user = await get_user_by_email(session, email)
-        if user is None:
-            raise AccountError("not_found", "email")
-        if not user.active or Permission.API_USE not in await load_permissions(session, user):
-            raise AccountError("api_not_allowed")
-        token = ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label, expires_at=expires_at)
-        session.add(token)
-        await session.flush()
-        await record(
-            session, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id
-        )
+    await db.run(_add_api_token, email, hash_credential(raw), label, expires_at)
     return raw
 
 
+def _add_api_token(tx: Tx, email: str, token_hash: str, label: str, expires_at: datetime | None) -> None:
+    session = tx.session
+    user = user_by_email(session, email)
+    if user is None:
+        raise AccountError("not_found", "email")
+    if not user.active or Permission.API_USE not in permissions_of(session, user):
+        raise AccountError("api_not_allowed")
+    token = ApiToken(token_hash=token_hash, user_id=user.id, label=label, expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    record_sync(tx, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id)
+
+
 async def touch_api_token(db: Database, token_hash: str) -> None:
-    async with db.write() as session:
-        await session.execute(
-            update(ApiToken).where(ApiToken.token_hash == token_hash).values(last_used_at=utcnow())
-        )
+    await db.run(_touch_api_token, token_hash)
+
+
+def _touch_api_token(tx: Tx, token_hash: str) -> None:
+    tx.session.execute(
+        update(ApiToken).where(ApiToken.token_hash == token_hash).values(last_used_at=utcnow())
+    )

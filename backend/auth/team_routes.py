@@ -68,7 +68,7 @@ async def _permissions_page(
         member = await session.get(User, user_id)
         if member is None or Role(member.role) not in rules.ADJUSTABLE_ROLES:
             raise NotFoundException()
-        overrides = await service.overrides_of(session, user_id)
+        overrides = await session.run_sync(service.overrides_of, user_id)
     context = {
         "member": member,
         "granted": rules.effective_permissions(Role(member.role), overrides),

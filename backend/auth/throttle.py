@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.models import SignInThrottle
 from backend.db import Database, upsert_into, utcnow
+from backend.tx import Tx
 
 
 class TooManyAttempts(Exception):
@@ -57,7 +58,7 @@ class SignInKeys:
         return cls(f"ip:{address}", f"pair:{pair}", f"account:{email}")
 
 
-def _bump(session: AsyncSession, key: str, window: timedelta, now: datetime, by: int = 1) -> object:
+def _bump(session: Session, key: str, window: timedelta, now: datetime, by: int = 1) -> object:
     """Add ``by`` to the key's count, starting a new window when the last one has ended."""
     ends = now + window
     expired = SignInThrottle.window_ends_at <= now
@@ -76,51 +77,62 @@ async def take_slot(
 ) -> float:
     """Count one attempt against every key, or raise ``TooManyAttempts`` having counted nothing.
     Returns how many seconds the attempt should wait, from the failures counted on ``slow_key``."""
+    failures = await db.run(_take_slot, list(keys), throttle, slow_key)
+    return throttle.delay_for(failures)
+
+
+def _take_slot(tx: Tx, keys: list[str], throttle: Throttle, slow_key: str | None) -> int:
+    """The failures counted on ``slow_key`` once the slots are taken."""
     now = utcnow()
-    async with db.write() as session:
-        waits = []
-        for key in keys:
-            failures, ends = (await session.execute(_bump(session, key, throttle.window, now))).one()
-            if failures > throttle.limit:
-                waits.append(int((ends - now).total_seconds()) + 1)
-        if waits:
-            raise TooManyAttempts(max(waits))  # rolls the counts back
-        if slow_key is None:
-            return 0.0
-        failures = await session.scalar(
-            select(SignInThrottle.failures).where(
-                SignInThrottle.key == slow_key, SignInThrottle.window_ends_at > now
-            )
+    waits = []
+    for key in keys:
+        failures, ends = tx.session.execute(_bump(tx.session, key, throttle.window, now)).one()
+        if failures > throttle.limit:
+            waits.append(int((ends - now).total_seconds()) + 1)
+    if waits:
+        raise TooManyAttempts(max(waits))  # rolls the counts back
+    if slow_key is None:
+        return 0
+    failures = tx.session.scalar(
+        select(SignInThrottle.failures).where(
+            SignInThrottle.key == slow_key, SignInThrottle.window_ends_at > now
         )
-    return throttle.delay_for(failures or 0)
+    )
+    return failures or 0
 
 
 async def count_failure(db: Database, key: str, throttle: Throttle) -> None:
-    async with db.write() as session:
-        await session.execute(_bump(session, key, throttle.window, utcnow()))
+    await db.run(_count_failure, key, throttle.window)
+
+
+def _count_failure(tx: Tx, key: str, window: timedelta) -> None:
+    tx.session.execute(_bump(tx.session, key, window, utcnow()))
 
 
 async def give_back(db: Database, key: str) -> None:
     """An attempt that was no guess (a link that works) returns the slot it took."""
-    async with db.write() as session:
-        await session.execute(
-            update(SignInThrottle)
-            .where(SignInThrottle.key == key, SignInThrottle.failures > 0)
-            .values(failures=SignInThrottle.failures - 1)
-        )
+    await db.run(_give_back, key)
 
 
-async def forget(session: AsyncSession, key: str) -> None:
+def _give_back(tx: Tx, key: str) -> None:
+    tx.session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key == key, SignInThrottle.failures > 0)
+        .values(failures=SignInThrottle.failures - 1)
+    )
+
+
+def forget(session: Session, key: str) -> None:
     """The right password: what was counted against this key was the owner's own typing."""
-    await session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
 
 
-async def forgive_pair(session: AsyncSession, keys: SignInKeys) -> None:
+def forgive_pair(session: Session, keys: SignInKeys) -> None:
     """A right password: the pair's failures (and this attempt's slot) were the owner's typing, so
     they are taken off the address's count too, letting others behind the same address sign in.
     A guesser gains nothing: only failures against an account whose password they know are given
     back, and only those the address's current window counted."""
-    pair = await session.execute(
+    pair = session.execute(
         delete(SignInThrottle)
         .where(SignInThrottle.key == keys.pair)
         .returning(SignInThrottle.failures, SignInThrottle.window_ends_at)
@@ -134,4 +146,4 @@ async def forgive_pair(session: AsyncSession, keys: SignInKeys) -> None:
     given_back = case((within, failures), else_=1)  # else only this attempt's own slot
     left = case((SignInThrottle.failures > given_back, SignInThrottle.failures - given_back), else_=0)
     address = update(SignInThrottle).where(SignInThrottle.key == keys.address)
-    await session.execute(address.values(failures=left))
+    session.execute(address.values(failures=left))

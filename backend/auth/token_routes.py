@@ -9,12 +9,11 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy import ColumnElement
 
 from backend.auth import forms, rules, service, tokens
 from backend.auth.guards import principal_of, requires, signed_in
 from backend.auth.models import ApiToken
-from backend.auth.objects import own_rows, visible_rows
+from backend.auth.objects import own_rows
 from backend.auth.rules import Permission
 from backend.db import utcnow
 from backend.idempotency import service as keys
@@ -99,10 +98,12 @@ async def create_token(request: AnyRequest) -> Response[Any] | Template:
     return await _tokens_page(request, created=raw, status=201)
 
 
-async def _revoke(request: AnyRequest, token_id: int, where: ColumnElement[bool], back: str) -> Response[Any]:
+async def _revoke(request: AnyRequest, token_id: int, back: str) -> Response[Any]:
     principal = principal_of(request)
+    # Someone who cannot manage the team revokes only their own tokens.
+    owner_id = None if principal.can(Permission.USERS_MANAGE) else principal.user_id
     try:
-        token_hash = await tokens.revoke_token(request.app.state.db, token_id, principal.user_id, where)
+        token_hash = await tokens.revoke_token(request.app.state.db, token_id, principal.user_id, owner_id)
     except service.AccountError as exc:
         raise NotFoundException() from exc
     request.app.state.principals.forget(token_hash)  # at once here; other processes hear the event
@@ -111,14 +112,12 @@ async def _revoke(request: AnyRequest, token_id: int, where: ColumnElement[bool]
 
 @post(f"{MINE}/{{token_id:int}}/revoke", guards=[signed_in])
 async def revoke_my_token(request: AnyRequest, token_id: FromPath[int]) -> Response[Any]:
-    where = visible_rows(principal_of(request), ApiToken.user_id, Permission.USERS_MANAGE)
-    return await _revoke(request, token_id, where, MINE)
+    return await _revoke(request, token_id, MINE)
 
 
 @post(f"{EVERYONE}/{{token_id:int}}/revoke", guards=[manage_users])
 async def revoke_any_token(request: AnyRequest, token_id: FromPath[int]) -> Response[Any]:
-    where = visible_rows(principal_of(request), ApiToken.user_id, Permission.USERS_MANAGE)
-    return await _revoke(request, token_id, where, EVERYONE)
+    return await _revoke(request, token_id, EVERYONE)
 
 
 ROUTES = [my_tokens, team_tokens, create_token, revoke_my_token, revoke_any_token]

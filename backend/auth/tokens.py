@@ -11,7 +11,8 @@ from backend.auth import rules
 from backend.auth.models import ApiToken, User
 from backend.auth.service import AccountError
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 MAX_LISTED = 500
 
@@ -58,25 +59,21 @@ async def list_tokens(db: Database, where: ColumnElement[bool] | None = None) ->
         ]
 
 
-async def revoke_token(
-    db: Database, token_id: int, actor_id: int | None, where: ColumnElement[bool] | None = None
-) -> str:
-    """Revoke a token matching ``where``; revoking it again changes nothing. Returns the token's
-    hash, for the caller's cache. The event makes every other process forget the token."""
-    async with db.write() as session:
-        token = await session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id, where if where is not None else true())
+async def revoke_token(db: Database, token_id: int, actor_id: int | None, owner_id: int | None = None) -> str:
+    """Revoke a token (only one of ``owner_id``'s, when given); revoking it again changes nothing.
+    Returns the token's hash, for the caller's cache. The event makes every other process forget
+    the token."""
+    return await db.run(_revoke_token, token_id, actor_id, owner_id)
+
+
+def _revoke_token(tx: Tx, token_id: int, actor_id: int | None, owner_id: int | None) -> str:
+    mine = ApiToken.user_id == owner_id if owner_id is not None else true()
+    token = tx.session.scalar(select(ApiToken).where(ApiToken.id == token_id, mine))
+    if token is None:
+        raise AccountError("token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_sync(
+            tx, "user.token_revoked", f"user:{token.user_id}", actor_id, label=token.label, token_id=token.id
         )
-        if token is None:
-            raise AccountError("token_not_found")
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
-            await record(
-                session,
-                "user.token_revoked",
-                f"user:{token.user_id}",
-                actor_id,
-                label=token.label,
-                token_id=token.id,
-            )
-        return token.token_hash
+    return token.token_hash

@@ -5,9 +5,10 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.shop import rules
 from backend.shop.models import ShopProfile
+from backend.tx import Tx
 
 
 class ProfileRejected(Exception):
@@ -41,22 +42,29 @@ async def update_profile(
 ) -> ShopProfile:
     if found := rules.problems(wanted):
         raise ProfileRejected(found)
-    async with db.write() as session:
-        profile = await session.get(ShopProfile, 1)
-        if profile is None:
-            profile = ShopProfile(id=1, version=0, **rules.DEFAULTS)
-            session.add(profile)
-        if expected_version is not None and profile.version != expected_version:
-            raise ProfileConflict(_snapshot(profile))  # the rollback expires the loaded row
-        changes = {
-            key: [getattr(profile, key), value]
-            for key, value in asdict(wanted).items()
-            if getattr(profile, key) != value
-        }
-        if changes:
-            for key, (_, value) in changes.items():
-                setattr(profile, key, value)
-            profile.version += 1
-            await session.flush()
-            await record(session, "shop.updated", "shop:1", actor_id, changes=changes)
-    return profile
+    return await db.run(_update_profile, actor_id, wanted, expected_version)
+
+
+def _update_profile(
+    tx: Tx, actor_id: int | None, wanted: rules.ProfileInput, expected_version: int | None
+) -> ShopProfile:
+    """Returns the saved profile, detached (a snapshot: the command may run in another process)."""
+    session = tx.session
+    profile = session.get(ShopProfile, 1)
+    if profile is None:
+        profile = ShopProfile(id=1, version=0, **rules.DEFAULTS)
+        session.add(profile)
+    if expected_version is not None and profile.version != expected_version:
+        raise ProfileConflict(_snapshot(profile))
+    changes = {
+        key: [getattr(profile, key), value]
+        for key, value in asdict(wanted).items()
+        if getattr(profile, key) != value
+    }
+    if changes:
+        for key, (_, value) in changes.items():
+            setattr(profile, key, value)
+        profile.version += 1
+        session.flush()
+        record_sync(tx, "shop.updated", "shop:1", actor_id, changes=changes)
+    return _snapshot(profile)

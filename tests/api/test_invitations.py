@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from backend.auth.models import Invitation, User
 from backend.auth.principal import hash_credential
@@ -15,6 +15,7 @@ from backend.auth.rules import Role
 from backend.db import utcnow
 from backend.events import Event
 from tests.api.conftest import PEOPLE, Harness, MakeHarness, post_form
+from tests.writing import add, update_all
 
 NEW = {"name": "Noor Nouveau", "email": "Noor@Shop.test", "role": "driver"}
 GOOD_PASSWORD = "a long walk to the market"
@@ -110,8 +111,7 @@ async def test_opening_the_link_then_choosing_a_password_signs_the_person_in_onc
 async def test_an_expired_link_is_refused_with_a_page_that_says_so(harness: Harness) -> None:
     async with harness.signed_in(Role.OWNER) as owner:
         link = _link(await _invite(owner))
-        async with harness.db.write() as session:
-            await session.execute(update(Invitation).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await harness.db.run(update_all, Invitation, expires_at=utcnow() - timedelta(seconds=1))
         team = await owner.get("/team")
     async with harness.client() as newcomer:
         opened = await newcomer.get(link)
@@ -166,8 +166,8 @@ async def test_an_address_that_has_an_account_is_refused_and_so_is_a_link_whose_
     async with harness.signed_in(Role.OWNER) as owner:
         taken = await _invite(owner, email=PEOPLE[Role.CUSTOMER][0].upper())
         link = _link(await _invite(owner))
-    async with harness.db.write() as session:  # the account was made meanwhile, from the command line
-        session.add(User(email="noor@shop.test", name="Noor", role="staff", password_hash="x"))
+    # The account was made meanwhile, from the command line.
+    await harness.db.run(add, User(email="noor@shop.test", name="Noor", role="staff", password_hash="x"))
     async with harness.client() as newcomer:
         accepted = await _accept(newcomer, link)
     assert taken.status_code == 400

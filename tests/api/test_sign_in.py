@@ -3,13 +3,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from backend.auth.middleware import SESSION_COOKIE
 from backend.auth.models import WebSession
 from backend.auth.rules import Role
 from backend.db import utcnow
 from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, csrf_token, post_form, sign_in
+from tests.writing import update_all
 
 OWNER_EMAIL = PEOPLE[Role.OWNER][0]
 
@@ -103,8 +104,7 @@ async def test_the_next_parameter_never_leads_to_another_site(harness: Harness) 
 async def test_an_expired_session_shows_the_sign_in_page_and_forgets_the_cookie(harness: Harness) -> None:
     async with harness.client() as client:
         await sign_in(client, OWNER_EMAIL, PASSWORD)
-        async with harness.db.write() as session:
-            await session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await harness.db.run(update_all, WebSession, expires_at=utcnow() - timedelta(seconds=1))
         response = await client.get("/me")
     assert response.status_code == 401
     assert "session has ended" in response.text
@@ -118,8 +118,7 @@ async def test_a_session_older_than_the_absolute_limit_is_refused(make_harness: 
     harness = await make_harness(session_absolute_hours=1)
     async with harness.client() as client:
         await sign_in(client, OWNER_EMAIL, PASSWORD)
-        async with harness.db.write() as session:
-            await session.execute(update(WebSession).values(created_at=utcnow() - timedelta(hours=2)))
+        await harness.db.run(update_all, WebSession, created_at=utcnow() - timedelta(hours=2))
         response = await client.get("/me")
     assert response.status_code == 401
 
@@ -128,9 +127,8 @@ async def test_activity_pushes_back_the_idle_timeout(harness: Harness) -> None:
     async with harness.client() as client:
         await sign_in(client, OWNER_EMAIL, PASSWORD)
         long_ago = utcnow() - timedelta(hours=1)
-        async with harness.db.write() as session:
-            soon = utcnow() + timedelta(minutes=1)
-            await session.execute(update(WebSession).values(last_seen_at=long_ago, expires_at=soon))
+        soon = utcnow() + timedelta(minutes=1)
+        await harness.db.run(update_all, WebSession, last_seen_at=long_ago, expires_at=soon)
         await client.get("/me")
     async with harness.db.read() as session:
         web_session = await session.scalar(select(WebSession))
