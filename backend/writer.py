@@ -118,7 +118,8 @@ def run_batch(connection: Connection, calls: list[Call]) -> list[Settled]:
     except Exception as exc:  # a batch step or COMMIT failed: nothing was written
         _rollback(connection)
         if len(calls) == 1:
-            return [Settled([0], [Outcome(False, exc)], None)]
+            cause = exc.__cause__ if isinstance(exc, TransactionLost) else exc
+            return [Settled([0], [Outcome(False, cause or exc)], None)]
         return [
             Settled([n], part.outcomes, part.info)
             for n, call in enumerate(calls)
@@ -139,6 +140,11 @@ def _attempt(connection: Connection, calls: list[Call]) -> tuple[list[Outcome], 
     return [outcome for outcome, _ in runs], _end_batch(connection, done, now)
 
 
+class TransactionLost(Exception):
+    """SQLite ended the batch's transaction by itself, as it does on a full disk or an I/O error:
+    nothing of the batch is written, and nothing more may run in it (it would autocommit)."""
+
+
 def _run_job(connection: Connection, call: Call, now: str, *, isolated: bool) -> tuple[Outcome, SqliteTx]:
     """One command; ``isolated`` in a savepoint, so that its failure undoes its own changes only (a
     command alone in its batch needs none: the whole transaction rolls back)."""
@@ -151,14 +157,31 @@ def _run_job(connection: Connection, call: Call, now: str, *, isolated: bool) ->
         result = fn(tx, *args)
         tx.close()
     except Exception as exc:
-        tx.discard()
-        if isolated:
-            raw.execute("ROLLBACK TO job")
-            raw.execute("RELEASE job")
+        _undo(tx, isolated=isolated)
+        if not raw.in_transaction:
+            raise TransactionLost from _earliest(exc)
         return Outcome(False, exc), tx
     if isolated:
         raw.execute("RELEASE job")
     return Outcome(True, result), tx
+
+
+def _earliest(exc: BaseException) -> BaseException:
+    """The first error of a chain: what ended the transaction, not the failed clean-up after it
+    (SQLAlchemy's "no such savepoint")."""
+    while exc.__context__ is not None:
+        exc = exc.__context__
+    return exc
+
+
+def _undo(tx: SqliteTx, *, isolated: bool) -> None:
+    """Undo a failed command's changes. Quietly: the error to report is the command's own, and
+    after SQLite ended the transaction the savepoints are gone with it."""
+    with contextlib.suppress(Exception):
+        tx.discard()
+    if isolated and tx.driver.in_transaction:
+        tx.driver.execute("ROLLBACK TO job")
+        tx.driver.execute("RELEASE job")
 
 
 def _end_batch(connection: Connection, done: list[SqliteTx], now: str) -> dict[str, Any]:
@@ -179,7 +202,7 @@ def _end_batch(connection: Connection, done: list[SqliteTx], now: str) -> dict[s
 
 
 def _rollback(connection: Connection) -> None:
-    if connection.in_transaction():
+    with contextlib.suppress(Exception):  # SQLite may have ended the transaction already
         connection.rollback()
     raw = connection.connection.driver_connection
     if raw is not None and raw.in_transaction:  # SQLAlchemy gave up on it half-way (a failed BEGIN)

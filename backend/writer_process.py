@@ -55,20 +55,28 @@ class WriterError(RuntimeError):
 # -- pickling ---------------------------------------------------------------------------------------
 
 
-def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+def _rebuilt(
+    cls: type[BaseException],
+    args: tuple[Any, ...],
+    state: dict[str, Any],
+    links: tuple[BaseException | None, BaseException | None] = (None, None),
+) -> BaseException:
     exc = cls.__new__(cls)
     exc.args = args
     exc.__dict__.update(state)
+    exc.__cause__, exc.__context__ = links
     return exc
 
 
 class _Pickler(pickle.Pickler):
     """Exceptions by class, args and attributes: most domain errors take other arguments in
-    ``__init__`` than they pass to ``Exception``, so the default (``cls(*args)``) fails."""
+    ``__init__`` than they pass to ``Exception``, so the default (``cls(*args)``) fails. The errors
+    they were raised from come along (not the tracebacks): the caller may look for the cause, e.g.
+    a full disk behind SQLAlchemy's error."""
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, BaseException):
-            return _rebuilt, (type(obj), obj.args, dict(vars(obj)))
+            return _rebuilt, (type(obj), obj.args, dict(vars(obj)), (obj.__cause__, obj.__context__))
         return NotImplemented
 
 

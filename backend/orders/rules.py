@@ -1,4 +1,4 @@
-"""Order rules. Pure Python: statuses and the one transition table (DESIGN.md §4), who may make
+"""Order rules. Pure Python: statuses and the one transition table, who may make
 each move, and the words for problems and statuses.
 
 What a valid order looks like (``drafts.py``), the readable diff of an edit (``edit_diff.py``),

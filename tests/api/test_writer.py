@@ -168,6 +168,40 @@ async def test_an_orm_command_commits_on_postgresql_too(database_url: str) -> No
         await database.dispose()
 
 
+def _cap_pages(tx: Tx, extra: int | None) -> None:
+    """Let the database grow by ``extra`` pages at most (None: as far as it likes): a full disk."""
+    pages = int(tx.execute("PRAGMA page_count").fetchall()[0][0])
+    tx.execute(f"PRAGMA max_page_count={pages + extra if extra is not None else 2**30}")
+
+
+def _too_big(tx: Tx) -> None:
+    tx.session.add(Counter(name="x" * 400_000, value=1))
+
+
+async def test_a_full_disk_fails_the_command_that_met_it_and_the_writer_goes_on(
+    db: Database, tmp_path: Path
+) -> None:
+    sqlite_only(db)
+    await db.run(_count, "before")
+    await db.run(_cap_pages, 4)
+    gate, blocker = await _held_up(db, tmp_path)
+    jobs = [
+        asyncio.create_task(db.run(_count, "a")),
+        asyncio.create_task(db.run(_too_big)),  # SQLite ends the whole transaction over this one
+        asyncio.create_task(db.run(_count, "c")),
+    ]
+    await asyncio.sleep(0.05)  # one batch
+    gate.touch()
+    await blocker
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    assert outcomes[0] == "counted a"
+    assert outcomes[2] == "counted c"
+    assert "database or disk is full" in str(outcomes[1])
+    await db.run(_cap_pages, None)
+    await db.run(_count, "after")
+    assert await _names(db) >= {"before", "a", "c", "after"}
+
+
 def _poisoned_end(tx: Tx, infos: list[dict[str, Any]]) -> None:
     if any(info.get("poison") for info in infos):
         raise Refused("batch end")
