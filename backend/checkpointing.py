@@ -1,11 +1,22 @@
-"""Copying SQLite's write-ahead log back into the database file, beside the writer thread.
+"""Copying SQLite's write-ahead log back into the database file, beside the writer, and keeping the
+log short.
 
 By default the connection that commits does this (every 1,000 pages of log), inside its COMMIT:
-under a stream of orders that made the writer thread, the one every write waits for, copy the same
-hot index pages again and again. Its connection turns that off (``wal_autocheckpoint=0``); this
-thread runs a PASSIVE checkpoint every second on a connection of its own instead. PASSIVE never
-waits for or blocks the writer or readers, and SQLite runs it without holding the interpreter lock,
-so it uses the core the writer does not.
+under a stream of orders that made the writer, the one every write waits for, copy the same hot
+index pages again and again. Its connection turns that off (``wal_autocheckpoint=0``); this thread
+runs a PASSIVE checkpoint every second on a connection of its own instead. PASSIVE never waits for
+or blocks the writer or readers, and SQLite runs it without holding the interpreter lock, so it
+uses the core the writer does not.
+
+PASSIVE alone never lets the log start over under a steady stream of writes: SQLite rewinds the
+log only when a write begins after a checkpoint has copied *every* frame, and the writer commits
+new frames while each pass copies the previous ones. The log then grew by about 40 KB an order
+(hundreds of MB under load) until the last connection closed. So once the log is longer than
+``LIMIT_BYTES`` (looked at every ``WATCH_SECONDS``), a TRUNCATE checkpoint follows the PASSIVE one:
+it waits for the writer's transaction under way, holds the next one back while it copies the few
+frames the PASSIVE pass left and readers move past them, then empties the file. The writer pauses
+for that last step only; ``BUSY_MS`` bounds how long the checkpoint waits for its turn, and a try
+that runs out simply comes again at the next look.
 """
 
 from __future__ import annotations
@@ -13,18 +24,26 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
+from pathlib import Path
 
 EVERY_SECONDS = 1.0
+WATCH_SECONDS = 0.1
+LIMIT_BYTES = 8 * 1024 * 1024
+BUSY_MS = 250
 
 log = logging.getLogger("comptoir.checkpointing")
 
 
 class Checkpointer:
-    def __init__(self, path: str, every: float = EVERY_SECONDS) -> None:
+    def __init__(self, path: str, every: float = EVERY_SECONDS, limit_bytes: int = LIMIT_BYTES) -> None:
         self.path = path
         self.every = every
+        self.limit_bytes = limit_bytes
+        self.wal = Path(f"{path}-wal")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._failing = False  # so that a checkpoint failing every second logs one line, not one a second
 
     def start(self) -> None:
         if self._thread is None:
@@ -45,16 +64,34 @@ class Checkpointer:
             log.warning("cannot open the database to checkpoint it", exc_info=True)
             return
         try:
-            connection.execute("PRAGMA busy_timeout=10000")
-            while not self._stopping.wait(self.every):
-                self._checkpoint(connection)
+            connection.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            last = time.monotonic()
+            while not self._stopping.wait(min(WATCH_SECONDS, self.every)):
+                if time.monotonic() - last >= self.every or self._log_bytes() > self.limit_bytes:
+                    self._checkpoint(connection)
+                    last = time.monotonic()
             self._checkpoint(connection)
         finally:
             connection.close()
 
-    @staticmethod
-    def _checkpoint(connection: sqlite3.Connection) -> None:
+    def _log_bytes(self) -> int:
+        """The log file's size: what the writer appended since the log last started over (a log
+        that starts over without being emptied keeps at most the writer's ``journal_size_limit``)."""
+        try:
+            return self.wal.stat().st_size
+        except OSError:  # no log yet, or gone with the last connection
+            return 0
+
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:  # e.g. another process checkpoints right now: the next round will
-            log.warning("WAL checkpoint failed; will retry", exc_info=True)
+            if self._log_bytes() > self.limit_bytes:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:  # e.g. a full disk: the next round tries again
+            if not self._failing:
+                log.warning("WAL checkpoint failed, will retry: %s", exc)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("WAL checkpoints work again")
+        self._failing = False

@@ -33,17 +33,19 @@ import msgspec
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from backend.tx import BatchStep, SqliteTx, json_text, timestamp
+from backend.checkpointing import LIMIT_BYTESfrom backend.tx import BatchStep, SqliteTx, json_text, timestamp
 
 BATCH = 32  # commands per transaction: enough to amortise the COMMIT, few enough to keep latency low
 
 # wal_autocheckpoint=0: the checkpointer thread copies the log back, not this one's COMMITs.
+# journal_size_limit: when this connection starts the log over, the file shrinks back to the limit.
 PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "foreign_keys=ON",
     "busy_timeout=10000",
     "wal_autocheckpoint=0",
+    f"journal_size_limit={LIMIT_BYTES}",
 )
 
 log = logging.getLogger("comptoir.writer")

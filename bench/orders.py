@@ -10,6 +10,9 @@ the run fail. Afterwards the orders in the database are counted against wrk's re
 
 Prints one JSON line per measurement and a summary: orders/s, p50, p99, the ratio to the bare
 endpoint, and the targets (≥ 1,000 orders/s on SQLite, ≥ 20 % of the bare ceiling, p99 < 100 ms).
+The summary also gives the largest size SQLite's write-ahead log reached while the server ran
+(sampled every 20 ms), beside the database file's size at the end: a log that is never reset grows
+with every order.
 
 Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200).
 """
@@ -17,10 +20,12 @@ Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_S
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -47,6 +52,7 @@ TARGET_RATIO = 0.20
 TARGET_P99_MS = 100
 OWNER = "bench@orders.test"
 DRAIN_SECONDS = 5
+WAL_SAMPLE_SECONDS = 0.02
 
 
 def log(message: str) -> None:
@@ -109,6 +115,29 @@ def measure(name: str, url: str, headers: list[str]) -> dict[str, Any]:
     return result
 
 
+class WalWatch:
+    """The largest size the database's write-ahead log reaches, sampled by a thread of its own."""
+
+    def __init__(self, database: Path) -> None:
+        self.wal = database.with_name(database.name + "-wal")
+        self.peak = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-watch", daemon=True)
+
+    def __enter__(self) -> WalWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(WAL_SAMPLE_SECONDS):
+            with contextlib.suppress(FileNotFoundError):  # no log until the first write
+                self.peak = max(self.peak, self.wal.stat().st_size)
+
+
 def _token(env: dict[str, str]) -> str:
     foundation.run_cli(["user", "add", OWNER, "--role", "owner", "--password", "bench-password-1"], env)
     command = [sys.executable, "-m", "backend.cli", "token", "create", "--user", OWNER, "--label", "bench"]
@@ -130,12 +159,15 @@ def benchmark(work: Path) -> dict[str, Any]:
     real_cmd = [sys.executable, "-m", "backend.cli", "serve", "--port", str(real_port)]
     bare, real = f"http://{HOST}:{bare_port}", f"http://{HOST}:{real_port}"
     servers = [foundation.start("bare", bare_cmd, env, work), foundation.start("real", real_cmd, env, work)]
+    database = data_dir / "comptoir.db"
     try:
         foundation.wait_healthy(bare, servers[0], work / "bare.log")
         foundation.wait_healthy(real, servers[1], work / "real.log")
         bare_orders = measure("bare_orders", f"{bare}/orders", [])
         before = asyncio.run(_count_orders(url))
-        real_orders = measure("api_orders", f"{real}/api/v1/orders", [f"Authorization: Bearer {token}"])
+        with WalWatch(database) as wal:
+            real_orders = measure("api_orders", f"{real}/api/v1/orders", [f"Authorization: Bearer {token}"])
+        database_bytes = database.stat().st_size
     finally:
         for server in servers:
             foundation.stop(server)
@@ -155,6 +187,8 @@ def benchmark(work: Path) -> dict[str, Any]:
         "bare_requests_per_s": bare_orders["requests_per_s"],
         "ratio": round(ratio, 4),
         "orders_in_database": placed,
+        "wal_peak_bytes": wal.peak,
+        "database_bytes": database_bytes,
         "targets": {
             "orders_per_s_min": TARGET_ORDERS_PER_S,
             "ratio_min": TARGET_RATIO,
