@@ -49,6 +49,7 @@ from backend.ops.head import HeadAsGet
 from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware, log_unrouted
 from backend.ops.security_headers import security_headers
+from backend.ops.storage import StorageState
 from backend.orders import api as orders_api
 from backend.orders import edit_routes as order_edit_routes
 from backend.orders import entry_routes as order_entry_routes
@@ -204,5 +205,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.categories = CategoryCache()
     app.state.offer = OfferCache()
     app.state.feeds = FeedCache()
-    app.state.health = DatabaseProbe()
+    app.state.storage = StorageState()
+    app.state.health = DatabaseProbe(app.state.storage)
     return app

@@ -12,6 +12,7 @@ import click
 
 from backend import migrations
 from backend.auth.rules import Role
+from backend.ops.data_dir import require_writable
 from backend.settings import from_env
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         if given is not None:
             os.environ[name] = str(given)
     settings = from_env()
+    require_writable(settings)
     if workers == 1 and settings.database_url.startswith("sqlite"):
         from backend.writer_process import warm_up
 
@@ -69,7 +71,9 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    migrations.upgrade(from_env().database_url, revision)
+    settings = from_env()
+    require_writable(settings)
+    migrations.upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}", err=True)
 
 

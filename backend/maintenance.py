@@ -8,6 +8,7 @@ import logging
 from backend.auth.service import purge_expired_sessions
 from backend.db import Database
 from backend.idempotency.service import purge_expired
+from backend.ops.storage import log_failure
 
 log = logging.getLogger("comptoir.maintenance")
 EVERY_SECONDS = 3600
@@ -24,7 +25,7 @@ async def run_forever(db: Database, first_pass: asyncio.Event) -> None:
         try:
             removed = await purge_once(db)
             log.info("housekeeping removed %s", removed)
-        except Exception:
-            log.exception("housekeeping failed; will retry")
+        except Exception as exc:
+            log_failure(log, "housekeeping failed; will retry", exc)
         first_pass.set()
         await asyncio.sleep(EVERY_SECONDS)

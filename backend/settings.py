@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,19 +70,25 @@ class Settings:
 
 def load_secret(data_dir: Path) -> str:
     """Return the instance secret, creating it with owner-only permissions on first use."""
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    os.chmod(path, 0o600)
-    return path.read_text().strip()
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        if stat.S_IMODE(path.stat().st_mode) != 0o600:  # a read-only directory may hold a good one
+            os.chmod(path, 0o600)
+        return path.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"cannot use the secret key {path}: {exc.strerror or exc}") from None
 
 
 def from_env() -> Settings:
     data_dir = Path(_env("DATA_DIR", "./var")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a parent that is a file, or on a read-only file system
+        raise SystemExit(f"cannot create the data directory {data_dir}: {exc.strerror or exc}") from None
     host = _env("HOST", "127.0.0.1")
     port = _env_int("PORT", 8000)
     htmx_source = _env("HTMX_SOURCE", "cdn")

@@ -10,9 +10,14 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 from backend.i18n import N_, choose_locale, current_locale, format_bytes, gettext
+from backend.ops.storage import RETRY_AFTER_SECONDS, StorageState, storage_failure
 
 log = logging.getLogger("comptoir.web")
 
@@ -165,7 +170,30 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return response
 
 
+STORAGE_FAILING = N_(
+    "The server cannot save anything right now: its disk is full or failing. Nothing was saved; "
+    "please try again in a minute."
+)
+
+
+def _storage_failing(request: Request[Any, Any, Any], failure: BaseException) -> Response[Any]:
+    """A full or failing disk: a 503 saying so, and one log line (not a traceback per request)."""
+    log.error("cannot write for %s %s: %s", request.method, request.url.path, failure)
+    state: StorageState | None = getattr(request.app.state, "storage", None)
+    if state is not None:
+        state.failed(failure)
+    _adopt_browser_locale(request)
+    status, headers = HTTP_503_SERVICE_UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json(request):
+        return problem(status, gettext(STORAGE_FAILING), headers=headers)
+    response = _error_page(request, status, gettext(STORAGE_FAILING))
+    response.headers.update(headers)
+    return response
+
+
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if (failure := storage_failure(exc)) is not None:
+        return _storage_failing(request, failure)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     status = HTTP_500_INTERNAL_SERVER_ERROR
     if wants_json(request):

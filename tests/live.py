@@ -29,6 +29,7 @@ class LiveServer:
     data_dir: Path
     poll_seconds: float = 0.2
     extra_env: dict[str, str] = field(default_factory=dict)
+    log_file: Path | None = None  # where the server's output goes (by default, the test's own)
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -48,7 +49,11 @@ class LiveServer:
             **self.extra_env,
         }
         command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        if self.log_file is None:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        else:
+            with self.log_file.open("ab") as output:  # the child keeps its own copy of the file
+                self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
         self._wait_healthy()
         return self
 

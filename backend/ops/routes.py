@@ -6,12 +6,16 @@ from litestar import Request, Response, get
 
 from backend.auth.guards import PUBLIC
 from backend.ops.health import DatabaseProbe
+from backend.ops.storage import RETRY_AFTER_SECONDS
 
 
 @get("/health", opt=PUBLIC, include_in_schema=False, cache_control=None)
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     probe: DatabaseProbe = request.app.state.health
     if not await probe.reachable(request.app.state.db):
+        if probe.storage.failing:  # it answers, but cannot write: the disk is full or failing
+            body = {"status": "unavailable", "database": "failing", "reason": probe.storage.failure or ""}
+            return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return Response({"status": "ok", "database": "ok"})
 

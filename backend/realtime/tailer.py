@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from backend.db import Database
 from backend.events import NOTIFY_CHANNEL, Event, events_after, latest_event_id, topics_for
 from backend.i18n import current_timezone
+from backend.ops.storage import log_failure
 from backend.realtime.listeners import Listeners
 from backend.realtime.render import actor_names, render_locales
 
@@ -78,8 +79,8 @@ class Tailer:
             self._wake.clear()
             try:
                 await self.publish_new()
-            except Exception:
-                log.exception("tailer failed to publish; retrying")
+            except Exception as exc:
+                log_failure(log, "tailer failed to publish; retrying", exc)
                 await asyncio.sleep(self.poll_seconds)
             await asyncio.sleep(GATHER_SECONDS)
 
