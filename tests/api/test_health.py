@@ -6,6 +6,8 @@ from pathlib import Path
 from sqlalchemy import event
 
 from backend.db import Database
+from backend.numbering import Counter
+from backend.ops.health import PROBE_COUNTER
 from tests.api.conftest import Harness
 
 
@@ -57,3 +59,18 @@ async def test_checks_that_arrive_together_share_one_look_at_the_database(harnes
     assert {response.status_code for response in together + one_by_one} == {200}
     assert 1 <= shared <= 5  # each check takes hops to a connection's thread: the others wait for it
     assert len(looks) == shared + 3  # a check that has ended is never reused
+
+
+async def test_after_a_write_failed_for_want_of_space_health_writes_before_it_says_ok(
+    harness: Harness,
+) -> None:
+    storage = harness.app.state.storage
+    storage.failed(OSError(28, "No space left on device"))
+    async with harness.client() as client:
+        response = await client.get("/health")
+    assert response.status_code == 200  # this disk has room: the check found it, and wrote
+    assert not storage.failing
+    async with harness.db.read() as session:
+        counter = await session.get(Counter, PROBE_COUNTER)
+    assert counter is not None
+    assert counter.value == 1
