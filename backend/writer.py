@@ -33,7 +33,8 @@ import msgspec
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from backend.checkpointing import LIMIT_BYTESfrom backend.tx import BatchStep, SqliteTx, json_text, timestamp
+from backend.checkpointing import LIMIT_BYTES
+from backend.tx import BatchStep, SqliteTx, json_text, timestamp
 
 BATCH = 32  # commands per transaction: enough to amortise the COMMIT, few enough to keep latency low
 
