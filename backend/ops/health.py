@@ -59,7 +59,7 @@ class DatabaseProbe:
         try:
             if (directory := _sqlite_directory(db)) is not None:
                 await asyncio.to_thread(make_room_check, directory)
-            await db.run_write(_probe_write)
+            await db.run(_probe_write)
         except OSError as exc:  # no room on the disk
             self.storage.failed(exc)
             return False
