@@ -89,7 +89,7 @@ async def _stream(db: Database) -> int:
 async def test_the_wal_stays_short_under_a_stream_of_orders(tmp_path: Path, sqlite_template: Path) -> None:
     database = tmp_path / "comptoir.db"
     shutil.copy(sqlite_template, database)
-    db = Database(f"sqlite+aiosqlite:///{database}", writer_process=True)
+    db = Database(f"sqlite+aiosqlite:///{database}")
     try:
         await build_shop(db, {"APPLE": (PLENTY, 0), "PEAR": (PLENTY, 0), "PLUM": (PLENTY, 0)})
         started = time.monotonic()
