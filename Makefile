@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: run test screens bench lint format install vendor migrate demo clean
+.PHONY: run test screens bench lighthouse lint format install vendor migrate demo clean
 
 run: install vendor migrate
 	$(RUN) comptoir demo --if-empty
@@ -20,6 +20,10 @@ screens: install vendor
 
 bench: install vendor
 	bash bench/run.sh
+
+# Lighthouse (mobile, npm, pinned in bench/lighthouse/) on the shop, a tracking page and the queue.
+lighthouse: install vendor
+	$(RUN) python bench/lighthouse.py
 
 lint: install
 	$(RUN) ruff check .
