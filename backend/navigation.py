@@ -42,4 +42,4 @@ def items_for(principal: Principal | None) -> list[NavItem]:
 register(NavItem(N_("Home"), "/", "home", 0, roles=frozenset({Role.OWNER, Role.STAFF})))
 register(NavItem(N_("My orders"), "/", "orders", 0, roles=frozenset({Role.CUSTOMER})))
 register(NavItem(N_("Today's run"), "/", "deliveries", 0, roles=frozenset({Role.DRIVER})))
-register(NavItem(N_("More"), "/more", "more", 100))
+register(NavItem(N_("Menu"), "/more", "more", 100))

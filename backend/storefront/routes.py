@@ -26,7 +26,7 @@ from backend.web import FormErrors, is_htmx, page, see_other
 AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 24  # three screens of a phone; "Show more" loads the next
 
-# Staff reach the shop from "More"; for a customer it is the app's main destination.
+# Staff reach the shop from "Menu"; for a customer it is the app's main destination.
 register(NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER})))
 
 CART_MESSAGES = {

@@ -104,8 +104,8 @@ async def test_each_roles_navigation_starts_with_its_own_home_and_offers_nothing
     for role in Role:
         async with harness.signed_in(role) as client:
             homes[role] = (await client.get("/")).text
-    assert _nav(homes[Role.CUSTOMER]) == [("/", "My orders"), ("/shop", "Shop"), ("/more", "More")]
-    assert _nav(homes[Role.DRIVER]) == [("/", "Today's run"), ("/more", "More")]
+    assert _nav(homes[Role.CUSTOMER]) == [("/", "My orders"), ("/shop", "Shop"), ("/more", "Menu")]
+    assert _nav(homes[Role.DRIVER]) == [("/", "Today's run"), ("/more", "Menu")]
     assert _nav(homes[Role.STAFF])[0] == ("/", "Home")
     assert ("/orders", "Orders") in _nav(homes[Role.OWNER])
     for role in (Role.CUSTOMER, Role.DRIVER):

@@ -84,7 +84,7 @@ def test_signing_in_through_the_form_lands_on_home_with_the_bottom_navigation(pa
     expect(page.locator(".app-bar__title")).to_have_text("Home")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Home")).to_have_attribute("aria-current", "page")
-    expect(nav.get_by_role("link", name="More")).to_be_visible()
+    expect(nav.get_by_role("link", name="Menu")).to_be_visible()
     # Scrolled to the end: the page's last content must then sit above the fixed navigation.
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     content_bottom = page.evaluate(
