@@ -32,6 +32,7 @@ from backend.purchasing.suppliers import create_supplier
 from backend.settings import Settings
 from backend.shop import rules as shop_rules
 from backend.shop.service import get_profile, update_profile
+from backend.tx import SessionTx, Tx
 
 DEMO_PASSWORD = "comptoir-demo"  # noqa: S105 - published in the README for the demo accounts
 DEMO_ACCOUNTS = (
@@ -250,6 +251,17 @@ def _opening_receipts(products: dict[str, int], locations: dict[str, int]) -> li
     return sorted(receipts, key=lambda change: (change.product_id, change.location_id))
 
 
+def _open_stock(
+    tx: Tx, receipts: list[stock.Change], products: dict[str, int], locations: dict[str, int], actor_id: int
+) -> None:
+    for change in receipts:
+        stock.change_on_hand(tx, change, actor_id)
+    for sku, point, quantity in REORDERS:
+        wanted, unset = stock.Reorder(point, quantity), stock.Reorder(0, 0)
+        stock.set_reorder(tx, products[sku], locations[WAREHOUSE], wanted, unset)
+    stock.settle(tx, actor_id)
+
+
 async def _ensure_opening_stock(db: Database, actor_id: int) -> int:
     """Receive the opening stock and set reorder levels in one transaction; settle() then drafts
     the orders for whatever opened below its reorder point."""
@@ -259,12 +271,9 @@ async def _ensure_opening_stock(db: Database, actor_id: int) -> int:
     async with db.write() as session:
         if await _done(session, OPENING_REFERENCE):
             return 0
-        for change in receipts:
-            await stock.change_on_hand(session, change, actor_id)
-        for sku, point, quantity in REORDERS:
-            wanted, unset = stock.Reorder(point, quantity), stock.Reorder(0, 0)
-            await stock.set_reorder(session, products[sku], locations[WAREHOUSE], wanted, unset)
-        await stock.settle(session, actor_id)
+        await session.run_sync(
+            lambda sync: _open_stock(SessionTx(sync), receipts, products, locations, actor_id)
+        )
     return len(receipts)
 
 
@@ -278,13 +287,13 @@ async def _ensure_breakage(db: Database, actor_id: int) -> int:
     async with db.write() as session:
         if await _done(session, BREAKAGE_REFERENCE):
             return 0
-        await stock.change_on_hand(session, change, actor_id)
+        await session.run_sync(lambda sync: stock.change_on_hand(SessionTx(sync), change, actor_id))
         # The same event the stock screen's adjustment records, so the feed tells the story.
         await record(
             session, "stock.adjusted", f"stock:{product_id}", actor_id,
             sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
         )  # fmt: skip
-        await stock.settle(session, actor_id)
+        await session.run_sync(lambda sync: stock.settle(SessionTx(sync), actor_id))
     return 1
 
 

@@ -26,6 +26,7 @@ from backend.orders.errors import DuplicateExternalRef, OutOfStock
 from backend.orders.models import Order
 from backend.orders.rules import Actor, OrderStatus
 from backend.orders.views import PlacedOrder
+from backend.tx import SessionTx, Tx
 
 ORDER_COUNT = 200
 DAYS = 90
@@ -142,12 +143,19 @@ async def _restock(db: Database, owner_id: int, short: OutOfStock) -> None:
     async with db.write() as session:
         location_id = await session.scalar(select(Location.id).where(Location.code == short.location))
         products = dict((await session.execute(select(Product.sku, Product.id))).all())
-        for line in sorted(short.short, key=lambda line: products[line.sku]):
-            change = stock.Change(
+        changes = [
+            stock.Change(
                 products[line.sku], location_id, line.wanted + 10, MovementKind.RECEIPT, "", "demo-restock"
             )
-            await stock.change_on_hand(session, change, owner_id)
-        await stock.settle(session, owner_id)
+            for line in sorted(short.short, key=lambda line: products[line.sku])
+        ]
+        await session.run_sync(lambda sync: _receive(SessionTx(sync), changes, owner_id))
+
+
+def _receive(tx: Tx, changes: list[stock.Change], owner_id: int) -> None:
+    for change in changes:
+        stock.change_on_hand(tx, change, owner_id)
+    stock.settle(tx, owner_id)
 
 
 async def _place(db: Database, actor: Actor, draft: OrderDraft, stocker_id: int | None = None) -> PlacedOrder:

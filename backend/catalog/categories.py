@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +29,9 @@ class CategoryItem:
     name: str
 
 
-def note_created(session: AsyncSession) -> None:
-    session.info[CHANGED] = True
+def note_created(info: dict[str, Any]) -> None:
+    """In the info of the transaction that created a category."""
+    info[CHANGED] = True
 
 
 class CategoryCache:

@@ -9,13 +9,15 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.catalog import csv_io
 from backend.catalog.models import CatalogImport, Category, Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import EDITABLE, category_id
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 KEEP_FOR = timedelta(hours=24)
 
@@ -33,10 +35,14 @@ class Applied:
 
 async def keep_upload(db: Database, user_id: int, filename: str, content: bytes) -> str:
     token = secrets.token_urlsafe(32)
-    async with db.write() as session:
-        await session.execute(delete(CatalogImport).where(CatalogImport.created_at < utcnow() - KEEP_FOR))
-        session.add(CatalogImport(token=token, user_id=user_id, filename=filename[:200], content=content))
+    await db.run(_keep, token, user_id, filename[:200], content)
     return token
+
+
+def _keep(tx: Tx, token: str, user_id: int, filename: str, content: bytes) -> None:
+    session = tx.session
+    session.execute(delete(CatalogImport).where(CatalogImport.created_at < utcnow() - KEEP_FOR))
+    session.add(CatalogImport(token=token, user_id=user_id, filename=filename, content=content))
 
 
 async def load_upload(db: Database, user_id: int, token: str) -> CatalogImport:
@@ -49,8 +55,8 @@ async def load_upload(db: Database, user_id: int, token: str) -> CatalogImport:
     return upload
 
 
-async def _apply_row(session: AsyncSession, row: ProductInput, existing: Product | None) -> str:
-    category = await category_id(session, row.category)
+def _apply_row(session: Session, row: ProductInput, existing: Product | None) -> str:
+    category = category_id(session, row.category)
     if existing is None:
         session.add(Product(**{name: getattr(row, name) for name in EDITABLE}, category_id=category))
         return "created"
@@ -70,24 +76,29 @@ async def apply_upload(db: Database, user_id: int, token: str, default_currency:
     preview = csv_io.read(upload.content, default_currency)
     if not preview.can_import:
         raise ImportGone(token)  # the preview said so already; nothing to apply
+    return await db.run(_apply, user_id, token, upload.filename, preview.rows)
+
+
+def _apply(tx: Tx, user_id: int, token: str, filename: str, rows: list[ProductInput]) -> Applied:
+    """Every row or none, once: the upload goes with the first confirmation that applies it."""
+    session = tx.session
+    gone = session.execute(delete(CatalogImport).where(CatalogImport.token == token))
+    if gone.rowcount != 1:
+        raise ImportGone(token)  # a double submit: the first one applied it
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    async with db.write() as session:
-        gone = await session.execute(delete(CatalogImport).where(CatalogImport.token == token))
-        if gone.rowcount != 1:
-            raise ImportGone(token)  # a double submit: the first one applied it
-        existing = await _existing(session, [row.sku for row in preview.rows])
-        for row in preview.rows:
-            counts[await _apply_row(session, row, existing.get(row.sku))] += 1
-        await session.flush()
-        await record(session, "catalog.imported", "catalog", user_id, filename=upload.filename, **counts)
+    existing = _existing(session, [row.sku for row in rows])
+    for row in rows:
+        counts[_apply_row(session, row, existing.get(row.sku))] += 1
+    session.flush()
+    record_sync(tx, "catalog.imported", "catalog", user_id, filename=filename, **counts)
     return Applied(**counts)
 
 
-async def _existing(session: AsyncSession, skus: list[str]) -> dict[str, Product]:
+def _existing(session: Session, skus: list[str]) -> dict[str, Product]:
     found: dict[str, Product] = {}
     for start in range(0, len(skus), 500):  # databases cap the number of bound parameters
         chunk = skus[start : start + 500]
-        found.update({p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(chunk)))})
+        found.update({p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(chunk)))})
     return found
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from backend.catalog.models import Product, ProductPhoto
 from backend.db import Database, upsert_into, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 # Checked on the header, before anything is decoded: a 24 MP picture takes about 100 MB once
 # decoded, and a photo shown at 800 px gains nothing from more. (The file's size is bounded by the
@@ -111,24 +112,28 @@ async def store_photo(db: Database, actor_id: int | None, product_id: int, uploa
     """Resize off the event loop, then save; returns the new ETag."""
     webp = await asyncio.to_thread(resize, upload)
     etag = hashlib.sha256(webp).hexdigest()[:32]
-    async with db.write() as session:
-        product = await session.get(Product, product_id, with_for_update=True)
-        if product is None:
-            raise PhotoRejected("not_found")
-        values = {"content": webp, "media_type": "image/webp", "etag": etag, "updated_at": utcnow()}
-        stmt = upsert_into(session, ProductPhoto).values(product_id=product_id, **values)
-        await session.execute(stmt.on_conflict_do_update(index_elements=["product_id"], set_=values))
-        product.photo = etag
-        product.version += 1
-        await record(
-            session,
-            "product.photo_changed",
-            f"product:{product_id}",
-            actor_id,
-            sku=product.sku,
-            name=product.name,
-        )
+    await db.run(_store, actor_id, product_id, webp, etag)
     return etag
+
+
+def _store(tx: Tx, actor_id: int | None, product_id: int, webp: bytes, etag: str) -> None:
+    session = tx.session
+    product = session.get(Product, product_id, with_for_update=True)
+    if product is None:
+        raise PhotoRejected("not_found")
+    values = {"content": webp, "media_type": "image/webp", "etag": etag, "updated_at": utcnow()}
+    stmt = upsert_into(session, ProductPhoto).values(product_id=product_id, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["product_id"], set_=values))
+    product.photo = etag
+    product.version += 1
+    record_sync(
+        tx,
+        "product.photo_changed",
+        f"product:{product_id}",
+        actor_id,
+        sku=product.sku,
+        name=product.name,
+    )
 
 
 async def load_photo(db: Database, product_id: int) -> ProductPhoto | None:

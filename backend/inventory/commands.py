@@ -1,7 +1,7 @@
 """What the stock screens, the API and orders ask for: adjust, transfer, count, set reorder
 levels, reserve and release.
 
-Each command is one write transaction: validate, change through ``service`` (conditional UPDATEs,
+Each is one command (``Database.run``): validate, change through ``service`` (conditional UPDATEs,
 ledger rows), record what was done and why (``stock.changed`` is quiet: it moves figures on open
 pages but is not news), then ``service.settle`` for reorder drafts and the new levels.
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.inventory import holds, levels, rules, service
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
@@ -59,6 +59,10 @@ class Transfer:
     quantity: int
 
 
+def _level(tx: Tx, product_id: int, location_id: int) -> LevelView:
+    return LevelView(*tx.session.execute(levels.levels_query(location_id, [product_id])).one())
+
+
 async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> LevelView:
     """Change on-hand by a signed delta with a reason; returns the new level."""
     reason = adjustment.reason.strip()
@@ -67,20 +71,23 @@ async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> 
     change = service.Change(
         adjustment.product_id, adjustment.location_id, adjustment.delta, MovementKind.ADJUSTMENT, reason
     )
-    async with db.write() as session:
-        await service.change_on_hand(session, change, actor_id)
-        after = await levels.level_of(session, adjustment.product_id, adjustment.location_id)
-        await record(
-            session,
-            "stock.adjusted",
-            f"stock:{after.product_id}",
-            actor_id,
-            sku=after.sku,
-            location=after.location_code,
-            delta=adjustment.delta,
-            reason=reason,
-        )
-        await service.settle(session, actor_id)
+    return await db.run(_adjust, actor_id, change)
+
+
+def _adjust(tx: Tx, actor_id: int | None, change: service.Change) -> LevelView:
+    service.change_on_hand(tx, change, actor_id)
+    after = _level(tx, change.product_id, change.location_id)
+    record_sync(
+        tx,
+        "stock.adjusted",
+        f"stock:{after.product_id}",
+        actor_id,
+        sku=after.sku,
+        location=after.location_code,
+        delta=change.delta,
+        reason=change.reason,
+    )
+    service.settle(tx, actor_id)
     return after
 
 
@@ -89,48 +96,38 @@ async def transfer(db: Database, actor_id: int | None, move: Transfer) -> None:
         raise StockRejected({"quantity": problem})
     if move.source_id == move.target_id:
         raise StockRejected({"target": "same_location"})
-    async with db.write() as session:
-        await service.transfer(
-            session,
-            move.product_id,
-            source=move.source_id,
-            target=move.target_id,
-            quantity=move.quantity,
-            actor_id=actor_id,
-        )
-        source = await levels.level_of(session, move.product_id, move.source_id)
-        target = await levels.level_of(session, move.product_id, move.target_id)
-        await record(
-            session,
-            "stock.transferred",
-            f"stock:{move.product_id}",
-            actor_id,
-            sku=source.sku,
-            source=source.location_code,
-            target=target.location_code,
-            quantity=move.quantity,
-        )
-        await service.settle(session, actor_id)
+    await db.run(_transfer, actor_id, move)
+
+
+def _transfer(tx: Tx, actor_id: int | None, move: Transfer) -> None:
+    service.transfer(
+        tx,
+        move.product_id,
+        source=move.source_id,
+        target=move.target_id,
+        quantity=move.quantity,
+        actor_id=actor_id,
+    )
+    source = _level(tx, move.product_id, move.source_id)
+    target = _level(tx, move.product_id, move.target_id)
+    record_sync(
+        tx,
+        "stock.transferred",
+        f"stock:{move.product_id}",
+        actor_id,
+        sku=source.sku,
+        source=source.location_code,
+        target=target.location_code,
+        quantity=move.quantity,
+    )
+    service.settle(tx, actor_id)
 
 
 async def count(db: Database, actor_id: int | None, location_id: int, counts: list[Count]) -> int:
     """Apply a cycle count all at once; returns how many products were corrected. Raises
     ``CountStale`` with the current levels of the products that moved since they were shown."""
-    corrections = sum(1 for item in counts if item.counted != item.expected)
     try:
-        async with db.write() as session:
-            await service.apply_count(session, location_id, counts, actor_id)
-            location = await session.get_one(Location, location_id)
-            await record(
-                session,
-                "stock.counted",
-                f"location:{location_id}",
-                actor_id,
-                location=location.code,
-                counted=len(counts),
-                corrections=corrections,
-            )
-            await service.settle(session, actor_id)
+        return await db.run(_count, actor_id, location_id, counts)
     except StockError as exc:
         if exc.code != "count_stale":
             raise
@@ -138,6 +135,22 @@ async def count(db: Database, actor_id: int | None, location_id: int, counts: li
             stale = cast(list[int], exc.details["product_ids"])
             current = await levels.levels_at(session, location_id, stale)
         raise CountStale(current) from None
+
+
+def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count]) -> int:
+    corrections = sum(1 for item in counts if item.counted != item.expected)
+    service.apply_count(tx, location_id, counts, actor_id)
+    location = tx.session.get_one(Location, location_id)
+    record_sync(
+        tx,
+        "stock.counted",
+        f"location:{location_id}",
+        actor_id,
+        location=location.code,
+        counted=len(counts),
+        corrections=corrections,
+    )
+    service.settle(tx, actor_id)
     return corrections
 
 
@@ -151,20 +164,24 @@ async def set_reorder(
     }
     if problems:
         raise StockRejected(problems)
-    async with db.write() as session:
-        await service.set_reorder(session, product_id, location_id, wanted, seen)
-        level = await levels.level_of(session, product_id, location_id)
-        await record(
-            session,
-            "stock.reorder_set",
-            f"stock:{product_id}",
-            actor_id,
-            sku=level.sku,
-            location=level.location_code,
-            point=wanted.point,
-            quantity=wanted.quantity,
-        )
-        await service.settle(session, actor_id)
+    await db.run(_set_reorder, actor_id, (product_id, location_id), wanted, seen)
+
+
+def _set_reorder(tx: Tx, actor_id: int | None, key: tuple[int, int], wanted: Reorder, seen: Reorder) -> None:
+    product_id, location_id = key
+    service.set_reorder(tx, product_id, location_id, wanted, seen)
+    level = _level(tx, product_id, location_id)
+    record_sync(
+        tx,
+        "stock.reorder_set",
+        f"stock:{product_id}",
+        actor_id,
+        sku=level.sku,
+        location=level.location_code,
+        point=wanted.point,
+        quantity=wanted.quantity,
+    )
+    service.settle(tx, actor_id)
 
 
 def _reserve(tx: Tx, reference: str, lines: list[Line], location_id: int, actor_id: int | None) -> list[Held]:

@@ -1,8 +1,11 @@
-"""Reservations, synchronous (``backend.tx``): hold, give back, turn into a sale.
+"""Stock changes, synchronous (``backend.tx``), in plain SQL: hold, give back, turn into a sale,
+and add to or take from what is on hand (receipts, adjustments, transfers), filling backorders.
 
-Counters change only through conditional UPDATEs taken in product order, which keeps them exact
-and deadlock-free on both engines; the CHECKs on ``stock_levels`` stop anything that slips past.
-These run inside the caller's transaction, which rolls back whatever was held when one raises.
+This is the one place the counters of ``stock_levels`` change with what is held (counts and
+reorder settings, in ``service``, build on it). Counters change only through conditional UPDATEs
+taken in product order, which keeps them exact and deadlock-free on both engines; the CHECKs on
+``stock_levels`` stop anything that slips past. These run inside the caller's transaction, which
+rolls back whatever was changed when one raises.
 """
 
 from __future__ import annotations
@@ -55,10 +58,43 @@ _SELL = (
 )
 _MOVEMENT = (
     "INSERT INTO stock_movements (product_id, location_id, kind, quantity, reason, reference, actor_id, at)"
-    " VALUES (:product_id, :location_id, :kind, :quantity, '', :reference, :actor_id, :at)"
+    " VALUES (:product_id, :location_id, :kind, :quantity, :reason, :reference, :actor_id, :at)"
+)
+_ADD_ON_HAND = (
+    "UPDATE stock_levels SET on_hand = on_hand + :delta, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id AND on_hand + :delta >= reserved"
+    " RETURNING backordered"
+)
+_FIGURES = (
+    "SELECT on_hand, reserved FROM stock_levels WHERE product_id = :product_id AND location_id = :location_id"
+)
+_WAITING = (
+    "SELECT id, backordered FROM reservations"
+    " WHERE product_id = :product_id AND location_id = :location_id AND backordered > 0"
+    " ORDER BY created_at, id"
+)
+_FILL = (
+    "UPDATE reservations SET quantity = quantity + :filled, backordered = backordered - :filled"
+    " WHERE id = :id"
+)
+_FILL_LEVEL = (
+    "UPDATE stock_levels SET reserved = reserved + :filled, backordered = backordered - :filled"
+    " WHERE product_id = :product_id AND location_id = :location_id"
 )
 _FORGET = "DELETE FROM reservations WHERE reference = :reference"
 _FORGET_HELD = _FORGET + " RETURNING product_id, location_id, quantity, backordered"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A signed change of on-hand stock at one location, and what the ledger says of it."""
+
+    product_id: int
+    location_id: int
+    delta: int
+    kind: MovementKind
+    reason: str = ""
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +130,20 @@ def _backorder_allowed(tx: Tx, product_ids: list[int]) -> dict[int, bool]:
     return found
 
 
+def ensure_level(tx: Tx, product_id: int, location_id: int) -> None:
+    """The level's row, made with zeros if the product never had stock here."""
+    tx.execute(_ENSURE_LEVEL, {"product_id": product_id, "location_id": location_id})
+
+
+def record_movement(tx: Tx, change: Change, actor_id: int | None) -> None:
+    """The ledger row of a change of on-hand stock: the movements of a level add up to its on-hand."""
+    level = {"product_id": change.product_id, "location_id": change.location_id}
+    what = {"kind": change.kind.value, "quantity": change.delta, "reason": change.reason}
+    tx.execute(
+        _MOVEMENT, {**level, **what, "reference": change.reference, "actor_id": actor_id, "at": tx.now()}
+    )
+
+
 def _free(tx: Tx, product_id: int, location_id: int, *, lock: bool = False) -> int:
     sql = _FREE + tx.for_update if lock else _FREE
     row = tx.execute(sql, {"product_id": product_id, "location_id": location_id}).fetchall()
@@ -102,7 +152,7 @@ def _free(tx: Tx, product_id: int, location_id: int, *, lock: bool = False) -> i
 
 def _hold_with_backorder(tx: Tx, line: Line, location_id: int) -> Held:
     level = {"product_id": line.product_id, "location_id": location_id}
-    tx.execute(_ENSURE_LEVEL, level)
+    ensure_level(tx, line.product_id, location_id)
     held = min(line.quantity, _free(tx, line.product_id, location_id, lock=True))
     tx.execute(_HOLD_SHORT, {**level, "held": held, "short": line.quantity - held})
     return Held(line.product_id, held, line.quantity - held)
@@ -176,11 +226,40 @@ def consume(tx: Tx, reference: str, actor_id: int | None) -> list[Hold]:
     waiting = [hold.product_id for hold in holds if hold.backordered]
     if waiting:
         raise StockError("backordered_not_received", product_ids=waiting)
-    now = tx.now()
     for hold in holds:
         tx.execute(_SELL, {**_level(hold), "quantity": hold.quantity})
-        sale = {"kind": MovementKind.SALE.value, "quantity": -hold.quantity, "reference": reference}
-        tx.execute(_MOVEMENT, {**_level(hold), **sale, "actor_id": actor_id, "at": now})
+        sale = Change(
+            hold.product_id, hold.location_id, -hold.quantity, MovementKind.SALE, reference=reference
+        )
+        record_movement(tx, sale, actor_id)
         touch(tx.info, hold.product_id, hold.location_id)
     tx.execute(_FORGET, {"reference": reference})
     return holds
+
+
+def change_on_hand(tx: Tx, change: Change, actor_id: int | None) -> None:
+    """Add ``delta`` (may be negative) to on-hand stock; never below zero or below what is reserved.
+    Arriving stock goes first to the units promised without stock."""
+    level = {"product_id": change.product_id, "location_id": change.location_id}
+    if change.delta > 0:
+        ensure_level(tx, change.product_id, change.location_id)
+    changed = tx.execute(_ADD_ON_HAND, {**level, "delta": change.delta}).fetchall()
+    if not changed:
+        figures = tx.execute(_FIGURES, level).fetchall()
+        on_hand, reserved = figures[0] if figures else (0, 0)
+        raise StockError("below_reserved", product_id=change.product_id, on_hand=on_hand, reserved=reserved)
+    record_movement(tx, change, actor_id)
+    touch(tx.info, change.product_id, change.location_id)
+    if change.delta > 0 and changed[0][0]:
+        _fill_backorders(tx, change.product_id, change.location_id)
+
+
+def _fill_backorders(tx: Tx, product_id: int, location_id: int) -> None:
+    """Oldest promise first, as far as the free stock goes."""
+    level = {"product_id": product_id, "location_id": location_id}
+    for reservation_id, backordered in tx.execute(_WAITING + tx.for_update, level).fetchall():
+        filled = min(_free(tx, product_id, location_id), backordered)
+        if filled <= 0:
+            return
+        tx.execute(_FILL, {"id": reservation_id, "filled": filled})
+        tx.execute(_FILL_LEVEL, {**level, "filled": filled})

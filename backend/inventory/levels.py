@@ -147,13 +147,17 @@ async def product_levels(session: AsyncSession, product_id: int) -> list[LevelVi
     return await _views(session, query)
 
 
-async def levels_at(session: AsyncSession, location_id: int, product_ids: list[int]) -> list[LevelView]:
-    query = (
+def levels_query(location_id: int, product_ids: list[int]) -> Select[tuple[object, ...]]:
+    """The products at the location (rows for ``LevelView``), also read inside commands."""
+    return (
         _pairs()
         .where(Location.id == location_id, Product.id.in_(product_ids))
         .order_by(Product.name, Product.id)
     )
-    return await _views(session, query)
+
+
+async def levels_at(session: AsyncSession, location_id: int, product_ids: list[int]) -> list[LevelView]:
+    return await _views(session, levels_query(location_id, product_ids))
 
 
 async def level_of(session: AsyncSession, product_id: int, location_id: int) -> LevelView:

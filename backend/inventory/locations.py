@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.inventory import rules
 from backend.inventory.models import Location
 from backend.inventory.rules import LocationInput
+from backend.tx import Tx
 
 # Changes of the default flag are serialised: two people making two different locations the
 # default at once would otherwise each clear the old one and both win (PostgreSQL, read committed).
@@ -58,21 +60,21 @@ async def get_location(session: AsyncSession, location_id: int) -> Location:
     return location
 
 
-async def _serialise_default_changes(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DEFAULT_LOCK})
+def _serialise_default_changes(tx: Tx) -> None:
+    if tx.dialect == "postgresql":
+        tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _DEFAULT_LOCK})
 
 
-async def _check_code(session: AsyncSession, code: str, location_id: int | None) -> None:
+def _check_code(session: Session, code: str, location_id: int | None) -> None:
     query = select(Location.id).where(Location.code == code)
     if location_id is not None:
         query = query.where(Location.id != location_id)
-    if await session.scalar(query.limit(1)) is not None:
+    if session.scalar(query.limit(1)) is not None:
         raise LocationRejected({"code": "code_taken"})
 
 
-async def _make_sole_default(session: AsyncSession, location_id: int) -> None:
-    await session.execute(
+def _make_sole_default(session: Session, location_id: int) -> None:
+    session.execute(
         update(Location)
         .where(Location.is_default.is_(True), Location.id != location_id)
         .values(is_default=False, version=Location.version + 1)
@@ -87,19 +89,23 @@ def _checked(wanted: LocationInput) -> None:
 async def create_location(db: Database, actor_id: int | None, wanted: LocationInput) -> int:
     _checked(wanted)
     try:
-        async with db.write() as session:
-            await _serialise_default_changes(session)
-            await _check_code(session, wanted.code, None)
-            first = not await session.scalar(select(func.count()).select_from(Location))
-            values = asdict(wanted) | {"is_default": wanted.is_default or first}
-            location = Location(**values)
-            session.add(location)
-            await session.flush()
-            if location.is_default:
-                await _make_sole_default(session, location.id)
-            await record(session, "location.created", f"location:{location.id}", actor_id, code=location.code)
+        return await db.run(_create, actor_id, wanted)
     except IntegrityError:  # the same code, created at the same moment by someone else
         raise LocationRejected({"code": "code_taken"}) from None
+
+
+def _create(tx: Tx, actor_id: int | None, wanted: LocationInput) -> int:
+    session = tx.session
+    _serialise_default_changes(tx)
+    _check_code(session, wanted.code, None)
+    first = not session.scalar(select(func.count()).select_from(Location))
+    values = asdict(wanted) | {"is_default": wanted.is_default or first}
+    location = Location(**values)
+    session.add(location)
+    session.flush()
+    if location.is_default:
+        _make_sole_default(session, location.id)
+    record_sync(tx, "location.created", f"location:{location.id}", actor_id, code=location.code)
     return location.id
 
 
@@ -108,34 +114,38 @@ async def update_location(
 ) -> None:
     _checked(wanted)
     try:
-        async with db.write() as session:
-            await _serialise_default_changes(session)
-            location = await session.get(Location, location_id, with_for_update=True)
-            if location is None:
-                raise LocationNotFound(location_id)
-            if location.version != expected_version:
-                raise LocationConflict(location_id)
-            if location.is_default and not wanted.is_default:
-                raise LocationRejected({"is_default": "default_required"})
-            await _check_code(session, wanted.code, location_id)
-            await _apply(session, actor_id, location, wanted)
+        await db.run(_update, actor_id, location_id, wanted, expected_version)
     except IntegrityError:
         raise LocationRejected({"code": "code_taken"}) from None
 
 
-async def _apply(
-    session: AsyncSession, actor_id: int | None, location: Location, wanted: LocationInput
+def _update(
+    tx: Tx, actor_id: int | None, location_id: int, wanted: LocationInput, expected_version: int
 ) -> None:
+    session = tx.session
+    _serialise_default_changes(tx)
+    location = session.get(Location, location_id, with_for_update=True)
+    if location is None:
+        raise LocationNotFound(location_id)
+    if location.version != expected_version:
+        raise LocationConflict(location_id)
+    if location.is_default and not wanted.is_default:
+        raise LocationRejected({"is_default": "default_required"})
+    _check_code(session, wanted.code, location_id)
+    _apply(tx, actor_id, location, wanted)
+
+
+def _apply(tx: Tx, actor_id: int | None, location: Location, wanted: LocationInput) -> None:
     before = asdict(input_of(location))
     changes = {key: [before[key], value] for key, value in asdict(wanted).items() if before[key] != value}
     if not changes:
         return
     if wanted.is_default:
-        await _make_sole_default(session, location.id)
+        _make_sole_default(tx.session, location.id)
     for key, (_, value) in changes.items():
         setattr(location, key, value)
     location.version += 1
-    await session.flush()
-    await record(
-        session, "location.updated", f"location:{location.id}", actor_id, code=location.code, changes=changes
+    tx.session.flush()
+    record_sync(
+        tx, "location.updated", f"location:{location.id}", actor_id, code=location.code, changes=changes
     )

@@ -1,160 +1,49 @@
-"""Stock operations. Each works inside the caller's transaction (``session``) so that, e.g., an
-order and its reservation commit together; counters change only through conditional UPDATEs taken
-in product order, which keeps them exact and deadlock-free on both engines.
+"""Stock operations, for the commands of this domain and of others (orders, purchasing): each is
+synchronous code inside the caller's command (``backend.tx``), so that, e.g., an order and its
+reservation commit together.
 
-Reservations and settlement are synchronous SQL (``holds``, ``settling``), shared with the hot path
-that runs them through ``Database.run`` (``commands.reserve_stock``); here they run in the
-caller's session through ``run_sync``."""
+Holding, selling and changing on-hand stock is ``holds``, the same plain SQL the hot path of order
+placement runs; transfers, counts and reorder settings build on it here. A command that changed
+stock ends with ``settle`` (reorder drafts, and one event with the new levels)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from backend.db import upsert_into
 from backend.inventory import holds, settling
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
-from backend.inventory.holds import Held, Hold
-from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
-from backend.inventory.rules import Line, MovementKind
+from backend.inventory.holds import Change, Held, Hold, change_on_hand, consume, release, reserve
+from backend.inventory.rules import MovementKind
 from backend.inventory.settling import TOUCHED, touch
-from backend.tx import SessionTx
+from backend.tx import Tx
 
-__all__ = ["Held", "Hold", "InsufficientStock", "Shortage", "StockError"]
+__all__ = [
+    "Change",
+    "Held",
+    "Hold",
+    "InsufficientStock",
+    "Shortage",
+    "StockError",
+    "change_on_hand",
+    "consume",
+    "release",
+    "reserve",
+]
 
-
-def _touch(session: AsyncSession, product_id: int, location_id: int) -> None:
-    touch(session.info, product_id, location_id)
-
-
-def _level(product_id: int, location_id: int) -> object:
-    return and_(StockLevel.product_id == product_id, StockLevel.location_id == location_id)
-
-
-async def _ensure_level(session: AsyncSession, product_id: int, location_id: int) -> None:
-    stmt = upsert_into(session, StockLevel).values(product_id=product_id, location_id=location_id)
-    await session.execute(stmt.on_conflict_do_nothing())
-
-
-async def available(session: AsyncSession, product_id: int, location_id: int) -> int:
-    value = await session.scalar(
-        select(StockLevel.on_hand - StockLevel.reserved).where(_level(product_id, location_id))
-    )
-    return int(value or 0)
-
-
-async def default_location_id(session: AsyncSession) -> int:
-    found = await session.scalar(
-        select(Location.id).order_by(Location.is_default.desc(), Location.id).limit(1)
-    )
-    if found is None:
-        raise StockError("no_location")
-    return found
+_COUNTED = (
+    "UPDATE stock_levels SET on_hand = :counted, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id"
+    " AND on_hand = :expected AND reserved <= :counted"
+)
+_REORDER = (
+    "UPDATE stock_levels SET reorder_point = :point, reorder_qty = :quantity, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id"
+    " AND reorder_point = :seen_point AND reorder_qty = :seen_quantity"
+)
 
 
-# -- reservations: the synchronous core (``holds``) in the caller's session -----------------------
-
-
-async def reserve(session: AsyncSession, reference: str, lines: list[Line], location_id: int) -> list[Held]:
-    """Hold every line at the location, or none: raises InsufficientStock naming each short line."""
-    return await session.run_sync(lambda sync: holds.reserve(SessionTx(sync), reference, lines, location_id))
-
-
-async def release(session: AsyncSession, reference: str) -> list[Hold]:
-    """Give back everything held for ``reference`` (rejection, cancellation, a changed order)."""
-    return await session.run_sync(lambda sync: holds.release(SessionTx(sync), reference))
-
-
-async def consume(session: AsyncSession, reference: str, actor_id: int | None) -> list[Hold]:
-    """Goods leave: the reservation becomes a sale movement. Backordered units must arrive first."""
-    return await session.run_sync(lambda sync: holds.consume(SessionTx(sync), reference, actor_id))
-
-
-# -- on-hand changes -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    product_id: int
-    location_id: int
-    delta: int
-    kind: MovementKind
-    reason: str = ""
-    reference: str = ""
-
-
-def _movement(change: Change, actor_id: int | None) -> StockMovement:
-    return StockMovement(
-        product_id=change.product_id,
-        location_id=change.location_id,
-        kind=change.kind.value,
-        quantity=change.delta,
-        reason=change.reason,
-        reference=change.reference,
-        actor_id=actor_id,
-    )
-
-
-async def change_on_hand(session: AsyncSession, change: Change, actor_id: int | None) -> StockLevel:
-    """Add ``delta`` (may be negative) to on-hand stock; never below zero or below what is reserved."""
-    if change.delta > 0:
-        await _ensure_level(session, change.product_id, change.location_id)
-    result = await session.execute(
-        update(StockLevel)
-        .where(
-            _level(change.product_id, change.location_id),
-            StockLevel.on_hand + change.delta >= StockLevel.reserved,
-        )
-        .values(on_hand=StockLevel.on_hand + change.delta, version=StockLevel.version + 1)
-        .returning(StockLevel)
-    )
-    level = result.scalar_one_or_none()
-    if level is None:
-        current = await session.get(StockLevel, (change.product_id, change.location_id))
-        raise StockError(
-            "below_reserved",
-            product_id=change.product_id,
-            on_hand=current.on_hand if current else 0,
-            reserved=current.reserved if current else 0,
-        )
-    session.add(_movement(change, actor_id))
-    _touch(session, change.product_id, change.location_id)
-    if change.delta > 0 and level.backordered:
-        await _fill_backorders(session, change.product_id, change.location_id)
-    return level
-
-
-async def _fill_backorders(session: AsyncSession, product_id: int, location_id: int) -> None:
-    """Arriving stock goes first to units promised without stock, oldest promise first."""
-    waiting = await session.scalars(
-        select(Reservation)
-        .where(
-            Reservation.product_id == product_id,
-            Reservation.location_id == location_id,
-            Reservation.backordered > 0,
-        )
-        .order_by(Reservation.created_at, Reservation.id)
-        .with_for_update()
-    )
-    for reservation in waiting:
-        free = await available(session, product_id, location_id)
-        filled = min(free, reservation.backordered)
-        if filled <= 0:
-            return
-        reservation.quantity += filled
-        reservation.backordered -= filled
-        await session.execute(
-            update(StockLevel)
-            .where(_level(product_id, location_id))
-            .values(reserved=StockLevel.reserved + filled, backordered=StockLevel.backordered - filled)
-        )
-    await session.flush()
-
-
-async def transfer(
-    session: AsyncSession, product_id: int, *, source: int, target: int, quantity: int, actor_id: int | None
+def transfer(
+    tx: Tx, product_id: int, *, source: int, target: int, quantity: int, actor_id: int | None
 ) -> None:
     if source == target:
         raise StockError("same_location")
@@ -163,7 +52,7 @@ async def transfer(
         Change(product_id, target, quantity, MovementKind.TRANSFER_IN, reference=f"location:{source}"),
     ]
     for step in sorted(steps, key=lambda change: change.location_id):  # stable lock order
-        await change_on_hand(session, step, actor_id)
+        change_on_hand(tx, step, actor_id)
 
 
 @dataclass(frozen=True)
@@ -173,9 +62,7 @@ class Count:
     counted: int
 
 
-async def apply_count(
-    session: AsyncSession, location_id: int, counts: list[Count], actor_id: int | None
-) -> list[int]:
+def apply_count(tx: Tx, location_id: int, counts: list[Count], actor_id: int | None) -> list[int]:
     """Set on-hand to what was counted where it still is what the counter saw; returns the product
     ids that changed in the meantime (to be counted again), having applied nothing if any did."""
     stale = []
@@ -183,7 +70,7 @@ async def apply_count(
         if count.counted == count.expected:
             continue
         try:
-            await _set_counted(session, location_id, count, actor_id)
+            _set_counted(tx, location_id, count, actor_id)
         except StockError:
             stale.append(count.product_id)
     if stale:
@@ -191,23 +78,16 @@ async def apply_count(
     return stale
 
 
-async def _set_counted(session: AsyncSession, location_id: int, count: Count, actor_id: int | None) -> None:
-    await _ensure_level(session, count.product_id, location_id)
-    result = await session.execute(
-        update(StockLevel)
-        .where(
-            _level(count.product_id, location_id),
-            StockLevel.on_hand == count.expected,
-            StockLevel.reserved <= count.counted,
-        )
-        .values(on_hand=count.counted, version=StockLevel.version + 1)
-    )
-    if result.rowcount != 1:
+def _set_counted(tx: Tx, location_id: int, count: Count, actor_id: int | None) -> None:
+    holds.ensure_level(tx, count.product_id, location_id)
+    level = {"product_id": count.product_id, "location_id": location_id}
+    if tx.execute(_COUNTED, {**level, "expected": count.expected, "counted": count.counted}).rowcount != 1:
         raise StockError("count_stale")
     delta = count.counted - count.expected
-    correction = Change(count.product_id, location_id, delta, MovementKind.COUNT_CORRECTION)
-    session.add(_movement(correction, actor_id))
-    _touch(session, count.product_id, location_id)
+    holds.record_movement(
+        tx, Change(count.product_id, location_id, delta, MovementKind.COUNT_CORRECTION), actor_id
+    )
+    touch(tx.info, count.product_id, location_id)
 
 
 @dataclass(frozen=True)
@@ -216,32 +96,29 @@ class Reorder:
     quantity: int
 
 
-async def set_reorder(
-    session: AsyncSession, product_id: int, location_id: int, wanted: Reorder, seen: Reorder
-) -> None:
+def set_reorder(tx: Tx, product_id: int, location_id: int, wanted: Reorder, seen: Reorder) -> None:
     """Change the reorder settings if they are still what the person saw. The level's version moves
     with every sale, so comparing the settings themselves avoids conflicts nobody could resolve."""
-    await _ensure_level(session, product_id, location_id)
-    result = await session.execute(
-        update(StockLevel)
-        .where(
-            _level(product_id, location_id),
-            StockLevel.reorder_point == seen.point,
-            StockLevel.reorder_qty == seen.quantity,
-        )
-        .values(reorder_point=wanted.point, reorder_qty=wanted.quantity, version=StockLevel.version + 1)
-    )
-    if result.rowcount != 1:
+    holds.ensure_level(tx, product_id, location_id)
+    params = {
+        "product_id": product_id,
+        "location_id": location_id,
+        "point": wanted.point,
+        "quantity": wanted.quantity,
+        "seen_point": seen.point,
+        "seen_quantity": seen.quantity,
+    }
+    if tx.execute(_REORDER, params).rowcount != 1:
         raise StockError("reorder_changed")
-    _touch(session, product_id, location_id)  # settle() drafts a reorder if the level is now low
+    touch(tx.info, product_id, location_id)  # settle() drafts a reorder if the level is now low
 
 
-# -- after every stock transaction ----------------------------------------------------------------
+# -- after every stock change ---------------------------------------------------------------------
 
 
-async def settle(session: AsyncSession, actor_id: int | None) -> None:
+def settle(tx: Tx, actor_id: int | None) -> None:
     """Draft reorders for what fell low and record one event with the new levels, so that stock
-    screens update live. Call once, at the end of a transaction that changed stock."""
-    touched = session.info.pop(TOUCHED, set())
+    screens update live. Call once, at the end of a command that changed stock."""
+    touched = tx.info.pop(TOUCHED, set())
     if touched:
-        await session.run_sync(lambda sync: settling.settle(SessionTx(sync), touched, actor_id))
+        settling.settle(tx, touched, actor_id)

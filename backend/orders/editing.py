@@ -115,7 +115,7 @@ async def edit_order(
             changes=changes,
             **account,
         )
-        await stock.settle(session, actor.user_id)
+        await session.run_sync(lambda sync: stock.settle(SessionTx(sync), actor.user_id))
         return await load_summary(session, order.id)
 
 

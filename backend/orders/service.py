@@ -197,16 +197,17 @@ async def transition_order(
             reason=reason,
             **accounted(account),
         )
-        await stock.settle(session, actor.user_id)
+        await session.run_sync(lambda sync: stock.settle(SessionTx(sync), actor.user_id))
         return await load_summary(session, order.id)
 
 
 async def _move_stock(session: AsyncSession, order: Order, wanted: OrderStatus, actor: Actor) -> None:
     if wanted in RELEASING:
-        await stock.release(session, stocking.reference(order.id))
+        await session.run_sync(lambda sync: stock.release(SessionTx(sync), stocking.reference(order.id)))
     elif wanted in DISPATCHING:
         try:
-            await stock.consume(session, stocking.reference(order.id), actor.user_id)
+            reference = stocking.reference(order.id)
+            await session.run_sync(lambda sync: stock.consume(SessionTx(sync), reference, actor.user_id))
         except stock.StockError as exc:
             raise TransitionRefused(exc.code, await load_summary(session, order.id)) from None
 

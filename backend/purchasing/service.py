@@ -11,17 +11,19 @@ from datetime import datetime
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.catalog.models import Product
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind, quantity_problem
-from backend.numbering import next_number
+from backend.numbering import next_number_sync
 from backend.purchasing import rules
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.rules import OPEN_STATUSES, RECEIVABLE, PurchaseStatus
+from backend.tx import Tx
 
 
 class PurchaseRejected(Exception):
@@ -165,27 +167,31 @@ async def get_order(session: AsyncSession, order_id: int) -> OrderView:
 
 
 async def create_order(db: Database, actor_id: int | None, supplier_id: int, location_id: int) -> int:
-    async with db.write() as session:
-        problems = {}
-        if await session.get(Supplier, supplier_id) is None:
-            problems["supplier"] = "unknown_supplier"
-        if await session.get(Location, location_id) is None:
-            problems["location"] = "unknown_location"
-        if problems:
-            raise PurchaseRejected(problems)
-        number = await next_number(session, "PO")
-        order = PurchaseOrder(
-            number=number, supplier_id=supplier_id, location_id=location_id, status=PurchaseStatus.DRAFT
-        )
-        session.add(order)
-        await session.flush()
-        await record(session, "purchasing.created", f"purchase_order:{order.id}", actor_id, number=number)
+    return await db.run(_create, actor_id, supplier_id, location_id)
+
+
+def _create(tx: Tx, actor_id: int | None, supplier_id: int, location_id: int) -> int:
+    session = tx.session
+    problems = {}
+    if session.get(Supplier, supplier_id) is None:
+        problems["supplier"] = "unknown_supplier"
+    if session.get(Location, location_id) is None:
+        problems["location"] = "unknown_location"
+    if problems:
+        raise PurchaseRejected(problems)
+    number = next_number_sync(tx, "PO")
+    order = PurchaseOrder(
+        number=number, supplier_id=supplier_id, location_id=location_id, status=PurchaseStatus.DRAFT
+    )
+    session.add(order)
+    session.flush()
+    record_sync(tx, "purchasing.created", f"purchase_order:{order.id}", actor_id, number=number)
     return order.id
 
 
-async def _claim(session: AsyncSession, order_id: int, expected_version: int) -> PurchaseOrder:
+def _claim(session: Session, order_id: int, expected_version: int) -> PurchaseOrder:
     """The order at the version the person saw, locked until the transaction ends."""
-    result = await session.execute(
+    result = session.execute(
         update(PurchaseOrder)
         .where(PurchaseOrder.id == order_id, PurchaseOrder.version == expected_version)
         .values(version=PurchaseOrder.version + 1)
@@ -194,7 +200,7 @@ async def _claim(session: AsyncSession, order_id: int, expected_version: int) ->
     order = result.scalar_one_or_none()
     if order is not None:
         return order
-    if await session.get(PurchaseOrder, order_id) is None:
+    if session.get(PurchaseOrder, order_id) is None:
         raise PurchaseNotFound(order_id)
     raise PurchaseRejected({"version": "version_conflict"})
 
@@ -202,6 +208,15 @@ async def _claim(session: AsyncSession, order_id: int, expected_version: int) ->
 def _require_lines_editable(order: PurchaseOrder) -> None:
     if not rules.can_edit_lines(PurchaseStatus(order.status)):
         raise PurchaseRejected({"status": "not_draft"})
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Who changes which order, at the version they saw."""
+
+    actor_id: int | None
+    order_id: int
+    expected_version: int
 
 
 async def add_line(
@@ -216,58 +231,66 @@ async def add_line(
     """Order more of a product; a product already on the order gets its quantity raised."""
     if problem := quantity_problem(quantity):
         raise PurchaseRejected({"quantity": problem})
-    async with db.write() as session:
-        order = await _claim(session, order_id, expected_version)
-        _require_lines_editable(order)
-        sku = await session.scalar(select(Product.sku).where(Product.id == product_id))
-        if sku is None:
-            raise PurchaseRejected({"product": "unknown_product"})
-        line = await session.scalar(
-            select(PurchaseOrderLine).where(
-                PurchaseOrderLine.purchase_order_id == order_id, PurchaseOrderLine.product_id == product_id
-            )
+    await db.run(_add_line, _Claim(actor_id, order_id, expected_version), product_id, quantity)
+
+
+def _add_line(tx: Tx, claim: _Claim, product_id: int, quantity: int) -> None:
+    session = tx.session
+    order = _claim(session, claim.order_id, claim.expected_version)
+    _require_lines_editable(order)
+    sku = session.scalar(select(Product.sku).where(Product.id == product_id))
+    if sku is None:
+        raise PurchaseRejected({"product": "unknown_product"})
+    line = session.scalar(
+        select(PurchaseOrderLine).where(
+            PurchaseOrderLine.purchase_order_id == claim.order_id, PurchaseOrderLine.product_id == product_id
         )
-        if line is None:
-            line = PurchaseOrderLine(purchase_order_id=order_id, product_id=product_id, quantity_ordered=0)
-            session.add(line)
-        if problem := quantity_problem(line.quantity_ordered + quantity):
-            raise PurchaseRejected({"quantity": problem})
-        line.quantity_ordered += quantity
-        await session.flush()
-        await record(
-            session,
-            "purchasing.line_added",
-            f"purchase_order:{order_id}",
-            actor_id,
-            number=order.number,
-            product_id=product_id,
-            sku=sku,
-            quantity=quantity,
-        )
+    )
+    if line is None:
+        line = PurchaseOrderLine(purchase_order_id=claim.order_id, product_id=product_id, quantity_ordered=0)
+        session.add(line)
+    if problem := quantity_problem(line.quantity_ordered + quantity):
+        raise PurchaseRejected({"quantity": problem})
+    line.quantity_ordered += quantity
+    session.flush()
+    record_sync(
+        tx,
+        "purchasing.line_added",
+        f"purchase_order:{claim.order_id}",
+        claim.actor_id,
+        number=order.number,
+        product_id=product_id,
+        sku=sku,
+        quantity=quantity,
+    )
 
 
 async def remove_line(
     db: Database, actor_id: int | None, order_id: int, expected_version: int, line_id: int
 ) -> None:
-    async with db.write() as session:
-        order = await _claim(session, order_id, expected_version)
-        _require_lines_editable(order)
-        sku = await session.scalar(
-            select(Product.sku)
-            .join(PurchaseOrderLine, PurchaseOrderLine.product_id == Product.id)
-            .where(PurchaseOrderLine.id == line_id, PurchaseOrderLine.purchase_order_id == order_id)
-        )
-        if sku is None:
-            raise PurchaseRejected({"line": "unknown_line"})
-        await session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.id == line_id))
-        await record(
-            session,
-            "purchasing.line_removed",
-            f"purchase_order:{order_id}",
-            actor_id,
-            number=order.number,
-            sku=sku,
-        )
+    await db.run(_remove_line, _Claim(actor_id, order_id, expected_version), line_id)
+
+
+def _remove_line(tx: Tx, claim: _Claim, line_id: int) -> None:
+    session = tx.session
+    order = _claim(session, claim.order_id, claim.expected_version)
+    _require_lines_editable(order)
+    sku = session.scalar(
+        select(Product.sku)
+        .join(PurchaseOrderLine, PurchaseOrderLine.product_id == Product.id)
+        .where(PurchaseOrderLine.id == line_id, PurchaseOrderLine.purchase_order_id == claim.order_id)
+    )
+    if sku is None:
+        raise PurchaseRejected({"line": "unknown_line"})
+    session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.id == line_id))
+    record_sync(
+        tx,
+        "purchasing.line_removed",
+        f"purchase_order:{claim.order_id}",
+        claim.actor_id,
+        number=order.number,
+        sku=sku,
+    )
 
 
 def _move(order: PurchaseOrder, target: PurchaseStatus) -> None:
@@ -278,26 +301,33 @@ def _move(order: PurchaseOrder, target: PurchaseStatus) -> None:
 
 
 async def send_order(db: Database, actor_id: int | None, order_id: int, expected_version: int) -> None:
-    async with db.write() as session:
-        order = await _claim(session, order_id, expected_version)
-        _move(order, PurchaseStatus.SENT)
-        lines = await session.scalar(
-            select(func.count()).where(PurchaseOrderLine.purchase_order_id == order_id)
-        )
-        if not lines:
-            raise PurchaseRejected({"status": "no_lines"})
-        await session.flush()
-        await record(session, "purchasing.sent", f"purchase_order:{order_id}", actor_id, number=order.number)
+    await db.run(_send, _Claim(actor_id, order_id, expected_version))
+
+
+def _send(tx: Tx, claim: _Claim) -> None:
+    session = tx.session
+    order = _claim(session, claim.order_id, claim.expected_version)
+    _move(order, PurchaseStatus.SENT)
+    lines = session.scalar(select(func.count()).where(PurchaseOrderLine.purchase_order_id == claim.order_id))
+    if not lines:
+        raise PurchaseRejected({"status": "no_lines"})
+    session.flush()
+    record_sync(
+        tx, "purchasing.sent", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number
+    )
 
 
 async def cancel_order(db: Database, actor_id: int | None, order_id: int, expected_version: int) -> None:
-    async with db.write() as session:
-        order = await _claim(session, order_id, expected_version)
-        _move(order, PurchaseStatus.CANCELLED)
-        await session.flush()
-        await record(
-            session, "purchasing.cancelled", f"purchase_order:{order_id}", actor_id, number=order.number
-        )
+    await db.run(_cancel, _Claim(actor_id, order_id, expected_version))
+
+
+def _cancel(tx: Tx, claim: _Claim) -> None:
+    order = _claim(tx.session, claim.order_id, claim.expected_version)
+    _move(order, PurchaseStatus.CANCELLED)
+    tx.session.flush()
+    record_sync(
+        tx, "purchasing.cancelled", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number
+    )
 
 
 async def receive(
@@ -307,46 +337,50 @@ async def receive(
     movement (which fills backorders first), and the order becomes partly or fully received."""
     if not receipts:
         raise PurchaseRejected({"lines": "nothing_received"})
-    async with db.write() as session:
-        order = await _claim(session, order_id, expected_version)
-        if PurchaseStatus(order.status) not in RECEIVABLE:
-            raise PurchaseRejected({"status": "not_receivable"})
-        lines = {line.id: line for line in await _lines(session, order_id)}
-        outstanding = {line.id: line.quantity_ordered - line.quantity_received for line in lines.values()}
-        received = {receipt.line_id: receipt.quantity for receipt in receipts}
-        if problems := rules.receipt_problems(outstanding, received):
-            raise PurchaseRejected({str(line_id): code for line_id, code in problems.items()})
-        for line in sorted((lines[line_id] for line_id in received), key=lambda line: line.product_id):
-            line.quantity_received += received[line.id]
-            change = stock.Change(
-                line.product_id,
-                order.location_id,
-                received[line.id],
-                MovementKind.RECEIPT,
-                reason=order.number,  # what people read in the ledger; the reference is for links
-                reference=f"purchase_order:{order_id}",
-            )
-            await stock.change_on_hand(session, change, actor_id)
-        totals = [(line.quantity_ordered, line.quantity_received) for line in lines.values()]
-        after = rules.status_after_receiving(totals)
-        if after != order.status:  # a second partial delivery leaves the order partly received
-            _move(order, after)
-        await session.flush()
-        await record(
-            session,
-            "purchasing.received",
-            f"purchase_order:{order_id}",
-            actor_id,
-            number=order.number,
-            status=order.status,
-            lines=[{"product_id": lines[key].product_id, "quantity": qty} for key, qty in received.items()],
+    return await db.run(_receive, _Claim(actor_id, order_id, expected_version), receipts)
+
+
+def _receive(tx: Tx, claim: _Claim, receipts: list[Receipt]) -> PurchaseStatus:
+    session = tx.session
+    order = _claim(session, claim.order_id, claim.expected_version)
+    if PurchaseStatus(order.status) not in RECEIVABLE:
+        raise PurchaseRejected({"status": "not_receivable"})
+    lines = {line.id: line for line in _lines(session, claim.order_id)}
+    outstanding = {line.id: line.quantity_ordered - line.quantity_received for line in lines.values()}
+    received = {receipt.line_id: receipt.quantity for receipt in receipts}
+    if problems := rules.receipt_problems(outstanding, received):
+        raise PurchaseRejected({str(line_id): code for line_id, code in problems.items()})
+    for line in sorted((lines[line_id] for line_id in received), key=lambda line: line.product_id):
+        line.quantity_received += received[line.id]
+        change = stock.Change(
+            line.product_id,
+            order.location_id,
+            received[line.id],
+            MovementKind.RECEIPT,
+            reason=order.number,  # what people read in the ledger; the reference is for links
+            reference=f"purchase_order:{claim.order_id}",
         )
-        await stock.settle(session, actor_id)
-        return PurchaseStatus(order.status)
+        stock.change_on_hand(tx, change, claim.actor_id)
+    totals = [(line.quantity_ordered, line.quantity_received) for line in lines.values()]
+    after = rules.status_after_receiving(totals)
+    if after != order.status:  # a second partial delivery leaves the order partly received
+        _move(order, after)
+    session.flush()
+    record_sync(
+        tx,
+        "purchasing.received",
+        f"purchase_order:{claim.order_id}",
+        claim.actor_id,
+        number=order.number,
+        status=order.status,
+        lines=[{"product_id": lines[key].product_id, "quantity": qty} for key, qty in received.items()],
+    )
+    stock.settle(tx, claim.actor_id)
+    return PurchaseStatus(order.status)
 
 
-async def _lines(session: AsyncSession, order_id: int) -> list[PurchaseOrderLine]:
-    rows = await session.scalars(
+def _lines(session: Session, order_id: int) -> list[PurchaseOrderLine]:
+    rows = session.scalars(
         select(PurchaseOrderLine)
         .where(PurchaseOrderLine.purchase_order_id == order_id)
         .order_by(PurchaseOrderLine.product_id)

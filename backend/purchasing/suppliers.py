@@ -7,12 +7,14 @@ from dataclasses import asdict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.purchasing import rules
 from backend.purchasing.models import Supplier
 from backend.purchasing.rules import SupplierInput
+from backend.tx import Tx
 
 
 class SupplierRejected(Exception):
@@ -44,11 +46,11 @@ async def get_supplier(session: AsyncSession, supplier_id: int) -> Supplier:
     return supplier
 
 
-async def _check_name(session: AsyncSession, name: str, supplier_id: int | None) -> None:
+def _check_name(session: Session, name: str, supplier_id: int | None) -> None:
     query = select(Supplier.id).where(Supplier.name == name)
     if supplier_id is not None:
         query = query.where(Supplier.id != supplier_id)
-    if await session.scalar(query.limit(1)) is not None:
+    if session.scalar(query.limit(1)) is not None:
         raise SupplierRejected({"name": "name_taken"})
 
 
@@ -56,14 +58,18 @@ async def create_supplier(db: Database, actor_id: int | None, wanted: SupplierIn
     if problems := rules.supplier_problems(wanted):
         raise SupplierRejected(problems)
     try:
-        async with db.write() as session:
-            await _check_name(session, wanted.name, None)
-            supplier = Supplier(**asdict(wanted))
-            session.add(supplier)
-            await session.flush()
-            await record(session, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
+        return await db.run(_create, actor_id, wanted)
     except IntegrityError:  # the same name, created at the same moment
         raise SupplierRejected({"name": "name_taken"}) from None
+
+
+def _create(tx: Tx, actor_id: int | None, wanted: SupplierInput) -> int:
+    session = tx.session
+    _check_name(session, wanted.name, None)
+    supplier = Supplier(**asdict(wanted))
+    session.add(supplier)
+    session.flush()
+    record_sync(tx, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
     return supplier.id
 
 
@@ -74,29 +80,31 @@ async def update_supplier(
     if problems := rules.supplier_problems(wanted):
         raise SupplierRejected(problems)
     try:
-        async with db.write() as session:
-            supplier = await session.get(Supplier, supplier_id, with_for_update=True)
-            if supplier is None:
-                raise SupplierNotFound(supplier_id)
-            before = input_of(supplier)
-            if rules.supplier_fingerprint(before) != fingerprint:
-                raise SupplierConflict(supplier_id)
-            await _check_name(session, wanted.name, supplier_id)
-            changes = {
-                k: [v, getattr(wanted, k)] for k, v in asdict(before).items() if v != getattr(wanted, k)
-            }
-            if not changes:
-                return
-            for key, (_, value) in changes.items():
-                setattr(supplier, key, value)
-            await session.flush()
-            await record(
-                session,
-                "supplier.updated",
-                f"supplier:{supplier_id}",
-                actor_id,
-                name=wanted.name,
-                changes=changes,
-            )
+        await db.run(_update, actor_id, supplier_id, wanted, fingerprint)
     except IntegrityError:
         raise SupplierRejected({"name": "name_taken"}) from None
+
+
+def _update(tx: Tx, actor_id: int | None, supplier_id: int, wanted: SupplierInput, fingerprint: str) -> None:
+    session = tx.session
+    supplier = session.get(Supplier, supplier_id, with_for_update=True)
+    if supplier is None:
+        raise SupplierNotFound(supplier_id)
+    before = input_of(supplier)
+    if rules.supplier_fingerprint(before) != fingerprint:
+        raise SupplierConflict(supplier_id)
+    _check_name(session, wanted.name, supplier_id)
+    changes = {k: [v, getattr(wanted, k)] for k, v in asdict(before).items() if v != getattr(wanted, k)}
+    if not changes:
+        return
+    for key, (_, value) in changes.items():
+        setattr(supplier, key, value)
+    session.flush()
+    record_sync(
+        tx,
+        "supplier.updated",
+        f"supplier:{supplier_id}",
+        actor_id,
+        name=wanted.name,
+        changes=changes,
+    )
