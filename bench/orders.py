@@ -42,6 +42,7 @@ from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
 from backend.orders.models import Order
+from backend.tx import Tx
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
@@ -62,21 +63,25 @@ def log(message: str) -> None:
 async def _stock(url: str) -> None:
     db = Database(url)
     try:
-        async with db.write() as session:
-            location = Location(code="BENCH", name="Bench", kind="warehouse", is_default=True)
-            products = [
-                Product(sku=f"BENCH-{n:04d}", name=f"Bench product {n}", price_minor=100 + n, currency="EUR",
-                        tax_rate_centi=550 if n % 2 else 2000)
-                for n in range(SKUS)
-            ]  # fmt: skip
-            session.add_all([location, *products])
-            await session.flush()
-            for product in products:
-                change = service.Change(product.id, location.id, 1_000_000, MovementKind.RECEIPT)
-                await service.change_on_hand(session, change, None)
-            await service.settle(session, None)
+        await db.run(_stock_up)
     finally:
         await db.dispose()
+
+
+def _stock_up(tx: Tx) -> None:
+    """Command: one location and SKUS products with a million units each."""
+    location = Location(code="BENCH", name="Bench", kind="warehouse", is_default=True)
+    products = [
+        Product(sku=f"BENCH-{n:04d}", name=f"Bench product {n}", price_minor=100 + n, currency="EUR",
+                tax_rate_centi=550 if n % 2 else 2000)
+        for n in range(SKUS)
+    ]  # fmt: skip
+    tx.session.add_all([location, *products])
+    tx.session.flush()
+    for product in products:
+        change = service.Change(product.id, location.id, 1_000_000, MovementKind.RECEIPT)
+        service.change_on_hand(tx, change, None)
+    service.settle(tx, None)
 
 
 async def _count_orders(url: str) -> int:

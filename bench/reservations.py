@@ -45,6 +45,7 @@ from backend.inventory import service
 from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
+from backend.tx import Tx
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -78,18 +79,21 @@ class Load:
 
 
 async def set_up(db: Database) -> tuple[int, list[int]]:
-    async with db.write() as session:
-        location = Location(code="bench", name="Bench", kind="warehouse", is_default=True)
-        products = [
-            Product(sku=f"bench-{n:03d}", name=f"Bench product {n}", price_minor=100, currency="EUR")
-            for n in range(PRODUCTS)
-        ]
-        session.add_all([location, *products])
-        await session.flush()
-        for product in products:
-            change = service.Change(product.id, location.id, STOCK, MovementKind.RECEIPT)
-            await service.change_on_hand(session, change, None)
-        await service.settle(session, None)
+    return await db.run(stock_up)
+
+
+def stock_up(tx: Tx) -> tuple[int, list[int]]:
+    """Command: one location and PRODUCTS products with STOCK units each."""
+    location = Location(code="bench", name="Bench", kind="warehouse", is_default=True)
+    products = [
+        Product(sku=f"bench-{n:03d}", name=f"Bench product {n}", price_minor=100, currency="EUR")
+        for n in range(PRODUCTS)
+    ]
+    tx.session.add_all([location, *products])
+    tx.session.flush()
+    for product in products:
+        service.change_on_hand(tx, service.Change(product.id, location.id, STOCK, MovementKind.RECEIPT), None)
+    service.settle(tx, None)
     return location.id, [product.id for product in products]
 
 

@@ -12,6 +12,7 @@ from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import Actor
+from backend.tx import Tx
 
 PARIS = Address("1 rue de Rivoli", "Paris", "75001", "FR", 48.8606, 2.3376)
 LYON = Address("2 place Bellecour", "Lyon", "69002", "FR", 45.7578, 4.8320)
@@ -32,30 +33,34 @@ async def build_shop(db: Database, stock: dict[str, tuple[int, int]] | None = No
     """Products APPLE (2.50, 5.5 %), PEAR (4.00, 20 %), PLUM (1.20, 5.5 %), BREAD (backorder).
     ``stock``: sku → (units at ENT, units at BTQ)."""
     stock = stock if stock is not None else {"APPLE": (10, 5), "PEAR": (10, 0), "PLUM": (3, 3)}
-    async with db.write() as session:
-        ent = Location(
-            code="ENT", name="Entrepôt", kind="warehouse", is_default=True, latitude=48.85, longitude=2.35
-        )
-        btq = Location(
-            code="BTQ", name="Boutique", kind="shop", is_pickup_point=True, latitude=45.76, longitude=4.84
-        )
-        products = [
-            Product(sku="APPLE", name="Apple", price_minor=250, currency="EUR", tax_rate_centi=550),
-            Product(sku="PEAR", name="Pear", price_minor=400, currency="EUR", tax_rate_centi=2000),
-            Product(sku="PLUM", name="Plum", price_minor=120, currency="EUR", tax_rate_centi=550),
-            Product(sku="BREAD", name="Bread", price_minor=300, currency="EUR", allow_backorder=True),
-            Product(sku="OLD", name="Old", price_minor=100, currency="EUR", active=False),
-        ]
-        session.add_all([ent, btq, *products])
-        await session.flush()
-        ids = {product.sku: product.id for product in products}
-        for sku, (at_ent, at_btq) in stock.items():
-            for location, units in ((ent, at_ent), (btq, at_btq)):
-                if units:
-                    change = service.Change(ids[sku], location.id, units, MovementKind.RECEIPT)
-                    await service.change_on_hand(session, change, None)
-        await service.settle(session, None)
-    return Shop(ent.id, btq.id, ids)
+    warehouse, boutique, ids = await db.run(_build_shop, stock)
+    return Shop(warehouse, boutique, ids)
+
+
+def _build_shop(tx: Tx, stock: dict[str, tuple[int, int]]) -> tuple[int, int, dict[str, int]]:
+    ent = Location(
+        code="ENT", name="Entrepôt", kind="warehouse", is_default=True, latitude=48.85, longitude=2.35
+    )
+    btq = Location(
+        code="BTQ", name="Boutique", kind="shop", is_pickup_point=True, latitude=45.76, longitude=4.84
+    )
+    products = [
+        Product(sku="APPLE", name="Apple", price_minor=250, currency="EUR", tax_rate_centi=550),
+        Product(sku="PEAR", name="Pear", price_minor=400, currency="EUR", tax_rate_centi=2000),
+        Product(sku="PLUM", name="Plum", price_minor=120, currency="EUR", tax_rate_centi=550),
+        Product(sku="BREAD", name="Bread", price_minor=300, currency="EUR", allow_backorder=True),
+        Product(sku="OLD", name="Old", price_minor=100, currency="EUR", active=False),
+    ]
+    tx.session.add_all([ent, btq, *products])
+    tx.session.flush()
+    ids = {product.sku: product.id for product in products}
+    for sku, (at_ent, at_btq) in stock.items():
+        for location, units in ((ent, at_ent), (btq, at_btq)):
+            if units:
+                change = service.Change(ids[sku], location.id, units, MovementKind.RECEIPT)
+                service.change_on_hand(tx, change, None)
+    service.settle(tx, None)
+    return ent.id, btq.id, ids
 
 
 def draft(**changes: object) -> OrderDraft:

@@ -3,6 +3,9 @@ counters, pages' forms posted the way a browser posts them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import func, select
 
 from backend.db import Database
@@ -10,13 +13,28 @@ from backend.events import Event
 from backend.inventory import service
 from backend.inventory.models import StockLevel, StockMovement
 from backend.inventory.rules import MovementKind
+from backend.tx import Tx
+
+T = TypeVar("T")
+
+
+def settled(tx: Tx, operation: Callable[..., T], *args: Any) -> T:
+    """Command: one stock operation of ``service`` (module-level, so that it travels to the
+    writer), then the settlement every stock command ends with."""
+    result = operation(tx, *args)
+    service.settle(tx, None)
+    return result
+
+
+def change_stock(tx: Tx, changes: list[service.Change]) -> None:
+    """Command: on-hand changes (receipts, adjustments) in one transaction, settled."""
+    for change in changes:
+        service.change_on_hand(tx, change, None)
+    service.settle(tx, None)
 
 
 async def receive_stock(db: Database, product_id: int, location_id: int, quantity: int) -> None:
-    async with db.write() as session:
-        change = service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)
-        await service.change_on_hand(session, change, None)
-        await service.settle(session, None)
+    await db.run(change_stock, [service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)])
 
 
 async def ledger_mismatches(db: Database) -> list[tuple[int, int, int, int]]:

@@ -10,27 +10,36 @@ import pytest
 from sqlalchemy import select
 
 from backend.auth.rules import Role
-from backend.inventory import service as stock
+from backend.inventory.commands import reserve_stock
 from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line
 from backend.purchasing import service
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.service import Receipt
+from backend.tx import Tx
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import event_types, ledger_mismatches
+from tests.writing import add
 
 
 @pytest.fixture
 async def setting(harness: Harness) -> dict[str, int]:
     warehouse = await add_location(harness.db, "WH", default=True)
-    async with harness.db.write() as session:
-        supplier = Supplier(name="Orchard", email="sales@orchard.test")
-        session.add(supplier)
-        await session.flush()
-    apple = await add_product(harness.db, "APPLE", supplier_id=supplier.id)
-    pear = await add_product(harness.db, "PEAR", backorder=True, supplier_id=supplier.id)
-    return {"warehouse": warehouse, "supplier": supplier.id, "apple": apple, "pear": pear}
+    supplier = await harness.db.run(add, Supplier(name="Orchard", email="sales@orchard.test"))
+    apple = await add_product(harness.db, "APPLE", supplier_id=supplier)
+    pear = await add_product(harness.db, "PEAR", backorder=True, supplier_id=supplier)
+    return {"warehouse": warehouse, "supplier": supplier, "apple": apple, "pear": pear}
+
+
+def _with_line(tx: Tx, order: PurchaseOrder, line: PurchaseOrderLine) -> tuple[int, int]:
+    """Command: a purchase order and its one line; returns (order id, line id)."""
+    tx.session.add(order)
+    tx.session.flush()
+    line.purchase_order_id = order.id
+    tx.session.add(line)
+    tx.session.flush()
+    return order.id, line.id
 
 
 async def _order(harness: Harness, order_id: int) -> PurchaseOrder:
@@ -100,27 +109,21 @@ async def test_receiving_fills_a_backorder_before_anything_else(
     harness: Harness, setting: dict[str, int]
 ) -> None:
     pear, warehouse = setting["pear"], setting["warehouse"]
-    async with harness.db.write() as session:
-        await stock.reserve(session, "order:1", [Line(pear, 5)], warehouse)
-        await stock.settle(session, None)
-    async with harness.db.write() as session:
-        order = PurchaseOrder(
-            number="PO-T-1", supplier_id=setting["supplier"], location_id=warehouse, status="sent"
-        )
-        session.add(order)
-        await session.flush()
-        line = PurchaseOrderLine(purchase_order_id=order.id, product_id=pear, quantity_ordered=8)
-        session.add(line)
-        await session.flush()
+    await reserve_stock(harness.db, "order:1", [Line(pear, 5)], warehouse)
+    order_id, line_id = await harness.db.run(
+        _with_line,
+        PurchaseOrder(number="PO-T-1", supplier_id=setting["supplier"], location_id=warehouse, status="sent"),
+        PurchaseOrderLine(product_id=pear, quantity_ordered=8),
+    )
     async with harness.signed_in(Role.OWNER) as client:
-        response = await _act(client, order.id, "receive", order.version, **{f"received_{line.id}": "3"})
+        response = await _act(client, order_id, "receive", 1, **{f"received_{line_id}": "3"})
     assert response.status_code == 303
     shelf = await level(harness.db, pear, warehouse)
     assert (shelf.on_hand, shelf.reserved, shelf.backordered) == (3, 3, 2)
     async with harness.db.read() as session:
         held = await session.scalar(select(Reservation).where(Reservation.reference == "order:1"))
     assert (held.quantity, held.backordered) == (3, 2)
-    assert (await _order(harness, order.id)).status == "partially_received"
+    assert (await _order(harness, order_id)).status == "partially_received"
     assert await ledger_mismatches(harness.db) == []
 
 
@@ -128,24 +131,11 @@ async def _order_in(
     harness: Harness, setting: dict[str, int], status: str, received: int = 0
 ) -> tuple[int, int]:
     """An order in ``status`` with one apple line of 5: (order id, line id)."""
-    async with harness.db.write() as session:
-        order = PurchaseOrder(
-            number="PO-TEST-1",
-            supplier_id=setting["supplier"],
-            location_id=setting["warehouse"],
-            status=status,
-        )
-        session.add(order)
-        await session.flush()
-        line = PurchaseOrderLine(
-            purchase_order_id=order.id,
-            product_id=setting["apple"],
-            quantity_ordered=5,
-            quantity_received=received,
-        )
-        session.add(line)
-        await session.flush()
-        return order.id, line.id
+    order = PurchaseOrder(
+        number="PO-TEST-1", supplier_id=setting["supplier"], location_id=setting["warehouse"], status=status
+    )
+    line = PurchaseOrderLine(product_id=setting["apple"], quantity_ordered=5, quantity_received=received)
+    return await harness.db.run(_with_line, order, line)
 
 
 @pytest.mark.parametrize(

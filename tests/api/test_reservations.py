@@ -12,22 +12,19 @@ from backend.inventory import service
 from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line, MovementKind
+from backend.tx import Tx
 from tests.api.conftest import Harness
 from tests.api.stock_fixtures import add_location, add_product, level
+from tests.api.stock_helpers import receive_stock, settled
 
 
 async def _stock(harness: Harness, product_id: int, location_id: int, quantity: int) -> None:
-    async with harness.db.write() as session:
-        change = service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)
-        await service.change_on_hand(session, change, None)
-        await service.settle(session, None)
+    await receive_stock(harness.db, product_id, location_id, quantity)
 
 
 async def _try_reserve(harness: Harness, reference: str, lines: list[Line], location_id: int) -> bool:
     try:
-        async with harness.db.write() as session:
-            await service.reserve(session, reference, lines, location_id)
-            await service.settle(session, None)
+        await harness.db.run(settled, service.reserve, reference, lines, location_id)
     except service.InsufficientStock:
         return False
     return True
@@ -122,13 +119,19 @@ async def test_a_reservation_is_all_or_nothing_and_names_every_short_line(harnes
     await _stock(harness, apple, shop, 5)
     await _stock(harness, pear, shop, 1)
     with pytest.raises(service.InsufficientStock) as caught:
-        async with harness.db.write() as session:
-            await service.reserve(session, "order:1", [Line(apple, 2), Line(pear, 3), Line(plum, 1)], shop)
+        await harness.db.run(service.reserve, "order:1", [Line(apple, 2), Line(pear, 3), Line(plum, 1)], shop)
     assert [(s.product_id, s.wanted, s.available) for s in caught.value.shortages] == [
         (pear, 3, 1),
         (plum, 1, 0),
     ]
     assert (await level(harness.db, apple, shop)).reserved == 0
+
+
+def _release_and_consume(tx: Tx, released: str, consumed: str) -> None:
+    """Both in one transaction, as an order change might."""
+    service.release(tx, released)
+    service.consume(tx, consumed, None)
+    service.settle(tx, None)
 
 
 async def test_release_gives_back_and_consume_turns_the_hold_into_a_sale(harness: Harness) -> None:
@@ -137,10 +140,7 @@ async def test_release_gives_back_and_consume_turns_the_hold_into_a_sale(harness
     await _stock(harness, apple, shop, 10)
     assert await _try_reserve(harness, "order:1", [Line(apple, 3), Line(apple, 1)], shop)
     assert await _try_reserve(harness, "order:2", [Line(apple, 2)], shop)
-    async with harness.db.write() as session:
-        await service.release(session, "order:1")
-        await service.consume(session, "order:2", None)
-        await service.settle(session, None)
+    await harness.db.run(_release_and_consume, "order:1", "order:2")
     stock = await level(harness.db, apple, shop)
     assert (stock.on_hand, stock.reserved) == (8, 0)
     async with harness.db.read() as session:
@@ -158,13 +158,11 @@ async def test_backorder_products_may_go_short_and_the_shortfall_is_recorded(har
     stock = await level(harness.db, bread, shop)
     assert (stock.on_hand, stock.reserved, stock.backordered) == (2, 2, 3)
     with pytest.raises(service.StockError, match="backordered_not_received"):
-        async with harness.db.write() as session:
-            await service.consume(session, "order:1", None)
+        await harness.db.run(settled, service.consume, "order:1", None)
     await _stock(harness, bread, shop, 4)  # arriving stock fills the promise first
     stock = await level(harness.db, bread, shop)
     assert (stock.on_hand, stock.reserved, stock.backordered) == (6, 5, 0)
-    async with harness.db.write() as session:
-        await service.consume(session, "order:1", None)
+    await harness.db.run(settled, service.consume, "order:1", None)
     assert (await level(harness.db, bread, shop)).on_hand == 1
 
 
@@ -174,10 +172,9 @@ async def test_stock_cannot_be_adjusted_below_what_is_reserved(harness: Harness)
     await _stock(harness, apple, shop, 5)
     assert await _try_reserve(harness, "order:1", [Line(apple, 4)], shop)
     with pytest.raises(service.StockError) as caught:
-        async with harness.db.write() as session:
-            await service.change_on_hand(
-                session, service.Change(apple, shop, -2, MovementKind.ADJUSTMENT), None
-            )
+        await harness.db.run(
+            service.change_on_hand, service.Change(apple, shop, -2, MovementKind.ADJUSTMENT), None
+        )
     assert caught.value.code == "below_reserved"
     assert caught.value.details == {"product_id": apple, "on_hand": 5, "reserved": 4}
     assert (await level(harness.db, apple, shop)).on_hand == 5

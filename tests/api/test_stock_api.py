@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.events import Event
-from backend.inventory import service
+from backend.inventory.commands import reserve_stock
 from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line
 from tests.api.conftest import Harness
@@ -159,9 +159,7 @@ async def test_a_body_that_is_not_json_is_a_400(harness: Harness, shelf: dict[st
 async def test_taking_more_than_is_free_is_a_409_with_the_current_figures_and_writes_nothing(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        await service.reserve(session, "order:1", [Line(shelf["apple"], 3)], shelf["warehouse"])
-        await service.settle(session, None)
+    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 3)], shelf["warehouse"])
     headers = await _bearer(harness)
     before = await _written(harness)
     async with harness.client() as client:
@@ -188,9 +186,7 @@ async def test_taking_more_than_is_free_is_a_409_with_the_current_figures_and_wr
 async def test_a_products_stock_lists_every_location_default_first(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        await service.reserve(session, "order:1", [Line(shelf["apple"], 2)], shelf["warehouse"])
-        await service.settle(session, None)
+    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 2)], shelf["warehouse"])
     headers = await _bearer(harness, Role.STAFF)
     async with harness.client() as client:
         found = await client.get(f"/api/v1/products/{shelf['apple']}/stock", headers=headers)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from backend.auth.rules import Role
 from backend.inventory import service
+from backend.inventory.commands import reserve_stock
 from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line, MovementKind
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
-from tests.api.stock_helpers import event_types, ledger_mismatches, receive_stock
+from tests.api.stock_helpers import change_stock, event_types, ledger_mismatches, receive_stock
 
 
 @pytest.fixture
@@ -96,10 +97,9 @@ async def test_a_count_the_stock_moved_under_is_a_409_naming_what_to_count_again
     async with harness.signed_in(Role.STAFF) as client:
         sheet = await client.get(f"/stock/count?location={shelf['warehouse']}")
         counted = {**_sheet_fields(sheet.text), f"counted_{apple}": "7", f"counted_{pear}": "5"}
-        async with harness.db.write() as session:  # a sale while the counter walks the aisles
-            change = service.Change(apple, shelf["warehouse"], -1, MovementKind.SALE, reference="order:3")
-            await service.change_on_hand(session, change, None)
-            await service.settle(session, None)
+        # a sale while the counter walks the aisles
+        change = service.Change(apple, shelf["warehouse"], -1, MovementKind.SALE, reference="order:3")
+        await harness.db.run(change_stock, [change])
         stale = await post_form(client, "/stock/count/confirm", counted)
     assert stale.status_code == 409
     assert "moved while you counted" in stale.text
@@ -116,9 +116,7 @@ async def test_a_count_the_stock_moved_under_is_a_409_naming_what_to_count_again
 async def test_counting_fewer_than_are_reserved_is_refused_at_review(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        await service.reserve(session, "order:1", [Line(shelf["apple"], 6)], shelf["warehouse"])
-        await service.settle(session, None)
+    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 6)], shelf["warehouse"])
     async with harness.signed_in(Role.STAFF) as client:
         sheet = await client.get(f"/stock/count?location={shelf['warehouse']}")
         counted = {**_sheet_fields(sheet.text), f"counted_{shelf['apple']}": "5"}

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,8 @@ from backend.inventory.rules import Line, MovementKind
 from backend.models import Base
 from backend.numbering import Counter
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.tx import Tx
+from tests.api.stock_helpers import settled
 
 pytestmark = pytest.mark.slow
 
@@ -82,15 +84,54 @@ async def _wipe(db: Database) -> None:
 
 
 async def _wipe_once(db: Database) -> None:
-    async with db.write() as session:
-        names = await session.run_sync(lambda sync: inspect(sync.connection()).get_table_names())
-        tables = [table for table in Base.metadata.sorted_tables if table.name in names]
-        if db.is_postgres:
-            listed = ", ".join(f'"{table.name}"' for table in tables)
-            await session.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):  # children first, for the foreign keys
-                await session.execute(table.delete())
+    await db.run(_empty_tables)
+
+
+def _empty_tables(tx: Tx) -> None:
+    names = inspect(tx.session.connection()).get_table_names()
+    tables = [table for table in Base.metadata.sorted_tables if table.name in names]
+    if tx.dialect == "postgresql":
+        listed = ", ".join(f'"{table.name}"' for table in tables)
+        tx.execute(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
+    else:
+        for table in reversed(tables):  # children first, for the foreign keys
+            tx.session.execute(table.delete())
+
+
+def _populate(tx: Tx) -> tuple[list[int], list[int]]:
+    """Command: the products, locations and starting stock of every run."""
+    session = tx.session
+    supplier = Supplier(name="Hypothesis & Co")
+    locations = [Location(code=code, name=code, kind="warehouse") for code in ("north", "south")]
+    session.add_all([supplier, *locations])
+    session.flush()
+    products = [
+        Product(
+            sku=sku,
+            name=sku,
+            price_minor=100,
+            currency="EUR",
+            allow_backorder=sku == "bread",
+            supplier_id=supplier.id,
+        )
+        for sku in ("apple", "pear", "bread")
+    ]
+    session.add_all(products)
+    session.flush()
+    # Reorder points on the first product, so that settle() drafts purchase orders too.
+    session.add_all(
+        StockLevel(product_id=products[0].id, location_id=location.id, reorder_point=4, reorder_qty=6)
+        for location in locations
+    )
+    for (product, location), quantity in STARTING_STOCK.items():
+        change = service.Change(products[product].id, locations[location].id, quantity, MovementKind.RECEIPT)
+        service.change_on_hand(tx, change, None)
+    service.settle(tx, None)
+    return [product.id for product in products], [location.id for location in locations]
+
+
+def _transfer(tx: Tx, product_id: int, source: int, target: int, quantity: int) -> None:
+    service.transfer(tx, product_id, source=source, target=target, quantity=quantity, actor_id=None)
 
 
 async def _dump(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
@@ -111,7 +152,7 @@ class StockMachine(RuleBasedStateMachine):
         self.db = Database(self.database_url)
         try:
             self.run(_wipe(self.db))
-            self.products, self.locations = self.run(self._set_up())
+            self.products, self.locations = self.run(self.db.run(_populate))
         except BaseException:
             self.teardown()
             raise
@@ -137,52 +178,18 @@ class StockMachine(RuleBasedStateMachine):
         finally:
             self.runner.close()
 
-    async def _set_up(self) -> tuple[list[int], list[int]]:
-        async with self.db.write() as session:
-            supplier = Supplier(name="Hypothesis & Co")
-            locations = [Location(code=code, name=code, kind="warehouse") for code in ("north", "south")]
-            session.add_all([supplier, *locations])
-            await session.flush()
-            products = [
-                Product(
-                    sku=sku,
-                    name=sku,
-                    price_minor=100,
-                    currency="EUR",
-                    allow_backorder=sku == "bread",
-                    supplier_id=supplier.id,
-                )
-                for sku in ("apple", "pear", "bread")
-            ]
-            session.add_all(products)
-            await session.flush()
-            # Reorder points on the first product, so that settle() drafts purchase orders too.
-            session.add_all(
-                StockLevel(product_id=products[0].id, location_id=location.id, reorder_point=4, reorder_qty=6)
-                for location in locations
-            )
-            for (product, location), quantity in STARTING_STOCK.items():
-                change = service.Change(
-                    products[product].id, locations[location].id, quantity, MovementKind.RECEIPT
-                )
-                await service.change_on_hand(session, change, None)
-            await service.settle(session, None)
-        return [product.id for product in products], [location.id for location in locations]
-
     # -- helpers ---------------------------------------------------------------------------------
 
-    async def _write(self, operation: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        async with self.db.write() as session:
-            result = await operation(session)
-            await service.settle(session, None)
-        return result
+    def write(self, operation: Callable[..., Any], *args: Any) -> Any:
+        """One stock operation in a command of its own, settled as every stock command is."""
+        return self.run(self.db.run(settled, operation, *args))
 
-    def attempt(self, operation: Callable[[AsyncSession], Awaitable[Any]], refusal: type[Exception]) -> Any:
+    def attempt(self, operation: Callable[..., Any], args: tuple[Any, ...], refusal: type[Exception]) -> Any:
         """Run ``operation``; return ``(result, None)`` or, when refused, ``(None, the exception)``
         after checking that the refusal left the database exactly as it was."""
         before = self.run(self._read(_dump))
         try:
-            return self.run(self._write(operation)), None
+            return self.write(operation, *args), None
         except refusal as caught:
             refused = caught
         assert self.run(self._read(_dump)) == before, f"refused with {refused.code} but changed the database"
@@ -210,9 +217,7 @@ class StockMachine(RuleBasedStateMachine):
         key = (self.products[product], self.locations[location])
         before = self.level(key)
         change = service.Change(*key, delta, MovementKind.ADJUSTMENT, reason="hypothesis")
-        _, refused = self.attempt(
-            lambda session: service.change_on_hand(session, change, None), service.StockError
-        )
+        _, refused = self.attempt(service.change_on_hand, (change, None), service.StockError)
         # Refused exactly when it would take on-hand below what is reserved (or below zero).
         assert (refused is not None) == (before.on_hand + delta < before.reserved)
         if refused:
@@ -224,12 +229,7 @@ class StockMachine(RuleBasedStateMachine):
     def transfer(self, product: int, source: int, quantity: int) -> None:
         pid, origin, target = self.products[product], self.locations[source], self.locations[1 - source]
         before = self.level((pid, origin))
-        _, refused = self.attempt(
-            lambda session: service.transfer(
-                session, pid, source=origin, target=target, quantity=quantity, actor_id=None
-            ),
-            service.StockError,
-        )
+        _, refused = self.attempt(_transfer, (pid, origin, target, quantity), service.StockError)
         assert (refused is not None) == (before.on_hand - quantity < before.reserved)
         if not refused:
             self.on_hand[(pid, origin)] -= quantity
@@ -252,9 +252,7 @@ class StockMachine(RuleBasedStateMachine):
             wanted[self.products[index]] += quantity
         free = {pid: (level := self.level((pid, loc))).on_hand - level.reserved for pid in wanted}
         asked = [Line(self.products[index], quantity) for index, quantity in lines]
-        held, refused = self.attempt(
-            lambda session: service.reserve(session, reference, asked, loc), service.InsufficientStock
-        )
+        held, refused = self.attempt(service.reserve, (reference, asked, loc), service.InsufficientStock)
         short = {
             pid for pid, quantity in wanted.items() if pid not in self.backorder and quantity > free[pid]
         }
@@ -276,7 +274,7 @@ class StockMachine(RuleBasedStateMachine):
     @rule(pick=PICK)
     def release(self, pick: int) -> None:
         reference = self.open_reference(pick)
-        rows = self.run(self._write(lambda session: service.release(session, reference)))
+        rows = self.write(service.release, reference)
         given_back = Tally(
             {(row.product_id, row.location_id): row.quantity + row.backordered for row in rows}
         )
@@ -287,9 +285,7 @@ class StockMachine(RuleBasedStateMachine):
     def consume(self, pick: int) -> None:
         reference = self.open_reference(pick)
         waiting = self.run(self._read(lambda session: self._backordered(session, reference)))
-        rows, refused = self.attempt(
-            lambda session: service.consume(session, reference, None), service.StockError
-        )
+        rows, refused = self.attempt(service.consume, (reference, None), service.StockError)
         # Refused exactly when some of its units were promised without stock and have not arrived.
         assert (refused is not None) == (waiting > 0)
         if refused:
@@ -317,7 +313,7 @@ class StockMachine(RuleBasedStateMachine):
 
     def _receive(self, key: Key, quantity: int) -> None:
         change = service.Change(*key, quantity, MovementKind.RECEIPT)
-        self.run(self._write(lambda session: service.change_on_hand(session, change, None)))
+        self.write(service.change_on_hand, change, None)
         self.on_hand[key] += quantity
         after = self.level(key)
         # Arriving stock goes to backorders first: afterwards none is waiting, or none is free.

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.catalog.models import Product
 from backend.events import Event
-from backend.inventory import service
-from backend.inventory.models import StockLevel, StockMovement
+from backend.inventory.commands import reserve_stock
+from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import event_types, ledger_mismatches, receive_stock
+from tests.writing import add, run_sql
 
 
 @pytest.fixture
@@ -23,10 +23,8 @@ async def shelf(harness: Harness) -> dict[str, int]:
     """A default warehouse with 10 apples (barcode 3760001), a shop with 2, a pear nowhere."""
     warehouse = await add_location(harness.db, "WH", default=True)
     shop = await add_location(harness.db, "SHOP")
-    apple = await add_product(harness.db, "APPLE")
+    apple = await add_product(harness.db, "APPLE", barcode="3760001")
     pear = await add_product(harness.db, "PEAR")
-    async with harness.db.write() as session:
-        (await session.get(Product, apple)).barcode = "3760001"
     await receive_stock(harness.db, apple, warehouse, 10)
     await receive_stock(harness.db, apple, shop, 2)
     return {"warehouse": warehouse, "shop": shop, "apple": apple, "pear": pear}
@@ -93,9 +91,7 @@ async def test_a_wrong_adjustment_form_comes_back_with_its_message_and_changes_n
 async def test_removing_what_is_reserved_is_a_409_that_says_how_much_there_is(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        await service.reserve(session, "order:7", [Line(shelf["apple"], 8)], shelf["warehouse"])
-        await service.settle(session, None)
+    await reserve_stock(harness.db, "order:7", [Line(shelf["apple"], 8)], shelf["warehouse"])
     before = await _movements(harness)
     async with harness.signed_in(Role.OWNER) as client:
         response = await _adjust(client, shelf, delta="-3")
@@ -160,11 +156,9 @@ async def test_an_impossible_transfer_is_refused_and_moves_nothing(
 async def test_raising_the_reorder_point_drafts_a_purchase_order_in_the_same_step(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        supplier = Supplier(name="Orchard")
-        session.add(supplier)
-        await session.flush()
-        (await session.get(Product, shelf["apple"])).supplier_id = supplier.id
+    supplier = await harness.db.run(add, Supplier(name="Orchard"))
+    link = "UPDATE products SET supplier_id = :supplier WHERE id = :id"
+    await harness.db.run(run_sql, link, {"supplier": supplier, "id": shelf["apple"]})
     form = {
         "location": shelf["warehouse"],
         "reorder_point": "12",
@@ -219,9 +213,8 @@ async def test_the_overview_lists_low_stock_first_and_filters_by_location(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
     await receive_stock(harness.db, shelf["pear"], shelf["shop"], 1)
-    async with harness.db.write() as session:
-        stock = await session.get(StockLevel, (shelf["pear"], shelf["shop"]))
-        stock.reorder_point = 5
+    low = "UPDATE stock_levels SET reorder_point = 5 WHERE product_id = :product AND location_id = :location"
+    await harness.db.run(run_sql, low, {"product": shelf["pear"], "location": shelf["shop"]})
     async with harness.signed_in(Role.STAFF) as client:
         everything = await client.get("/stock")
         shop_only = await client.get(f"/stock?location={shelf['shop']}")
@@ -240,9 +233,7 @@ async def test_the_overview_lists_low_stock_first_and_filters_by_location(
 async def test_a_products_page_shows_each_location_and_the_ledger(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    async with harness.db.write() as session:
-        await service.reserve(session, "order:9", [Line(shelf["apple"], 4)], shelf["warehouse"])
-        await service.settle(session, None)
+    await reserve_stock(harness.db, "order:9", [Line(shelf["apple"], 4)], shelf["warehouse"])
     async with harness.signed_in(Role.STAFF) as client:
         page = await client.get(f"/stock/products/{shelf['apple']}")
         missing = await client.get("/stock/products/999999")

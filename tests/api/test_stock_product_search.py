@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.catalog.models import Product
 from backend.inventory.models import StockMovement
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
@@ -22,9 +21,11 @@ HTMX = {"hx-request": "true"}
 async def shelf(harness: Harness) -> dict[str, int]:
     """A warehouse with green and red apples (the red one scanned as 3760001) and a pear."""
     warehouse = await add_location(harness.db, "WH", default=True)
-    ids = {name: await add_product(harness.db, name) for name in ("GREEN-APPLE", "RED-APPLE", "PEAR")}
-    async with harness.db.write() as session:
-        (await session.get(Product, ids["RED-APPLE"])).barcode = "3760001"
+    barcodes = {"RED-APPLE": "3760001"}
+    ids = {
+        name: await add_product(harness.db, name, barcode=barcodes.get(name))
+        for name in ("GREEN-APPLE", "RED-APPLE", "PEAR")
+    }
     for product in ids.values():
         await receive_stock(harness.db, product, warehouse, 10)
     return {"warehouse": warehouse, **ids}
