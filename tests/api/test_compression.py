@@ -10,16 +10,17 @@ import pytest
 from backend.auth.rules import Role
 from backend.catalog.models import Product
 from tests.api.conftest import Harness, post_form
+from tests.writing import add_all
 
 ENCODINGS = ["br", "gzip"]
 
 
 async def _add_products(harness: Harness, count: int = 30) -> None:
-    async with harness.db.write() as session:
-        session.add_all(
-            Product(sku=f"SKU-{n:03}", name=f"Product number {n}", price_minor=100 + n, currency="EUR")
-            for n in range(count)
-        )
+    products = [
+        Product(sku=f"SKU-{n:03}", name=f"Product number {n}", price_minor=100 + n, currency="EUR")
+        for n in range(count)
+    ]
+    await harness.db.run(add_all, products)
 
 
 def _asset(page: str, name: str) -> str:
