@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.idempotency.models import IdempotencyKey
+from backend.inventory.models import Location
 from backend.orders.models import Order, OrderLine
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form
-from tests.api.stock_fixtures import add_location, add_product
+from tests.api.stock_fixtures import add_location, add_product, set_columns
 from tests.api.stock_helpers import receive_stock
-from tests.writing import run_sql
 
 DELIVERY = {
     "name": "Ada Shopper",
@@ -32,8 +32,8 @@ DELIVERY = {
 
 async def _shop(harness: Harness, units: int = 10) -> tuple[int, int]:
     location = await add_location(harness.db, "main", default=True)
-    pickup = "UPDATE locations SET is_pickup_point = :yes, address = :address WHERE id = :id"
-    await harness.db.run(run_sql, pickup, {"yes": True, "address": "1 place du Marché", "id": location})
+    pickup = {"is_pickup_point": True, "address": "1 place du Marché"}
+    await harness.db.run(set_columns, Location, location, pickup)
     tea = await add_product(harness.db, "TEA")
     await receive_stock(harness.db, tea, location, units)
     return tea, location

@@ -7,23 +7,22 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.customers.models import Customer
+from backend.inventory.models import Location
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from tests.api.conftest import Harness, post_form
 from tests.api.html_attributes import attributes
-from tests.api.stock_fixtures import add_location, add_product
+from tests.api.stock_fixtures import add_location, add_product, set_columns
 from tests.api.stock_helpers import receive_stock
-from tests.writing import run_sql
 
 COUNTER = {"mode": "pickup", "location": "main", "payment": "cash", "priority": "normal"}
 
 
 async def _shop(harness: Harness) -> None:
     location = await add_location(harness.db, "main", default=True)
-    counter = "UPDATE locations SET is_pickup_point = :yes WHERE id = :id"
-    await harness.db.run(run_sql, counter, {"yes": True, "id": location})
+    await harness.db.run(set_columns, Location, location, {"is_pickup_point": True})  # the counter
     for sku, units in (("TEA", 20), ("TEAPOT", 5), ("JAM", 1)):
         product = await add_product(harness.db, sku)
         await receive_stock(harness.db, product, location, units)

@@ -10,12 +10,12 @@ from PIL import Image
 
 from backend.auth.rules import Role
 from backend.catalog import photos
+from backend.catalog.models import Product
 from backend.events import Event
 from backend.storefront.offer_cache import STOCK
 from tests.api.conftest import Harness, post_form
-from tests.api.stock_fixtures import add_location, add_product
+from tests.api.stock_fixtures import add_location, add_product, set_columns
 from tests.api.stock_helpers import receive_stock
-from tests.writing import run_sql
 
 
 async def _product(harness: Harness, sku: str, units: int) -> tuple[int, int]:
@@ -40,7 +40,7 @@ async def test_a_price_written_without_an_event_still_shows_on_the_next_shop_pag
     tea, _ = await _product(harness, "tea", 40)
     async with harness.client() as client:
         before = await client.get("/shop")
-        await harness.db.run(run_sql, "UPDATE products SET price_minor = 990 WHERE id = :id", {"id": tea})
+        await harness.db.run(set_columns, Product, tea, {"price_minor": 990})
         after = await client.get("/shop")
     assert "€2.50" in _card(before.text, tea)
     assert "€9.90" in _card(after.text, tea)
@@ -94,9 +94,7 @@ async def test_a_product_archived_without_an_event_leaves_the_shop_at_once(harne
     tea, _ = await _product(harness, "tea", 5)
     async with harness.client() as client:
         assert f'id="offer-{tea}"' in (await client.get("/shop")).text
-        await harness.db.run(
-            run_sql, "UPDATE products SET active = :no WHERE id = :id", {"no": False, "id": tea}
-        )
+        await harness.db.run(set_columns, Product, tea, {"active": False})
         assert f'id="offer-{tea}"' not in (await client.get("/shop")).text
         refused = await post_form(client, "/shop/cart", {"product_id": tea}, headers={"hx-request": "true"})
     assert refused.status_code == 422

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 
 from backend.auth.rules import Role
+from backend.catalog.models import Product
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form
-from tests.api.stock_fixtures import add_location, add_product
+from tests.api.stock_fixtures import add_location, add_product, set_columns
 from tests.api.stock_helpers import receive_stock
-from tests.writing import run_sql
 
 
 async def _stocked(harness: Harness, sku: str, units: int, *, backorder: bool = False) -> int:
@@ -42,9 +42,7 @@ async def test_a_visitor_without_an_account_sees_the_shop_with_availability(harn
 
 async def test_archived_products_are_not_offered(harness: Harness) -> None:
     product = await _stocked(harness, "old", 5)
-    await harness.db.run(
-        run_sql, "UPDATE products SET active = :no WHERE id = :id", {"no": False, "id": product}
-    )
+    await harness.db.run(set_columns, Product, product, {"active": False})
     async with harness.client() as client:
         shop = await client.get("/shop")
         added = await post_form(client, "/shop/cart", {"product_id": product})
