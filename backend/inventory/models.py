@@ -1,8 +1,9 @@
 """Inventory tables.
 
 ``stock_levels`` holds the counters; ``stock_movements`` is the ledger whose quantities always sum
-to ``on_hand``. Counters only change through conditional UPDATEs in ``service.py`` and the CHECKs
-below make an oversell impossible even for a bug that bypasses them.
+to ``on_hand``. Counters only change through conditional UPDATEs in plain SQL (``holds.py``; counts
+and reorder settings in ``service.py``) and the CHECKs below make an oversell impossible even for a
+bug that bypasses them.
 """
 
 from __future__ import annotations
