@@ -221,14 +221,21 @@ async def _ensure_products(db: Database, actor_id: int) -> int:
 async def _link_suppliers(db: Database) -> None:
     """Products have no supplier field in their form yet: set it where it is still empty."""
     suppliers = await _ids(db, Supplier.name, Supplier.id)
-    async with db.write() as session:
-        for name, supplier_id in suppliers.items():
-            skus = [item.sku for item in PRODUCTS if item.supplier == name]
-            await session.execute(
-                update(Product)
-                .where(Product.sku.in_(skus), Product.supplier_id.is_(None))
-                .values(supplier_id=supplier_id)
-            )
+    skus = {
+        supplier_id: [item.sku for item in PRODUCTS if item.supplier == name]
+        for name, supplier_id in suppliers.items()
+    }
+    await db.run(_set_suppliers, skus)
+
+
+def _set_suppliers(tx: Tx, skus: dict[int, list[str]]) -> None:
+    """Supplier id → the SKUs it supplies: each product without a supplier gets its own."""
+    for supplier_id, supplied in skus.items():
+        tx.session.execute(
+            update(Product)
+            .where(Product.sku.in_(supplied), Product.supplier_id.is_(None))
+            .values(supplier_id=supplier_id)
+        )
 
 
 async def _done(session: AsyncSession, reference: str) -> bool:

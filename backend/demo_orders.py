@@ -9,7 +9,7 @@ already there. When the stock runs short, a supplier delivery comes in first.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -116,15 +116,16 @@ def _age(n: int, target: str, jitter: float) -> timedelta:
 async def _backdate(db: Database, order_id: int, age: timedelta) -> None:
     placed = utcnow() - age
     step_gap = min(timedelta(minutes=20), age / 8)  # each step after the one before, none in the future
-    async with db.write() as session:
-        await session.execute(
-            update(Order).where(Order.id == order_id).values(placed_at=placed, updated_at=placed)
-        )
-        events = await session.scalars(
-            select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
-        )
-        for step, event in enumerate(events):
-            event.at = placed + step_gap * step
+    await db.run(_move_back, order_id, placed, step_gap)
+
+
+def _move_back(tx: Tx, order_id: int, placed: datetime, step_gap: timedelta) -> None:
+    """The order placed at ``placed``, and each event of its timeline ``step_gap`` after the last."""
+    session = tx.session
+    session.execute(update(Order).where(Order.id == order_id).values(placed_at=placed, updated_at=placed))
+    events = session.scalars(select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id))
+    for step, event in enumerate(events):
+        event.at = placed + step_gap * step
 
 
 async def _skus(db: Database) -> list[str]:

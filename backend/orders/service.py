@@ -11,16 +11,20 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.idempotency.service import Keyed, Replay
-from backend.inventory import service as stock
+from backend.inventory import holds
+from backend.inventory.errors import StockError
+from backend.inventory.settling import settle_batch
 from backend.orders import placing, stocking
 from backend.orders.drafts import (
     OrderDraft,
@@ -31,6 +35,7 @@ from backend.orders.drafts import (
 )
 from backend.orders.editing import OrderEdit, change_location, edit_order
 from backend.orders.errors import (
+    DuplicateExternalRef,
     OrderForbidden,
     OrderNotFound,
     StaleOrder,
@@ -49,7 +54,7 @@ from backend.orders.rules import (
     transition_problem,
 )
 from backend.orders.views import OrderSummary, PlacedOrder
-from backend.tx import SessionTx
+from backend.tx import Tx
 
 __all__ = [
     "OrderEdit",
@@ -135,28 +140,51 @@ async def _placing(db: Database, draft: OrderDraft, job: Callable[..., T], *args
         return await db.run(job, *args)
     except (IntegrityError, sqlite3.IntegrityError):
         # A twin with the same external reference, placed by another process, won the race.
-        async with db.read() as session:
-            await session.run_sync(lambda sync: placing.check_external_ref(SessionTx(sync), draft))
+        await _check_external_ref(db, draft)
         raise
+
+
+async def _check_external_ref(db: Database, draft: OrderDraft) -> None:
+    """``placing.check_external_ref``, read after the fact: raise ``DuplicateExternalRef`` when
+    the channel has an order with the draft's reference."""
+    if draft.external_ref is None:
+        return
+    same = select(Order.id, Order.number).where(
+        Order.channel == str(draft.channel), Order.external_ref == draft.external_ref
+    )
+    async with db.read() as session:
+        found = (await session.execute(same)).first()
+    if found is not None:
+        raise DuplicateExternalRef(found.id, found.number)
 
 
 # -- the lifecycle --------------------------------------------------------------------------------
 
 
-async def _check_move(
-    session: AsyncSession, actor: Actor, order: Order, wanted: OrderStatus, version: int | None
+@dataclass(frozen=True)
+class Move:
+    """An order to move to ``wanted``; ``reason`` is already checked (``reason_problem``)."""
+
+    order_id: int
+    wanted: OrderStatus
+    version: int | None
+    reason: str
+
+
+def _check_move(
+    session: Session, actor: Actor, order: Order, wanted: OrderStatus, version: int | None
 ) -> int | None:
     """Raise unless the move is allowed; returns the account the order belongs to, if any."""
     if version is not None and version != order.version:
-        raise StaleOrder(await load_summary(session, order.id))
-    account = await account_of(session, order)
+        raise StaleOrder(load_summary(session, order.id))
+    account = account_of(session, order)
     own = actor.user_id is not None and account == actor.user_id
     current = OrderStatus(order.status)
     problem = transition_problem(current, wanted, order.fulfilment_mode, actor, own_order=own)  # type: ignore[arg-type]
     if problem == "not_permitted":
         raise OrderForbidden(problem)
     if problem:
-        raise TransitionRefused(problem, await load_summary(session, order.id))
+        raise TransitionRefused(problem, load_summary(session, order.id))
     return account
 
 
@@ -179,37 +207,41 @@ async def transition_order(
     reason = reason.strip()
     if problem := reason_problem(wanted, reason):
         raise OrderRejected({"reason": problem})
-    async with db.write() as session:
-        order = await session.get(Order, order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        account = await _check_move(session, actor, order, wanted, version)
-        before = order.status
-        await claim(session, order, wanted.value)
-        await _move_stock(session, order, wanted, actor)
-        await record(
-            session,
-            f"order.{wanted.value}",
-            f"order:{order.id}",
-            actor.user_id,
-            number=order.number,
-            previous=before,
-            reason=reason,
-            **accounted(account),
-        )
-        await session.run_sync(lambda sync: stock.settle(SessionTx(sync), actor.user_id))
-        return await load_summary(session, order.id)
+    return await db.run(move_order, actor, Move(order_id, wanted, version, reason))
 
 
-async def _move_stock(session: AsyncSession, order: Order, wanted: OrderStatus, actor: Actor) -> None:
+def move_order(tx: Tx, actor: Actor, move: Move) -> OrderSummary:
+    """The command behind ``transition_order``."""
+    session, wanted = tx.session, move.wanted
+    order = session.get(Order, move.order_id)
+    if order is None:
+        raise OrderNotFound(move.order_id)
+    account = _check_move(session, actor, order, wanted, move.version)
+    before = order.status
+    claim(session, order, wanted.value)
+    _move_stock(tx, order, wanted, actor)
+    record_sync(
+        tx,
+        f"order.{wanted.value}",
+        f"order:{order.id}",
+        actor.user_id,
+        number=order.number,
+        previous=before,
+        reason=move.reason,
+        **accounted(account),
+    )
+    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    return load_summary(session, order.id)
+
+
+def _move_stock(tx: Tx, order: Order, wanted: OrderStatus, actor: Actor) -> None:
     if wanted in RELEASING:
-        await session.run_sync(lambda sync: stock.release(SessionTx(sync), stocking.reference(order.id)))
+        holds.release(tx, stocking.reference(order.id))
     elif wanted in DISPATCHING:
         try:
-            reference = stocking.reference(order.id)
-            await session.run_sync(lambda sync: stock.consume(SessionTx(sync), reference, actor.user_id))
-        except stock.StockError as exc:
-            raise TransitionRefused(exc.code, await load_summary(session, order.id)) from None
+            holds.consume(tx, stocking.reference(order.id), actor.user_id)
+        except StockError as exc:
+            raise TransitionRefused(exc.code, load_summary(tx.session, order.id)) from None
 
 
 async def accept_order(
