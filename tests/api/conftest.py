@@ -13,6 +13,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from litestar import Litestar
+from sqlalchemy import select
 
 from backend.app import create_app
 from backend.auth.models import ApiToken, User
@@ -24,6 +25,7 @@ from backend.settings import Settings
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run
 from tests.live import LiveServer
+from tests.writing import add, add_all
 
 PASSWORD = "correct horse battery"
 _HASH = PasswordHasher().hash(PASSWORD)  # hashing once keeps account fixtures fast
@@ -65,8 +67,7 @@ class Harness:
 async def unchecked_token(db: Database, user_id: int, **columns: object) -> str:
     """A token row written directly, bypassing the rules for creating one."""
     raw = "cmp_" + secrets.token_urlsafe(32)
-    async with db.write() as session:
-        session.add(ApiToken(token_hash=hash_credential(raw), user_id=user_id, label="tests", **columns))
+    await db.run(add, ApiToken(token_hash=hash_credential(raw), user_id=user_id, label="tests", **columns))
     return raw
 
 
@@ -102,13 +103,14 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 async def _add_people(db: Database) -> dict[Role, User]:
-    users = {}
-    async with db.write() as session:
-        for role, (email, name) in PEOPLE.items():
-            user = User(email=email, name=name, role=role.value, password_hash=_HASH)
-            session.add(user)
-            users[role] = user
-    return users
+    rows = [
+        User(email=email, name=name, role=role.value, password_hash=_HASH)
+        for role, (email, name) in PEOPLE.items()
+    ]
+    ids = await db.run(add_all, rows)
+    async with db.read() as session:
+        users = {user.id: user for user in await session.scalars(select(User).where(User.id.in_(ids)))}
+    return {role: users[user_id] for role, user_id in zip(PEOPLE, ids, strict=True)}
 
 
 MakeHarness = Callable[..., Awaitable[Harness]]

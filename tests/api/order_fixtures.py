@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.catalog.models import Product
 from backend.db import Database
-from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.models import Order
 from backend.orders.rules import Actor
 from backend.tx import Tx
 
@@ -61,6 +64,12 @@ def _build_shop(tx: Tx, stock: dict[str, tuple[int, int]]) -> tuple[int, int, di
                 service.change_on_hand(tx, change, None)
     service.settle(tx, None)
     return ent.id, btq.id, ids
+
+
+def set_placed_at(tx: Tx, placed: dict[int, datetime]) -> None:
+    """Order id → when it is to have been placed: orders of the past, without waiting for them."""
+    for order_id, moment in placed.items():
+        tx.session.execute(update(Order).where(Order.id == order_id).values(placed_at=moment))
 
 
 def draft(**changes: object) -> OrderDraft:

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.auth.rules import Role
 from backend.auth.service import create_user
@@ -19,7 +19,7 @@ from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import PASSWORD, Harness, post_form, sign_in
-from tests.api.order_fixtures import Shop, actor_for, build_shop, draft
+from tests.api.order_fixtures import Shop, actor_for, build_shop, draft, set_placed_at
 
 
 @pytest.fixture
@@ -56,10 +56,7 @@ async def test_a_customer_lands_on_their_orders_newest_first_and_sees_only_their
     harness: Harness, shop: Shop
 ) -> None:
     older, newer = await _place_as_customer(harness), await _place_as_customer(harness)
-    async with harness.db.write() as session:  # placed yesterday, whatever the ids say
-        await session.execute(
-            update(Order).where(Order.id == newer.id).values(placed_at=utcnow() + timedelta(hours=1))
-        )
+    await harness.db.run(set_placed_at, {newer.id: utcnow() + timedelta(hours=1)})  # whatever the ids say
     by_phone = await _place_by_phone(harness)
     stranger = await _place_as_customer(harness, harness.users[Role.DRIVER].id)  # another account
     await service.accept_order(harness.db, actor_for(Role.STAFF, harness.users[Role.STAFF].id), older.id)

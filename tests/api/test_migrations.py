@@ -20,6 +20,7 @@ from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from tests.api.order_fixtures import build_shop, draft
 from tests.conftest import _run
+from tests.writing import add
 
 
 async def _inspect(url: str, check):
@@ -97,13 +98,13 @@ async def _store_old_answer(url: str, key: str, answer: bytes) -> None:
     """A row as the app wrote them before: the key and the answer as they were."""
     db = Database(url)
     try:
-        async with db.write() as session:
-            headers = [["content-type", "application/json"]]
-            session.add(
-                IdempotencyKey(
-                    principal="user:1", key=key, fingerprint="f", status=201, headers=headers, body=answer
-                )
-            )
+        headers = [["content-type", "application/json"]]
+        await db.run(
+            add,
+            IdempotencyKey(
+                principal="user:1", key=key, fingerprint="f", status=201, headers=headers, body=answer
+            ),
+        )
     finally:
         await db.dispose()
 

@@ -36,6 +36,7 @@ from backend.orders.rules import HOLDING_STOCK, TRANSITIONS, OrderStatus
 from tests.api.conftest import PEOPLE, test_settings
 from tests.api.order_fixtures import build_shop
 from tests.api.test_stock_invariants import _wipe
+from tests.writing import add
 
 pytestmark = pytest.mark.slow
 
@@ -80,9 +81,8 @@ class OrderMachine(RuleBasedStateMachine):
         await asyncio.wait_for(started.wait(), 30)
         db = self.app.state.db
         await _wipe(db)
-        async with db.write() as session:
-            email, name = next(iter(PEOPLE.values()))
-            session.add(User(email=email, name=name, role="owner", password_hash="x"))
+        email, name = next(iter(PEOPLE.values()))
+        await db.run(add, User(email=email, name=name, role="owner", password_hash="x"))
         await build_shop(db, STOCK)
         token = await create_api_token(db, email, "hypothesis")
         transport = httpx.ASGITransport(app=self.app)

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.orders import order_list, queries
@@ -17,6 +17,7 @@ from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel
 from backend.orders.service import cancel_order, place_order
 from tests.api.conftest import Harness
+from tests.api.order_fixtures import set_placed_at
 from tests.api.stock_fixtures import add_location, add_product
 from tests.api.stock_helpers import receive_stock
 
@@ -123,13 +124,14 @@ Placed = tuple[datetime, int, str]  # placed_at, id, number
 
 
 async def _place_at(harness: Harness, numbers: list[str], moments: list[datetime]) -> list[Placed]:
-    placed = []
-    async with harness.db.write() as session:
-        for number, moment in zip(numbers, moments, strict=True):
-            await session.execute(update(Order).where(Order.number == number).values(placed_at=moment))
-            order_id = await session.scalar(select(Order.id).where(Order.number == number))
-            placed.append((moment, order_id, number))
-    return placed
+    async with harness.db.read() as session:
+        ids = dict(
+            (await session.execute(select(Order.number, Order.id).where(Order.number.in_(numbers)))).all()
+        )
+    await harness.db.run(
+        set_placed_at, {ids[number]: moment for number, moment in zip(numbers, moments, strict=True)}
+    )
+    return [(moment, ids[number], number) for number, moment in zip(numbers, moments, strict=True)]
 
 
 async def _walk(harness: Harness, wanted: queries.OrderQuery) -> list[str]:

@@ -15,7 +15,7 @@ from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order
 from backend.orders.views import PlacedOrder
 from tests.api.conftest import Harness, MakeHarness, post_form
-from tests.api.order_fixtures import Shop, actor_for, build_shop, draft
+from tests.api.order_fixtures import Shop, actor_for, build_shop, draft, set_placed_at
 from tests.api.stock_fixtures import level
 
 
@@ -68,9 +68,7 @@ async def test_orders_waiting_longer_than_the_setting_stand_out(make_harness: Ma
     harness = await make_harness(order_wait_alert_minutes=5)
     await build_shop(harness.db)
     old, new = await place(harness), await place(harness)
-    async with harness.db.write() as session:
-        order = await session.get_one(Order, old.id)
-        order.placed_at = utcnow() - timedelta(minutes=7)
+    await harness.db.run(set_placed_at, {old.id: utcnow() - timedelta(minutes=7)})
     async with harness.signed_in(Role.STAFF) as staff:
         text = (await staff.get("/orders")).text
     late = text[text.index(f'id="queue-card-{old.id}"') :][:300]
@@ -82,9 +80,9 @@ async def test_orders_waiting_longer_than_the_setting_stand_out(make_harness: Ma
 
 async def test_waits_read_as_people_say_them(harness: Harness, shop: Shop) -> None:
     long_ago, days_ago = await place(harness), await place(harness)
-    async with harness.db.write() as session:
-        (await session.get_one(Order, long_ago.id)).placed_at = utcnow() - timedelta(minutes=2135)
-        (await session.get_one(Order, days_ago.id)).placed_at = utcnow() - timedelta(days=2, hours=3)
+    now = utcnow()
+    placed = {long_ago.id: now - timedelta(minutes=2135), days_ago.id: now - timedelta(days=2, hours=3)}
+    await harness.db.run(set_placed_at, placed)
     async with harness.signed_in(Role.OWNER) as owner:
         text = (await owner.get("/orders")).text
         french = (await owner.get("/orders", headers={"accept-language": "fr"})).text

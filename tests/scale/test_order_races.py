@@ -18,6 +18,7 @@ from backend.orders.models import Order
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run, _wipe_postgres
 from tests.live import LiveServer
+from tests.writing import add
 
 BODY = {
     "customer": {"name": "Racer", "email": "racer@example.com"},
@@ -32,8 +33,7 @@ BODY = {
 async def _seed(url: str) -> str:
     db = Database(url)
     try:
-        async with db.write() as session:
-            session.add(User(email="owner@race.test", name="Owner", role="owner", password_hash="x"))
+        await db.run(add, User(email="owner@race.test", name="Owner", role="owner", password_hash="x"))
         await build_shop(db, {"APPLE": (0, 10)})
         return await create_api_token(db, "owner@race.test", "race")
     finally:
