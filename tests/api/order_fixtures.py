@@ -10,6 +10,7 @@ from sqlalchemy import update
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.catalog.models import Product
 from backend.db import Database
+from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
