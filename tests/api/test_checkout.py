@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.idempotency.models import IdempotencyKey
+from backend.inventory.models import Location
 from backend.orders.models import Order, OrderLine
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.customers.models import Customer
+from backend.inventory.models import Location
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
 from backend.orders.rules import Actor

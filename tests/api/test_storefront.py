@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from backend.auth.rules import Role
+from backend.catalog.models import Product
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, set_columns
