@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.auth.rules import Role
@@ -21,7 +21,7 @@ from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.db import Database
 from backend.demo_orders import ORDER_COUNT, ensure_orders, ensure_own_orders
-from backend.events import record
+from backend.events import record_sync
 from backend.inventory import service as stock
 from backend.inventory.locations import create_location
 from backend.inventory.models import Location, StockMovement
@@ -32,7 +32,7 @@ from backend.purchasing.suppliers import create_supplier
 from backend.settings import Settings
 from backend.shop import rules as shop_rules
 from backend.shop.service import get_profile, update_profile
-from backend.tx import SessionTx, Tx
+from backend.tx import Tx
 
 DEMO_PASSWORD = "comptoir-demo"  # noqa: S105 - published in the README for the demo accounts
 DEMO_ACCOUNTS = (
@@ -238,10 +238,8 @@ def _set_suppliers(tx: Tx, skus: dict[int, list[str]]) -> None:
         )
 
 
-async def _done(session: AsyncSession, reference: str) -> bool:
-    found = await session.scalar(
-        select(StockMovement.id).where(StockMovement.reference == reference).limit(1)
-    )
+def _done(session: Session, reference: str) -> bool:
+    found = session.scalar(select(StockMovement.id).where(StockMovement.reference == reference).limit(1))
     return found is not None
 
 
@@ -260,28 +258,25 @@ def _opening_receipts(products: dict[str, int], locations: dict[str, int]) -> li
 
 def _open_stock(
     tx: Tx, receipts: list[stock.Change], products: dict[str, int], locations: dict[str, int], actor_id: int
-) -> None:
+) -> int:
+    """Receive the opening stock and set reorder levels, once; settle() then drafts the orders
+    for whatever opened below its reorder point. Returns how many receipts it made."""
+    if _done(tx.session, OPENING_REFERENCE):
+        return 0
     for change in receipts:
         stock.change_on_hand(tx, change, actor_id)
     for sku, point, quantity in REORDERS:
         wanted, unset = stock.Reorder(point, quantity), stock.Reorder(0, 0)
         stock.set_reorder(tx, products[sku], locations[WAREHOUSE], wanted, unset)
     stock.settle(tx, actor_id)
+    return len(receipts)
 
 
 async def _ensure_opening_stock(db: Database, actor_id: int) -> int:
-    """Receive the opening stock and set reorder levels in one transaction; settle() then drafts
-    the orders for whatever opened below its reorder point."""
     products = await _ids(db, Product.sku, Product.id)
     locations = await _ids(db, Location.code, Location.id)
     receipts = _opening_receipts(products, locations)
-    async with db.write() as session:
-        if await _done(session, OPENING_REFERENCE):
-            return 0
-        await session.run_sync(
-            lambda sync: _open_stock(SessionTx(sync), receipts, products, locations, actor_id)
-        )
-    return len(receipts)
+    return await db.run(_open_stock, receipts, products, locations, actor_id)
 
 
 async def _ensure_breakage(db: Database, actor_id: int) -> int:
@@ -291,16 +286,20 @@ async def _ensure_breakage(db: Database, actor_id: int) -> int:
     product_id = (await _ids(db, Product.sku, Product.id))[sku]
     location_id = (await _ids(db, Location.code, Location.id))[WAREHOUSE]
     change = stock.Change(product_id, location_id, delta, MovementKind.ADJUSTMENT, reason, BREAKAGE_REFERENCE)
-    async with db.write() as session:
-        if await _done(session, BREAKAGE_REFERENCE):
-            return 0
-        await session.run_sync(lambda sync: stock.change_on_hand(SessionTx(sync), change, actor_id))
-        # The same event the stock screen's adjustment records, so the feed tells the story.
-        await record(
-            session, "stock.adjusted", f"stock:{product_id}", actor_id,
-            sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
-        )  # fmt: skip
-        await session.run_sync(lambda sync: stock.settle(SessionTx(sync), actor_id))
+    return await db.run(_break_jars, change, actor_id)
+
+
+def _break_jars(tx: Tx, change: stock.Change, actor_id: int) -> int:
+    if _done(tx.session, BREAKAGE_REFERENCE):
+        return 0
+    sku, delta, reason = BREAKAGE
+    stock.change_on_hand(tx, change, actor_id)
+    # The same event the stock screen's adjustment records, so the feed tells the story.
+    record_sync(
+        tx, "stock.adjusted", f"stock:{change.product_id}", actor_id,
+        sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
+    )  # fmt: skip
+    stock.settle(tx, actor_id)
     return 1
 
 

@@ -26,7 +26,7 @@ from backend.orders.errors import DuplicateExternalRef, OutOfStock
 from backend.orders.models import Order
 from backend.orders.rules import Actor, OrderStatus
 from backend.orders.views import PlacedOrder
-from backend.tx import SessionTx, Tx
+from backend.tx import Tx
 
 ORDER_COUNT = 200
 DAYS = 90
@@ -141,20 +141,17 @@ async def _skus(db: Database) -> list[str]:
 
 async def _restock(db: Database, owner_id: int, short: OutOfStock) -> None:
     """A delivery from the supplier, so that every demo order can be placed on every run."""
-    async with db.write() as session:
-        location_id = await session.scalar(select(Location.id).where(Location.code == short.location))
-        products = dict((await session.execute(select(Product.sku, Product.id))).all())
-        changes = [
-            stock.Change(
-                products[line.sku], location_id, line.wanted + 10, MovementKind.RECEIPT, "", "demo-restock"
-            )
-            for line in sorted(short.short, key=lambda line: products[line.sku])
-        ]
-        await session.run_sync(lambda sync: _receive(SessionTx(sync), changes, owner_id))
+    await db.run(_receive, short.location, [(line.sku, line.wanted) for line in short.short], owner_id)
 
 
-def _receive(tx: Tx, changes: list[stock.Change], owner_id: int) -> None:
-    for change in changes:
+def _receive(tx: Tx, location: str, wanted: list[tuple[str, int]], owner_id: int) -> None:
+    session = tx.session
+    location_id = session.scalar(select(Location.id).where(Location.code == location))
+    products = dict(session.execute(select(Product.sku, Product.id)).all())
+    for sku, units in sorted(wanted, key=lambda line: products[line[0]]):
+        change = stock.Change(
+            products[sku], location_id, units + 10, MovementKind.RECEIPT, "", "demo-restock"
+        )
         stock.change_on_hand(tx, change, owner_id)
     stock.settle(tx, owner_id)
 
