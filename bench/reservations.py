@@ -10,8 +10,12 @@ COMPTOIR_BENCH_POSTGRES_URL, an admin URL, and dropped afterwards; skipped with 
 server does not answer). Prints one JSON line per engine on stdout; progress goes to stderr. Exits
 non-zero when a measurement cannot be trusted (errors under load), not when the target is missed.
 
+On PostgreSQL the tasks can be shared by several processes (BENCH_PROCESSES), as several app
+processes would share the database: each runs its share of the tasks over the same measured window.
+
 Environment: BENCH_SECONDS (default 10), COMPTOIR_BENCH_POSTGRES_URL
-(default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+(default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres), BENCH_PROCESSES (PostgreSQL
+only, default 1), BENCH_ENGINES (default "sqlite,postgresql").
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -52,6 +57,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "COMPTOIR_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 TASKS = 32
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "1"))
+ENGINES = os.environ.get("BENCH_ENGINES", "sqlite,postgresql").split(",")
 PRODUCTS = 200
 STOCK = 1_000_000  # per product: every reservation is released, so it never runs out
 # Fills SQLAlchemy's statement cache and the engines' pools before we measure.
@@ -118,21 +125,74 @@ async def worker(load: Load, number: int) -> None:
         load.pairs += 1
 
 
-async def run_load(db: Database, location_id: int, product_ids: list[int], seconds: float) -> Load:
+async def run_load(
+    db: Database, location_id: int, product_ids: list[int], seconds: float, tasks: range = range(TASKS)
+) -> Load:
     load = Load(db, location_id, product_ids, until=time.perf_counter() + seconds)
-    await asyncio.gather(*(worker(load, n) for n in range(TASKS)))
+    await asyncio.gather(*(worker(load, n) for n in tasks))
     return load
 
 
-async def measure(engine: str, url: str) -> dict[str, Any]:
+async def load_in_this_process(url: str, where: tuple[int, list[int]], tasks: range, start: Any) -> Load:
+    """Once every process is ready (``start``, a barrier), warm up, then measure SECONDS."""
     db = Database(url)
     try:
-        location_id, product_ids = await set_up(db)
-        log(f"{engine}: warming up {WARMUP_SECONDS:g} s, then {TASKS} tasks for {SECONDS:g} s")
-        await run_load(db, location_id, product_ids, WARMUP_SECONDS)
-        started = time.perf_counter()
-        load = await run_load(db, location_id, product_ids, SECONDS)
+        await asyncio.to_thread(start.wait)
+        await run_load(db, *where, WARMUP_SECONDS, tasks)
+        load = await run_load(db, *where, SECONDS, tasks)
+    finally:
+        await db.dispose()
+    load.db = None  # type: ignore[assignment]  # what crosses back to the parent: the figures
+    return load
+
+
+def _child(url: str, where: tuple[int, list[int]], tasks: range, start: Any, results: Any) -> None:
+    results.put(asyncio.run(load_in_this_process(url, where, tasks, start)))
+
+
+async def run_processes(url: str, where: tuple[int, list[int]], processes: int) -> tuple[Load, float]:
+    """Split the tasks over ``processes`` fresh interpreters; their counts add up."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(processes + 1), context.Queue()
+    children = [
+        context.Process(target=_child, args=(url, where, range(n, TASKS, processes), start, results))
+        for n in range(processes)
+    ]
+    for child in children:
+        child.start()
+    try:
+        await asyncio.to_thread(start.wait, 120)  # interpreters take seconds to import the app
+        started = time.perf_counter() + WARMUP_SECONDS
+        loads = [await asyncio.to_thread(results.get, True, SECONDS + 120) for _ in children]
         elapsed = time.perf_counter() - started  # a little over SECONDS: the last pairs finish
+    finally:
+        for child in children:
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+    total = Load(None, *where, until=0)  # type: ignore[arg-type]
+    for load in loads:
+        total.reservations += load.reservations
+        total.pairs += load.pairs
+        total.reserve_ms += load.reserve_ms
+        total.errors += load.errors
+        total.first_error = total.first_error or load.first_error
+    return total, elapsed
+
+
+async def measure(engine: str, url: str, processes: int = 1) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        where = await set_up(db)
+        log(f"{engine}: warming up {WARMUP_SECONDS:g} s, then {TASKS} tasks for {SECONDS:g} s")
+        if processes > 1:
+            await db.dispose()
+            load, elapsed = await run_processes(url, where, processes)
+        else:
+            await run_load(db, *where, WARMUP_SECONDS)
+            started = time.perf_counter()
+            load = await run_load(db, *where, SECONDS)
+            elapsed = time.perf_counter() - started  # a little over SECONDS: the last pairs finish
     finally:
         await db.dispose()
     latencies = sorted(load.reserve_ms) or [0.0]
@@ -142,6 +202,7 @@ async def measure(engine: str, url: str) -> dict[str, Any]:
         "engine": engine,
         "seconds": round(elapsed, 2),
         "tasks": TASKS,
+        "processes": processes,
         "products": PRODUCTS,
         "pairs_per_s": round(load.pairs / elapsed, 1),
         "reservations_per_s": round(load.reservations / elapsed, 1),
@@ -191,7 +252,7 @@ async def bench_postgres() -> dict[str, Any]:
         return {"benchmark": "reservations", "engine": "postgresql", "skipped": reason}
     async with postgres_database() as url:
         await migrations.upgrade_async(url)
-        return await measure("postgresql", url)
+        return await measure("postgresql", url, PROCESSES)
 
 
 async def main() -> int:
@@ -202,6 +263,8 @@ async def main() -> int:
     status = 0
     with tempfile.TemporaryDirectory(prefix="comptoir-bench-") as work:
         for engine, run in (("sqlite", lambda: bench_sqlite(Path(work))), ("postgresql", bench_postgres)):
+            if engine not in ENGINES:
+                continue
             try:
                 result = await asyncio.wait_for(run(), limit)
             except TimeoutError:
