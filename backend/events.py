@@ -1,9 +1,16 @@
 """The event log: every domain change appends events in the same transaction as the change.
 
 Live pages, push messages and the audit trail all read this table; nothing is sent from inside a
-request. Ids must become visible in increasing order, or a reader that remembers "the last id I
-saw" would skip a late committer: on PostgreSQL, writers of events take one transaction-scoped
-advisory lock, so event-writing commits happen in id order; SQLite has a single writer anyway.
+request. A reader remembers where it stands and asks for what comes after, so the log's order must
+never let an event appear behind that point later.
+
+SQLite has a single writer: ids become visible in increasing order, and the log's order is the id.
+On PostgreSQL writers run side by side and an id taken first may commit last, so each event carries
+the id of the transaction that wrote it (``xact_id``, the column's default) and the log's order is
+``(xact_id, id)``. A reader goes only as far as the oldest transaction still running
+(``pg_snapshot_xmin``): every transaction below it has ended, so no event can still appear there,
+and none above it has been read. Each reader thus takes the same growing prefix of one order:
+nothing skipped, nothing twice. A long write transaction holds live events back until it ends.
 """
 
 from __future__ import annotations
@@ -13,7 +20,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +40,8 @@ from backend.db import Base, UTCDateTime, utcnow
 from backend.tx import Tx, json_text
 
 NOTIFY_CHANNEL = "comptoir_events"
-_EVENT_ORDER_LOCK = 0x436F6D70  # any constant shared by all writers
+# Below this transaction id every transaction has committed or rolled back (the statement's snapshot).
+_SETTLED_BELOW = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 STAFF_TOPIC = "staff"
 ORDERS_TOPIC = "orders"  # people who may see orders (orders.view)
@@ -44,6 +64,22 @@ class Event(Base):
     subject: Mapped[str] = mapped_column(String(64), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # PostgreSQL: the writing transaction's id, filled by the column's default (0 for events older
+    # than the column). SQLite: NULL.
+    xact_id: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+
+    __table_args__ = (
+        Index("ix_events_xact_id_id", "xact_id", "id", sqlite_where=text("xact_id IS NOT NULL")),
+    )
+
+
+Position = tuple[int, int]
+"""Where a reader stands in the log: ``(xact_id, id)`` of the last event it took."""
+START: Position = (0, 0)  # before every event
+
+
+def position(event: Event) -> Position:
+    return (event.xact_id or 0, event.id)
 
 
 class EventCursor(Base):
@@ -64,10 +100,9 @@ async def record(
     **data: Any,
 ) -> Event:
     """Append an event to the current transaction."""
-    if session.bind.dialect.name == "postgresql" and not session.info.get("event_lock"):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _EVENT_ORDER_LOCK})
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        session.info["event_lock"] = True
+    if session.bind.dialect.name == "postgresql" and not session.info.get("event_notify"):
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # sent at COMMIT, wakes every tailer
+        session.info["event_notify"] = True
     event = Event(type=type_, subject=subject, actor_id=actor_id, data=data, at=utcnow())
     session.add(event)
     await session.flush()
@@ -90,10 +125,9 @@ _INSERT_EVENT = (
 
 def record_sync(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
     """``record`` for synchronous code (``backend.tx``); returns the event's id."""
-    if tx.dialect == "postgresql" and not tx.info.get("event_lock"):
-        tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": _EVENT_ORDER_LOCK})
+    if tx.dialect == "postgresql" and not tx.info.get("event_notify"):
         tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-        tx.info["event_lock"] = True
+        tx.info["event_notify"] = True
     values = {
         "at": tx.now(),
         "type": type_,
@@ -136,14 +170,59 @@ def topics_for(event: Event) -> set[str]:
     return topics if matched else {STAFF_TOPIC}
 
 
-async def events_after(session: AsyncSession, after_id: int, limit: int = 500) -> list[Event]:
-    result = await session.scalars(select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit))
-    return list(result)
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+async def events_after(session: AsyncSession, after: Position, limit: int = 500) -> list[Event]:
+    """Up to ``limit`` events that follow ``after`` in the log's order, as far as it is settled."""
+    if not _is_postgres(session):
+        query = select(Event).where(Event.id > after[1]).order_by(Event.id)
+    else:
+        query = (
+            select(Event)
+            .where(tuple_(Event.xact_id, Event.id) > tuple_(*after), Event.xact_id < _SETTLED_BELOW)
+            .order_by(Event.xact_id, Event.id)
+        )
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def events_held_back(session: AsyncSession) -> bool:
+    """Whether a committed event waits for an older transaction to end: that end may wake no one
+    (it need not have written events), so a reader should look again soon."""
+    if not _is_postgres(session):
+        return False
+    query = select(Event.id).where(Event.xact_id >= _SETTLED_BELOW).limit(1)
+    return await session.scalar(query) is not None
+
+
+async def latest_position(session: AsyncSession) -> Position:
+    """Where a reader that wants only what comes next starts: after the last settled event."""
+    if not _is_postgres(session):
+        return (0, int(await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0))
+    query = (
+        select(Event.xact_id, Event.id)
+        .where(Event.xact_id < _SETTLED_BELOW)
+        .order_by(Event.xact_id.desc(), Event.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return (int(row[0]), int(row[1])) if row else START
 
 
 async def latest_event_id(session: AsyncSession) -> int:
-    value = await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1))
-    return int(value or 0)
+    """The id to resume after (``?since=``) to get only what comes next."""
+    return (await latest_position(session))[1]
+
+
+async def position_of(session: AsyncSession, event_id: int) -> Position | None:
+    """The position of an event a reader took (``?since=``); None when the log has no such event."""
+    if event_id == 0:
+        return START
+    if not _is_postgres(session):
+        return (0, event_id)  # the id is the position: one past the last event is as good
+    xact_id = await session.scalar(select(Event.xact_id).where(Event.id == event_id))
+    return None if xact_id is None else (int(xact_id), event_id)
 
 
 def _the_user(event: Event) -> set[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from backend.events import events_after, topics_for
+from backend.events import START, events_after, position, position_of, topics_for
 from backend.i18n import current_locale
 from backend.realtime import rules
 from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
@@ -26,30 +26,34 @@ class LiveStream:
         self.socket = socket
         self.topics = topics
         self.locale = current_locale.get()
-        self.last_sent = 0
+        self.last_sent = 0  # the id the page resumes after
+        self.position = START  # where that is in the log's order (``backend.events``)
         self.db = socket.app.state.db
 
     async def replay(self, since: int) -> None:
-        self.last_sent = max(self.last_sent, since)
         async with self.db.read() as session:
-            events = await events_after(session, self.last_sent, limit=rules.MAX_REPLAY + 1)
+            after = await position_of(session, since)
+            events = [] if after is None else await events_after(session, after, limit=rules.MAX_REPLAY + 1)
             names = await actor_names(session, events)
-        if len(events) > rules.MAX_REPLAY:
+        if after is not None:
+            self.last_sent, self.position = since, after
+        if after is None or len(events) > rules.MAX_REPLAY:  # an unknown event, or too much missed
             await self.socket.send_text(render_reload())
             return
         for event in events:
             shared = topics_for(event) & self.topics
             if shared:
                 await self.socket.send_text(render_for(event, min(shared), names, self.locale))
-            self.last_sent = event.id
+            self.last_sent, self.position = event.id, position(event)
         await self.socket.send_text(render_cursor(self.last_sent))
 
     async def forward(self, stream: Any) -> None:
         async for raw in stream:
             message = json.loads(raw)
-            if message["id"] <= self.last_sent:
+            at = tuple(message["position"])
+            if at <= self.position:
                 continue  # already replayed, or heard on a second topic
-            self.last_sent = message["id"]
+            self.last_sent, self.position = message["id"], at
             await self.socket.send_text(message["html"][self.locale])
 
     async def until_closed(self) -> None:

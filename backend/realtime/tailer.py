@@ -2,6 +2,9 @@
 
 Each process runs one tailer. It wakes at once after a commit in its own process, on PostgreSQL
 NOTIFY from any process, and otherwise every ``poll_seconds`` (SQLite shared by several processes).
+It publishes in the log's order, as far as the log is settled (``backend.events``): on PostgreSQL a
+committed event may wait for an older transaction to end, and it then looks again soon, since that
+end need not be announced.
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy.engine import make_url
 
 from backend.db import Database
-from backend.events import NOTIFY_CHANNEL, Event, events_after, latest_event_id, topics_for
+from backend.events import (
+    NOTIFY_CHANNEL,
+    START,
+    Event,
+    events_after,
+    events_held_back,
+    latest_position,
+    position,
+    topics_for,
+)
 from backend.i18n import current_timezone
 from backend.ops.storage import log_failure
 from backend.realtime.listeners import Listeners
@@ -29,6 +41,8 @@ log = logging.getLogger("comptoir.realtime")
 # events; waiting this long after a read lets the next one take them all at once, for a delay
 # nobody watching a screen notices.
 GATHER_SECONDS = 0.05
+# How soon to look again while a committed event waits for an older transaction to end.
+HELD_BACK_SECONDS = 0.05
 
 
 class Tailer:
@@ -43,7 +57,8 @@ class Tailer:
         self.channels = channels
         self.poll_seconds = poll_seconds
         self.timezone = timezone
-        self.cursor = 0
+        self.position = START
+        self.cursor = 0  # the id of the event at ``position``: what pages resume after (``?since=``)
         self._wake = asyncio.Event()
         # Also told by a flag: on Python 3.11, a cancel that lands as ``wait_for`` finishes can be
         # swallowed, and the loop would poll on after ``stop`` (a shutdown that never ends).
@@ -58,7 +73,8 @@ class Tailer:
 
     async def start(self) -> None:
         async with self.db.read() as session:
-            self.cursor = await latest_event_id(session)
+            self.position = await latest_position(session)
+        self.cursor = self.position[1]
         self._tasks.append(asyncio.create_task(self._run(), name="event-tailer"))
         if self.db.is_postgres:
             self._tasks.append(asyncio.create_task(self._listen(), name="event-listener"))
@@ -73,33 +89,41 @@ class Tailer:
         self._tasks.clear()
 
     async def _run(self) -> None:
+        held_back = False
         while not self._stopped:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                wait = HELD_BACK_SECONDS if held_back else self.poll_seconds
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
             self._wake.clear()
             try:
-                await self.publish_new()
+                held_back = await self.publish_new()
             except Exception as exc:
                 log_failure(log, "tailer failed to publish; retrying", exc)
                 await asyncio.sleep(self.poll_seconds)
             await asyncio.sleep(GATHER_SECONDS)
 
-    async def publish_new(self) -> None:
+    async def publish_new(self) -> bool:
+        """Publish what follows the cursor; True when a committed event is still held back."""
         current_timezone.set(self.timezone())  # this task renders for the whole shop
         while True:
             async with self.db.read() as session:
-                events = await events_after(session, self.cursor)
+                events = await events_after(session, self.position)
                 names = await actor_names(session, events)
+                held_back = len(events) < 500 and await events_held_back(session)
             for event in events:
-                for observe in self.observers:
-                    observe(event)
-                for topic in topics_for(event):
-                    if locales := self.listeners.locales(topic):
-                        payload = {"id": event.id, "html": render_locales(event, topic, names, locales)}
-                        self.channels.publish(json.dumps(payload), topic)
-                self.cursor = event.id
+                self._publish(event, names)
             if len(events) < 500:
-                return
+                return held_back
+
+    def _publish(self, event: Event, names: dict[int | None, str]) -> None:
+        for observe in self.observers:
+            observe(event)
+        at = position(event)
+        for topic in topics_for(event):
+            if locales := self.listeners.locales(topic):
+                html = render_locales(event, topic, names, locales)
+                self.channels.publish(json.dumps({"id": event.id, "position": at, "html": html}), topic)
+        self.position, self.cursor = at, event.id
 
     async def _listen(self) -> None:
         import asyncpg

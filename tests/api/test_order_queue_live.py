@@ -9,7 +9,7 @@ from websockets.asyncio.client import ClientConnection
 
 from backend.auth.rules import Permission, Role
 from backend.db import Database
-from backend.events import latest_event_id
+from backend.events import events_held_back, latest_event_id
 from backend.orders import service
 from backend.orders.views import PlacedOrder
 from tests.api.order_fixtures import actor_for, draft
@@ -34,8 +34,14 @@ async def _place(database_url: str) -> PlacedOrder:
 
 
 async def _latest_event_id(db: Database) -> int:
-    async with db.read() as session:
-        return await latest_event_id(session)
+    """After every event committed so far. On PostgreSQL one may wait a moment for an older
+    transaction (the server's own, e.g. a session's) to end before it is settled."""
+    async with asyncio.timeout(5):
+        while True:
+            async with db.read() as session:
+                if not await events_held_back(session):
+                    return await latest_event_id(session)
+            await asyncio.sleep(0.02)
 
 
 async def _next_message_with(socket: ClientConnection, needle: str, within: float = 5.0) -> str:
