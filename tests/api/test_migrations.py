@@ -127,3 +127,19 @@ def test_keys_stored_before_are_hashed_and_their_answers_sealed_yet_still_replay
             await db.dispose()
 
     assert _run(replay()) == idempotency.Replay(201, [["content-type", "application/json"]], answer)
+
+
+def test_events_written_before_the_upgrade_take_transaction_id_0_and_so_come_first(database_url: str) -> None:
+    config = migrations.alembic_config(database_url)
+    command.downgrade(config, "0009")
+    old_event = "INSERT INTO events (at, type, subject, data) VALUES (CURRENT_TIMESTAMP, 'shop.updated', 'shop:1', '{}')"
+    _run(_sql(database_url, old_event))
+    migrations.upgrade(database_url)
+    _run(_sql(database_url, old_event.replace("shop.updated", "location.created")))
+    rows = _run(_sql(database_url, "SELECT xact_id, id FROM events ORDER BY id"))
+    [(old_xact, old_id), (new_xact, new_id)] = rows
+    assert old_id < new_id
+    if database_url.startswith("sqlite"):
+        assert old_xact is new_xact is None  # one writer: the id is the order
+    else:
+        assert old_xact == 0 < new_xact
