@@ -19,7 +19,7 @@ from backend.web import problem
 AnyRequest = Request[Any, Any, Any]
 
 
-def _me(principal: Principal, user: User) -> MeOut:
+def _me(principal: Principal, user: User | service.Profile) -> MeOut:
     return MeOut(
         email=user.email,
         name=user.name,

@@ -19,7 +19,8 @@ from backend.auth.principal import hash_credential
 from backend.auth.rules import InvitationStatus
 from backend.auth.service import AccountError, get_user_by_email, open_session
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record, record_sync
+from backend.tx import Tx
 
 TOKEN_BYTES = 32  # 256 bits: no one guesses a link, throttled or not
 MAX_TOKEN_LENGTH = 100  # longer is no token of ours: not worth hashing
@@ -67,29 +68,40 @@ async def invite(
     email, name = rules.normalise_email(email), name.strip()
     if problems := rules.invitation_problems(email, name, role):
         raise InvitationRejected(problems)
+    return await db.run(add_invitation, actor_id, NewInvitation(email, name, role, lifetime))
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    email: str  # normalised
+    name: str
+    role: str
+    lifetime: timedelta
+
+
+def add_invitation(tx: Tx, actor_id: int, new: NewInvitation) -> tuple[int, str]:
+    email, name, role = new.email, new.name, new.role
+    session = tx.session
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvitationRejected({"email": "email_taken"})
+    now = utcnow()
+    # One working link per address: inviting again (the first link was lost, or sent to the
+    # wrong place) replaces the one still pending.
+    session.execute(update(Invitation).where(Invitation.email == email, _pending(now)).values(revoked_at=now))
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    async with db.write() as session:
-        if await get_user_by_email(session, email) is not None:
-            raise InvitationRejected({"email": "email_taken"})
-        now = utcnow()
-        # One working link per address: inviting again (the first link was lost, or sent to the
-        # wrong place) replaces the one still pending.
-        await session.execute(
-            update(Invitation).where(Invitation.email == email, _pending(now)).values(revoked_at=now)
-        )
-        invitation = Invitation(
-            token_hash=hash_credential(raw),
-            email=email,
-            name=name,
-            role=role,
-            invited_by_id=actor_id,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-        session.add(invitation)
-        await session.flush()
-        data = {"invitation_id": invitation.id, "name": name, "role": role}
-        await record(session, "user.invited", f"user:{actor_id}", actor_id, **data)
+    invitation = Invitation(
+        token_hash=hash_credential(raw),
+        email=email,
+        name=name,
+        role=role,
+        invited_by_id=actor_id,
+        created_at=now,
+        expires_at=now + new.lifetime,
+    )
+    session.add(invitation)
+    session.flush()
+    data = {"invitation_id": invitation.id, "name": name, "role": role}
+    record_sync(tx, "user.invited", f"user:{actor_id}", actor_id, **data)
     return invitation.id, raw
 
 

@@ -6,8 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken, PermissionOverride, User, WebSession
 from backend.auth.rules import ADJUSTABLE_ROLES, Permission, Role, effective_permissions
@@ -39,16 +40,25 @@ def hash_credential(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _overrides(user: User) -> Select[tuple[str, bool]]:
+    return select(PermissionOverride.permission, PermissionOverride.granted).where(
+        PermissionOverride.user_id == user.id
+    )
+
+
 async def load_permissions(session: AsyncSession, user: User) -> frozenset[Permission]:
     role = Role(user.role)
     overrides: dict[str, bool] = {}
     if role in ADJUSTABLE_ROLES:
-        rows = await session.execute(
-            select(PermissionOverride.permission, PermissionOverride.granted).where(
-                PermissionOverride.user_id == user.id
-            )
-        )
-        overrides = dict(rows.all())
+        overrides = dict((await session.execute(_overrides(user))).all())  # type: ignore[arg-type]
+    return effective_permissions(role, overrides)
+
+
+def permissions_in(session: Session, user: User) -> frozenset[Permission]:
+    """``load_permissions`` inside a command's transaction (``backend.tx``)."""
+    role = Role(user.role)
+    rows = session.execute(_overrides(user)).all() if role in ADJUSTABLE_ROLES else []
+    overrides: dict[str, bool] = dict(rows)  # type: ignore[arg-type]
     return effective_permissions(role, overrides)
 
 

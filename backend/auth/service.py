@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -13,7 +14,7 @@ from backend import inputs
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
-from backend.auth.principal import hash_credential, load_permissions
+from backend.auth.principal import hash_credential, permissions_in
 from backend.auth.rules import Permission, Role
 from backend.auth.throttle import (
     SignInKeys,
@@ -24,7 +25,8 @@ from backend.auth.throttle import (
     take_slot,
 )
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record, record_sync
+from backend.tx import Tx
 
 
 class AccountError(Exception):
@@ -155,26 +157,42 @@ def _check_version(user: User, expected: int | None) -> None:
         raise VersionConflict(user.version)
 
 
+@dataclass(frozen=True)
+class Profile:
+    """An account as its owner sees and edits it."""
+
+    email: str
+    name: str
+    role: str
+    locale: str | None
+    version: int
+
+
 async def update_profile(
     db: Database, user_id: int, name: str, locale: str | None, expected_version: int | None
-) -> User:
+) -> Profile:
     name = name.strip()
     if inputs.is_blank(name) or len(name) > 120:
         raise AccountError("name_required" if inputs.is_blank(name) else "name_too_long", "name")
-    async with db.write() as session:
-        user = await session.get_one(User, user_id)
-        _check_version(user, expected_version)
-        changes = {}
-        if user.name != name:
-            changes["name"] = [user.name, name]
-        if user.locale != locale:
-            changes["locale"] = [user.locale, locale]
-        if changes:
-            user.name, user.locale = name, locale
-            user.version += 1
-            await session.flush()
-            await record(session, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
-    return user
+    return await db.run(change_profile, user_id, name, locale, expected_version)
+
+
+def change_profile(
+    tx: Tx, user_id: int, name: str, locale: str | None, expected_version: int | None
+) -> Profile:
+    user = tx.session.get_one(User, user_id)
+    _check_version(user, expected_version)
+    changes = {}
+    if user.name != name:
+        changes["name"] = [user.name, name]
+    if user.locale != locale:
+        changes["locale"] = [user.locale, locale]
+    if changes:
+        user.name, user.locale = name, locale
+        user.version += 1
+        tx.session.flush()
+        record_sync(tx, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
+    return Profile(user.email, user.name, user.role, user.locale, user.version)
 
 
 async def change_password(
@@ -301,24 +319,26 @@ async def create_api_token(
     db: Database, email: str, label: str = "", *, expires_at: datetime | None = None
 ) -> str:
     """A new token for the account, which must hold ``api.use``; returns the only copy of it."""
-    raw = "cmp_" + secrets.token_urlsafe(32)
     label = label.strip()
     if len(label) > rules.MAX_TOKEN_LABEL:
         raise AccountError("label_too_long", "label")
     if not label.isprintable():  # no control characters (NUL never reaches the database)
         raise AccountError("label_invalid", "label")
-    async with db.write() as session:
-        user = await get_user_by_email(session, email)
-        if user is None:
-            raise AccountError("not_found", "email")
-        if not user.active or Permission.API_USE not in await load_permissions(session, user):
-            raise AccountError("api_not_allowed")
-        token = ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label, expires_at=expires_at)
-        session.add(token)
-        await session.flush()
-        await record(
-            session, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id
-        )
+    return await db.run(add_api_token, rules.normalise_email(email), label, expires_at)
+
+
+def add_api_token(tx: Tx, email: str, label: str, expires_at: datetime | None) -> str:
+    session = tx.session
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise AccountError("not_found", "email")
+    if not user.active or Permission.API_USE not in permissions_in(session, user):
+        raise AccountError("api_not_allowed")
+    raw = "cmp_" + secrets.token_urlsafe(32)
+    token = ApiToken(token_hash=hash_credential(raw), user_id=user.id, label=label, expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    record_sync(tx, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id)
     return raw
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from backend.db import Database
-from backend.events import record
+from backend.events import record, record_sync
 from backend.inventory import holds, levels, rules, service
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
@@ -64,23 +64,18 @@ async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> 
     reason = adjustment.reason.strip()
     if problems := rules.adjustment_problems(adjustment.delta, reason):
         raise StockRejected(problems)
+    return await db.run(apply_adjustment, actor_id, adjustment, reason)
+
+
+def apply_adjustment(tx: Tx, actor_id: int | None, adjustment: Adjustment, reason: str) -> LevelView:
     change = service.Change(
         adjustment.product_id, adjustment.location_id, adjustment.delta, MovementKind.ADJUSTMENT, reason
     )
-    async with db.write() as session:
-        await service.change_on_hand(session, change, actor_id)
-        after = await levels.level_of(session, adjustment.product_id, adjustment.location_id)
-        await record(
-            session,
-            "stock.adjusted",
-            f"stock:{after.product_id}",
-            actor_id,
-            sku=after.sku,
-            location=after.location_code,
-            delta=adjustment.delta,
-            reason=reason,
-        )
-        await service.settle(session, actor_id)
+    service.change_on_hand_in(tx.session, change, actor_id)
+    after = levels.level_in(tx.session, adjustment.product_id, adjustment.location_id)
+    data = {"sku": after.sku, "location": after.location_code, "delta": adjustment.delta, "reason": reason}
+    record_sync(tx, "stock.adjusted", f"stock:{after.product_id}", actor_id, **data)
+    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))
     return after
 
 

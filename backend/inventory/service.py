@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.db import upsert_into
 from backend.inventory import holds, settling
@@ -98,10 +99,18 @@ def _movement(change: Change, actor_id: int | None) -> StockMovement:
 
 
 async def change_on_hand(session: AsyncSession, change: Change, actor_id: int | None) -> StockLevel:
+    """``change_on_hand_in`` in an async session's transaction."""
+    return await session.run_sync(change_on_hand_in, change, actor_id)
+
+
+def change_on_hand_in(session: Session, change: Change, actor_id: int | None) -> StockLevel:
     """Add ``delta`` (may be negative) to on-hand stock; never below zero or below what is reserved."""
     if change.delta > 0:
-        await _ensure_level(session, change.product_id, change.location_id)
-    result = await session.execute(
+        stmt = upsert_into(session, StockLevel).values(  # type: ignore[arg-type]
+            product_id=change.product_id, location_id=change.location_id
+        )
+        session.execute(stmt.on_conflict_do_nothing())
+    result = session.execute(
         update(StockLevel)
         .where(
             _level(change.product_id, change.location_id),
@@ -112,7 +121,7 @@ async def change_on_hand(session: AsyncSession, change: Change, actor_id: int | 
     )
     level = result.scalar_one_or_none()
     if level is None:
-        current = await session.get(StockLevel, (change.product_id, change.location_id))
+        current = session.get(StockLevel, (change.product_id, change.location_id))
         raise StockError(
             "below_reserved",
             product_id=change.product_id,
@@ -120,15 +129,15 @@ async def change_on_hand(session: AsyncSession, change: Change, actor_id: int | 
             reserved=current.reserved if current else 0,
         )
     session.add(_movement(change, actor_id))
-    _touch(session, change.product_id, change.location_id)
+    touch(session.info, change.product_id, change.location_id)
     if change.delta > 0 and level.backordered:
-        await _fill_backorders(session, change.product_id, change.location_id)
+        _fill_backorders(session, change.product_id, change.location_id)
     return level
 
 
-async def _fill_backorders(session: AsyncSession, product_id: int, location_id: int) -> None:
+def _fill_backorders(session: Session, product_id: int, location_id: int) -> None:
     """Arriving stock goes first to units promised without stock, oldest promise first."""
-    waiting = await session.scalars(
+    waiting = session.scalars(
         select(Reservation)
         .where(
             Reservation.product_id == product_id,
@@ -138,19 +147,19 @@ async def _fill_backorders(session: AsyncSession, product_id: int, location_id: 
         .order_by(Reservation.created_at, Reservation.id)
         .with_for_update()
     )
+    free_now = select(StockLevel.on_hand - StockLevel.reserved).where(_level(product_id, location_id))
     for reservation in waiting:
-        free = await available(session, product_id, location_id)
-        filled = min(free, reservation.backordered)
+        filled = min(int(session.scalar(free_now) or 0), reservation.backordered)
         if filled <= 0:
             return
         reservation.quantity += filled
         reservation.backordered -= filled
-        await session.execute(
+        session.execute(
             update(StockLevel)
             .where(_level(product_id, location_id))
             .values(reserved=StockLevel.reserved + filled, backordered=StockLevel.backordered - filled)
         )
-    await session.flush()
+    session.flush()
 
 
 async def transfer(

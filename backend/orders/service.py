@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.rules import Permission
 from backend.db import Database
 from backend.events import record
-from backend.idempotency.service import Keyed, Replay
 from backend.inventory import service as stock
 from backend.orders import placing, stocking
 from backend.orders.drafts import (
@@ -59,13 +56,10 @@ __all__ = [
     "edit_order",
     "hold_order",
     "place_order",
-    "place_order_once",
     "reject_order",
     "release_order",
     "transition_order",
 ]
-
-T = TypeVar("T")
 
 
 def _normalised(draft: OrderDraft) -> OrderDraft:
@@ -108,31 +102,9 @@ async def place_order(
     ``orders.place``). Anonymous storefront shoppers pass ``Actor(None)``.
     """
     draft = _prepared(actor, draft)
-    token = secrets.token_urlsafe(24)
-    return await _placing(db, draft, placing.place, placing.Placement(actor, draft, policy, token))
-
-
-async def place_order_once(
-    db: Database,
-    actor: Actor,
-    draft: OrderDraft,
-    keyed: Keyed,
-    answer: Callable[[PlacedOrder], placing.Answer],
-    *,
-    policy: RiskPolicy = DEFAULT_POLICY,
-) -> PlacedOrder | Replay:
-    """``place_order`` under an idempotency key claimed in the order's own transaction
-    (``placing.place_once``): the stored answer when the key was answered before. Raises what
-    ``place_order`` raises, and ``InFlight`` or ``Mismatch`` for the key."""
-    draft = _prepared(actor, draft)
-    token = secrets.token_urlsafe(24)
-    placement = placing.Placement(actor, draft, policy, token)
-    return await _placing(db, draft, placing.place_once, keyed, answer, placement)
-
-
-async def _placing(db: Database, draft: OrderDraft, job: Callable[..., T], *args: Any) -> T:
+    placement = placing.Placement.of(actor, draft, policy, secrets.token_urlsafe(24))
     try:
-        return await db.run(job, *args)
+        return await db.run(placing.place, placement)
     except (IntegrityError, sqlite3.IntegrityError):
         # A twin with the same external reference, placed by another process, won the race.
         async with db.read() as session:
