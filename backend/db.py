@@ -13,8 +13,8 @@ Every change is a command, run with ``Database.run(fn, *args)``: synchronous cod
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -156,6 +156,17 @@ def unkeyed(fn: Callable[..., T]) -> Callable[..., T]:
     takes the request's idempotency key, which stays for the change itself."""
     setattr(fn, UNKEYED, True)
     return fn
+
+
+@contextmanager
+def outside_the_key() -> Iterator[None]:
+    """Commands run in this block are not the request's keyed change: each is idempotent by its
+    own means (an imported order by its reference), and the key stays for the command after."""
+    token = command_key.set(None)
+    try:
+        yield
+    finally:
+        command_key.reset(token)
 
 
 class Database:

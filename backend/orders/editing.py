@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import record
+from backend.events import record_sync
 from backend.inventory import holds
-from backend.inventory import service as stock
 from backend.inventory.models import Location
+from backend.inventory.settling import settle_batch
 from backend.orders import pricing, stocking
 from backend.orders.drafts import (
     Address,
@@ -30,7 +30,7 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
 from backend.orders.views import OrderSummary
-from backend.tx import SessionTx, Tx
+from backend.tx import Tx
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,8 @@ def _problems(edit: OrderEdit, mode: str) -> dict[str, str]:
     return problems
 
 
-async def _current_lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
-    rows = await session.scalars(
+def _current_lines(session: Session, order_id: int) -> list[OrderLine]:
+    rows = session.scalars(
         select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.position)
     )
     return list(rows)
@@ -75,13 +75,13 @@ def _set_address(order: Order, address: Address) -> None:
     order.address_latitude, order.address_longitude = address.latitude, address.longitude
 
 
-async def _check(session: AsyncSession, actor: Actor, order: Order, version: int | None) -> None:
+def _check(session: Session, actor: Actor, order: Order, version: int | None) -> None:
     if not actor.can(Permission.ORDERS_MANAGE):
         raise OrderForbidden("orders.manage")
     if version is not None and version != order.version:
-        raise StaleOrder(await load_summary(session, order.id))
+        raise StaleOrder(load_summary(session, order.id))
     if not is_editable(OrderStatus(order.status)):
-        raise TransitionRefused("not_editable", await load_summary(session, order.id))
+        raise TransitionRefused("not_editable", load_summary(session, order.id))
 
 
 async def edit_order(
@@ -94,29 +94,26 @@ async def edit_order(
     (``not_editable``: picking has started), ``OrderForbidden`` or ``OrderNotFound``.
     """
     edit = OrderEdit(edit.lines, normalise_address(edit.address) if edit.address else None, edit.location)
-    async with db.write() as session:
-        order = await session.get(Order, order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        if problems := _problems(edit, order.fulfilment_mode):
-            raise OrderRejected(problems)
-        await _check(session, actor, order, version)
-        await claim(session, order)  # locks the order row (PostgreSQL) before touching stock
-        changes = await _apply(session, order, edit)
-        if not changes:
-            raise OrderRejected({"order": "nothing_changed"})
-        account = accounted(await account_of(session, order))
-        await record(
-            session,
-            "order.edited",
-            f"order:{order.id}",
-            actor.user_id,
-            number=order.number,
-            changes=changes,
-            **account,
-        )
-        await stock.settle(session, actor.user_id)
-        return await load_summary(session, order.id)
+    return await db.run(apply_edit, actor, order_id, edit, version)
+
+
+def apply_edit(tx: Tx, actor: Actor, order_id: int, edit: OrderEdit, version: int | None) -> OrderSummary:
+    session = tx.session
+    order = session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    if problems := _problems(edit, order.fulfilment_mode):
+        raise OrderRejected(problems)
+    _check(session, actor, order, version)
+    claim(session, order)  # locks the order row (PostgreSQL) before touching stock
+    changes = _apply(tx, order, edit)
+    if not changes:
+        raise OrderRejected({"order": "nothing_changed"})
+    account = accounted(account_of(session, order))
+    data = {"number": order.number, "changes": changes, **account}
+    record_sync(tx, "order.edited", f"order:{order.id}", actor.user_id, **data)
+    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    return load_summary(session, order.id)
 
 
 _SET_TOTALS = (
@@ -137,9 +134,10 @@ class _Rebasket:
     sold_at: dict[int, tuple[int, int]]
 
 
-async def _apply(session: AsyncSession, order: Order, edit: OrderEdit) -> list[str]:
-    current = await _current_lines(session, order.id)
-    code = await session.scalar(select(Location.code).where(Location.id == order.location_id))
+def _apply(tx: Tx, order: Order, edit: OrderEdit) -> list[str]:
+    session = tx.session
+    current = _current_lines(session, order.id)
+    code = session.scalar(select(Location.code).where(Location.id == order.location_id))
     before = OrderShape({line.sku: line.quantity for line in current}, _address_text(order), code or "")
     wanted = (
         edit.lines if edit.lines is not None else [WantedLine(line.sku, line.quantity) for line in current]
@@ -154,7 +152,7 @@ async def _apply(session: AsyncSession, order: Order, edit: OrderEdit) -> list[s
         _address_text(order),
         {line.product_id: (line.unit_price_minor, line.tax_rate_centi) for line in current},
     )
-    return await session.run_sync(lambda sync: _rebasket(SessionTx(sync), was, wanted, edit.location))
+    return _rebasket(tx, was, wanted, edit.location)
 
 
 def _rebasket(tx: Tx, was: _Rebasket, wanted: list[WantedLine], location_code: str | None) -> list[str]:

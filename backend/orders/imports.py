@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
-from backend.db import Database
-from backend.events import record
+from backend.db import Database, outside_the_key
+from backend.events import record_sync
 from backend.inventory.models import Location
 from backend.orders import csv_import
 from backend.orders.csv_import import ImportedOrder, KnownOrder, Preview, RowProblem
@@ -24,6 +24,7 @@ from backend.orders.errors import DuplicateExternalRef, OrderRejected, OutOfStoc
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel
 from backend.orders.service import place_order
+from backend.tx import Tx
 
 CHUNK = 500  # databases cap the number of bound parameters
 
@@ -115,17 +116,15 @@ async def import_orders(db: Database, actor: Actor, content: bytes, filename: st
         failed=[order for order in preview.orders if order.existing is None and order.problems]
     )
     result.skipped, result.stray = preview.already_imported, preview.stray
-    for order in preview.ready:
-        await _place(db, actor, order, result)
-    async with db.write() as session:
-        await record(
-            session,
-            "order.file_imported",
-            "orders",
-            actor.user_id,
-            filename=filename,
-            created=len(result.created),
-            skipped=len(result.skipped),
-            failed=len(result.failed),
-        )
+    # Under an idempotency key, the key stands for the import's record below: a retry skips the
+    # orders placed by the first attempt (by their reference) and answers its result.
+    with outside_the_key():
+        for order in preview.ready:
+            await _place(db, actor, order, result)
+    return await db.run(record_import, actor.user_id, filename, result)
+
+
+def record_import(tx: Tx, actor_id: int | None, filename: str, result: ImportResult) -> ImportResult:
+    counts = {"created": len(result.created), "skipped": len(result.skipped), "failed": len(result.failed)}
+    record_sync(tx, "order.file_imported", "orders", actor_id, filename=filename, **counts)
     return result

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import record
-from backend.inventory import service as stock
+from backend.events import record_sync
+from backend.inventory import holds
+from backend.inventory.errors import StockError
+from backend.inventory.settling import settle_batch
 from backend.orders import placing, stocking
 from backend.orders.drafts import (
     OrderDraft,
@@ -46,7 +49,7 @@ from backend.orders.rules import (
     transition_problem,
 )
 from backend.orders.views import OrderSummary, PlacedOrder
-from backend.tx import SessionTx
+from backend.tx import SessionTx, Tx
 
 __all__ = [
     "OrderEdit",
@@ -115,21 +118,29 @@ async def place_order(
 # -- the lifecycle --------------------------------------------------------------------------------
 
 
-async def _check_move(
-    session: AsyncSession, actor: Actor, order: Order, wanted: OrderStatus, version: int | None
+def _check_move(
+    session: Session, actor: Actor, order: Order, wanted: OrderStatus, version: int | None
 ) -> int | None:
     """Raise unless the move is allowed; returns the account the order belongs to, if any."""
     if version is not None and version != order.version:
-        raise StaleOrder(await load_summary(session, order.id))
-    account = await account_of(session, order)
+        raise StaleOrder(load_summary(session, order.id))
+    account = account_of(session, order)
     own = actor.user_id is not None and account == actor.user_id
     current = OrderStatus(order.status)
     problem = transition_problem(current, wanted, order.fulfilment_mode, actor, own_order=own)  # type: ignore[arg-type]
     if problem == "not_permitted":
         raise OrderForbidden(problem)
     if problem:
-        raise TransitionRefused(problem, await load_summary(session, order.id))
+        raise TransitionRefused(problem, load_summary(session, order.id))
     return account
+
+
+@dataclass(frozen=True)
+class Move:
+    order_id: int
+    wanted: OrderStatus
+    version: int | None
+    reason: str
 
 
 async def transition_order(
@@ -151,36 +162,40 @@ async def transition_order(
     reason = reason.strip()
     if problem := reason_problem(wanted, reason):
         raise OrderRejected({"reason": problem})
-    async with db.write() as session:
-        order = await session.get(Order, order_id)
-        if order is None:
-            raise OrderNotFound(order_id)
-        account = await _check_move(session, actor, order, wanted, version)
-        before = order.status
-        await claim(session, order, wanted.value)
-        await _move_stock(session, order, wanted, actor)
-        await record(
-            session,
-            f"order.{wanted.value}",
-            f"order:{order.id}",
-            actor.user_id,
-            number=order.number,
-            previous=before,
-            reason=reason,
-            **accounted(account),
-        )
-        await stock.settle(session, actor.user_id)
-        return await load_summary(session, order.id)
+    return await db.run(move_order, actor, Move(order_id, wanted, version, reason))
 
 
-async def _move_stock(session: AsyncSession, order: Order, wanted: OrderStatus, actor: Actor) -> None:
+def move_order(tx: Tx, actor: Actor, move: Move) -> OrderSummary:
+    session = tx.session
+    order = session.get(Order, move.order_id)
+    if order is None:
+        raise OrderNotFound(move.order_id)
+    account = _check_move(session, actor, order, move.wanted, move.version)
+    before = order.status
+    claim(session, order, move.wanted.value)
+    _move_stock(tx, order, move.wanted, actor)
+    record_sync(
+        tx,
+        f"order.{move.wanted.value}",
+        f"order:{order.id}",
+        actor.user_id,
+        number=order.number,
+        previous=before,
+        reason=move.reason,
+        **accounted(account),
+    )
+    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    return load_summary(session, order.id)
+
+
+def _move_stock(tx: Tx, order: Order, wanted: OrderStatus, actor: Actor) -> None:
     if wanted in RELEASING:
-        await stock.release(session, stocking.reference(order.id))
+        holds.release(tx, stocking.reference(order.id))
     elif wanted in DISPATCHING:
         try:
-            await stock.consume(session, stocking.reference(order.id), actor.user_id)
-        except stock.StockError as exc:
-            raise TransitionRefused(exc.code, await load_summary(session, order.id)) from None
+            holds.consume(tx, stocking.reference(order.id), actor.user_id)
+        except StockError as exc:
+            raise TransitionRefused(exc.code, load_summary(tx.session, order.id)) from None
 
 
 async def accept_order(
