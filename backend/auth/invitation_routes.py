@@ -19,7 +19,7 @@ from backend.auth.rules import ROLE_LABELS, Permission, Role
 from backend.auth.team_routes import render_team
 from backend.auth.throttle import Throttle, TooManyAttempts, give_back, take_slot
 from backend.i18n import N_, gettext
-from backend.idempotency.rules import RESULT_NOT_KEPT
+from backend.idempotency.rules import NOT_KEYED, RESULT_NOT_KEPT
 from backend.idempotency.service import HandledBefore
 from backend.web import FormErrors, page, see_other
 
@@ -124,7 +124,7 @@ async def invitation_page(request: AnyRequest, token: FromPath[str]) -> Template
     return _accept_page(request, invitation)
 
 
-@post("/invite/{token:str}", opt=PUBLIC)
+@post("/invite/{token:str}", opt={**PUBLIC, NOT_KEYED: True})
 async def accept_invitation(request: AnyRequest, token: FromPath[str]) -> Response[Any] | Template:
     db, settings = request.app.state.db, request.app.state.settings
     password = (await request.form()).get("password")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.catalog.models import Category
 from backend.events import Event
@@ -28,7 +29,7 @@ class CategoryItem:
     name: str
 
 
-def note_created(session: AsyncSession) -> None:
+def note_created(session: AsyncSession | Session) -> None:
     session.info[CHANGED] = True
 
 

@@ -50,7 +50,7 @@ async def load_upload(db: Database, user_id: int, token: str) -> CatalogImport:
 
 
 async def _apply_row(session: AsyncSession, row: ProductInput, existing: Product | None) -> str:
-    category = await category_id(session, row.category)
+    category = await session.run_sync(category_id, row.category)
     if existing is None:
         session.add(Product(**{name: getattr(row, name) for name in EDITABLE}, category_id=category))
         return "created"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, fields
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.catalog import categories, rules
 from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.db import Database, utcnow
-from backend.events import record
+from backend.events import record_sync
+from backend.tx import Tx
 
 
 class ProductConflict(Exception):
@@ -67,52 +70,64 @@ def view_of(product: Product, category: str | None) -> ProductView:
 EDITABLE = tuple(f.name for f in fields(ProductInput) if f.name != "category")
 
 
-async def category_id(session: AsyncSession, name: str | None) -> int | None:
+def category_id(session: Session, name: str | None) -> int | None:
     """The category with this name (case-insensitive), created on first use."""
     if not name:
         return None
     # Compared in Python: SQLite's lower() folds ASCII letters only, so "Épicerie" would miss
     # "épicerie". A shop has tens of categories, not thousands.
     wanted = name.casefold()
-    for found, existing in await session.execute(select(Category.id, Category.name)):
+    for found, existing in session.execute(select(Category.id, Category.name)):
         if existing.casefold() == wanted:
             return found
     category = Category(name=name)
     session.add(category)
-    await session.flush()
+    session.flush()
     categories.note_created(session)
     return category.id
 
 
+def _category_query(category_id: int) -> Select[tuple[str]]:
+    return select(Category.name).where(Category.id == category_id)
+
+
 async def _category_name(session: AsyncSession, category_id: int | None) -> str | None:
-    return (
-        await session.scalar(select(Category.name).where(Category.id == category_id)) if category_id else None
-    )
+    return await session.scalar(_category_query(category_id)) if category_id else None
 
 
-async def _sku_taken(session: AsyncSession, sku: str, other_than: int | None = None) -> bool:
+def _name_of(session: Session, category_id: int | None) -> str | None:
+    """``_category_name`` inside a command's transaction."""
+    return session.scalar(_category_query(category_id)) if category_id else None
+
+
+def _sku_taken(session: Session, sku: str, other_than: int | None = None) -> bool:
     query = select(Product.id).where(Product.sku == sku)
     if other_than is not None:
         query = query.where(Product.id != other_than)
-    return await session.scalar(query) is not None
+    return session.scalar(query) is not None
 
 
 async def create_product(db: Database, actor_id: int | None, wanted: ProductInput) -> ProductView:
     rules.check(wanted)
     try:
-        async with db.write() as session:
-            if await _sku_taken(session, wanted.sku):
-                raise ProductRejected({"sku": "sku_taken"})
-            values = {name: getattr(wanted, name) for name in EDITABLE}
-            product = Product(**values, category_id=await category_id(session, wanted.category))
-            session.add(product)
-            await session.flush()
-            view = view_of(product, wanted.category and await _category_name(session, product.category_id))
-            data = _event_data(product, view.category)
-            await record(session, "product.created", f"product:{product.id}", actor_id, **data)
-            return view
-    except IntegrityError as exc:  # a concurrent create took the SKU between our check and insert
+        return await db.run(add_product, actor_id, wanted)
+    except (IntegrityError, sqlite3.IntegrityError) as exc:  # a concurrent create took the SKU
         raise ProductRejected({"sku": "sku_taken"}) from exc
+
+
+def add_product(tx: Tx, actor_id: int | None, wanted: ProductInput) -> ProductView:
+    session = tx.session
+    if _sku_taken(session, wanted.sku):
+        raise ProductRejected({"sku": "sku_taken"})
+    values = {name: getattr(wanted, name) for name in EDITABLE}
+    product = Product(**values, category_id=category_id(session, wanted.category))
+    session.add(product)
+    session.flush()
+    view = view_of(product, wanted.category and _name_of(session, product.category_id))
+    record_sync(
+        tx, "product.created", f"product:{product.id}", actor_id, **_event_data(product, view.category)
+    )
+    return view
 
 
 def _event_data(product: Product, category: str | None) -> dict[str, object]:
@@ -139,33 +154,33 @@ async def update_product(
 ) -> ProductView:
     """Replace the editable fields; the editor's version must still be current."""
     rules.check(wanted)
-    async with db.write() as session:
-        product = await session.get(Product, product_id, with_for_update=True)
-        if product is None:
-            raise ProductNotFound(product_id)
-        if product.version != expected_version:
-            raise ProductConflict(await get_product(session, product_id))
-        if await _sku_taken(session, wanted.sku, other_than=product_id):
-            raise ProductRejected({"sku": "sku_taken"})
-        before = asdict(view_of(product, await _category_name(session, product.category_id)))
-        for name in EDITABLE:
-            setattr(product, name, getattr(wanted, name))
-        product.category_id = await category_id(session, wanted.category)
-        after = view_of(product, wanted.category and await _category_name(session, product.category_id))
-        changes = {k: [before[k], v] for k, v in asdict(after).items() if before[k] != v and k != "version"}
-        if changes:
-            product.version += 1
-            product.updated_at = utcnow()
-            await session.flush()
-            await record(
-                session,
-                "product.updated",
-                f"product:{product.id}",
-                actor_id,
-                changes=changes,
-                **_event_data(product, after.category),
-            )
-        return view_of(product, after.category)
+    return await db.run(change_product, actor_id, product_id, wanted, expected_version)
+
+
+def change_product(
+    tx: Tx, actor_id: int | None, product_id: int, wanted: ProductInput, expected_version: int
+) -> ProductView:
+    session = tx.session
+    product = session.get(Product, product_id, with_for_update=True)
+    if product is None:
+        raise ProductNotFound(product_id)
+    if product.version != expected_version:
+        raise ProductConflict(view_of(product, _name_of(session, product.category_id)))
+    if _sku_taken(session, wanted.sku, other_than=product_id):
+        raise ProductRejected({"sku": "sku_taken"})
+    before = asdict(view_of(product, _name_of(session, product.category_id)))
+    for name in EDITABLE:
+        setattr(product, name, getattr(wanted, name))
+    product.category_id = category_id(session, wanted.category)
+    after = view_of(product, wanted.category and _name_of(session, product.category_id))
+    changes = {k: [before[k], v] for k, v in asdict(after).items() if before[k] != v and k != "version"}
+    if changes:
+        product.version += 1
+        product.updated_at = utcnow()
+        session.flush()
+        data = _event_data(product, after.category)
+        record_sync(tx, "product.updated", f"product:{product.id}", actor_id, changes=changes, **data)
+    return view_of(product, after.category)
 
 
 def input_from(view: ProductView, **overrides: object) -> ProductInput:

@@ -113,24 +113,23 @@ def mismatch() -> HTTPException:
     return HTTPException(status_code=422, detail=detail)
 
 
-def keeps_no_result(scope: Scope) -> bool:
-    """Routes whose change returns a secret shown once (``rules.RESULT_NOT_KEPT``)."""
+def _route_flag(scope: Scope, flag: str) -> bool:
     handler = scope.get("route_handler")
-    return handler is not None and bool(handler.opt.get(rules.RESULT_NOT_KEPT))
+    return handler is not None and bool(handler.opt.get(flag))
 
 
 class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] not in rules.UNSAFE_METHODS:
+        if scope["method"] not in rules.UNSAFE_METHODS or _route_flag(scope, rules.NOT_KEYED):
             await next_app(scope, receive, send)
             return
         keyed = await keyed_request(Request(scope, receive))
         if keyed is None:
             await next_app(scope, receive, send)
             return
-        key = RequestKey(keyed, keep=not keeps_no_result(scope))
+        key = RequestKey(keyed, keep=not _route_flag(scope, rules.RESULT_NOT_KEPT))
         token = command_key.set(key)
         try:
             await next_app(scope, receive, _marking_replays(send, key))

@@ -18,6 +18,10 @@ FORM_FIELD = "_idempotency_key"
 # an invitation link), so it is never stored; a replay raises ``service.HandledBefore``, which
 # the handler answers without the secret.
 RESULT_NOT_KEPT = "idempotency_result_not_kept"
+# A route handler ``opt`` flag: the route takes no idempotency key. Signing in (or setting a
+# password) opens a new session each time and counts each try against its throttle: several
+# commands, none of which a replay should skip.
+NOT_KEYED = "idempotency_not_keyed"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_TYPES = ("application/json", "application/problem+json")
 # Fields that differ between two submissions of the same form without changing its meaning.

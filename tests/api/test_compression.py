@@ -96,5 +96,3 @@ async def test_a_streamed_csv_export_is_compressed_whole(harness: Harness) -> No
     assert compressed.headers["content-encoding"] == "gzip"
     assert compressed.text == plain.text
     assert plain.text.count("\n") == 31
-
-
