@@ -18,7 +18,7 @@ from backend.idempotency.models import IdempotencyKey
 from backend.inventory import api as stock_api
 from backend.inventory.models import StockMovement
 from backend.tx import Tx
-from tests.api.conftest import Harness, post_form
+from tests.api.conftest import PASSWORD, PEOPLE, Harness, csrf_token, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import receive_stock
 from tests.writing import add_all
@@ -158,6 +158,30 @@ async def test_a_refused_change_leaves_no_key_and_a_retry_is_judged_afresh(
     assert applied.status_code == 201, applied.text
     assert "idempotent-replayed" not in applied.headers
     assert applied.json()["on_hand"] == 0
+
+
+async def test_a_keyed_product_creation_makes_one_product(harness: Harness) -> None:
+    headers = {"Authorization": f"Bearer {await harness.token(Role.OWNER)}", "Idempotency-Key": "new-pear"}
+    body = {"sku": "PEAR", "name": "Pear", "price_minor": 120, "currency": "EUR", "category": "Fruit"}
+    async with harness.client() as client:
+        first = await client.post("/api/v1/products", json=body, headers=headers)
+        again = await client.post("/api/v1/products", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    async with harness.db.read() as session:
+        created = select(func.count()).select_from(Event).where(Event.type == "product.created")
+        assert await session.scalar(created) == 1
+
+
+async def test_signing_in_takes_no_key_each_try_opens_a_session(harness: Harness) -> None:
+    async with harness.client() as client:
+        data = {"email": PEOPLE[Role.STAFF][0], "password": PASSWORD, "_csrf_token": await csrf_token(client)}
+        answers = [await client.post("/login", data=data, headers={"Idempotency-Key": "in"}) for _ in "ab"]
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert all("idempotent-replayed" not in answer.headers for answer in answers)
+    assert all("set-cookie" in answer.headers for answer in answers)
+    assert await _keys(harness) == 0
 
 
 async def test_a_form_can_carry_its_key_in_a_hidden_field(harness: Harness) -> None:
