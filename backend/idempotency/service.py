@@ -81,8 +81,9 @@ def run_keyed(
     if not claimed:
         return True, _stored(tx, keyed, keep, fn, where)
     result = fn(tx, *args)
-    if keep:
-        sealed = sealing.seal(_secret(keyed), (keyed.principal, keyed.lookup), _encode(fn, result))
+    encoded = _encode(fn, result) if keep else None
+    if encoded is not None:
+        sealed = sealing.seal(_secret(keyed), (keyed.principal, keyed.lookup), encoded)
         tx.execute(_STORE, {"id": int(claimed[0][0]), "body": sealed})
     return False, result
 
@@ -106,12 +107,11 @@ def _secret(keyed: Keyed) -> bytes:
     return sealing.sealing_key(keyed.principal, keyed.key)
 
 
-def _encode(fn: Callable[..., Any], result: Any) -> bytes:
+def _encode(fn: Callable[..., Any], result: Any) -> bytes | None:
+    """The result as stored; None when it is too large to keep (a replay is then ``HandledBefore``)."""
     result_type(fn)  # a result that could not be read back is refused now, not at its replay
     encoded = msgspec.json.encode(result)
-    if len(encoded) > rules.MAX_STORED_RESULT:
-        raise ValueError(f"{fn.__qualname__}: a result of {len(encoded)} bytes is too large to keep")
-    return encoded
+    return encoded if len(encoded) <= rules.MAX_STORED_RESULT else None
 
 
 @functools.cache

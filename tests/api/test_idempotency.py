@@ -267,6 +267,18 @@ async def test_a_keyed_request_makes_one_change_and_bookkeeping_stays_aside(harn
     assert sorted(types) == ["test.aside", "test.change"]
 
 
+def big_result(tx: Tx) -> str:
+    return "x" * (rules.MAX_STORED_RESULT + 1)
+
+
+async def test_a_result_too_large_to_keep_is_not_kept_and_its_replay_is_refused(harness: Harness) -> None:
+    keyed = service.Keyed("user:1", "big", "f")
+    replayed, _ = await harness.db.run(service.run_keyed, keyed, True, big_result, ())
+    assert not replayed
+    with pytest.raises(service.HandledBefore):
+        await harness.db.run(service.run_keyed, keyed, True, big_result, ())
+
+
 async def test_keys_older_than_seven_days_are_purged(harness: Harness) -> None:
     old, new = utcnow() - timedelta(days=8), utcnow() - timedelta(days=6)
     await harness.db.run(
