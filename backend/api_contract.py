@@ -60,8 +60,8 @@ WHY = {
     401: "No bearer token, or one the server does not accept.",
     403: "The token's account lacks the permission this operation needs.",
     404: "What the path or body names does not exist.",
-    409: "A conflict: the resource changed since it was read, a unique value is taken, or a request "
-    "with the same Idempotency-Key is still running.",
+    409: "A conflict: the resource changed since it was read, a unique value is taken, or the "
+    "request of this Idempotency-Key was handled before and its answer is not kept.",
     413: "The request body is larger than the server accepts.",
     422: "The request is well formed but its values are refused; ``errors`` says which and why, or the "
     "Idempotency-Key was used for another request.",

@@ -14,11 +14,11 @@ Every change is a command, run with ``Database.run(fn, *args)``: synchronous cod
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from sqlalchemy import DateTime, MetaData, event, make_url
@@ -123,11 +123,57 @@ T = TypeVar("T")
 _writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
+def _with_keywords(fn: Callable[..., T], kwargs: dict[str, Any]) -> Callable[..., T]:
+    """A command with its keyword arguments bound: a partial of a module-level function pickles as
+    well as the function."""
+    return functools.partial(fn, **kwargs) if kwargs else fn
+
+
 def _run_alone(session: Any, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
     tx = SessionTx(session)
     result = fn(tx, *args)
     tx.finish()
     return result
+
+
+# -- Keyed commands ---------------------------------------------------------------------------------
+# A request that carries an idempotency key puts it here (``backend.idempotency``) for the one
+# command that is its change: ``Database.run`` hands that command to it, and it runs the command
+# with the key claimed and the result stored in the command's own transaction.
+
+CommandRunner = Callable[[Callable[..., Any], tuple[Any, ...]], Awaitable[Any]]
+
+
+class CommandKey(Protocol):
+    def applies_to(self, fn: Callable[..., Any]) -> bool:
+        """Whether the command ``fn`` is the one the key stands for."""
+        ...
+
+    async def run(self, run: CommandRunner, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """``fn(tx, *args)`` under the key, through ``run`` (a plain command run)."""
+        ...
+
+
+command_key: ContextVar[CommandKey | None] = ContextVar("command_key", default=None)
+UNKEYED = "unkeyed_command"
+
+
+def unkeyed(fn: Callable[..., T]) -> Callable[..., T]:
+    """Mark a command as bookkeeping beside a request's change (a throttle's count): it never
+    takes the request's idempotency key, which stays for the change itself."""
+    setattr(fn, UNKEYED, True)
+    return fn
+
+
+@contextmanager
+def outside_the_key() -> Iterator[None]:
+    """Commands run in this block are not the request's keyed change: each is idempotent by its
+    own means (an imported order by its reference), and the key stays for the command after."""
+    token = command_key.set(None)
+    try:
+        yield
+    finally:
+        command_key.reset(token)
 
 
 class Database:
@@ -189,11 +235,16 @@ class Database:
         written. On SQLite it may share the transaction with other callers' commands (group
         commit), in the writer process: ``fn`` is a module-level function, and its arguments and
         result plain data that pickles. It is a transaction of its own: not to be awaited inside
-        ``write()``."""
+        ``write()``. In a request with an idempotency key, the request's change runs under the key
+        (``command_key``)."""
         if _writing.get():
             raise RuntimeError("a command run inside an open write transaction")
-        if kwargs:  # a partial of a module-level function pickles as well as the function
-            fn = functools.partial(fn, **kwargs)
+        key = command_key.get()
+        if key is not None and key.applies_to(fn):
+            return await key.run(self._run, _with_keywords(fn, kwargs), args)
+        return await self._run(_with_keywords(fn, kwargs), args)
+
+    async def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self.is_sqlite:
             return await self._sqlite_writer().submit(fn, args)
         async with self.write() as session:

@@ -44,7 +44,9 @@ def upgrade() -> None:
         body = row.body
         if row.status is not None:
             secret = sealing.sealing_key(row.principal, row.key)
-            body = sealing.seal(secret, (row.principal, lookup), _headers(row.headers), bytes(row.body or b""))
+            body = sealing.seal_http_answer(
+                secret, (row.principal, lookup), _headers(row.headers), bytes(row.body or b"")
+            )
         bind.execute(
             _KEYS.update().where(_KEYS.c.id == row.id).values(key=lookup, headers=sa.null(), body=body)
         )

@@ -19,9 +19,8 @@ from backend.auth.rules import ROLE_LABELS, Permission, Role
 from backend.auth.team_routes import render_team
 from backend.auth.throttle import Throttle, TooManyAttempts, give_back, take_slot
 from backend.i18n import N_, gettext
-from backend.idempotency import service as keys
-from backend.idempotency.middleware import claim_for
-from backend.idempotency.rules import OWN_KEY
+from backend.idempotency.rules import NOT_KEYED, RESULT_NOT_KEPT
+from backend.idempotency.service import HandledBefore
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -47,27 +46,22 @@ def _message(code: str) -> str:
     return gettext(INVITATION_MESSAGES[code]) if code in INVITATION_MESSAGES else forms.message(code)
 
 
-@post("/team/invitations", guards=[manage_users], opt={OWN_KEY: True})
+@post("/team/invitations", guards=[manage_users], opt={RESULT_NOT_KEPT: True})
 async def create_invitation(request: AnyRequest) -> Response[Any] | Template:
     """The link is shown in this answer only; a repeat of the form's idempotency key leads to the
-    team page instead, as the stored answer must not hold it."""
+    team page instead, as the key keeps no result that would hold it."""
     db, form = request.app.state.db, await request.form()
     typed = {name: forms.text(form, name, 300) for name in INVITE_FIELDS}
-    claimed = await claim_for(request)
-    if isinstance(claimed, keys.Replay):
-        return see_other("/team?saved=invited")
     lifetime = timedelta(days=request.app.state.settings.invitation_days)
     try:
         _, raw = await invitations.invite(db, principal_of(request).user_id, lifetime=lifetime, **typed)
+    except HandledBefore:
+        return see_other("/team?saved=invited")
     except InvitationRejected as exc:
-        if claimed is not None:
-            await keys.abandon(db, claimed)
         errors = FormErrors()
         for field, code in exc.problems.items():
             errors.add(field, _message(code))
         return await render_team(request, typed=typed, errors=errors, status=400)
-    if claimed is not None:
-        await keys.complete(db, claimed, 303, [["location", "/team?saved=invited"]], b"")
     link = f"{request.app.state.settings.origin}/invite/{raw}"
     return await render_team(request, link=link, invited=typed, status=201)
 
@@ -130,7 +124,7 @@ async def invitation_page(request: AnyRequest, token: FromPath[str]) -> Template
     return _accept_page(request, invitation)
 
 
-@post("/invite/{token:str}", opt=PUBLIC)
+@post("/invite/{token:str}", opt={**PUBLIC, NOT_KEYED: True})
 async def accept_invitation(request: AnyRequest, token: FromPath[str]) -> Response[Any] | Template:
     db, settings = request.app.state.db, request.app.state.settings
     password = (await request.form()).get("password")

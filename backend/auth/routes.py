@@ -16,6 +16,7 @@ from backend.auth.middleware import SESSION_COOKIE, session_cookie
 from backend.auth.models import User
 from backend.auth.principal import Principal
 from backend.auth.throttle import Throttle, TooManyAttempts
+from backend.idempotency.rules import NOT_KEYED
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -45,7 +46,7 @@ async def login_form(request: AnyRequest, next: FromQuery[str] = "/") -> Respons
     return _login_page(request, forms.safe_next(next))
 
 
-@post("/login", opt=PUBLIC)
+@post("/login", opt={**PUBLIC, NOT_KEYED: True})
 async def login(request: AnyRequest) -> Response[Any] | Template:
     form = await request.form()
     email, password = forms.text(form, "email", 254), form.get("password")
@@ -134,7 +135,7 @@ async def update_me(request: AnyRequest) -> Response[Any] | Template:
     return see_other("/me?saved=profile")
 
 
-@post("/me/password", guards=[signed_in])
+@post("/me/password", guards=[signed_in], opt={NOT_KEYED: True})
 async def change_my_password(request: AnyRequest) -> Response[Any] | Template:
     principal = principal_of(request)
     form = await request.form()

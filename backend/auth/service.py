@@ -25,7 +25,7 @@ from backend.auth.throttle import (
     forgive_pair,
     take_slot,
 )
-from backend.db import Database, utcnow
+from backend.db import Database, unkeyed, utcnow
 from backend.events import record_sync
 from backend.tx import Tx
 
@@ -145,6 +145,7 @@ async def touch_session(db: Database, token_hash: str, idle: timedelta) -> None:
     await db.run(_touch_session, token_hash, idle)
 
 
+@unkeyed
 def _touch_session(tx: Tx, token_hash: str, idle: timedelta) -> None:
     now = utcnow()
     tx.session.execute(
@@ -172,6 +173,7 @@ async def purge_expired_sessions(db: Database) -> int:
     return await db.run(_purge_expired_sessions)
 
 
+@unkeyed
 def _purge_expired_sessions(tx: Tx) -> int:
     result = tx.session.execute(delete(WebSession).where(WebSession.expires_at <= utcnow()))
     tx.session.execute(delete(SignInThrottle).where(SignInThrottle.window_ends_at <= utcnow()))
@@ -383,6 +385,7 @@ async def touch_api_token(db: Database, token_hash: str) -> None:
     await db.run(_touch_api_token, token_hash)
 
 
+@unkeyed
 def _touch_api_token(tx: Tx, token_hash: str) -> None:
     tx.session.execute(
         update(ApiToken).where(ApiToken.token_hash == token_hash).values(last_used_at=utcnow())

@@ -20,7 +20,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.auth.models import SignInThrottle
-from backend.db import Database, upsert_into, utcnow
+from backend.db import Database, unkeyed, upsert_into, utcnow
 from backend.tx import Tx
 
 
@@ -81,6 +81,7 @@ async def take_slot(
     return throttle.delay_for(failures)
 
 
+@unkeyed
 def _take_slot(tx: Tx, keys: list[str], throttle: Throttle, slow_key: str | None) -> int:
     """The failures counted on ``slow_key`` once the slots are taken."""
     now = utcnow()
@@ -105,6 +106,7 @@ async def count_failure(db: Database, key: str, throttle: Throttle) -> None:
     await db.run(_count_failure, key, throttle.window)
 
 
+@unkeyed
 def _count_failure(tx: Tx, key: str, window: timedelta) -> None:
     tx.session.execute(_bump(tx.session, key, window, utcnow()))
 
@@ -114,6 +116,7 @@ async def give_back(db: Database, key: str) -> None:
     await db.run(_give_back, key)
 
 
+@unkeyed
 def _give_back(tx: Tx, key: str) -> None:
     tx.session.execute(
         update(SignInThrottle)

@@ -16,9 +16,8 @@ from backend.auth.models import ApiToken
 from backend.auth.objects import own_rows
 from backend.auth.rules import Permission
 from backend.db import utcnow
-from backend.idempotency import service as keys
-from backend.idempotency.middleware import claim_for
-from backend.idempotency.rules import OWN_KEY
+from backend.idempotency.rules import RESULT_NOT_KEPT
+from backend.idempotency.service import HandledBefore
 from backend.web import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -66,10 +65,10 @@ async def team_tokens(request: AnyRequest, saved: FromQuery[str | None] = None) 
     return await _tokens_page(request, everyone=True, saved=saved)
 
 
-@post(MINE, guards=[signed_in], opt={OWN_KEY: True})
+@post(MINE, guards=[signed_in], opt={RESULT_NOT_KEPT: True})
 async def create_token(request: AnyRequest) -> Response[Any] | Template:
     """The token is shown in this answer only. A repeat of the form's idempotency key leads to
-    the list instead: the stored answer never holds the token."""
+    the list instead: the key keeps no result, as it would hold the token."""
     principal, db = principal_of(request), request.app.state.db
     form = await request.form()
     errors = FormErrors()
@@ -79,22 +78,17 @@ async def create_token(request: AnyRequest) -> Response[Any] | Template:
         errors.add("expires", forms.message("bad_expiry"))
     if errors:
         return await _tokens_page(request, errors=errors, status=400)
-    claimed = await claim_for(request)
-    if isinstance(claimed, keys.Replay):
-        return see_other(f"{MINE}?saved=created")
     try:
         raw = await service.create_api_token(
             db, principal.email, forms.text(form, "label", 1000), expires_at=expires_at
         )
+    except HandledBefore:
+        return see_other(f"{MINE}?saved=created")
     except service.AccountError as exc:
-        if claimed is not None:
-            await keys.abandon(db, claimed)
         errors.add(exc.field, forms.message(exc.code))
         return await _tokens_page(
             request, errors=errors, status=403 if exc.code == "api_not_allowed" else 400
         )
-    if claimed is not None:
-        await keys.complete(db, claimed, 303, [["location", f"{MINE}?saved=created"]], b"")
     return await _tokens_page(request, created=raw, status=201)
 
 

@@ -1,12 +1,17 @@
 """Honour ``Idempotency-Key`` (header) or ``_idempotency_key`` (form field) on every mutation.
 
-The same key with the same request answers the stored response; with a different request, 422;
-while the first is still being handled, 409. Keys are scoped to the principal.
+The middleware only reads the key and what the request means (its fingerprint) and hands them to
+the request's change: ``Database.run`` runs that one command under the key (``RequestKey``), which
+is claimed and answered in the command's own transaction (``service.run_keyed``). A replay gets the
+first result instead of running the command again, and the handler answers from it as it did the
+first time; the answer says ``Idempotent-Replayed: true``. The same key with a different request
+gets a 422. Keys are scoped to the principal.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request
@@ -15,6 +20,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, HTTPException
 from litestar.middleware import ASGIMiddleware
 
+from backend.db import UNKEYED, CommandRunner, command_key
 from backend.i18n import N_
 from backend.idempotency import rules, service
 
@@ -37,11 +43,14 @@ def _principal_scope(scope: Scope, request: Request[Any, Any, Any]) -> str | Non
 async def _key_and_fingerprint(request: Request[Any, Any, Any]) -> tuple[str | None, str]:
     method, path, query = request.method, request.url.path, request.url.query or ""
     key = request.headers.get("idempotency-key")
-    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(FORM_TYPES):
         form = await request.form()
         key = key or form.get(rules.FORM_FIELD)
         fields = [(name, _field_text(value)) for name, value in form.multi_items()]
         return key, rules.fingerprint_form(method, path, query, fields)
+    if content_type.startswith(rules.JSON_TYPES) or not content_type:
+        return key, rules.fingerprint_json(method, path, query, await request.body())
     return key, rules.fingerprint_raw(method, path, query, await request.body())
 
 
@@ -63,86 +72,77 @@ async def keyed_request(request: Request[Any, Any, Any]) -> service.Keyed | None
     return service.Keyed(principal, key, fingerprint)
 
 
-async def claim_for(request: Request[Any, Any, Any]) -> service.Claimed | service.Replay | None:
-    """For a handler that keeps its own key (a secret shown once must never be stored): the claimed
-    key, the replay of its earlier answer, or None when the request carries no key."""
-    keyed = await keyed_request(request)
-    if keyed is None:
-        return None
-    try:
-        return await service.claim(request.app.state.db, keyed)
-    except (service.Mismatch, service.InFlight) as exc:
-        raise refusal(exc) from None
+class SecondChange(RuntimeError):
+    """A keyed request ran a second change: one user action is one command, or the key could not
+    say which of them a replay stands for. Bookkeeping beside the change is ``db.unkeyed``."""
 
 
-def refusal(exc: service.Mismatch | service.InFlight) -> HTTPException:
-    """The answer to a key used for another request, or to a duplicate of one still running."""
-    if isinstance(exc, service.Mismatch):
-        detail = N_("This idempotency key was already used for a different request.")
-        return HTTPException(status_code=422, detail=detail)
-    return HTTPException(
-        status_code=409, detail=N_("A request with this idempotency key is still being processed.")
-    )
+class RequestKey:
+    """The key of one request, for its change (``backend.db.CommandKey``): the first command the
+    request runs, bookkeeping aside. A command that raises wrote nothing, its claim included, so
+    the key stays for the next."""
+
+    def __init__(self, keyed: service.Keyed, *, keep: bool) -> None:
+        self.keyed = keyed
+        self.keep = keep
+        self.used = False
+        self.replayed = False
+        self.open = True  # until the request's answer has gone
+
+    def applies_to(self, fn: Callable[..., Any]) -> bool:
+        if not self.open or getattr(fn, UNKEYED, False):
+            return False
+        if self.used:
+            raise SecondChange(f"{fn.__qualname__} ran after the change of a keyed request")
+        return True
+
+    async def run(self, run: CommandRunner, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        try:
+            replayed, result = await run(service.run_keyed, (self.keyed, self.keep, fn, args))
+        except service.Mismatch:
+            raise mismatch() from None
+        except service.HandledBefore:
+            self.used = self.replayed = True
+            raise
+        self.used, self.replayed = True, replayed
+        return result
 
 
-def handles_its_own_key(scope: Scope) -> bool:
-    """Routes whose handler claims the key inside its own transaction (``rules.OWN_KEY``)."""
+def mismatch() -> HTTPException:
+    detail = N_("This idempotency key was already used for a different request.")
+    return HTTPException(status_code=422, detail=detail)
+
+
+def _route_flag(scope: Scope, flag: str) -> bool:
     handler = scope.get("route_handler")
-    return handler is not None and bool(handler.opt.get(rules.OWN_KEY))
+    return handler is not None and bool(handler.opt.get(flag))
 
 
 class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["method"] not in rules.UNSAFE_METHODS or handles_its_own_key(scope):
+        if scope["method"] not in rules.UNSAFE_METHODS or _route_flag(scope, rules.NOT_KEYED):
             await next_app(scope, receive, send)
             return
         keyed = await keyed_request(Request(scope, receive))
         if keyed is None:
             await next_app(scope, receive, send)
             return
-        db = scope["litestar_app"].state.db
+        key = RequestKey(keyed, keep=not _route_flag(scope, rules.RESULT_NOT_KEPT))
+        token = command_key.set(key)
         try:
-            outcome = await service.claim(db, keyed)
-        except (service.Mismatch, service.InFlight) as exc:
-            raise refusal(exc) from None
-        if isinstance(outcome, service.Replay):
-            await _send_replay(send, outcome)
-            return
-        recorder = ResponseRecorder(send)
-        try:
-            await next_app(scope, receive, recorder.send)
-        except BaseException:
-            await service.abandon(db, outcome)
-            raise
-        if recorder.status >= 500:
-            await service.abandon(db, outcome)  # a server failure may be retried with the same key
-            return
-        await service.complete(db, outcome, recorder.status, recorder.headers, bytes(recorder.body))
+            await next_app(scope, receive, _marking_replays(send, key))
+        finally:
+            key.open = False  # a task the request left behind makes no keyed change
+            command_key.reset(token)
 
 
-class ResponseRecorder:
-    """Passes the response through to the client while keeping a copy to replay later."""
+def _marking_replays(send: Send, key: RequestKey) -> Send:
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start" and key.replayed:
+            headers = [*message.get("headers", []), (REPLAYED_HEADER.encode(), b"true")]
+            message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+        await send(message)
 
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self.status = 500
-        self.headers: list[list[str]] = []
-        self.body = bytearray()
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
-            self.headers = rules.kept_headers(message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            self.body.extend(message.get("body", b""))
-        await self._send(message)
-
-
-async def _send_replay(send: Send, replay: service.Replay) -> None:
-    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in replay.headers]
-    headers.append((REPLAYED_HEADER.encode(), b"true"))
-    headers.append((b"content-length", str(len(replay.body)).encode()))
-    await send({"type": "http.response.start", "status": replay.status, "headers": headers})
-    await send({"type": "http.response.body", "body": replay.body, "more_body": False})
+    return marked

@@ -1,15 +1,15 @@
-"""Stored answers are sealed with a key that only the client holds: its own idempotency key.
+"""Stored results are sealed with a key that only the client holds: its own idempotency key.
 
-An answer may hold a secret: an order's tracking link (the checkout's redirect, the API's
-``tracking_url``) is the token itself, of which the orders table keeps only a hash. Keeping the
-answer readable for the seven days a key lives would undo that for whoever reads the database or
+A keyed command's result may hold a secret: a placed order's tracking token (the checkout's
+redirect, the API's ``tracking_url``), of which the orders table keeps only a hash. Keeping the
+result readable for the seven days a key lives would undo that for whoever reads the database or
 a backup of it. The idempotency key is what a replay brings again, so:
 
 - the table keeps only a hash of the key (``lookup``), which is enough to find the row;
-- the answer is encrypted (AES-GCM) under a key derived from the idempotency key itself, bound to
+- the result is encrypted (AES-GCM) under a key derived from the idempotency key itself, bound to
   the row's principal and lookup, and decrypted only when the same key comes back.
 
-Other designs were weighed: removing the token from the stored answer cannot work, since it could
+Other designs were weighed: removing the token from the stored result cannot work, since it could
 not be recovered (only its hash is kept); deriving tokens from the key would spread this into
 every place that makes one; a key derived from the instance secret would sit beside the SQLite
 database in the same data directory. Forms send random keys (UUIDs); API clients should too,
@@ -27,7 +27,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
-Headers = list[list[str]]
+# What a sealed result starts with. Earlier versions sealed HTTP answers, which start with "[" (their
+# headers, as JSON): those are ``Outdated``.
+RESULT_FORMAT = b"\x01"
 
 
 def lookup(key: str) -> str:
@@ -43,21 +45,33 @@ def _bound_to(principal: str, key_lookup: str) -> bytes:
     return f"{principal}\0{key_lookup}".encode()
 
 
-def seal(secret: bytes, bound_to: tuple[str, str], headers: Headers, body: bytes) -> bytes:
+def seal(secret: bytes, bound_to: tuple[str, str], result: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    # JSON escapes control characters, so the first NUL ends the headers.
+    return nonce + AESGCM(secret).encrypt(nonce, RESULT_FORMAT + result, _bound_to(*bound_to))
+
+
+def seal_http_answer(
+    secret: bytes, bound_to: tuple[str, str], headers: list[list[str]], body: bytes
+) -> bytes:
+    """How versions before migration 0011 sealed a stored HTTP answer (migration 0008 still does)."""
+    nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps(headers).encode() + b"\0" + body
     return nonce + AESGCM(secret).encrypt(nonce, plain, _bound_to(*bound_to))
 
 
 class Unreadable(Exception):
-    """The stored answer does not open with this key (altered, or moved to another row)."""
+    """The stored result does not open with this key (altered, or moved to another row)."""
 
 
-def open_sealed(secret: bytes, bound_to: tuple[str, str], sealed: bytes) -> tuple[Headers, bytes]:
+class Outdated(Exception):
+    """It opens, but holds an HTTP answer stored by an earlier version, not a command's result."""
+
+
+def open_sealed(secret: bytes, bound_to: tuple[str, str], sealed: bytes) -> bytes:
     try:
         plain = AESGCM(secret).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _bound_to(*bound_to))
     except InvalidTag:
         raise Unreadable from None
-    headers, _, body = plain.partition(b"\0")
-    return json.loads(headers), body
+    if not plain.startswith(RESULT_FORMAT):
+        raise Outdated
+    return plain[len(RESULT_FORMAT) :]

@@ -1,20 +1,38 @@
-"""Claiming a key, storing its answer and forgetting old keys.
+"""A keyed command: the key claimed, the change made and its result stored in ONE transaction.
 
-Claiming and completing come with every keyed mutation (each offline replay, each API order): they
-are small synchronous writes through ``Database.run``, which on SQLite shares the writer
-thread's transactions with the mutations themselves instead of contending with them for the lock.
+``run_keyed`` wraps the command a keyed request makes (``Database.run`` hands it over, see
+``middleware.RequestKey``). A crash leaves either the change with its key and result, or neither:
+there is no "in flight" state to outlive a process. A duplicate that arrives meanwhile waits for
+the first: on SQLite behind it in the single writer, on PostgreSQL on the key's unique index until
+the first commits, and then finds its result. A command that raises writes nothing, its claim
+included, so a retry is judged afresh.
+
+Results are stored as JSON (msgspec), decoded with the command's return annotation, rather than
+pickled: a row read back from the database never runs code, whoever could write to it, and a
+result stored by one version of the code still decodes in the next as long as its shape holds.
+The JSON is sealed (``sealing``) since a result may hold a secret, such as an order's tracking
+token. A command whose result must never be stored (a secret shown once) runs with ``keep`` false:
+a replay then raises ``HandledBefore``, and its route answers without the secret.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete
+import msgspec
+from litestar.exceptions import HTTPException
 
 from backend.db import Database, utcnow
+from backend.i18n import N_
 from backend.idempotency import rules, sealing
-from backend.idempotency.models import IdempotencyKey
 from backend.tx import Tx
+
+log = logging.getLogger("comptoir.idempotency")
 
 
 @dataclass(frozen=True)
@@ -30,106 +48,98 @@ class Keyed:
         return sealing.lookup(self.key)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """The key is ours: handle the request, then ``complete`` or ``abandon`` it."""
-
-    key_id: int
-    keyed: Keyed
-
-
-@dataclass(frozen=True)
-class Replay:
-    status: int
-    headers: list[list[str]]
-    body: bytes
-
-
-class InFlight(Exception):
-    """The same key is being handled by another request right now."""
-
-
 class Mismatch(Exception):
     """The key was used before for a different request."""
 
 
-_FIND = (
-    "SELECT id, fingerprint, status, headers, body, created_at >= :lease_start FROM idempotency_keys"
-    " WHERE principal = :principal AND key = :key"
-)
+class HandledBefore(HTTPException):
+    """The key's request was handled before, and its result is not kept: it held a secret shown
+    once, or an earlier version of the server stored its answer in another form. Routes that keep
+    no result answer this themselves (e.g. by leading to the list the new item is in)."""
+
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(detail=N_("A request with this idempotency key was already handled."))
+
+
 _CLAIM = (
     "INSERT INTO idempotency_keys (principal, key, fingerprint, created_at)"
     " VALUES (:principal, :key, :fingerprint, :now) ON CONFLICT (principal, key) DO NOTHING RETURNING id"
 )
-_TAKE_OVER = "UPDATE idempotency_keys SET created_at = :now WHERE id = :id"
-# The answer's headers travel sealed with its body: the headers column stays empty.
-_COMPLETE = "UPDATE idempotency_keys SET status = :status, headers = NULL, body = :body WHERE id = :id"
-_ABANDON = "DELETE FROM idempotency_keys WHERE id = :id"
+_FIND = "SELECT fingerprint, body FROM idempotency_keys WHERE principal = :principal AND key = :key"
+_STORE = "UPDATE idempotency_keys SET body = :body WHERE id = :id"
+_PURGE = "DELETE FROM idempotency_keys WHERE created_at < :before"
 
 
-def claim_in(tx: Tx, keyed: Keyed) -> Claimed | Replay:
-    """Claim a key inside the caller's transaction: see ``claim``. A new key, the common case,
-    costs one statement."""
+def run_keyed(
+    tx: Tx, keyed: Keyed, keep: bool, fn: Callable[..., Any], args: tuple[Any, ...]
+) -> tuple[bool, Any]:
+    """The command ``fn(tx, *args)`` under ``keyed``: (False, its result) the first time, with
+    the result stored; (True, the stored result) for a replay, the command not run. Raises
+    ``Mismatch`` for a key used with another request, ``HandledBefore`` for a replay of a result
+    not kept. A new key costs two statements besides the command's."""
     where = {"principal": keyed.principal, "key": keyed.lookup}
-    inserted = tx.execute(_CLAIM, where | {"fingerprint": keyed.fingerprint, "now": tx.now()}).fetchall()
-    if inserted:
-        return Claimed(int(inserted[0][0]), keyed)
-    lease_start = tx.moment(utcnow() - rules.IN_FLIGHT_LEASE)
-    found = tx.execute(_FIND, where | {"lease_start": lease_start}).fetchall()
-    if not found:  # on PostgreSQL, another transaction holds it uncommitted: let the client retry
-        raise InFlight
-    key_id, stored_fingerprint, status, _headers, body, fresh = found[0]
-    if stored_fingerprint != keyed.fingerprint:
+    claimed = tx.execute(_CLAIM, where | {"fingerprint": keyed.fingerprint, "now": tx.now()}).fetchall()
+    if not claimed:
+        return True, _stored(tx, keyed, keep, fn, where)
+    result = fn(tx, *args)
+    encoded = _encode(fn, result) if keep else None
+    if encoded is not None:
+        sealed = sealing.seal(_secret(keyed), (keyed.principal, keyed.lookup), encoded)
+        tx.execute(_STORE, {"id": int(claimed[0][0]), "body": sealed})
+    return False, result
+
+
+def _stored(tx: Tx, keyed: Keyed, keep: bool, fn: Callable[..., Any], where: dict[str, str]) -> Any:
+    fingerprint, body = tx.execute(_FIND, where).fetchall()[0]
+    if fingerprint != keyed.fingerprint:
         raise Mismatch
-    if status is not None:
-        return _replay(keyed, int(status), bytes(body or b""))
-    if fresh:
-        raise InFlight
-    tx.execute(_TAKE_OVER, {"id": key_id, "now": tx.now()})  # the first attempt died; this one takes over
-    return Claimed(int(key_id), keyed)
-
-
-def _replay(keyed: Keyed, status: int, sealed: bytes) -> Replay:
-    secret = sealing.sealing_key(keyed.principal, keyed.key)
+    if body is None or not keep:
+        raise HandledBefore
     try:
-        headers, body = sealing.open_sealed(secret, (keyed.principal, keyed.lookup), sealed)
+        plain = sealing.open_sealed(_secret(keyed), (keyed.principal, keyed.lookup), bytes(body))
+    except sealing.Outdated:
+        raise HandledBefore from None
     except sealing.Unreadable:
-        raise Mismatch from None  # not the answer this key sealed: never replay it
-    return Replay(status, headers, body)
+        raise Mismatch from None  # not the result this key sealed: never replay it
+    return msgspec.json.decode(plain, type=result_type(fn))
 
 
-async def claim(db: Database, keyed: Keyed) -> Claimed | Replay:
-    """The key for this principal: ``Claimed`` (handle the request, then ``complete`` or
-    ``abandon``), the stored answer (``Replay``), or ``InFlight`` / ``Mismatch`` raised."""
-    return await db.run(claim_in, keyed)
+def _secret(keyed: Keyed) -> bytes:
+    return sealing.sealing_key(keyed.principal, keyed.key)
 
 
-def complete_in(tx: Tx, claimed: Claimed, status: int, headers: list[list[str]], body: bytes) -> None:
-    """Store the answer to a claimed key, sealed, inside the caller's transaction."""
-    keyed = claimed.keyed
-    kept = body if len(body) <= rules.MAX_STORED_BODY else b""
-    secret = sealing.sealing_key(keyed.principal, keyed.key)
-    sealed = sealing.seal(secret, (keyed.principal, keyed.lookup), headers, kept)
-    tx.execute(_COMPLETE, {"id": claimed.key_id, "status": status, "body": sealed})
+def _encode(fn: Callable[..., Any], result: Any) -> bytes | None:
+    """The result as stored; None when it cannot be kept (too large, or not plain data that reads
+    back): a replay is then ``HandledBefore``, never the change applied twice."""
+    try:
+        result_type(fn)  # a result that could not be read back is not kept
+        encoded = msgspec.json.encode(result)
+    except (TypeError, msgspec.EncodeError):
+        name = getattr(fn, "func", fn).__qualname__
+        log.error("the result of %s cannot be kept for its idempotency key", name, exc_info=True)
+        return None
+    return encoded if len(encoded) <= rules.MAX_STORED_RESULT else None
 
 
-async def complete(
-    db: Database, claimed: Claimed, status: int, headers: list[list[str]], body: bytes
-) -> None:
-    await db.run(complete_in, claimed, status, headers, body)
+def result_type(fn: Callable[..., Any]) -> Any:
+    """The command's return annotation, resolved: what its stored result decodes to."""
+    return _result_type(getattr(fn, "func", fn))  # a command given keywords is a partial
 
 
-def _abandon(tx: Tx, key_id: int) -> None:
-    tx.execute(_ABANDON, {"id": key_id})
+@functools.cache
+def _result_type(fn: Callable[..., Any]) -> Any:
+    try:
+        return typing.get_type_hints(fn)["return"]
+    except (KeyError, NameError) as exc:
+        raise TypeError(f"{fn.__qualname__} needs a return annotation its module can resolve") from exc
 
 
-async def abandon(db: Database, claimed: Claimed) -> None:
-    await db.run(_abandon, claimed.key_id)
+def purge_in(tx: Tx) -> int:
+    return tx.execute(_PURGE, {"before": tx.moment(utcnow() - rules.KEEP_FOR)}).rowcount or 0
 
 
 async def purge_expired(db: Database) -> int:
-    async with db.write() as session:
-        result = await session.execute(
-            delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - rules.KEEP_FOR)
-        )
-    return result.rowcount or 0
+    """Forget keys older than ``rules.KEEP_FOR``."""
+    return await db.run(purge_in)

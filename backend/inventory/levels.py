@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.catalog.models import Product
@@ -163,6 +164,12 @@ async def levels_at(session: AsyncSession, location_id: int, product_ids: list[i
 async def level_of(session: AsyncSession, product_id: int, location_id: int) -> LevelView:
     found = await levels_at(session, location_id, [product_id])
     return found[0]
+
+
+def level_in(session: Session, product_id: int, location_id: int) -> LevelView:
+    """``level_of`` inside a command's transaction (``backend.tx``)."""
+    query = _pairs().where(Location.id == location_id, Product.id == product_id)
+    return LevelView(*session.execute(query).one())
 
 
 def _matching(query: Select[tuple[object, ...]], q: str) -> Select[tuple[object, ...]]:

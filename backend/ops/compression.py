@@ -4,10 +4,9 @@ Only text is compressed: HTML, CSS, JavaScript, JSON, SVG, CSV. Images and photo
 already, so a second pass would cost time and save nothing.
 
 The middleware runs among the app's own middleware, just inside the request log, rather than from
-Litestar's ``compression_config``, which wraps each route handler inside all of them: there the
-idempotency middleware would store compressed bytes and replay them without their encoding, to a
-client that may not even accept it. Here it stores the answer as the handler gave it, and a replay
-is compressed, like a first answer, for the client that asks again.
+Litestar's ``compression_config``, which wraps each route handler inside all of them: every answer,
+a replay of an idempotent request included (its handler renders it again from the stored result),
+is compressed here for the client that asks.
 """
 
 from __future__ import annotations

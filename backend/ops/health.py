@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from backend.db import Database
+from backend.db import Database, unkeyed
 from backend.ops.storage import StorageState, make_room_check, storage_failure
 from backend.tx import Tx
 
@@ -81,6 +81,7 @@ def _sqlite_directory(db: Database) -> Path | None:
     return Path(database).parent if database and database != ":memory:" else None
 
 
+@unkeyed
 def _probe_write(tx: Tx) -> None:
     """The smallest real write: one row's counter, counting the checks that wrote."""
     tx.execute(

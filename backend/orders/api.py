@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -16,9 +15,6 @@ from backend.auth.guards import principal_of, requires
 from backend.auth.rules import Permission, Role
 from backend.catalog.rules import format_tax_rate
 from backend.i18n import gettext
-from backend.idempotency.middleware import REPLAYED_HEADER, keyed_request, refusal
-from backend.idempotency.rules import OWN_KEY
-from backend.idempotency.service import InFlight, Mismatch, Replay
 from backend.input_guard import IdQuery, decode_body
 from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
@@ -47,7 +43,6 @@ from backend.web import problem
 
 AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
-JSON_HEADERS = [["content-type", MediaType.JSON.value]]
 view_orders = requires(Permission.ORDERS_VIEW)
 place_orders = requires(Permission.ORDERS_PLACE)
 manage_orders = requires(Permission.ORDERS_MANAGE)
@@ -189,13 +184,8 @@ def _placed_body(placed: PlacedOrder, origin: str) -> bytes:
     return msgspec.json.encode(out)
 
 
-def _stored_answer(origin: str, placed: PlacedOrder) -> tuple[int, list[list[str]], bytes]:
-    """What a keyed placement stores as its answer. Module-level: it travels to the writer."""
-    return 201, JSON_HEADERS, _placed_body(placed, origin)
-
-
-def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+def _json(body: bytes, status: int) -> Response[bytes]:
+    return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
 @post(
@@ -206,25 +196,16 @@ def _json(body: bytes, status: int, headers: dict[str, str] | None = None) -> Re
     responses=answers(
         201, PlacedOut, 409, 422, writes=True, example=PLACED_EXAMPLE, description="The order placed"
     ),
-    opt={OWN_KEY: True},
 )
 async def place_order(request: AnyRequest, data: Annotated[OrderIn, request_body(ORDER_IN_EXAMPLE)]) -> Any:
-    """With an ``Idempotency-Key``, the key is claimed and its answer stored in the order's own
-    transaction: a retry gets the same order, never a second one."""
+    """With an ``Idempotency-Key``, the key is claimed and the order's result stored in the order's
+    own transaction: a retry gets the same order, never a second one."""
     db, actor, origin = request.app.state.db, actor_of(request), request.app.state.settings.origin
-    keyed = await keyed_request(request)
     try:
-        if keyed is None:
-            return _json(_placed_body(await service.place_order(db, actor, _draft(data)), origin), 201)
-        answer = functools.partial(_stored_answer, origin)
-        outcome = await service.place_order_once(db, actor, _draft(data), keyed, answer)
+        placed = await service.place_order(db, actor, _draft(data))
     except REFUSALS as exc:
         return _refused(exc)
-    except (InFlight, Mismatch) as exc:
-        raise refusal(exc) from None
-    if isinstance(outcome, Replay):
-        return _json(outcome.body, outcome.status, {REPLAYED_HEADER: "true"})
-    return _json(_placed_body(outcome, origin), 201)
+    return _json(_placed_body(placed, origin), 201)
 
 
 @get(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
-from backend.db import Database
+from backend.db import Database, outside_the_key
 from backend.events import record_sync
 from backend.inventory.models import Location
 from backend.orders import csv_import
@@ -116,14 +116,17 @@ async def import_orders(db: Database, actor: Actor, content: bytes, filename: st
         failed=[order for order in preview.orders if order.existing is None and order.problems]
     )
     result.skipped, result.stray = preview.already_imported, preview.stray
-    for order in preview.ready:
-        await _place(db, actor, order, result)
-    counts = {"created": len(result.created), "skipped": len(result.skipped), "failed": len(result.failed)}
-    await db.run(record_import, actor.user_id, filename, counts)
-    return result
+    # Under an idempotency key, the key stands for the import's record below: a retry skips the
+    # orders placed by the first attempt (by their reference) and answers its result.
+    with outside_the_key():
+        for order in preview.ready:
+            await _place(db, actor, order, result)
+    return await db.run(record_import, actor.user_id, filename, result)
 
 
-def record_import(tx: Tx, actor_id: int | None, filename: str, counts: dict[str, int]) -> None:
+def record_import(tx: Tx, actor_id: int | None, filename: str, result: ImportResult) -> ImportResult:
     """``order.file_imported``, once the file's orders are in: how many were created, skipped and
-    failed."""
+    failed. Returns the result, which a retry under the same key is answered with."""
+    counts = {"created": len(result.created), "skipped": len(result.skipped), "failed": len(result.failed)}
     record_sync(tx, "order.file_imported", "orders", actor_id, filename=filename, **counts)
+    return result

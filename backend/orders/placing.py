@@ -9,22 +9,19 @@ ordinary transaction. ``service.place_order`` validates the draft before it gets
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from backend.customers import service as customers
 from backend.events import record_sync
-from backend.idempotency import service as idempotency
 from backend.inventory.settling import settle_batch
 from backend.numbering import next_number_sync
 from backend.orders import pricing, stocking
-from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.drafts import OrderDraft
 from backend.orders.errors import DuplicateExternalRef
 from backend.orders.records import accounted
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
-from backend.orders.rules import Actor, Channel, FulfilmentMode, OrderStatus, PaymentMethod, Priority
+from backend.orders.rules import Actor, Channel, OrderStatus
 from backend.orders.views import PlacedOrder
 from backend.tx import Tx, json_text
 
@@ -95,7 +92,7 @@ def _destination(draft: OrderDraft) -> tuple[float, float] | None:
     return (address.latitude, address.longitude)
 
 
-def _row(draft: OrderDraft, actor: Actor, tx: Tx) -> dict[str, object]:
+def _row(draft: OrderDraft, user_id: int | None, tx: Tx) -> dict[str, object]:
     """The order's columns that come from the draft alone."""
     address = draft.address
     return {
@@ -115,7 +112,7 @@ def _row(draft: OrderDraft, actor: Actor, tx: Tx) -> dict[str, object]:
         "notes": draft.notes,
         "external_ref": draft.external_ref,
         "version": 1,
-        "placed_by_id": actor.user_id,
+        "placed_by_id": user_id,
         "placed_at": tx.now(),
         "updated_at": tx.now(),
     }
@@ -123,74 +120,26 @@ def _row(draft: OrderDraft, actor: Actor, tx: Tx) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class Placement:
-    """An order to place: ``draft`` is normalised and valid; ``token`` is its tracking token."""
+    """An order to place: ``draft`` is normalised and valid; ``token`` is its tracking token.
+    Plain data for the trip to the writer: of the actor, only who it is (its permissions were
+    checked before, in ``service``)."""
 
-    actor: Actor
+    user_id: int | None
+    customer_user_id: int | None  # a signed-in shopper's own account
     draft: OrderDraft
     policy: RiskPolicy
     token: str
 
-    def __reduce__(self) -> tuple[Callable[[tuple[Any, ...]], Placement], tuple[object, ...]]:
-        """Flat, for the trip to the writer process: nested dataclasses and enums pickled field by
-        field cost the event loop several times more than a tuple of plain values. The actor's
-        permissions stay behind: they were checked before (``service``); placing needs only who."""
-        actor, draft, policy = self.actor, self.draft, self.policy
-        customer, address = draft.customer, draft.address
-        return _placement, (
-            (
-                actor.user_id,
-                actor.is_customer,
-                (customer.name, customer.email, customer.phone),
-                tuple((line.sku, line.quantity) for line in draft.lines),
-                (
-                    str(draft.fulfilment_mode),
-                    str(draft.payment_method),
-                    str(draft.channel),
-                    str(draft.priority),
-                ),
-                None if address is None else _address_values(address),
-                (draft.location, draft.notes, draft.external_ref),
-                (policy.first_order_limit_minor, policy.recent_orders_limit, policy.window_minutes),
-                self.token,
-            ),
-        )
-
-
-def _address_values(address: Address) -> tuple[object, ...]:
-    return (
-        address.line1,
-        address.city,
-        address.postal_code,
-        address.country,
-        address.latitude,
-        address.longitude,
-    )
-
-
-def _placement(flat: tuple[Any, ...]) -> Placement:
-    user_id, is_customer, customer, lines, choices, address, rest, policy, token = flat
-    mode, payment, channel, priority = choices
-    location, notes, external_ref = rest
-    draft = OrderDraft(
-        customer=CustomerDetails(*customer),
-        lines=[WantedLine(sku, quantity) for sku, quantity in lines],
-        fulfilment_mode=FulfilmentMode(mode),
-        payment_method=PaymentMethod(payment),
-        channel=Channel(channel),
-        address=None if address is None else Address(*address),
-        location=location,
-        priority=Priority(priority),
-        notes=notes,
-        external_ref=external_ref,
-    )
-    return Placement(Actor(user_id, is_customer=is_customer), draft, RiskPolicy(*policy), token)
+    @classmethod
+    def of(cls, actor: Actor, draft: OrderDraft, policy: RiskPolicy, token: str) -> Placement:
+        return cls(actor.user_id, actor.customer_user_id, draft, policy, token)
 
 
 def place(tx: Tx, placement: Placement) -> PlacedOrder:
     """Price from the catalog, choose the location, match or create the customer, apply the risk
     rules, write the order, reserve every line (or raise, having written nothing) and record
     ``order.placed``."""
-    actor, draft, policy, token = placement.actor, placement.draft, placement.policy, placement.token
+    draft, policy, token = placement.draft, placement.policy, placement.token
     check_external_ref(tx, draft)
     products = stocking.products_for(tx, draft.lines)
     priced = stocking.price(draft.lines, products)
@@ -203,14 +152,14 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
         destination=_destination(draft),
         backorderable=backorderable,
     )
-    customer = customers.match_or_create(tx, draft.customer, actor.customer_user_id)
+    customer = customers.match_or_create(tx, draft.customer, placement.customer_user_id)
     totals = pricing.totals(priced)
     reasons = _risk(tx, draft, customer, totals.total_minor, policy)
     currency = next(iter(products.values())).currency
     status = OrderStatus.ON_HOLD if reasons else OrderStatus.PLACED
     number = next_number_sync(tx, NUMBER_SERIES, width=6)
     values = {
-        **_row(draft, actor, tx),
+        **_row(draft, placement.user_id, tx),
         "status": status.value,
         "location_id": location.id,
         "customer_id": customer.id,
@@ -230,35 +179,16 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
     placed |= {"currency": currency, "location": location.code}
-    _record(tx, actor, order_id, placed | accounted(actor.customer_user_id), reasons)
-    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    _record(tx, placement.user_id, order_id, placed | accounted(placement.customer_user_id), reasons)
+    tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id))
     return PlacedOrder(order_id, number, status.value, totals.total_minor, currency, 1, token, tuple(reasons))
 
 
-def _record(tx: Tx, actor: Actor, order_id: int, placed: dict[str, object], reasons: list[str]) -> None:
+def _record(
+    tx: Tx, user_id: int | None, order_id: int, placed: dict[str, object], reasons: list[str]
+) -> None:
     subject = f"order:{order_id}"
-    record_sync(tx, "order.placed", subject, actor.user_id, **placed)
+    record_sync(tx, "order.placed", subject, user_id, **placed)
     if reasons:
         account = {key: placed[key] for key in ("account",) if key in placed}
         record_sync(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons, **account)
-
-
-# What to store as the answer to a keyed placement: status, headers, body.
-Answer = tuple[int, list[list[str]], bytes]
-
-
-def place_once(
-    tx: Tx, keyed: idempotency.Keyed, answer: Callable[[PlacedOrder], Answer], placement: Placement
-) -> PlacedOrder | idempotency.Replay:
-    """``place`` under an idempotency key, claimed and answered in the same transaction: the order
-    and its stored answer commit together, or neither does. A refused order (short stock, bad
-    input) gives the key back with everything else, so that a retry is judged afresh.
-
-    Returns the stored answer when the key was answered before; raises ``idempotency.InFlight``
-    or ``idempotency.Mismatch`` like ``idempotency.claim``."""
-    claimed = idempotency.claim_in(tx, keyed)
-    if isinstance(claimed, idempotency.Replay):
-        return claimed
-    placed = place(tx, placement)
-    idempotency.complete_in(tx, claimed, *answer(placed))
-    return placed

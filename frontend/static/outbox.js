@@ -89,8 +89,7 @@
   // so nothing queued after it overtakes it.
   const notNow = (response) =>
     response.status === 401 || // signed out: sent once the same person signs in again
-    response.status >= 500 || // the server kept no answer for the key, so retrying is safe
-    (response.status === 409 && response.headers.has('retry-after')) // the key is still in flight
+    response.status >= 500 // a change is kept with its key's answer, or not at all: retrying is safe
 
   // Sends the pending records of `user` in order, one at a time, each with the key it was queued
   // with: a record whose answer was lost comes back as the stored answer, not as a second change.

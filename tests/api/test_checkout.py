@@ -175,7 +175,6 @@ async def test_a_double_tapped_place_button_makes_one_order(harness: Harness) ->
         stored = await session.scalar(select(IdempotencyKey))
     assert fields["_idempotency_key"] not in stored.key
     assert token.encode() not in stored.body  # the tracking link is not kept readable
-    assert token not in str(stored.headers)
 
 
 async def test_signed_in_customers_find_their_details_filled_in(harness: Harness) -> None:

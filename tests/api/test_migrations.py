@@ -14,13 +14,13 @@ from backend import migrations
 from backend.db import Database
 from backend.idempotency import sealing
 from backend.idempotency import service as idempotency
-from backend.idempotency.models import IdempotencyKey
 from backend.models import Base
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
+from backend.tx import Tx, timestamp
 from tests.api.order_fixtures import build_shop, draft
 from tests.conftest import _run
-from tests.writing import add
+from tests.writing import run_sql
 
 
 async def _inspect(url: str, check):
@@ -94,39 +94,53 @@ def test_an_analysed_sqlite_database_gets_statistics_for_the_new_orders_index(da
     assert _run(_sql(database_url, stats)) == [("1 1 1 1",)]
 
 
-async def _store_old_answer(url: str, key: str, answer: bytes) -> None:
-    """A row as the app wrote them before: the key and the answer as they were."""
+def applied(tx: Tx) -> str:
+    return "applied"
+
+
+_OLD_ROW = (
+    "INSERT INTO idempotency_keys (principal, key, fingerprint, created_at, status, headers, body)"
+    " VALUES ('user:1', :key, 'f', :now, :status, :headers, :body)"
+)
+
+
+async def _store_old_rows(url: str, answer: bytes) -> None:
+    """Rows as the app wrote them before 0008: an answered key, and one left in flight by a
+    process that died before answering."""
     db = Database(url)
     try:
-        headers = [["content-type", "application/json"]]
-        await db.run(
-            add,
-            IdempotencyKey(
-                principal="user:1", key=key, fingerprint="f", status=201, headers=headers, body=answer
-            ),
-        )
+        now = timestamp("sqlite" if db.is_sqlite else "postgresql")
+        for key, status, body in (("k-old", 201, answer), ("k-dead", None, None)):
+            headers = '[["content-type", "application/json"]]' if status else None
+            params = {"key": key, "status": status, "headers": headers, "body": body, "now": now}
+            await db.run(run_sql, _OLD_ROW, params)
     finally:
         await db.dispose()
 
 
-def test_keys_stored_before_are_hashed_and_their_answers_sealed_yet_still_replayed(database_url: str) -> None:
+def test_keys_stored_before_are_hashed_sealed_and_never_applied_twice(database_url: str) -> None:
     config = migrations.alembic_config(database_url)
     command.downgrade(config, "0006")
     answer = b'{"tracking_url": "http://shop.test/t/secret-token"}'
-    _run(_store_old_answer(database_url, "k-old", answer))
+    _run(_store_old_rows(database_url, answer))
     migrations.upgrade(database_url)
-    [(key, headers, body)] = _run(_sql(database_url, "SELECT key, headers, body FROM idempotency_keys"))
-    assert (key, headers) == (sealing.lookup("k-old"), None)
+    # The key left in flight is released at once; the answered one keeps its sealed answer.
+    [(key, body)] = _run(_sql(database_url, "SELECT key, body FROM idempotency_keys"))
+    assert key == sealing.lookup("k-old")
     assert b"secret-token" not in bytes(body)
 
-    async def replay() -> object:
+    async def retry(key: str) -> object:
         db = Database(database_url)
         try:
-            return await idempotency.claim(db, idempotency.Keyed("user:1", "k-old", "f"))
+            keyed = idempotency.Keyed("user:1", key, "f")
+            return await db.run(idempotency.run_keyed, keyed, True, applied, ())
         finally:
             await db.dispose()
 
-    assert _run(replay()) == idempotency.Replay(201, [["content-type", "application/json"]], answer)
+    # Its answer was an HTTP one, stored by the earlier version: handled, never applied again.
+    with pytest.raises(idempotency.HandledBefore):
+        _run(retry("k-old"))
+    assert _run(retry("k-dead")) == (False, "applied")
 
 
 def test_events_written_before_the_upgrade_take_transaction_id_0_and_so_come_first(database_url: str) -> None:

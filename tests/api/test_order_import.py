@@ -169,6 +169,10 @@ async def test_the_same_file_imported_twice_creates_nothing_the_second_time(harn
     assert await _count(harness, OrderLine) == 3
 
 
+def _main(page: str) -> str:
+    return page[page.index("<main") : page.index("</main>")]
+
+
 async def test_a_double_tap_on_confirm_places_once_and_answers_the_same(harness: Harness) -> None:
     await build_shop(harness.db)
     async with harness.signed_in(Role.STAFF) as client:
@@ -176,7 +180,8 @@ async def test_a_double_tap_on_confirm_places_once_and_answers_the_same(harness:
         first = await _confirm(client, preview)
         second = await _confirm(client, preview)
     assert second.headers.get("idempotent-replayed") == "true"
-    assert second.text == first.text
+    # The same result, rendered again (the page around it shows the live feed's latest event).
+    assert _main(second.text) == _main(first.text)
     assert await _count(harness, Order) == 2
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from backend.idempotency.rules import fingerprint_form, fingerprint_raw, is_valid_key, kept_headers
+from backend.idempotency.rules import fingerprint_form, fingerprint_raw, is_valid_key
 
 
 def test_a_form_fingerprint_ignores_csrf_tokens_key_and_field_order() -> None:
@@ -20,8 +20,3 @@ def test_keys_are_short_printable_and_unpadded() -> None:
     assert is_valid_key("9f1c-offline-42")
     for bad in ("", " padded", "x" * 201, "line\nbreak"):
         assert not is_valid_key(bad)
-
-
-def test_only_meaningful_headers_are_replayed() -> None:
-    headers = [(b"content-type", b"text/html"), (b"set-cookie", b"s=1"), (b"location", b"/me")]
-    assert kept_headers(headers) == [["content-type", "text/html"], ["location", "/me"]]

@@ -1,4 +1,4 @@
-"""A stored answer opens only with the idempotency key that sealed it, for the row it was sealed for."""
+"""A stored result opens only with the idempotency key that sealed it, for the row it was sealed for."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import pytest
 
 from backend.idempotency import sealing
 
-HEADERS = [["location", "/t/the-token?placed=1"]]
+RESULT = b'{"id": 7, "tracking_token": "the-token"}'
 
 
 def _sealed(key: str = "k-1", principal: str = "user:1") -> bytes:
     secret = sealing.sealing_key(principal, key)
-    return sealing.seal(secret, (principal, sealing.lookup(key)), HEADERS, b"body /t/the-token")
+    return sealing.seal(secret, (principal, sealing.lookup(key)), RESULT)
 
 
-def test_the_same_key_opens_its_answer_headers_and_body() -> None:
+def test_the_same_key_opens_its_result() -> None:
     sealed = _sealed()
     assert b"the-token" not in sealed
     secret = sealing.sealing_key("user:1", "k-1")
-    assert sealing.open_sealed(secret, ("user:1", sealing.lookup("k-1")), sealed) == (
-        HEADERS,
-        b"body /t/the-token",
-    )
+    assert sealing.open_sealed(secret, ("user:1", sealing.lookup("k-1")), sealed) == RESULT
+
+
+def test_an_http_answer_sealed_by_an_earlier_version_opens_as_outdated() -> None:
+    secret, bound_to = sealing.sealing_key("user:1", "k-1"), ("user:1", sealing.lookup("k-1"))
+    old = sealing.seal_http_answer(secret, bound_to, [["location", "/t/x"]], b"")
+    with pytest.raises(sealing.Outdated):
+        sealing.open_sealed(secret, bound_to, old)
 
 
 @pytest.mark.parametrize(
@@ -37,8 +41,8 @@ def test_nothing_else_opens_it(principal: str, key: str, bound_to: tuple[str, st
         sealing.open_sealed(sealing.sealing_key(principal, key), bound_to, _sealed())
 
 
-def test_the_table_keeps_neither_the_key_nor_anything_that_opens_the_answer() -> None:
+def test_the_table_keeps_neither_the_key_nor_anything_that_opens_the_result() -> None:
     lookup = sealing.lookup("k-1")
     assert "k-1" not in lookup
     assert lookup != sealing.sealing_key("user:1", "k-1").hex()
-    assert sealing.seal(sealing.sealing_key("user:1", "k-1"), ("user:1", lookup), [], b"x") != _sealed()
+    assert sealing.seal(sealing.sealing_key("user:1", "k-1"), ("user:1", lookup), b"x") != _sealed()

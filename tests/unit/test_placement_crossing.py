@@ -1,10 +1,9 @@
-"""A placement travels to the writer process pickled flat: it must arrive as it left, minus the
-permissions, which were checked before it left."""
+"""A placement travels to the writer process pickled: it is plain data that arrives as it left,
+without the actor's permissions, which were checked before it left."""
 
 from __future__ import annotations
 
 import pickle
-from dataclasses import replace
 
 import pytest
 
@@ -32,8 +31,10 @@ def test_a_placement_arrives_as_it_left_without_the_permissions(address: Address
         external_ref="MKT-7",
     )
     actor = Actor(7, frozenset({Permission.ORDERS_PLACE}), is_customer=True)
-    placement = Placement(actor, draft, RiskPolicy(100, 2, 30), "token")
+    placement = Placement.of(actor, draft, RiskPolicy(100, 2, 30), "token")
     arrived = pickle.loads(pickle.dumps(placement))
-    assert arrived == replace(placement, actor=Actor(7, is_customer=True))
+    assert arrived == placement
+    assert (arrived.user_id, arrived.customer_user_id) == (7, 7)
+    assert "permissions" not in repr(arrived)
     assert isinstance(arrived.draft.channel, Channel)
     assert isinstance(arrived.draft.priority, Priority)
