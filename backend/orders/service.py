@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from backend.auth.rules import Permission
 from backend.db import Database
 from backend.events import record_sync
-from backend.idempotency.service import Keyed, Replay
 from backend.inventory import holds
 from backend.inventory.errors import StockError
 from backend.inventory.settling import settle_batch
@@ -64,7 +62,6 @@ __all__ = [
     "edit_order",
     "hold_order",
     "place_order",
-    "place_order_once",
     "reject_order",
     "release_order",
     "transition_order",
@@ -113,31 +110,9 @@ async def place_order(
     ``orders.place``). Anonymous storefront shoppers pass ``Actor(None)``.
     """
     draft = _prepared(actor, draft)
-    token = secrets.token_urlsafe(24)
-    return await _placing(db, draft, placing.place, placing.Placement(actor, draft, policy, token))
-
-
-async def place_order_once(
-    db: Database,
-    actor: Actor,
-    draft: OrderDraft,
-    keyed: Keyed,
-    answer: Callable[[PlacedOrder], placing.Answer],
-    *,
-    policy: RiskPolicy = DEFAULT_POLICY,
-) -> PlacedOrder | Replay:
-    """``place_order`` under an idempotency key claimed in the order's own transaction
-    (``placing.place_once``): the stored answer when the key was answered before. Raises what
-    ``place_order`` raises, and ``InFlight`` or ``Mismatch`` for the key."""
-    draft = _prepared(actor, draft)
-    token = secrets.token_urlsafe(24)
-    placement = placing.Placement(actor, draft, policy, token)
-    return await _placing(db, draft, placing.place_once, keyed, answer, placement)
-
-
-async def _placing(db: Database, draft: OrderDraft, job: Callable[..., T], *args: Any) -> T:
+    placement = placing.Placement.of(actor, draft, policy, secrets.token_urlsafe(24))
     try:
-        return await db.run(job, *args)
+        return await db.run(placing.place, placement)
     except (IntegrityError, sqlite3.IntegrityError):
         # A twin with the same external reference, placed by another process, won the race.
         await _check_external_ref(db, draft)
