@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -49,11 +50,14 @@ class LiveServer:
             **self.extra_env,
         }
         command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)]
+        # A process group of its own, so that ``kill`` reaches the SQLite writer process with it.
         if self.log_file is None:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         else:
             with self.log_file.open("ab") as output:  # the child keeps its own copy of the file
-                self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+                self.process = subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=output, stderr=output, start_new_session=True
+                )
         self._wait_healthy()
         return self
 
@@ -70,13 +74,19 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy")
 
+    def kill(self) -> None:
+        """``kill -9`` the server and every process it started, as a power cut would."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
 
 
