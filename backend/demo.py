@@ -21,7 +21,7 @@ from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.db import Database
 from backend.demo_orders import ORDER_COUNT, ensure_orders, ensure_own_orders
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import service as stock
 from backend.inventory.locations import create_location
 from backend.inventory.models import Location, StockMovement
@@ -295,7 +295,7 @@ def _break_jars(tx: Tx, change: stock.Change, actor_id: int) -> int:
     sku, delta, reason = BREAKAGE
     stock.change_on_hand(tx, change, actor_id)
     # The same event the stock screen's adjustment records, so the feed tells the story.
-    record_sync(
+    record(
         tx, "stock.adjusted", f"stock:{change.product_id}", actor_id,
         sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
     )  # fmt: skip

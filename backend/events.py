@@ -92,24 +92,6 @@ class EventCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def record(
-    session: AsyncSession,
-    type_: str,
-    subject: str,
-    actor_id: int | None = None,
-    **data: Any,
-) -> Event:
-    """Append an event to the current transaction."""
-    if session.bind.dialect.name == "postgresql" and not session.info.get("event_notify"):
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # sent at COMMIT, wakes every tailer
-        session.info["event_notify"] = True
-    event = Event(type=type_, subject=subject, actor_id=actor_id, data=data, at=utcnow())
-    session.add(event)
-    await session.flush()
-    note_recorded(session.info, type_)
-    return event
-
-
 def note_recorded(info: dict[str, Any], type_: str) -> None:
     """Mark the transaction as having recorded events, and of which family (``order`` for
     ``order.placed``): commit callbacks read it, in the process that committed, before any reply."""
@@ -123,8 +105,8 @@ _INSERT_EVENT = (
 )
 
 
-def record_sync(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
-    """``record`` for synchronous code (``backend.tx``); returns the event's id."""
+def record(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
+    """Append an event to the command's transaction; returns the event's id."""
     if tx.dialect == "postgresql" and not tx.info.get("event_notify"):
         tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
         tx.info["event_notify"] = True

@@ -3,11 +3,11 @@ year, bumped inside the transaction that creates the document, so a rollback lea
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, upsert_into, utcnow
+from backend.db import Base, utcnow
 from backend.tx import Tx
 
 
@@ -18,28 +18,13 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-async def next_number(session: AsyncSession, series: str, width: int = 5) -> str:
-    """E.g. ``PO-2026-00001``. The UPDATE locks the counter row until the transaction ends."""
-    year = utcnow().year
-    name = f"{series}-{year}"
-    bump = (
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-    )
-    value = (await session.execute(bump)).scalar_one_or_none()
-    if value is None:  # first document of the series this year; concurrent firsts meet at the upsert
-        await session.execute(
-            upsert_into(session, Counter).values(name=name, value=0).on_conflict_do_nothing()
-        )
-        value = (await session.execute(bump)).scalar_one()
-    return f"{name}-{value:0{width}d}"
-
-
 _BUMP = "UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value"
 _FIRST = "INSERT INTO counters (name, value) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING"
 
 
-def next_number_sync(tx: Tx, series: str, width: int = 5) -> str:
-    """``next_number`` for synchronous code (``backend.tx``)."""
+def next_number(tx: Tx, series: str, width: int = 5) -> str:
+    """E.g. ``PO-2026-00001``, inside a command. The UPDATE locks the counter row until the
+    transaction ends; concurrent firsts of a series meet at the upsert."""
     name = f"{series}-{utcnow().year}"
     found = tx.execute(_BUMP, {"name": name}).fetchall()
     if not found:

@@ -19,7 +19,7 @@ from backend.auth.principal import hash_credential
 from backend.auth.rules import InvitationStatus
 from backend.auth.service import AccountError, open_session, user_by_email
 from backend.db import Database, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 TOKEN_BYTES = 32  # 256 bits: no one guesses a link, throttled or not
@@ -96,7 +96,7 @@ def _add_invitation(
     session.add(invitation)
     session.flush()
     data = {"invitation_id": invitation.id, "name": name, "role": role}
-    record_sync(tx, "user.invited", f"user:{actor_id}", actor_id, **data)
+    record(tx, "user.invited", f"user:{actor_id}", actor_id, **data)
     return invitation.id
 
 
@@ -142,7 +142,7 @@ def _revoke(tx: Tx, actor_id: int, invitation_id: int) -> None:
     if status is InvitationStatus.PENDING:
         invitation.revoked_at = now
         data = {"invitation_id": invitation.id, "name": invitation.name}
-        record_sync(tx, "user.invitation_revoked", f"user:{actor_id}", actor_id, **data)
+        record(tx, "user.invitation_revoked", f"user:{actor_id}", actor_id, **data)
 
 
 async def open_invitation(db: Database, raw: str) -> Invitation:
@@ -199,7 +199,7 @@ def _accept(
     session.flush()
     opened.user_id = user.id
     data = {"role": opened.role, "name": opened.name, "invitation_id": opened.id}
-    record_sync(tx, "user.created", f"user:{user.id}", opened.invited_by_id, **data)
+    record(tx, "user.created", f"user:{user.id}", opened.invited_by_id, **data)
     return user.id, open_session(session, user.id, user_agent, idle)
 
 

@@ -26,7 +26,7 @@ from backend.auth.throttle import (
     take_slot,
 )
 from backend.db import Database, unkeyed, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 
@@ -82,7 +82,7 @@ def add_user(tx: Tx, *, email: str, name: str, role: Role, password_hash: str, l
     user = User(email=email, name=name, role=role.value, password_hash=password_hash, locale=locale)
     tx.session.add(user)
     tx.session.flush()
-    record_sync(tx, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
+    record(tx, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
     return user.id
 
 
@@ -166,7 +166,7 @@ def _sign_out(tx: Tx, token_hash: str) -> None:
     )
     user_id = ended.scalar_one_or_none()
     if user_id is not None:
-        record_sync(tx, "user.signed_out", f"user:{user_id}", user_id)
+        record(tx, "user.signed_out", f"user:{user_id}", user_id)
 
 
 async def purge_expired_sessions(db: Database) -> int:
@@ -212,7 +212,7 @@ def _update_profile(
         user.name, user.locale = name, locale
         user.version += 1
         tx.session.flush()
-        record_sync(tx, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
+        record(tx, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
 
 
 async def change_password(
@@ -282,7 +282,7 @@ def _new_password(
     )
     revoked = revoke_tokens_of(session, user_id) if revoke else 0
     # The event makes every process forget the person's sessions and tokens it remembers.
-    record_sync(tx, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
+    record(tx, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
     return revoked
 
 
@@ -341,7 +341,7 @@ def _set_permissions(
     after = rules.effective_permissions(role, rules.overrides_for(role, wanted))
     user.version += 1  # permissions are part of what the owner edits on this user
     session.flush()
-    record_sync(
+    record(
         tx,
         "user.permissions_changed",
         f"user:{user_id}",
@@ -378,7 +378,7 @@ def _add_api_token(tx: Tx, email: str, token_hash: str, label: str, expires_at: 
     token = ApiToken(token_hash=token_hash, user_id=user.id, label=label, expires_at=expires_at)
     session.add(token)
     session.flush()
-    record_sync(tx, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id)
+    record(tx, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id)
 
 
 async def touch_api_token(db: Database, token_hash: str) -> None:

@@ -11,7 +11,7 @@ from backend.auth import rules
 from backend.auth.models import ApiToken, User
 from backend.auth.service import AccountError
 from backend.db import Database, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 MAX_LISTED = 500
@@ -73,7 +73,7 @@ def _revoke_token(tx: Tx, token_id: int, actor_id: int | None, owner_id: int | N
         raise AccountError("token_not_found")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record_sync(
+        record(
             tx, "user.token_revoked", f"user:{token.user_id}", actor_id, label=token.label, token_id=token.id
         )
     return token.token_hash

@@ -16,7 +16,7 @@ from backend.catalog.models import CatalogImport, Category, Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import EDITABLE, category_id
 from backend.db import Database, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 KEEP_FOR = timedelta(hours=24)
@@ -90,7 +90,7 @@ def _apply(tx: Tx, user_id: int, token: str, filename: str, rows: list[ProductIn
     for row in rows:
         counts[_apply_row(session, row, existing.get(row.sku))] += 1
     session.flush()
-    record_sync(tx, "catalog.imported", "catalog", user_id, filename=filename, **counts)
+    record(tx, "catalog.imported", "catalog", user_id, filename=filename, **counts)
     return Applied(**counts)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from backend.catalog.models import Product, ProductPhoto
 from backend.db import Database, upsert_into, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 # Checked on the header, before anything is decoded: a 24 MP picture takes about 100 MB once
@@ -126,7 +126,7 @@ def _store(tx: Tx, actor_id: int | None, product_id: int, webp: bytes, etag: str
     session.execute(stmt.on_conflict_do_update(index_elements=["product_id"], set_=values))
     product.photo = etag
     product.version += 1
-    record_sync(
+    record(
         tx,
         "product.photo_changed",
         f"product:{product_id}",

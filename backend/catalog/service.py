@@ -13,7 +13,7 @@ from backend.catalog import categories, rules
 from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.db import Database, utcnow
-from backend.events import record_sync
+from backend.events import record
 from backend.tx import Tx
 
 
@@ -119,7 +119,7 @@ def _create(tx: Tx, actor_id: int | None, wanted: ProductInput) -> ProductView:
     session.flush()
     view = view_of(product, wanted.category and _category_name(session, product.category_id))
     data = _event_data(product, view.category)
-    record_sync(tx, "product.created", f"product:{product.id}", actor_id, **data)
+    record(tx, "product.created", f"product:{product.id}", actor_id, **data)
     return view
 
 
@@ -172,7 +172,7 @@ def _update(
         product.version += 1
         product.updated_at = utcnow()
         session.flush()
-        record_sync(
+        record(
             tx,
             "product.updated",
             f"product:{product.id}",

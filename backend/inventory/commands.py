@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import holds, levels, rules, service
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
@@ -77,7 +77,7 @@ async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> 
 def _adjust(tx: Tx, actor_id: int | None, change: service.Change) -> LevelView:
     service.change_on_hand(tx, change, actor_id)
     after = _level(tx, change.product_id, change.location_id)
-    record_sync(
+    record(
         tx,
         "stock.adjusted",
         f"stock:{after.product_id}",
@@ -110,7 +110,7 @@ def _transfer(tx: Tx, actor_id: int | None, move: Transfer) -> None:
     )
     source = _level(tx, move.product_id, move.source_id)
     target = _level(tx, move.product_id, move.target_id)
-    record_sync(
+    record(
         tx,
         "stock.transferred",
         f"stock:{move.product_id}",
@@ -141,7 +141,7 @@ def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count]) 
     corrections = sum(1 for item in counts if item.counted != item.expected)
     service.apply_count(tx, location_id, counts, actor_id)
     location = tx.session.get_one(Location, location_id)
-    record_sync(
+    record(
         tx,
         "stock.counted",
         f"location:{location_id}",
@@ -171,7 +171,7 @@ def _set_reorder(tx: Tx, actor_id: int | None, key: tuple[int, int], wanted: Reo
     product_id, location_id = key
     service.set_reorder(tx, product_id, location_id, wanted, seen)
     level = _level(tx, product_id, location_id)
-    record_sync(
+    record(
         tx,
         "stock.reorder_set",
         f"stock:{product_id}",

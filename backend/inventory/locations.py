@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import rules
 from backend.inventory.models import Location
 from backend.inventory.rules import LocationInput
@@ -105,7 +105,7 @@ def _create(tx: Tx, actor_id: int | None, wanted: LocationInput) -> int:
     session.flush()
     if location.is_default:
         _make_sole_default(session, location.id)
-    record_sync(tx, "location.created", f"location:{location.id}", actor_id, code=location.code)
+    record(tx, "location.created", f"location:{location.id}", actor_id, code=location.code)
     return location.id
 
 
@@ -146,6 +146,4 @@ def _apply(tx: Tx, actor_id: int | None, location: Location, wanted: LocationInp
         setattr(location, key, value)
     location.version += 1
     tx.session.flush()
-    record_sync(
-        tx, "location.updated", f"location:{location.id}", actor_id, code=location.code, changes=changes
-    )
+    record(tx, "location.updated", f"location:{location.id}", actor_id, code=location.code, changes=changes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from backend.events import record_sync
+from backend.events import record
 from backend.purchasing.reorder import Low, draft_reorder
 from backend.tx import Tx
 
@@ -73,5 +73,5 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
         str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
         for product_id in products
     }
-    record_sync(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
+    record(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
     tx.info.setdefault(SETTLED, set()).update(products)

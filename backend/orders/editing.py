@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import holds
 from backend.inventory.models import Location
 from backend.inventory.settling import settle_batch
@@ -111,7 +111,7 @@ def change_order(tx: Tx, actor: Actor, order_id: int, edit: OrderEdit, version: 
     if not changes:
         raise OrderRejected({"order": "nothing_changed"})
     account = accounted(account_of(session, order))
-    record_sync(
+    record(
         tx,
         "order.edited",
         f"order:{order.id}",

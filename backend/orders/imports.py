@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
 from backend.db import Database, outside_the_key
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory.models import Location
 from backend.orders import csv_import
 from backend.orders.csv_import import ImportedOrder, KnownOrder, Preview, RowProblem
@@ -128,5 +128,5 @@ def record_import(tx: Tx, actor_id: int | None, filename: str, result: ImportRes
     """``order.file_imported``, once the file's orders are in: how many were created, skipped and
     failed. Returns the result, which a retry under the same key is answered with."""
     counts = {"created": len(result.created), "skipped": len(result.skipped), "failed": len(result.failed)}
-    record_sync(tx, "order.file_imported", "orders", actor_id, filename=filename, **counts)
+    record(tx, "order.file_imported", "orders", actor_id, filename=filename, **counts)
     return result

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from backend.customers import service as customers
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory.settling import settle_batch
-from backend.numbering import next_number_sync
+from backend.numbering import next_number
 from backend.orders import pricing, stocking
 from backend.orders.drafts import OrderDraft
 from backend.orders.errors import DuplicateExternalRef
@@ -157,7 +157,7 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     reasons = _risk(tx, draft, customer, totals.total_minor, policy)
     currency = next(iter(products.values())).currency
     status = OrderStatus.ON_HOLD if reasons else OrderStatus.PLACED
-    number = next_number_sync(tx, NUMBER_SERIES, width=6)
+    number = next_number(tx, NUMBER_SERIES, width=6)
     values = {
         **_row(draft, placement.user_id, tx),
         "status": status.value,
@@ -188,7 +188,7 @@ def _record(
     tx: Tx, user_id: int | None, order_id: int, placed: dict[str, object], reasons: list[str]
 ) -> None:
     subject = f"order:{order_id}"
-    record_sync(tx, "order.placed", subject, user_id, **placed)
+    record(tx, "order.placed", subject, user_id, **placed)
     if reasons:
         account = {key: placed[key] for key in ("account",) if key in placed}
-        record_sync(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons, **account)
+        record(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons, **account)

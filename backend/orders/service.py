@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import holds
 from backend.inventory.errors import StockError
 from backend.inventory.settling import settle_batch
@@ -195,7 +195,7 @@ def move_order(tx: Tx, actor: Actor, move: Move) -> OrderSummary:
     before = order.status
     claim(session, order, wanted.value)
     _move_stock(tx, order, wanted, actor)
-    record_sync(
+    record(
         tx,
         f"order.{wanted.value}",
         f"order:{order.id}",

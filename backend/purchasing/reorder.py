@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory.rules import reorder_quantity
-from backend.numbering import next_number_sync
+from backend.numbering import next_number
 from backend.purchasing.rules import OPEN_STATUSES, PurchaseStatus
 from backend.tx import Tx
 
@@ -60,7 +60,7 @@ def _draft_for(tx: Tx, supplier_id: int, location_id: int) -> tuple[int, str]:
     found = tx.execute(_DRAFT + tx.for_update, where).fetchall()
     if found:
         return found[0][0], found[0][1]
-    number = next_number_sync(tx, "PO")
+    number = next_number(tx, "PO")
     created = tx.execute(_NEW_DRAFT, {**where, "number": number, "created_at": tx.now()}).fetchall()
     return created[0][0], number
 
@@ -77,7 +77,7 @@ def draft_reorder(tx: Tx, level: Low, actor_id: int | None) -> None:
     if tx.execute(_ADD_TO_LINE, line).rowcount == 0:
         tx.execute(_NEW_LINE, line)
     tx.execute(_BUMP_VERSION, {"order_id": order_id})
-    record_sync(
+    record(
         tx,
         "purchasing.reorder_drafted",
         f"purchase_order:{order_id}",

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from backend.catalog.models import Product
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind, quantity_problem
-from backend.numbering import next_number_sync
+from backend.numbering import next_number
 from backend.purchasing import rules
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.rules import OPEN_STATUSES, RECEIVABLE, PurchaseStatus
@@ -179,13 +179,13 @@ def _create(tx: Tx, actor_id: int | None, supplier_id: int, location_id: int) ->
         problems["location"] = "unknown_location"
     if problems:
         raise PurchaseRejected(problems)
-    number = next_number_sync(tx, "PO")
+    number = next_number(tx, "PO")
     order = PurchaseOrder(
         number=number, supplier_id=supplier_id, location_id=location_id, status=PurchaseStatus.DRAFT
     )
     session.add(order)
     session.flush()
-    record_sync(tx, "purchasing.created", f"purchase_order:{order.id}", actor_id, number=number)
+    record(tx, "purchasing.created", f"purchase_order:{order.id}", actor_id, number=number)
     return order.id
 
 
@@ -253,7 +253,7 @@ def _add_line(tx: Tx, claim: _Claim, product_id: int, quantity: int) -> None:
         raise PurchaseRejected({"quantity": problem})
     line.quantity_ordered += quantity
     session.flush()
-    record_sync(
+    record(
         tx,
         "purchasing.line_added",
         f"purchase_order:{claim.order_id}",
@@ -283,7 +283,7 @@ def _remove_line(tx: Tx, claim: _Claim, line_id: int) -> None:
     if sku is None:
         raise PurchaseRejected({"line": "unknown_line"})
     session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.id == line_id))
-    record_sync(
+    record(
         tx,
         "purchasing.line_removed",
         f"purchase_order:{claim.order_id}",
@@ -312,9 +312,7 @@ def _send(tx: Tx, claim: _Claim) -> None:
     if not lines:
         raise PurchaseRejected({"status": "no_lines"})
     session.flush()
-    record_sync(
-        tx, "purchasing.sent", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number
-    )
+    record(tx, "purchasing.sent", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number)
 
 
 async def cancel_order(db: Database, actor_id: int | None, order_id: int, expected_version: int) -> None:
@@ -325,7 +323,7 @@ def _cancel(tx: Tx, claim: _Claim) -> None:
     order = _claim(tx.session, claim.order_id, claim.expected_version)
     _move(order, PurchaseStatus.CANCELLED)
     tx.session.flush()
-    record_sync(
+    record(
         tx, "purchasing.cancelled", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number
     )
 
@@ -366,7 +364,7 @@ def _receive(tx: Tx, claim: _Claim, receipts: list[Receipt]) -> PurchaseStatus:
     if after != order.status:  # a second partial delivery leaves the order partly received
         _move(order, after)
     session.flush()
-    record_sync(
+    record(
         tx,
         "purchasing.received",
         f"purchase_order:{claim.order_id}",

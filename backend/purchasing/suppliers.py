@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.purchasing import rules
 from backend.purchasing.models import Supplier
 from backend.purchasing.rules import SupplierInput
@@ -69,7 +69,7 @@ def _create(tx: Tx, actor_id: int | None, wanted: SupplierInput) -> int:
     supplier = Supplier(**asdict(wanted))
     session.add(supplier)
     session.flush()
-    record_sync(tx, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
+    record(tx, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
     return supplier.id
 
 
@@ -100,7 +100,7 @@ def _update(tx: Tx, actor_id: int | None, supplier_id: int, wanted: SupplierInpu
     for key, (_, value) in changes.items():
         setattr(supplier, key, value)
     session.flush()
-    record_sync(
+    record(
         tx,
         "supplier.updated",
         f"supplier:{supplier_id}",

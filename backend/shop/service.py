@@ -5,7 +5,7 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.shop import rules
 from backend.shop.models import ShopProfile
 from backend.tx import Tx
@@ -66,5 +66,5 @@ def _update_profile(
             setattr(profile, key, value)
         profile.version += 1
         session.flush()
-        record_sync(tx, "shop.updated", "shop:1", actor_id, changes=changes)
+        record(tx, "shop.updated", "shop:1", actor_id, changes=changes)
     return _snapshot(profile)

@@ -28,7 +28,6 @@ from backend.events import (
     latest_position,
     position,
     record,
-    record_sync,
 )
 from backend.tx import SessionTx
 from tests.api.test_live_updates import _cookie, _quiet, _seed, _socket
@@ -62,11 +61,9 @@ async def _open_with_event(db: Database, name: str) -> AsyncIterator[tuple[Async
 
 
 async def _commit_with_event(db: Database, name: str) -> int:
-    """Through the synchronous path (``record_sync``), as the stock core and placement write."""
+    """Through the synchronous path (``record``), as the stock core and placement write."""
     async with db.write() as session:
-        return await session.run_sync(
-            lambda s: record_sync(SessionTx(s), TEAM_EVENT, "supplier:1", name=name)
-        )
+        return await session.run_sync(lambda s: record(SessionTx(s), TEAM_EVENT, "supplier:1", name=name))
 
 
 async def _take_xid(session: AsyncSession) -> None:

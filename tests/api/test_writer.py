@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import make_url, select
 
 from backend.db import Database
-from backend.events import record_sync
+from backend.events import record
 from backend.numbering import Counter
 from backend.tx import Tx
 from backend.writer import WriterClosed
@@ -229,7 +229,7 @@ async def test_a_failing_batch_end_reruns_each_job_alone(db: Database, tmp_path:
 
 
 def _event(tx: Tx, fail: bool) -> None:
-    record_sync(tx, "test.happened", "test:1")
+    record(tx, "test.happened", "test:1")
     if fail:
         raise Refused("after the event")
 
