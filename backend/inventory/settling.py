@@ -16,6 +16,9 @@ from backend.tx import Tx
 
 TOUCHED = "stock_touched"
 SETTLED = "stock_settled"  # the products whose levels the transaction changed, for commit callbacks
+# Their units free to sell once it commits, with the id of the event that says so: product →
+# (event id, units). Commit callbacks may run out of commit order; the event ids tell which is newer.
+AVAILABLE = "stock_available"
 
 Key = tuple[int, int]  # (product_id, location_id)
 
@@ -73,5 +76,7 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
         str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
         for product_id in products
     }
-    record(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
+    event_id = record(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
     tx.info.setdefault(SETTLED, set()).update(products)
+    figures = tx.info.setdefault(AVAILABLE, {})
+    figures.update({product_id: (event_id, available[str(product_id)]) for product_id in products})

@@ -12,6 +12,12 @@ Each part is forgotten when something that changes it commits:
   within ``COMPTOIR_TAILER_POLL_SECONDS`` on SQLite);
 - and at the latest after ``MAX_AGE_SECONDS``, for writes that leave neither trace.
 
+Stock is the exception: what settles a change of stock knows the new units free to sell of every
+product it moved, and says so in its commit's info and in its ``stock.changed`` event. Those figures
+replace the remembered ones instead of being forgotten, so that each order placed does not make the
+next pages read the stock of its products again. Each product remembers the id of the event its
+figure came from: an older event, arriving late, does not overwrite a newer figure.
+
 Prices shown come from here; an order is still priced from the database when it is placed.
 """
 
@@ -32,7 +38,7 @@ from backend.db import Database
 from backend.events import Event
 from backend.inventory.models import Location, StockLevel
 from backend.inventory.queries import available_by_product
-from backend.inventory.settling import SETTLED
+from backend.inventory.settling import AVAILABLE, SETTLED
 
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 20_000  # per part; past it the part starts again (ids in a cart are the visitor's)
@@ -93,9 +99,29 @@ class _Part:
         self.entries.update(found)
 
 
+class _StockPart(_Part):
+    """Units free to sell by product, also set from the figures a stock change commits with."""
+
+    def __init__(self, max_age: float) -> None:
+        super().__init__(max_age)
+        self.as_of: dict[int, int] = {}  # product → id of the event its last figure came from
+
+    def set_figures(self, figures: dict[int, tuple[int, int]]) -> None:
+        """``figures``: product → (event id, units free to sell) as a commit left them."""
+        self.current()  # a part past its age starts again before taking new figures
+        if len(self.as_of) + len(figures) > MAX_ENTRIES:
+            self.as_of = {}
+        for product_id, (event_id, units) in figures.items():
+            if event_id > self.as_of.get(product_id, 0):
+                self.as_of[product_id] = event_id
+                self.entries[product_id] = units
+        self.generation += 1  # a load under way may have read the stock before this change
+
+
 class OfferCache:
     def __init__(self, max_age: float = MAX_AGE_SECONDS) -> None:
-        self._parts = {name: _Part(max_age) for name in (CATALOG, STOCK, PLACES)}
+        self._stock = _StockPart(max_age)
+        self._parts = {CATALOG: _Part(max_age), STOCK: self._stock, PLACES: _Part(max_age)}
 
     async def page(self, db: Database, query: listing.ProductQuery) -> listing.ProductPage:
         """One page of the offer, as the catalog lists it (without stock: see ``available``)."""
@@ -159,20 +185,27 @@ class OfferCache:
 
     def on_commit(self, session: Any) -> None:
         """After a commit in this process: forget what its events or rows changed. Stock changes
-        settled in the transaction name their products: only those are forgotten."""
+        settled in the transaction name their products and their new figures: those are kept."""
         info = session.info
         changed = {part for family, part in FAMILIES.items() if info.get(f"events:{family}")}
         rows = info.get(_ROW_FLAG, set())
         if STOCK in changed and STOCK not in rows and (settled := info.get(SETTLED)):
             changed.discard(STOCK)
-            self._parts[STOCK].forget_some(settled)
+            figures = info.get(AVAILABLE, {})
+            self._stock.forget_some(product_id for product_id in settled if product_id not in figures)
+            self._stock.set_figures(figures)
         if changed := changed | rows:
             self.forget(*changed)
 
     def on_event(self, event: Event) -> None:
         """An event from any process, as the tailer reads it."""
         if event.type == "stock.changed" and isinstance(available := event.data.get("available"), dict):
-            self._parts[STOCK].forget_some(int(product_id) for product_id in available)
+            if event.id is None:  # not read from the log: no order among events to go by
+                self._stock.forget_some(int(product_id) for product_id in available)
+            else:
+                self._stock.set_figures(
+                    {int(product_id): (event.id, int(units)) for product_id, units in available.items()}
+                )
         elif (part := FAMILIES.get(event.type.partition(".")[0])) is not None:
             self.forget(part)
 
