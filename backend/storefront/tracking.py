@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
@@ -91,24 +92,47 @@ class Tracked:
 
 
 def step_type(event: Event) -> str:
+    return _step_of(event.type, event.data)
+
+
+def _step_of(type_: str, data: dict[str, Any]) -> str:
     # Released from hold, the order waits for the shop again: that is not a second "received".
-    if event.type == "order.placed" and event.data.get("previous"):
+    if type_ == "order.placed" and data.get("previous"):
         return "order.released"
-    return event.type
+    return type_
+
+
+# The order as the page shows it, with its location and the account it belongs to: one statement.
+_HEADER = (
+    select(
+        Order.id,
+        Order.version,
+        Customer.user_id,
+        Order.number,
+        Order.status,
+        Order.fulfilment_mode,
+        Order.total_minor,
+        Order.currency,
+        Order.placed_at,
+        Location.name,
+        Location.address,
+    )
+    .outerjoin(Location, Location.id == Order.location_id)
+    .outerjoin(Customer, Customer.id == Order.customer_id)
+)
 
 
 async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
-    events = await session.scalars(
-        select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id)
-    )
+    steps = select(Event.type, Event.at, Event.data).where(Event.subject == f"order:{order_id}")
+    events = await session.execute(steps.order_by(Event.id))
     return [
         Step(
-            step_type(event),
-            event.at,
-            str(event.data.get("reason") or "") if event.type in SHOWN_REASONS else "",
+            _step_of(type_, data),
+            at,
+            str(data.get("reason") or "") if type_ in SHOWN_REASONS else "",
         )
-        for event in events
-        if event.type in STEP_LABELS
+        for type_, at, data in events
+        if type_ in STEP_LABELS
     ]
 
 
@@ -123,40 +147,42 @@ async def tracked_order_id(session: AsyncSession, token: str) -> int | None:
 async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
     if not token or len(token) > 100:
         return None
-    order = await session.scalar(select(Order).where(Order.tracking_token_hash == hash_tracking_token(token)))
-    return None if order is None else await _tracked(session, order)
+    return await _tracked(session, Order.tracking_token_hash == hash_tracking_token(token))
 
 
 async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Tracked | None:
     """An order of the account ``user_id``, seen as its tracking page shows it; None for any other
     (whether or not it exists: a customer learns nothing of other people's orders)."""
-    order = await session.get(Order, order_id)
-    if order is None:
+    tracked = await _tracked(session, Order.id == order_id)
+    return tracked if tracked is not None and tracked.customer_user_id == user_id else None
+
+
+async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked | None:
+    """Three statements (the order, its lines, its steps) and no ORM objects: the page is opened
+    by every shopper right after checkout."""
+    header = (await session.execute(_HEADER.where(which))).first()
+    if header is None:
         return None
-    tracked = await _tracked(session, order)
-    return tracked if tracked.customer_user_id == user_id else None
-
-
-async def _tracked(session: AsyncSession, order: Order) -> Tracked:
-    location = await session.get(Location, order.location_id)
-    account = await session.scalar(select(Customer.user_id).where(Customer.id == order.customer_id))
-    lines = await session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
+    order_id, version, account, number, status, mode, total, currency, placed_at, place, address = header
+    lines = await session.execute(
+        select(OrderLine.name, OrderLine.quantity, OrderLine.total_minor)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.position)
     )
     return Tracked(
-        id=order.id,
-        version=order.version,
+        id=order_id,
+        version=version,
         customer_user_id=account,
-        number=order.number,
-        status=order.status,
-        fulfilment_mode=order.fulfilment_mode,
-        total_minor=order.total_minor,
-        currency=order.currency,
-        placed_at=order.placed_at,
-        location_name=location.name if location else "",
-        location_address=location.address if location else "",
-        lines=[TrackedLine(line.name, line.quantity, line.total_minor) for line in lines],
-        steps=await _steps(session, order.id),
+        number=number,
+        status=status,
+        fulfilment_mode=mode,
+        total_minor=total,
+        currency=currency,
+        placed_at=placed_at,
+        location_name=place or "",
+        location_address=address or "",
+        lines=[TrackedLine(*line) for line in lines],
+        steps=await _steps(session, order_id),
     )
 
 
