@@ -4,7 +4,7 @@ time zone (or the viewer's), and waits said in the largest unit that still reads
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -26,9 +26,16 @@ def _pattern(locale: Locale) -> str:
 
 def format_when(moment: datetime, timezone: str | None = None) -> str:
     """The one way the app shows a moment: in the shop's time zone (or ``timezone``) and language."""
-    locale = babel_locale(current_locale.get())
-    zone = ZoneInfo(timezone or current_timezone.get())
-    return format_datetime(moment, _pattern(locale), tzinfo=zone, locale=locale)
+    # The format stops at the minute, so every moment of a minute reads the same: each minute is
+    # formatted once per zone and language (Babel takes 0.1-0.2 ms a call; a tracking page has three).
+    minute = moment.replace(second=0, microsecond=0)
+    return _format_minute(minute, timezone or current_timezone.get(), current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_minute(minute: datetime, timezone: str, language: str) -> str:
+    locale = babel_locale(language)
+    return format_datetime(minute, _pattern(locale), tzinfo=ZoneInfo(timezone), locale=locale)
 
 
 def format_duration(delta: timedelta) -> str:

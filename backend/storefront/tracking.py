@@ -102,8 +102,9 @@ def _step_of(type_: str, data: dict[str, Any]) -> str:
     return type_
 
 
-# The order as the page shows it, with its location and the account it belongs to: one statement.
-_HEADER = (
+# The order as the page shows it, with its location, the account it belongs to and its lines (one
+# row a line): one statement.
+_ORDER = (
     select(
         Order.id,
         Order.version,
@@ -116,9 +117,14 @@ _HEADER = (
         Order.placed_at,
         Location.name,
         Location.address,
+        OrderLine.name,
+        OrderLine.quantity,
+        OrderLine.total_minor,
     )
     .outerjoin(Location, Location.id == Order.location_id)
     .outerjoin(Customer, Customer.id == Order.customer_id)
+    .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+    .order_by(OrderLine.position)
 )
 
 
@@ -158,17 +164,13 @@ async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Track
 
 
 async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked | None:
-    """Three statements (the order, its lines, its steps) and no ORM objects: the page is opened
+    """Two statements (the order with its lines, its steps) and no ORM objects: the page is opened
     by every shopper right after checkout."""
-    header = (await session.execute(_HEADER.where(which))).first()
-    if header is None:
+    rows = (await session.execute(_ORDER.where(which))).all()
+    if not rows:
         return None
-    order_id, version, account, number, status, mode, total, currency, placed_at, place, address = header
-    lines = await session.execute(
-        select(OrderLine.name, OrderLine.quantity, OrderLine.total_minor)
-        .where(OrderLine.order_id == order_id)
-        .order_by(OrderLine.position)
-    )
+    head = rows[0]
+    order_id, version, account, number, status, mode, total, currency, placed_at, place, address = head[:11]
     return Tracked(
         id=order_id,
         version=version,
@@ -181,7 +183,7 @@ async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked
         placed_at=placed_at,
         location_name=place or "",
         location_address=address or "",
-        lines=[TrackedLine(*line) for line in lines],
+        lines=[TrackedLine(*row[11:]) for row in rows if row[11] is not None],
         steps=await _steps(session, order_id),
     )
 

@@ -67,6 +67,20 @@ def test_every_moment_reads_in_one_format_per_language_without_seconds(locale: s
         current_locale.reset(token)
 
 
+def test_moments_of_one_minute_read_alike_yet_each_zone_and_language_its_own() -> None:
+    moment = datetime(2026, 7, 14, 22, 59, 5, tzinfo=UTC)
+    token = current_locale.set("fr")
+    try:
+        paris = format_when(moment, timezone="Europe/Paris")
+        assert format_when(moment.replace(second=59), timezone="Europe/Paris") == paris
+        assert format_when(moment, timezone="UTC") == "14 juil. 2026, 22:59"
+        assert format_when(moment + timedelta(minutes=1), timezone="Europe/Paris") == "15 juil. 2026, 01:00"
+    finally:
+        current_locale.reset(token)
+    assert paris == "15 juil. 2026, 00:59"
+    assert format_when(moment, timezone="Europe/Paris") == "Jul 15, 2026, 12:59\u202fAM"
+
+
 @pytest.mark.parametrize(
     ("waited", "english", "french"),
     [
