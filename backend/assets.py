@@ -59,6 +59,7 @@ def _digest(relative: str) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
+@cache  # every page asks for the same few, and the files do not change while the app runs
 def url(relative: str) -> str:
     """``/static/<name>.<content hash>.<ext>``: a changed file gets a new URL, so browsers may keep
     each for a year (``backend/ops/static_files.py`` serves it)."""
