@@ -184,7 +184,7 @@ def benchmark(work: Path) -> dict[str, Any]:
         "real", [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env, work
     )
     try:
-        foundation.wait_healthy(base, server, work / "real.log")
+        foundation.wait_healthy(base, server, work / "real.log", timeout=120)
         top_up_stock(base, env)
         log(f"{CLIENTS} clients for {SECONDS} s after a {WARMUP_SECONDS} s warm-up")
         result = load(port)
