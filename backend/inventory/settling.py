@@ -76,7 +76,9 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
         str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
         for product_id in products
     }
-    event_id = record(tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available)
+    event_id = record(
+        tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available
+    )
     tx.info.setdefault(SETTLED, set()).update(products)
     figures = tx.info.setdefault(AVAILABLE, {})
     figures.update({product_id: (event_id, available[str(product_id)]) for product_id in products})

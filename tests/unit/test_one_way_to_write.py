@@ -46,11 +46,8 @@ def test_no_module_opens_a_write_transaction_of_its_own() -> None:
         f"{name}:{call.lineno} {ast.unparse(call)}"
         for name, module in _modules()
         for call, attr in _calls(module)
-        if (attr == "write"
-        and not call.args
-        and ("db" in _owner(call) or "database" in _owner(call)))
-        or (attr in {"commit", "rollback"}
-        and "session" in _owner(call))
+        if (attr == "write" and not call.args and ("db" in _owner(call) or "database" in _owner(call)))
+        or (attr in {"commit", "rollback"} and "session" in _owner(call))
     ]
     assert found == []
 
