@@ -14,7 +14,10 @@ The summary also gives the largest size SQLite's write-ahead log reached while t
 (sampled every 20 ms), beside the database file's size at the end: a log that is never reset grows
 with every order.
 
-Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200).
+Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200),
+BENCH_ENGINE (``sqlite``, the default, or ``postgresql``: a database made for the run on the server
+of COMPTOIR_BENCH_POSTGRES_URL, dropped afterwards), BENCH_WORKERS (server processes, default 1;
+more than one on PostgreSQL only).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import foundation
+import reservations
 from foundation import HOST, REPORT_LUA, WARMUP_SECONDS, BenchError
 from sqlalchemy import func, select
 
@@ -47,8 +51,10 @@ from backend.tx import Tx
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SKUS = int(os.environ.get("BENCH_SKUS", "200"))
+ENGINE = os.environ.get("BENCH_ENGINE", "sqlite")
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
 ORDERS_LUA = Path(__file__).resolve().parent / "wrk" / "orders.lua"
-TARGET_ORDERS_PER_S = 1000
+TARGET_ORDERS_PER_S = {"sqlite": 1000, "postgresql": 400}[ENGINE]
 TARGET_RATIO = 0.20
 TARGET_P99_MS = 100
 OWNER = "bench@orders.test"
@@ -151,20 +157,39 @@ def _token(env: dict[str, str]) -> str:
 
 
 def benchmark(work: Path) -> dict[str, Any]:
+    if ENGINE == "postgresql":
+        return asyncio.run(_on_postgres(work))
     data_dir = work / "data"
+    return _benchmark(work, data_dir, f"sqlite+aiosqlite:///{data_dir / 'comptoir.db'}")
+
+
+async def _on_postgres(work: Path) -> dict[str, Any]:
+    async with reservations.postgres_database() as url:
+        return await asyncio.to_thread(_benchmark, work, work / "data", url)
+
+
+def _benchmark(work: Path, data_dir: Path, url: str) -> dict[str, Any]:
     bare_port, real_port = foundation.free_port(), foundation.free_port()
-    env = foundation.server_env(data_dir, real_port)
-    log(f"data dir {data_dir}: migrating, {SKUS} products in stock, an owner and a token")
+    env = foundation.server_env(data_dir, real_port) | {"COMPTOIR_DATABASE_URL": url}
+    log(f"{ENGINE}, {WORKERS} process(es): migrating, {SKUS} products in stock, an owner and a token")
     foundation.run_cli(["db", "upgrade"], env)
-    url = f"sqlite+aiosqlite:///{data_dir / 'comptoir.db'}"
     asyncio.run(_stock(url))
     token = _token(env)
 
     bare_cmd = [sys.executable, str(Path(__file__).with_name("bare_app.py")), "--port", str(bare_port)]
-    real_cmd = [sys.executable, "-m", "backend.cli", "serve", "--port", str(real_port)]
+    real_cmd = [
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "serve",
+        "--port",
+        str(real_port),
+        "--workers",
+        str(WORKERS),
+    ]
     bare, real = f"http://{HOST}:{bare_port}", f"http://{HOST}:{real_port}"
     servers = [foundation.start("bare", bare_cmd, env, work), foundation.start("real", real_cmd, env, work)]
-    database = data_dir / "comptoir.db"
+    database = data_dir / "comptoir.db"  # SQLite's file, watched for the log's size
     try:
         foundation.wait_healthy(bare, servers[0], work / "bare.log")
         foundation.wait_healthy(real, servers[1], work / "real.log")
@@ -172,7 +197,7 @@ def benchmark(work: Path) -> dict[str, Any]:
         before = asyncio.run(_count_orders(url))
         with WalWatch(database) as wal:
             real_orders = measure("api_orders", f"{real}/api/v1/orders", [f"Authorization: Bearer {token}"])
-        database_bytes = database.stat().st_size
+        database_bytes = database.stat().st_size if database.exists() else None
     finally:
         for server in servers:
             foundation.stop(server)
@@ -183,7 +208,8 @@ def benchmark(work: Path) -> dict[str, Any]:
     ratio = rate / bare_orders["requests_per_s"]
     return {
         "summary": "orders",
-        "engine": "sqlite",
+        "engine": ENGINE,
+        "workers": WORKERS,
         "seconds": SECONDS,
         "connections": CONNECTIONS,
         "orders_per_s": rate,
