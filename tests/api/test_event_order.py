@@ -56,14 +56,18 @@ async def empty(postgres_url: str) -> None:
 async def _open_with_event(db: Database, name: str) -> AsyncIterator[tuple[AsyncSession, int]]:
     """A write transaction that has recorded one event and commits when the block ends."""
     async with db.write() as session:
-        event = await record(session, TEAM_EVENT, "supplier:1", name=name)
-        yield session, event.id
+        yield session, await _record_in(session, name)
+
+
+async def _record_in(session: AsyncSession, name: str) -> int:
+    """An event recorded in an open transaction, as a command records it (``record``)."""
+    return await session.run_sync(lambda s: record(SessionTx(s), TEAM_EVENT, "supplier:1", name=name))
 
 
 async def _commit_with_event(db: Database, name: str) -> int:
-    """Through the synchronous path (``record``), as the stock core and placement write."""
+    """A transaction that records one event and commits."""
     async with db.write() as session:
-        return await session.run_sync(lambda s: record(SessionTx(s), TEAM_EVENT, "supplier:1", name=name))
+        return await _record_in(session, name)
 
 
 async def _take_xid(session: AsyncSession) -> None:
@@ -111,7 +115,7 @@ async def test_an_older_transaction_that_takes_its_id_last_is_delivered_after_wi
         async with db.write() as older:
             await _take_xid(older)
             _, first = await younger.enter_async_context(_open_with_event(db, "younger transaction"))
-            second = (await record(older, TEAM_EVENT, "supplier:1", name="older transaction")).id
+            second = await _record_in(older, "older transaction")
         assert second > first
         taken, at = await _take(db, START, 1)
         assert taken == [second]
@@ -178,7 +182,7 @@ async def test_a_later_id_from_an_older_transaction_comes_first_and_replays_resu
             await _take_xid(older)
             younger = await _commit_with_event(db, "younger transaction, first id")
             assert await _heard(live) == []
-            older_event = (await record(older, TEAM_EVENT, "supplier:1", name="older transaction")).id
+            older_event = await _record_in(older, "older transaction")
         assert older_event > younger
         assert await _heard(live, 2) == [older_event, younger]
     for since, missed in ((seen, [older_event, younger]), (older_event, [younger]), (younger, [])):
