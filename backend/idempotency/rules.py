@@ -47,7 +47,7 @@ def fingerprint_json(method: str, path: str, query: str, body: bytes) -> str:
     handler refuses it anyway)."""
     try:
         value: Any = msgspec.json.decode(body) if body.strip() else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, ValueError, RecursionError):  # invalid UTF-8 is a ValueError
         return fingerprint_raw(method, path, query, body)
     return _digest(method, path, query, b"json\0" + msgspec.json.encode(value, order="sorted"))
 
