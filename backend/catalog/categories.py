@@ -41,9 +41,15 @@ class CategoryCache:
         self._loaded_at = 0.0
         self._generation = 0  # bumped by each forget(), so a load that raced one is not kept
 
-    async def all(self, session: AsyncSession) -> tuple[CategoryItem, ...]:
+    def fresh(self) -> tuple[CategoryItem, ...] | None:
+        """The list when it is known and young enough, without a session; None when it must be read."""
         if self._items is not None and time.monotonic() - self._loaded_at < self.max_age:
             return self._items
+        return None
+
+    async def all(self, session: AsyncSession) -> tuple[CategoryItem, ...]:
+        if (items := self.fresh()) is not None:
+            return items
         generation = self._generation
         rows = await session.execute(select(Category.id, Category.name).order_by(Category.name))
         items = tuple(CategoryItem(id_, name) for id_, name in rows)

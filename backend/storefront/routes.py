@@ -14,6 +14,7 @@ from backend import inputs
 from backend.auth.guards import PUBLIC
 from backend.auth.rules import Permission, Role
 from backend.catalog import listing
+from backend.catalog.categories import CategoryItem
 from backend.i18n import N_, gettext
 from backend.input_guard import optional_id
 from backend.navigation import NavItem, register
@@ -76,11 +77,7 @@ async def shop_page(
     query = listing.ProductQuery(q[:100], category_id, False, after_name, after_id, PAGE_SIZE)
     state = request.app.state
     offered = await offer.offer_page(state.offer, state.db, query)
-    if is_htmx(request):
-        categories = ()  # the fragment has no category list
-    else:
-        async with state.db.read() as session:
-            categories = await state.categories.all(session)
+    categories = () if is_htmx(request) else await _categories(request)  # a fragment has no list
     context = {
         "offer": offered,
         "cards": [card(item) for item in offered.items],
@@ -92,6 +89,14 @@ async def shop_page(
         "more_only": cursor is not None,
     }
     return page(request, "storefront/shop.html", context, fragment="storefront/_cards.html")
+
+
+async def _categories(request: AnyRequest) -> tuple[CategoryItem, ...]:
+    state = request.app.state
+    if (known := state.categories.fresh()) is not None:
+        return known  # type: ignore[no-any-return]
+    async with state.db.read() as session:  # a session costs even when it reads nothing
+        return await state.categories.all(session)  # type: ignore[no-any-return]
 
 
 @get("/shop/products/{product_id:int}", opt=PUBLIC)

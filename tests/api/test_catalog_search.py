@@ -211,6 +211,20 @@ async def test_a_walk_that_found_nothing_in_its_window_offers_more(
     assert ">Dill<" in rest.text
 
 
+async def test_the_category_list_is_fresh_until_forgotten_or_too_old(harness: Harness) -> None:
+    cache = CategoryCache(max_age=60)
+    assert cache.fresh() is None  # never read: the caller must open a session
+    async with harness.db.read() as session:
+        items = await cache.all(session)
+    assert cache.fresh() == items
+    cache.forget()
+    assert cache.fresh() is None
+    aged = CategoryCache(max_age=0)
+    async with harness.db.read() as session:
+        await aged.all(session)
+    assert aged.fresh() is None
+
+
 def test_the_category_list_is_forgotten_when_a_product_event_arrives() -> None:
     cache = CategoryCache()
     cache._items = (CategoryItem(1, "Old"),)

@@ -71,3 +71,10 @@ def test_a_signed_cookie_with_impossible_lines_is_an_empty_cart() -> None:
 )
 def test_availability_labels(available: int, backorder: bool, expected: Availability) -> None:
     assert availability(available, backorder) == expected
+
+
+def test_a_cookie_read_once_is_still_judged_by_the_secret_it_is_read_with() -> None:
+    value = carts.encode(Cart(((5, 2),)), SECRET)
+    assert carts.decode(value, SECRET) == Cart(((5, 2),))  # remembered from here on
+    assert carts.decode(value, "a rotated secret") == Cart()
+    assert carts.decode(value, SECRET) == Cart(((5, 2),))
