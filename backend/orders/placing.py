@@ -33,6 +33,8 @@ _PREVIOUS = "SELECT count(*) FROM (SELECT 1 FROM orders WHERE customer_id = :cus
 _RECENT = (
     "SELECT count(*) FROM (SELECT 1 FROM orders WHERE placed_at >= :since AND ({contact}) LIMIT :cap) AS o"
 )
+PENDING_NUMBER = "pending-"
+_NUMBER = "UPDATE orders SET number = :number WHERE id = :id"
 _INSERT = (
     "INSERT INTO orders (status, channel, fulfilment_mode, priority, payment_method, location_id,"
     " customer_id, customer_name, email, phone, address_line1, address_city, address_postal_code,"
@@ -157,7 +159,6 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     reasons = _risk(tx, draft, customer, totals.total_minor, policy)
     currency = next(iter(products.values())).currency
     status = OrderStatus.ON_HOLD if reasons else OrderStatus.PLACED
-    number = next_number(tx, NUMBER_SERIES, width=6)
     values = {
         **_row(draft, placement.user_id, tx),
         "status": status.value,
@@ -169,13 +170,17 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
         "currency": currency,
         "tracking_token_hash": hash_tracking_token(token),
         "risk_reasons": json_text(reasons),
-        "number": number,
+        "number": PENDING_NUMBER + token[:24],  # unique until the real one, taken last
     }
     order_id = int(tx.execute(_INSERT, values).fetchall()[0][0])
     backordered = stocking.hold(tx, order_id, priced, location, products)
     stocking.write_lines(tx, order_id, priced, backordered)
     if draft.address is not None:
         customers.remember_address(tx, customer, draft.address)
+    # The series' counter row stays locked from its bump to COMMIT (PostgreSQL): bumped last, it
+    # makes concurrent placements wait for each other's last statements only, not for all of them.
+    number = next_number(tx, NUMBER_SERIES, width=6)
+    tx.execute(_NUMBER, {"number": number, "id": order_id})
     placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
     placed |= {"currency": currency, "location": location.code}
