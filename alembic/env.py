@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
-from backend.db import UTCDateTime
-from backend.migrations import include_name
+from backend.kernel.db import UTCDateTime
+from backend.kernel.migrations import include_name
 from backend.models import Base
 
 config = context.config
@@ -21,7 +21,7 @@ def _url() -> str:
     url = config.attributes.get("database_url")
     if url:
         return url
-    from backend.settings import from_env
+    from backend.kernel.settings import from_env
 
     return from_env().database_url
 

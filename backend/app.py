@@ -21,55 +21,63 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 
 import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
-from backend import logs, maintenance, templating, web
-from backend.auth import api as auth_api
-from backend.auth import invitation_routes, team_routes, token_routes
-from backend.auth import routes as auth_routes
-from backend.auth.guards import PUBLIC, may_use_api
-from backend.auth.middleware import AuthenticationMiddleware
 from backend.auth.principal_cache import PrincipalCache
-from backend.catalog import api as catalog_api
-from backend.catalog import import_routes as catalog_import_routes
-from backend.catalog import routes as catalog_routes
+from backend.auth.web import api as auth_api
+from backend.auth.web import invitations as invitation_routes
+from backend.auth.web import pages as auth_routes
+from backend.auth.web import team as team_routes
+from backend.auth.web import tokens as token_routes
+from backend.auth.web.guards import PUBLIC, may_use_api
+from backend.auth.web.middleware import AuthenticationMiddleware
 from backend.catalog.categories import CategoryCache
-from backend.catalog.live import register_live_updates as register_catalog_live_updates
-from backend.customers import routes as customer_routes
-from backend.dashboard import routes as dashboard_routes
+from backend.catalog.web import api as catalog_api
+from backend.catalog.web import imports as catalog_import_routes
+from backend.catalog.web import pages as catalog_routes
+from backend.catalog.web.live import register_live_updates as register_catalog_live_updates
+from backend.customers.web import pages as customer_routes
 from backend.dashboard.service import FeedCache
-from backend.db import Database
-from backend.idempotency.middleware import IdempotencyMiddleware
-from backend.input_guard import InputGuardMiddleware, InputRequest
-from backend.inventory import api as inventory_api
-from backend.inventory import count_routes, location_routes
-from backend.inventory import routes as inventory_routes
-from backend.inventory.live import register_live_updates as register_stock_live_updates
-from backend.ops import compression, static_files
+from backend.dashboard.web import pages as dashboard_routes
+from backend.idempotency.web.middleware import IdempotencyMiddleware
+from backend.inventory.web import api as inventory_api
+from backend.inventory.web import counts as count_routes
+from backend.inventory.web import locations as location_routes
+from backend.inventory.web import pages as inventory_routes
+from backend.inventory.web.live import register_live_updates as register_stock_live_updates
+from backend.kernel import logs
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings, from_env
+from backend.ops import compression, maintenance, static_files
 from backend.ops import routes as ops_routes
 from backend.ops.head import HeadAsGet
 from backend.ops.health import DatabaseProbe
 from backend.ops.request_log import RequestLogMiddleware, log_unrouted
 from backend.ops.security_headers import security_headers
 from backend.ops.storage import StorageState
-from backend.orders import api as orders_api
-from backend.orders import edit_routes as order_edit_routes
-from backend.orders import entry_routes as order_entry_routes
-from backend.orders import import_routes as order_import_routes
-from backend.orders import list_routes as order_list_routes
-from backend.orders import pages as order_pages
-from backend.orders import queue_routes as order_queue_routes
-from backend.orders.live import register_live_updates as register_order_live_updates
-from backend.purchasing import routes as purchasing_routes
-from backend.purchasing import supplier_routes
+from backend.orders.web import api as orders_api
+from backend.orders.web import edit as order_edit_routes
+from backend.orders.web import entry as order_entry_routes
+from backend.orders.web import imports as order_import_routes
+from backend.orders.web import listing as order_list_routes
+from backend.orders.web import pages as order_pages
+from backend.orders.web import queue as order_queue_routes
+from backend.orders.web.live import register_live_updates as register_order_live_updates
+from backend.purchasing.web import pages as purchasing_routes
+from backend.purchasing.web import suppliers as supplier_routes
 from backend.pwa import routes as pwa_routes
 from backend.realtime.fragments import quiet
 from backend.realtime.routes import live_updates
 from backend.realtime.tailer import Tailer
-from backend.settings import Settings, from_env
-from backend.shop import routes as shop_routes
 from backend.shop.cache import ShopCache
-from backend.storefront import checkout_routes, my_orders, tracking_live, tracking_routes
-from backend.storefront import routes as storefront_routes
+from backend.shop.web import pages as shop_routes
+from backend.storefront import my_orders
 from backend.storefront.offer_cache import OfferCache
+from backend.storefront.web import checkout as checkout_routes
+from backend.storefront.web import pages as storefront_routes
+from backend.storefront.web import tracking as tracking_routes
+from backend.storefront.web import tracking_live
+from backend.web import responses as web
+from backend.web import templating
+from backend.web.input_guard import InputGuardMiddleware, InputRequest
 
 API_PREFIX = "/api/v1"
 

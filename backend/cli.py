@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from backend import migrations
 from backend.auth.rules import Role
+from backend.kernel import migrations
+from backend.kernel.settings import from_env
 from backend.ops.data_dir import require_writable
-from backend.settings import from_env
 
 if TYPE_CHECKING:
-    from backend.db import Database
+    from backend.kernel.db import Database
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the app with uvicorn; Ctrl-C or SIGTERM stops it cleanly (exit status 0)."""
     import uvicorn
 
-    from backend import serving
+    from backend.web import serving
 
     # The app (in each worker) reads its settings from the environment: an address given here is
     # the one its links and its socket origin check must name too, unless COMPTOIR_BASE_URL says.
@@ -44,7 +44,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = from_env()
     require_writable(settings)
     if workers == 1 and settings.database_url.startswith("sqlite"):
-        from backend.writer_process import warm_up
+        from backend.kernel.writer_process import warm_up
 
         warm_up()  # its import of the app runs beside uvicorn's
     config = uvicorn.Config(
@@ -82,7 +82,7 @@ def db_upgrade(revision: str) -> None:
 @click.option("--orders", default=200, show_default=True, help="How many demo orders (the newest first).")
 def demo(if_empty: bool, orders: int) -> None:
     """Load demo data (safe to run again: what exists is kept)."""
-    from backend.demo import has_accounts, load_demo
+    from backend.demo.shop import has_accounts, load_demo
 
     settings = from_env()
     if if_empty and asyncio.run(has_accounts(settings)):
@@ -95,7 +95,7 @@ def demo(if_empty: bool, orders: int) -> None:
 @main.command()
 def vendor() -> None:
     """Keep same-origin copies of the pinned htmx scripts, fetched with npm and checked by hash."""
-    from backend import vendoring
+    from backend.web import vendoring
 
     try:
         written = vendoring.vendor()
@@ -120,7 +120,7 @@ def user() -> None:
 def user_add(email: str, role: str, name: str | None, password: str | None) -> None:
     """Create an account."""
     from backend.auth.service import AccountError, create_user
-    from backend.db import Database
+    from backend.kernel.db import Database
 
     if password is None:
         if not sys.stdin.isatty():
@@ -166,7 +166,7 @@ def token() -> None:
 
 def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` against the configured database, then close it."""
-    from backend.db import Database
+    from backend.kernel.db import Database
 
     async def run() -> T:
         database = Database(from_env().database_url)
@@ -188,7 +188,7 @@ def token_create(email: str, label: str, expires: str) -> None:
     """Create a bearer token; only the token is printed on stdout. The account must hold api.use."""
     from backend.auth.rules import token_expiry
     from backend.auth.service import AccountError, create_api_token
-    from backend.db import utcnow
+    from backend.kernel.db import utcnow
 
     try:
         expires_at = token_expiry(expires, utcnow())
@@ -240,7 +240,7 @@ def i18n() -> None:
 @i18n.command("extract")
 def i18n_extract() -> None:
     """Extract messages to messages.pot and update every language's .po (translations are kept)."""
-    from backend import i18n_catalogs
+    from backend.i18n import catalogs as i18n_catalogs
 
     for update in i18n_catalogs.update_catalogs():
         change = f"+{len(update.added)} -{len(update.removed)}" if update.written else "unchanged"
@@ -251,7 +251,7 @@ def i18n_extract() -> None:
 @i18n.command("check")
 def i18n_check() -> None:
     """Fail, listing them, when translated languages have missing, empty, fuzzy or broken messages."""
-    from backend import i18n_catalogs
+    from backend.i18n import catalogs as i18n_catalogs
 
     problems = i18n_catalogs.check()
     for problem in problems:

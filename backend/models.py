@@ -3,11 +3,11 @@
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.catalog.models import Category, Product
 from backend.customers.models import Customer, CustomerAddress
-from backend.db import Base
-from backend.events import Event, EventCursor
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
-from backend.numbering import Counter
+from backend.kernel.db import Base
+from backend.kernel.events import Event, EventCursor
+from backend.kernel.numbering import Counter
 from backend.orders.models import Order, OrderLine
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.shop.models import ShopProfile

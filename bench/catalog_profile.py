@@ -29,8 +29,8 @@ import backend.models  # noqa: F401 - maps every table
 from backend.catalog import listing
 from backend.catalog.categories import CategoryCache
 from backend.catalog.listing import ProductQuery
-from backend.db import Database
-from backend.templating import render
+from backend.kernel.db import Database
+from backend.web.templating import render
 
 ROUNDS = 30  # timed page views per case, after as many untimed ones
 

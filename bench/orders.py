@@ -41,12 +41,12 @@ from sqlalchemy import func, select
 
 import backend.models  # noqa: F401 - maps every table, as the app does
 from backend.catalog.models import Product
-from backend.db import Database
 from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
+from backend.kernel.db import Database
+from backend.kernel.tx import Tx
 from backend.orders.models import Order
-from backend.tx import Tx
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))

@@ -43,14 +43,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import backend.models  # noqa: F401 - maps every table, as the app does
-from backend import migrations
 from backend.catalog.models import Product
-from backend.db import Database
 from backend.inventory import service
 from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
-from backend.tx import Tx
+from backend.kernel import migrations
+from backend.kernel.db import Database
+from backend.kernel.tx import Tx
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from backend import migrations
+from backend.kernel import migrations
 from backend.models import Base
 
 POSTGRES_ADMIN_URL = os.environ.get("COMPTOIR_TEST_POSTGRES_URL")

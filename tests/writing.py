@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import inspect, update
 
-from backend.db import Base
-from backend.tx import Tx
+from backend.kernel.db import Base
+from backend.kernel.tx import Tx
 
 
 def add_all(tx: Tx, rows: list[Base]) -> list[Any]:

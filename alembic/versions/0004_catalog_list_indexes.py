@@ -6,7 +6,7 @@ Create Date: 2026-11-29 02:00:00.000000
 
 The category filter walks (category_id, name, id) in the list's order instead of sorting every
 product of the category. Name search gets a trigram index on each engine; it exists only here, not
-in the models (``backend.migrations.MIGRATION_ONLY`` keeps the drift check from reporting it):
+in the models (``backend.kernel.migrations.MIGRATION_ONLY`` keeps the drift check from reporting it):
 
 * SQLite: an FTS5 table with the trigram tokenizer over ``products.name`` (external content, so
   it stores the index only), kept in step by triggers. A later migration that rebuilds

@@ -18,9 +18,9 @@ from backend.auth.passwords import hash_password
 from backend.auth.principal import hash_credential
 from backend.auth.rules import InvitationStatus
 from backend.auth.service import AccountError, open_session, user_by_email
-from backend.db import Database, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 TOKEN_BYTES = 32  # 256 bits: no one guesses a link, throttled or not
 MAX_TOKEN_LENGTH = 100  # longer is no token of ours: not worth hashing

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, UTCDateTime, utcnow
 
 
 class User(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import ApiToken, PermissionOverride, User, WebSession
 from backend.auth.rules import ADJUSTABLE_ROLES, Permission, Role, effective_permissions
-from backend.db import utcnow
+from backend.kernel.db import utcnow
 
 
 @dataclass(frozen=True, slots=True)

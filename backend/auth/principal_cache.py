@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from backend.auth.principal import Principal
-from backend.db import utcnow
-from backend.events import Event, subject_id
+from backend.kernel.db import utcnow
+from backend.kernel.events import Event, subject_id
 
 
 class PrincipalCache:

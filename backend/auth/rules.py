@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from backend.auth import common_passwords
-from backend.i18n import N_
+from backend.i18n.translation import N_
 
 
 class Role(StrEnum):

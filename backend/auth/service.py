@@ -11,7 +11,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend import inputs
 from backend.auth import rules
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
@@ -25,9 +24,10 @@ from backend.auth.throttle import (
     forgive_pair,
     take_slot,
 )
-from backend.db import Database, unkeyed, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, unkeyed, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
+from backend.web import inputs
 
 
 class AccountError(Exception):

@@ -20,8 +20,8 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.auth.models import SignInThrottle
-from backend.db import Database, unkeyed, upsert_into, utcnow
-from backend.tx import Tx
+from backend.kernel.db import Database, unkeyed, upsert_into, utcnow
+from backend.kernel.tx import Tx
 
 
 class TooManyAttempts(Exception):

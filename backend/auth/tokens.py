@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, select, true
 from backend.auth import rules
 from backend.auth.models import ApiToken, User
 from backend.auth.service import AccountError
-from backend.db import Database, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 MAX_LISTED = 500
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Category
-from backend.events import Event
+from backend.kernel.events import Event
 
 MAX_AGE_SECONDS = 60.0
 CHANGED = "categories_changed"  # session.info flag set where a category is created

@@ -11,9 +11,9 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from backend import csv_reading, csv_writing
 from backend.catalog import rules
 from backend.catalog.rules import ProductInput
+from backend.kernel import csv_reading, csv_writing
 
 COLUMNS = (
     "sku",

@@ -15,9 +15,9 @@ from backend.catalog import csv_io
 from backend.catalog.models import CatalogImport, Category, Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import EDITABLE, category_id
-from backend.db import Database, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 KEEP_FOR = timedelta(hours=24)
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import inputs
 from backend.catalog import search
 from backend.catalog.models import Category, Product
 from backend.catalog.service import ProductView
 from backend.inventory.models import StockLevel
+from backend.web import inputs
 
 PAGE_SIZE = 50
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, UTCDateTime, utcnow
 
 
 class Category(Base):

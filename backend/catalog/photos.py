@@ -13,9 +13,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from backend.catalog.models import Product, ProductPhoto
-from backend.db import Database, upsert_into, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, upsert_into, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 # Checked on the header, before anything is decoded: a 24 MP picture takes about 100 MB once
 # decoded, and a photo shown at 800 px gains nothing from more. (The file's size is bounded by the

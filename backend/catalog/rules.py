@@ -11,8 +11,8 @@ from functools import cache
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_currency_precision, get_territory_currencies, is_currency
 
-from backend import inputs
-from backend.i18n import N_
+from backend.i18n.translation import N_
+from backend.web import inputs
 
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,63}$")
 MAX_PRICE_MINOR = 10**9  # ten million euros: anything above is a typing mistake

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from backend.catalog import categories, rules
 from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
-from backend.db import Database, utcnow
-from backend.events import record
-from backend.tx import Tx
+from backend.kernel.db import Database, utcnow
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 
 class ProductConflict(Exception):

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import inputs
 from backend.customers.models import Customer, CustomerAddress
 from backend.orders.models import Order
+from backend.web import inputs
 
 PAGE_SIZE = 50
 NOT_SALES = ("rejected", "cancelled")

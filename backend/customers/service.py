@@ -5,15 +5,15 @@ whoever types an e-mail or a phone at a checkout owns it, so an order never link
 record, nor joins an account's record, by contact alone. Shoppers who are not signed in keep
 records of their own, matched among the unlinked ones.
 
-Synchronous SQL (``backend.tx``), run inside the transaction that places the order."""
+Synchronous SQL (``backend.kernel.tx``), run inside the transaction that places the order."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 
+from backend.kernel.tx import Tx
 from backend.orders.drafts import Address, CustomerDetails
-from backend.tx import Tx
 
 # The oldest unlinked customer with this e-mail, else the oldest with this phone number: one
 # statement, each half served by its column's index.

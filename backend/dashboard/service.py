@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission
-from backend.db import Database
-from backend.events import ORDERS_TOPIC, STAFF_TOPIC, Event, topics_for
-from backend.i18n import current_locale, current_timezone
+from backend.i18n.translation import current_locale, current_timezone
+from backend.kernel.db import Database
+from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event, topics_for
 from backend.realtime.describe import describe
 from backend.realtime.fragments import quiet_types
 from backend.realtime.render import actor_name, actor_names
-from backend.templating import render
+from backend.web.templating import render
 
 FEED_LENGTH = 30
 MAX_CACHED_FEEDS = 256

@@ -27,10 +27,10 @@ from typing import Any
 import msgspec
 from litestar.exceptions import HTTPException
 
-from backend.db import Database, utcnow
-from backend.i18n import N_
+from backend.i18n.translation import N_
 from backend.idempotency import rules, sealing
-from backend.tx import Tx
+from backend.kernel.db import Database, utcnow
+from backend.kernel.tx import Tx
 
 log = logging.getLogger("comptoir.idempotency")
 

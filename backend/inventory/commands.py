@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from backend.db import Database
-from backend.events import record
 from backend.inventory import holds, levels, rules, service
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
@@ -24,7 +22,9 @@ from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
 from backend.inventory.service import Count, Reorder, StockError
 from backend.inventory.settling import settle_batch
-from backend.tx import Tx
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 
 class StockRejected(Exception):

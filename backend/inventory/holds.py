@@ -1,4 +1,4 @@
-"""Stock changes, synchronous (``backend.tx``), in plain SQL: hold, give back, turn into a sale,
+"""Stock changes, synchronous (``backend.kernel.tx``), in plain SQL: hold, give back, turn into a sale,
 and add to or take from what is on hand (receipts, adjustments, transfers), filling backorders.
 
 This is the one place the counters of ``stock_levels`` change with what is held (counts and
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
 from backend.inventory.rules import Line, MovementKind, merge_lines
 from backend.inventory.settling import touch
-from backend.tx import Tx, values_rows
+from backend.kernel.tx import Tx, values_rows
 
 _PRODUCT = "SELECT active, allow_backorder FROM products WHERE id = :id"
 _FREE = (

@@ -167,7 +167,7 @@ async def level_of(session: AsyncSession, product_id: int, location_id: int) -> 
 
 
 def level_in(session: Session, product_id: int, location_id: int) -> LevelView:
-    """``level_of`` inside a command's transaction (``backend.tx``)."""
+    """``level_of`` inside a command's transaction (``backend.kernel.tx``)."""
     query = _pairs().where(Location.id == location_id, Product.id == product_id)
     return LevelView(*session.execute(query).one())
 

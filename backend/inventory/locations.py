@@ -9,12 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.db import Database
-from backend.events import record
 from backend.inventory import rules
 from backend.inventory.models import Location
 from backend.inventory.rules import LocationInput
-from backend.tx import Tx
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 
 # Changes of the default flag are serialised: two people making two different locations the
 # default at once would otherwise each clear the old one and both win (PostgreSQL, read committed).

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend import inputs
-from backend.i18n import N_
+from backend.i18n.translation import N_
+from backend.web import inputs
 
 # Above this, a quantity is a typing mistake, not a delivery.
 MAX_QUANTITY = 1_000_000

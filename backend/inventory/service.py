@@ -1,5 +1,5 @@
 """Stock operations, for the commands of this domain and of others (orders, purchasing): each is
-synchronous code inside the caller's command (``backend.tx``), so that, e.g., an order and its
+synchronous code inside the caller's command (``backend.kernel.tx``), so that, e.g., an order and its
 reservation commit together.
 
 Holding, selling and changing on-hand stock is ``holds``, the same plain SQL the hot path of order
@@ -15,7 +15,7 @@ from backend.inventory.errors import InsufficientStock, Shortage, StockError
 from backend.inventory.holds import Change, Held, Hold, change_on_hand, consume, release, reserve
 from backend.inventory.rules import MovementKind
 from backend.inventory.settling import TOUCHED, touch
-from backend.tx import Tx
+from backend.kernel.tx import Tx
 
 __all__ = [
     "Change",

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from backend.events import record
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.purchasing.reorder import Low, draft_reorder
-from backend.tx import Tx
 
 TOUCHED = "stock_touched"
 SETTLED = "stock_settled"  # the products whose levels the transaction changed, for commit callbacks

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from backend.settings import Settings
+from backend.kernel.settings import Settings
 
 
 def sqlite_file(settings: Settings) -> Path | None:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import make_url, text
 
-from backend.db import Database, unkeyed
+from backend.kernel.db import Database, unkeyed
+from backend.kernel.tx import Tx
 from backend.ops.storage import StorageState, make_room_check, storage_failure
-from backend.tx import Tx
 
 log = logging.getLogger("comptoir.health")
 

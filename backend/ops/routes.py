@@ -4,7 +4,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from backend.auth.guards import PUBLIC
+from backend.auth.web.guards import PUBLIC
 from backend.ops.health import DatabaseProbe
 from backend.ops.storage import RETRY_AFTER_SECONDS
 

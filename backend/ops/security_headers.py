@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backend import assets
+from backend.web import assets
 
 if TYPE_CHECKING:
     from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
-    from backend.settings import Settings
+    from backend.kernel.settings import Settings
 
 # A tracking link is its token: the page must not hand its address to whatever it links to.
 PRIVATE_PATH_PREFIXES = ("/t/",)

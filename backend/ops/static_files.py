@@ -18,8 +18,8 @@ from litestar.params import FromPath
 from litestar.response.file import ASGIFileResponse
 from litestar.static_files import StaticFiles
 
-from backend import assets
-from backend.auth.guards import PUBLIC
+from backend.auth.web.guards import PUBLIC
+from backend.web import assets
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"

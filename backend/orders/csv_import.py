@@ -13,9 +13,9 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from backend import csv_reading
 from backend.catalog.rules import normalise_sku
-from backend.i18n import N_
+from backend.i18n.translation import N_
+from backend.kernel import csv_reading
 from backend.orders import drafts, rules
 from backend.orders.drafts import (
     Address,

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend import inputs
 from backend.auth.rules import is_valid_email, normalise_email
 from backend.orders.rules import Channel, FulfilmentMode, PaymentMethod, Priority
+from backend.web import inputs
 
 MAX_LINES = 100
 MAX_LINE_QUANTITY = 10_000  # more than this on one line is a typing mistake, not a basket

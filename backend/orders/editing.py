@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
-from backend.db import Database
-from backend.events import record
 from backend.inventory import holds
 from backend.inventory.models import Location
 from backend.inventory.settling import settle_batch
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.orders import pricing, stocking
 from backend.orders.drafts import (
     Address,
@@ -30,7 +31,6 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
 from backend.orders.views import OrderSummary
-from backend.tx import Tx
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
-from backend.db import Database, outside_the_key
-from backend.events import record
 from backend.inventory.models import Location
+from backend.kernel.db import Database, outside_the_key
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.orders import csv_import
 from backend.orders.csv_import import ImportedOrder, KnownOrder, Preview, RowProblem
 from backend.orders.errors import DuplicateExternalRef, OrderRejected, OutOfStock
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel
 from backend.orders.service import place_order
-from backend.tx import Tx
 
 CHUNK = 500  # databases cap the number of bound parameters
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from backend.i18n import N_
+from backend.i18n.translation import N_
 from backend.orders.rules import MODE_LABELS, STATUS_LABELS, OrderStatus
 
 # The queue says "waiting for acceptance" where the order page says "placed".

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, UTCDateTime, utcnow
 
 
 class Order(Base):

@@ -1,5 +1,5 @@
 """Placing an order: the one transaction every channel goes through, as synchronous SQL
-(``backend.tx``).
+(``backend.kernel.tx``).
 
 On SQLite it runs in the writer thread (``Database.run``), where its twenty-odd statements
 cost microseconds each and share a COMMIT with the other orders of the batch; on PostgreSQL in an
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from backend.customers import service as customers
-from backend.events import record
 from backend.inventory.settling import settle_batch
-from backend.numbering import next_number
+from backend.kernel.events import record
+from backend.kernel.numbering import next_number
+from backend.kernel.tx import Tx, json_text
 from backend.orders import pricing, stocking
 from backend.orders.drafts import OrderDraft
 from backend.orders.errors import DuplicateExternalRef
@@ -23,7 +24,6 @@ from backend.orders.records import accounted
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
 from backend.orders.rules import Actor, Channel, OrderStatus
 from backend.orders.views import PlacedOrder
-from backend.tx import Tx, json_text
 
 NUMBER_SERIES = "ORD"
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.catalog import listing
 from backend.catalog.models import Product
 from backend.catalog.service import ProductView
-from backend.i18n import N_
+from backend.i18n.translation import N_
 
 CHOICES = 8
 NO_MATCH = N_("No product for sale matches “%(term)s”.")

@@ -15,15 +15,15 @@ from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend import inputs
 from backend.auth.models import User
 from backend.auth.rules import normalise_email
-from backend.events import Event
 from backend.inventory.models import Location
+from backend.kernel.events import Event
 from backend.orders.drafts import normalise_phone
 from backend.orders.errors import OrderNotFound
 from backend.orders.models import Order, OrderLine
 from backend.orders.views import OrderDetail, OrderSummary, TimelineEntry, address_of, line_of, summary_of
+from backend.web import inputs
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

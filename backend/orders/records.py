@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.customers.models import Customer
-from backend.db import utcnow
 from backend.inventory.models import Location
+from backend.kernel.db import utcnow
 from backend.orders.errors import OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.models import Order
 from backend.orders.views import OrderSummary, summary_of

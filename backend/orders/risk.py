@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from backend.i18n import N_
+from backend.i18n.translation import N_
 
 # The international prefixes of the countries this shop's customers most often call from. A
 # number whose prefix is not listed is simply not checked.

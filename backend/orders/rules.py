@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend import inputs
 from backend.auth.rules import Permission
-from backend.i18n import N_
+from backend.i18n.translation import N_
+from backend.web import inputs
 
 
 class OrderStatus(StrEnum):

@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.auth.rules import Permission
-from backend.db import Database
-from backend.events import record
 from backend.inventory import holds
 from backend.inventory.errors import StockError
 from backend.inventory.settling import settle_batch
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.orders import placing, stocking
 from backend.orders.drafts import (
     OrderDraft,
@@ -52,7 +53,6 @@ from backend.orders.rules import (
     transition_problem,
 )
 from backend.orders.views import OrderSummary, PlacedOrder
-from backend.tx import Tx
 
 __all__ = [
     "OrderEdit",

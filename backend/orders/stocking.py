@@ -2,7 +2,7 @@
 from the catalog, the serving location chosen, the stock held through the inventory core and the
 lines written with their totals.
 
-Synchronous SQL (``backend.tx``): placing runs it in the SQLite writer thread through
+Synchronous SQL (``backend.kernel.tx``): placing runs it in the SQLite writer thread through
 ``Database.run``, where a statement costs microseconds; editing runs it inside its session.
 """
 
@@ -15,11 +15,11 @@ from backend.catalog.rules import normalise_sku
 from backend.inventory import holds
 from backend.inventory.errors import InsufficientStock
 from backend.inventory.rules import Line
+from backend.kernel.tx import Tx, values_rows
 from backend.orders import pricing, routing
 from backend.orders.drafts import OrderRejected, WantedLine
 from backend.orders.errors import OutOfStock, ShortLine
 from backend.orders.rules import FulfilmentMode
-from backend.tx import Tx, values_rows
 
 _PRODUCTS = (
     "SELECT id, sku, name, price_minor, tax_rate_centi, currency, allow_backorder FROM products"

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, UTCDateTime, utcnow
 
 
 class Supplier(Base):

@@ -1,6 +1,6 @@
 """Draft purchase orders for stock that fell below its reorder point.
 
-Runs inside the transaction that lowered the stock (synchronous, ``backend.tx``), so a reorder can
+Runs inside the transaction that lowered the stock (synchronous, ``backend.kernel.tx``), so a reorder can
 never be lost or doubled by a concurrent sale: the draft line it extends is written with the same
 commit.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.events import record
 from backend.inventory.rules import reorder_quantity
-from backend.numbering import next_number
+from backend.kernel.events import record
+from backend.kernel.numbering import next_number
+from backend.kernel.tx import Tx
 from backend.purchasing.rules import OPEN_STATUSES, PurchaseStatus
-from backend.tx import Tx
 
 _OPEN = {f"open_{n}": status.value for n, status in enumerate(OPEN_STATUSES)}
 

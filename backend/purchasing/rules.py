@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend import inputs
 from backend.auth.rules import is_valid_email
-from backend.i18n import N_
+from backend.i18n.translation import N_
 from backend.inventory.rules import quantity_problem
+from backend.web import inputs
 
 
 class PurchaseStatus(StrEnum):

@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.catalog.models import Product
-from backend.db import Database
-from backend.events import record
 from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind, quantity_problem
-from backend.numbering import next_number
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.numbering import next_number
+from backend.kernel.tx import Tx
 from backend.purchasing import rules
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.rules import OPEN_STATUSES, RECEIVABLE, PurchaseStatus
-from backend.tx import Tx
 
 
 class PurchaseRejected(Exception):

@@ -9,12 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.db import Database
-from backend.events import record
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.purchasing import rules
 from backend.purchasing.models import Supplier
 from backend.purchasing.rules import SupplierInput
-from backend.tx import Tx
 
 
 class SupplierRejected(Exception):

@@ -5,10 +5,10 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import File, Template
 
-from backend import assets
-from backend.auth.guards import PUBLIC
+from backend.auth.web.guards import PUBLIC
 from backend.pwa.worker import manifest_source, service_worker_source
-from backend.web import page
+from backend.web import assets
+from backend.web.responses import page
 
 
 @get("/manifest.webmanifest", opt=PUBLIC, include_in_schema=False)

@@ -7,7 +7,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from backend import assets
+from backend.web import assets
 
 PWA_DIR = Path(__file__).resolve().parent.parent.parent / "pwa"
 SW_TEMPLATE = PWA_DIR / "sw.js"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backend.events import Event
-from backend.i18n import N_, gettext
+from backend.i18n.translation import N_, gettext
+from backend.kernel.events import Event
 from backend.orders.risk import REASONS as RISK_REASONS
 
 Describer = Callable[[Event, str], str]

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import User
-from backend.events import Event
-from backend.i18n import N_, SUPPORTED_LOCALES, current_locale, gettext
+from backend.i18n.translation import N_, SUPPORTED_LOCALES, current_locale, gettext
+from backend.kernel.events import Event
 from backend.realtime.describe import describe
 from backend.realtime.fragments import fragments_for, is_quiet, template_for
-from backend.templating import render
+from backend.web.templating import render
 
 
 async def actor_names(session: AsyncSession, events: Iterable[Event]) -> dict[int | None, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 
-from backend.auth.guards import signed_in
+from backend.auth.web.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, refuse_other_sites
 

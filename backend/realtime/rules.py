@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
-from backend.events import ORDERS_TOPIC, STAFF_TOPIC, orders_of_topic
+from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, orders_of_topic
 
 # A socket that comes back after missing more than this many events reloads its page instead.
 MAX_REPLAY = 500

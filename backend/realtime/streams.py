@@ -11,8 +11,8 @@ from typing import Any
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
-from backend.events import START, events_after, position, position_of, topics_for
-from backend.i18n import current_locale
+from backend.i18n.translation import current_locale
+from backend.kernel.events import START, events_after, position, position_of, topics_for
 from backend.realtime import rules
 from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
 
@@ -27,7 +27,7 @@ class LiveStream:
         self.topics = topics
         self.locale = current_locale.get()
         self.last_sent = 0  # the id the page resumes after
-        self.position = START  # where that is in the log's order (``backend.events``)
+        self.position = START  # where that is in the log's order (``backend.kernel.events``)
         self.db = socket.app.state.db
 
     async def replay(self, since: int) -> None:

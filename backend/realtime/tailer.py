@@ -2,7 +2,7 @@
 
 Each process runs one tailer. It wakes at once after a commit in its own process, on PostgreSQL
 NOTIFY from any process, and otherwise every ``poll_seconds`` (SQLite shared by several processes).
-It publishes in the log's order, as far as the log is settled (``backend.events``): on PostgreSQL a
+It publishes in the log's order, as far as the log is settled (``backend.kernel.events``): on PostgreSQL a
 committed event may wait for an older transaction to end, and it then looks again soon, since that
 end need not be announced.
 """
@@ -19,8 +19,9 @@ from typing import Any
 from litestar.channels import ChannelsPlugin
 from sqlalchemy.engine import make_url
 
-from backend.db import Database
-from backend.events import (
+from backend.i18n.translation import current_timezone
+from backend.kernel.db import Database
+from backend.kernel.events import (
     NOTIFY_CHANNEL,
     START,
     Event,
@@ -30,7 +31,6 @@ from backend.events import (
     position,
     topics_for,
 )
-from backend.i18n import current_timezone
 from backend.ops.storage import log_failure
 from backend.realtime.listeners import Listeners
 from backend.realtime.render import actor_names, render_locales

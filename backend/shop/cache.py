@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from backend.db import Database
-from backend.events import Event
+from backend.kernel.db import Database
+from backend.kernel.events import Event
 from backend.shop.service import get_profile
 
 

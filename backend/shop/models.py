@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base
+from backend.kernel.db import Base
 
 
 class ShopProfile(Base):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
-from backend import inputs
 from backend.catalog.rules import currency_problem
-from backend.i18n import SUPPORTED_LOCALES
+from backend.i18n.translation import SUPPORTED_LOCALES
+from backend.web import inputs
 
 DEFAULTS = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
 PREVIEW_AMOUNT_MINOR = 123450

@@ -4,11 +4,11 @@ from dataclasses import asdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import Database
-from backend.events import record
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.tx import Tx
 from backend.shop import rules
 from backend.shop.models import ShopProfile
-from backend.tx import Tx
 
 
 class ProfileRejected(Exception):

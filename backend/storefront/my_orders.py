@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
-from backend.events import ORDERS_OF_PREFIX, Event, orders_of_topic, topic_rule
+from backend.kernel.events import ORDERS_OF_PREFIX, Event, orders_of_topic, topic_rule
 from backend.orders.models import Order
 from backend.realtime.fragments import topic_template
 from backend.storefront import tracking
-from backend.templating import environment
+from backend.web.templating import environment
 
 SHOWN = 100  # a customer with more sees their newest, and is told so
 

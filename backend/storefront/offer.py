@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from backend.catalog import listing
 from backend.catalog import service as catalog
-from backend.db import Database
+from backend.kernel.db import Database
 from backend.storefront.cart import Cart
 from backend.storefront.offer_cache import OfferCache
 

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 from backend.catalog import listing
 from backend.catalog.models import Category, Product
 from backend.catalog.service import ProductView
-from backend.db import Database
-from backend.events import Event
 from backend.inventory.models import Location, StockLevel
 from backend.inventory.queries import available_by_product
 from backend.inventory.settling import AVAILABLE, SETTLED
+from backend.kernel.db import Database
+from backend.kernel.events import Event
 
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 20_000  # per part; past it the part starts again (ids in a cart are the visitor's)

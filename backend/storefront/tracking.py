@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
-from backend.events import Event
-from backend.i18n import N_
+from backend.i18n.translation import N_
 from backend.inventory.models import Location
+from backend.kernel.events import Event
 from backend.orders.decisions import offered_moves
 from backend.orders.models import Order, OrderLine
 from backend.orders.placing import hash_tracking_token

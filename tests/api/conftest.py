@@ -20,8 +20,8 @@ from backend.auth.models import ApiToken, User
 from backend.auth.principal import hash_credential
 from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
 from backend.auth.service import create_api_token
-from backend.db import Database
-from backend.settings import Settings
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run
 from tests.live import LiveServer

@@ -9,14 +9,14 @@ from sqlalchemy import update
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.catalog.models import Product
-from backend.db import Database
 from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
+from backend.kernel.db import Database
+from backend.kernel.tx import Tx
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor
-from backend.tx import Tx
 
 PARIS = Address("1 rue de Rivoli", "Paris", "75001", "FR", 48.8606, 2.3376)
 LYON = Address("2 place Bellecour", "Lyon", "69002", "FR", 45.7578, 4.8320)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from backend.catalog.models import Product
-from backend.db import Base, Database
 from backend.inventory.models import Location, StockLevel
-from backend.tx import Tx
+from backend.kernel.db import Base, Database
+from backend.kernel.tx import Tx
 from tests.writing import add
 
 

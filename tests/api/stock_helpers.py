@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
-from backend.db import Database
-from backend.events import Event
 from backend.inventory import service
 from backend.inventory.models import StockLevel, StockMovement
 from backend.inventory.rules import MovementKind
-from backend.tx import Tx
+from backend.kernel.db import Database
+from backend.kernel.events import Event
+from backend.kernel.tx import Tx
 
 T = TypeVar("T")
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from backend.auth.rules import Role
 from backend.auth.service import create_api_token
-from backend.db import Database
+from backend.kernel.db import Database
 from tests.api.conftest import PEOPLE
 from tests.conftest import _run
 from tests.live import LiveServer

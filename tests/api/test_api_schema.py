@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from backend.auth.rules import Role
-from backend.inputs import MAX_ID
+from backend.web.inputs import MAX_ID
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import build_shop
 

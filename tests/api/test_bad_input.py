@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.events import Event
+from backend.kernel.events import Event
 from tests.api.conftest import Harness, MakeHarness, post_form
 
 HTML = {"accept": "text/html"}

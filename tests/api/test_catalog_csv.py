@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.catalog.models import Product
-from backend.events import Event
+from backend.kernel.events import Event
 from tests.api.conftest import Harness, csrf_token, post_form
 
 GOOD = (

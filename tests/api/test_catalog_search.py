@@ -14,7 +14,7 @@ from backend.catalog import listing, search, service
 from backend.catalog.categories import CategoryCache, CategoryItem
 from backend.catalog.listing import ProductQuery
 from backend.catalog.rules import ProductInput
-from backend.events import Event
+from backend.kernel.events import Event
 from tests.api.conftest import Harness
 from tests.writing import run_sql
 

@@ -13,9 +13,9 @@ from backend.auth.models import ApiToken, User
 from backend.auth.principal import hash_credential
 from backend.catalog.models import Product
 from backend.cli import main
-from backend.db import Database, utcnow
-from backend.demo import BREAKAGE, DEMO_ACCOUNTS, PRODUCTS
+from backend.demo.shop import BREAKAGE, DEMO_ACCOUNTS, PRODUCTS
 from backend.inventory.models import StockLevel, StockMovement
+from backend.kernel.db import Database, utcnow
 from backend.models import Base
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from tests.conftest import _run

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.asyncio.client import ClientConnection
 
 from backend.auth.rules import Role
-from backend.db import Database
-from backend.events import (
+from backend.kernel.db import Database
+from backend.kernel.events import (
     START,
     Position,
     events_after,
@@ -29,7 +29,7 @@ from backend.events import (
     position,
     record,
 )
-from backend.tx import SessionTx
+from backend.kernel.tx import SessionTx
 from tests.api.test_live_updates import _cookie, _quiet, _seed, _socket
 from tests.conftest import _run, _wipe_postgres
 from tests.live import LiveServer, event_ids

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from backend.db import Database
-from backend.numbering import Counter
+from backend.kernel.db import Database
+from backend.kernel.numbering import Counter
 from backend.ops.health import PROBE_COUNTER
 from tests.api.conftest import Harness
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from backend.auth.rules import Role
 from backend.auth.service import create_user
-from backend.db import utcnow
-from backend.events import Event
-from backend.money import format_money
+from backend.kernel.db import utcnow
+from backend.kernel.events import Event
+from backend.kernel.money import format_money
 from backend.orders import service
 from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order

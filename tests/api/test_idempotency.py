@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.db import command_key, unkeyed, utcnow
-from backend.events import Event
 from backend.idempotency import rules, service
-from backend.idempotency.middleware import RequestKey, SecondChange
 from backend.idempotency.models import IdempotencyKey
-from backend.inventory import api as stock_api
+from backend.idempotency.web.middleware import RequestKey, SecondChange
 from backend.inventory.models import StockMovement
-from backend.tx import Tx
+from backend.inventory.web import api as stock_api
+from backend.kernel.db import command_key, unkeyed, utcnow
+from backend.kernel.events import Event
+from backend.kernel.tx import Tx
 from tests.api.conftest import PASSWORD, PEOPLE, Harness, csrf_token, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import receive_stock

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from backend.auth.models import Invitation, User
 from backend.auth.principal import hash_credential
 from backend.auth.rules import Role
-from backend.db import utcnow
-from backend.events import Event
+from backend.kernel.db import utcnow
+from backend.kernel.events import Event
 from tests.api.conftest import PEOPLE, Harness, MakeHarness, post_form
 from tests.writing import add, update_all
 

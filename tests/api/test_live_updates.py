@@ -12,7 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from backend.auth.rules import Permission, Role
-from backend.db import Database
+from backend.kernel.db import Database
 from tests.api.conftest import PASSWORD, PEOPLE, _add_people
 from tests.conftest import _run
 from tests.live import LiveServer, event_ids, session_cookie

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from backend.auth.middleware import SESSION_COOKIE
 from backend.auth.models import User, WebSession
 from backend.auth.rules import Role
-from backend.events import Event
+from backend.auth.web.middleware import SESSION_COOKIE
+from backend.kernel.events import Event
 from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, post_form, sign_in
 
 

@@ -10,14 +10,14 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import command
-from backend import migrations
-from backend.db import Database
 from backend.idempotency import sealing
 from backend.idempotency import service as idempotency
+from backend.kernel import migrations
+from backend.kernel.db import Database
+from backend.kernel.tx import Tx, timestamp
 from backend.models import Base
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
-from backend.tx import Tx, timestamp
 from tests.api.order_fixtures import build_shop, draft
 from tests.conftest import _run
 from tests.writing import run_sql

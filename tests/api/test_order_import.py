@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.events import Event
+from backend.kernel.events import Event
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
 from backend.orders.service import place_order

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
-from backend.orders import order_list, queries
+from backend.orders import queries
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel
 from backend.orders.service import cancel_order, place_order
+from backend.orders.web import list_filters as order_list
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import set_placed_at
 from tests.api.stock_fixtures import add_location, add_product

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from backend.auth.rules import Role
-from backend.db import utcnow
+from backend.kernel.db import utcnow
 from backend.orders import service
 from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order

@@ -8,8 +8,8 @@ import httpx
 from websockets.asyncio.client import ClientConnection
 
 from backend.auth.rules import Permission, Role
-from backend.db import Database
-from backend.events import events_held_back, latest_event_id
+from backend.kernel.db import Database
+from backend.kernel.events import events_held_back, latest_event_id
 from backend.orders import service
 from backend.orders.views import PlacedOrder
 from tests.api.order_fixtures import actor_for, draft

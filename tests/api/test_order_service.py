@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.customers.models import Customer
-from backend.events import Event
 from backend.inventory.models import Reservation
-from backend.numbering import Counter
+from backend.kernel.events import Event
+from backend.kernel.numbering import Counter
 from backend.orders import service
 from backend.orders.drafts import CustomerDetails, OrderRejected, WantedLine
 from backend.orders.errors import OrderForbidden, OutOfStock, StaleOrder, TransitionRefused

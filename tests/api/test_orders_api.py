@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.customers.models import Customer
-from backend.events import Event
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Reservation
+from backend.kernel.events import Event
 from backend.orders.models import Order
 from tests.api.conftest import Harness
 from tests.api.order_fixtures import build_shop

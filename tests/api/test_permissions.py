@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from backend.auth.models import PermissionOverride
 from backend.auth.rules import Permission, Role
-from backend.events import Event
+from backend.kernel.events import Event
 from tests.api.conftest import Harness, post_form
 
 

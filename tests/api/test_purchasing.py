@@ -13,10 +13,10 @@ from backend.auth.rules import Role
 from backend.inventory.commands import reserve_stock
 from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line
+from backend.kernel.tx import Tx
 from backend.purchasing import service
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.service import Receipt
-from backend.tx import Tx
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import event_types, ledger_mismatches

@@ -7,12 +7,12 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from backend.events import Event
 from backend.inventory import service
 from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line, MovementKind
-from backend.tx import Tx
+from backend.kernel.events import Event
+from backend.kernel.tx import Tx
 from tests.api.conftest import Harness
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import receive_stock, settled

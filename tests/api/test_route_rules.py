@@ -6,8 +6,8 @@ import pytest
 from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
 
 from backend.app import create_app
-from backend.auth.guards import has_rule
 from backend.auth.rules import Role
+from backend.auth.web.guards import has_rule
 from tests.api.conftest import Harness, test_settings
 
 ANON = None

@@ -11,7 +11,7 @@ from PIL import Image
 from backend.auth.rules import Role
 from backend.catalog import photos
 from backend.catalog.models import Product
-from backend.events import Event
+from backend.kernel.events import Event
 from backend.storefront.offer_cache import STOCK
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, set_columns

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from backend.auth.rules import Role
-from backend.events import Event
+from backend.kernel.events import Event
 from backend.shop.models import ShopProfile
 from tests.api.conftest import Harness, post_form
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from backend.auth.middleware import SESSION_COOKIE
 from backend.auth.models import WebSession
 from backend.auth.rules import Role
-from backend.db import utcnow
+from backend.auth.web.middleware import SESSION_COOKIE
+from backend.kernel.db import utcnow
 from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, csrf_token, post_form, sign_in
 from tests.writing import update_all
 

@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
-from backend import assets
 from backend.auth.rules import Role
 from backend.pwa.worker import precache_urls
+from backend.web import assets
 from tests.api.conftest import Harness
 
 IMMUTABLE = "public, max-age=31536000, immutable"

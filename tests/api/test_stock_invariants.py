@@ -31,15 +31,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Product
-from backend.db import Database
-from backend.events import Event
 from backend.inventory import service
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
 from backend.inventory.rules import Line, MovementKind
+from backend.kernel.db import Database
+from backend.kernel.events import Event
+from backend.kernel.numbering import Counter
+from backend.kernel.tx import Tx
 from backend.models import Base
-from backend.numbering import Counter
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
-from backend.tx import Tx
 from tests.api.stock_helpers import settled
 
 pytestmark = pytest.mark.slow

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.events import Event
 from backend.inventory.commands import reserve_stock
 from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line
+from backend.kernel.events import Event
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level

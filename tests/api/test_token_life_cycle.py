@@ -12,8 +12,8 @@ from backend.auth.models import ApiToken
 from backend.auth.principal import hash_credential
 from backend.auth.rules import Role
 from backend.auth.service import create_api_token
-from backend.db import utcnow
 from backend.idempotency.models import IdempotencyKey
+from backend.kernel.db import utcnow
 from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, post_form, unchecked_token
 
 STAFF_EMAIL = PEOPLE[Role.STAFF][0]

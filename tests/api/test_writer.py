@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url, select
 
-from backend.db import Database
-from backend.events import record
-from backend.numbering import Counter
-from backend.tx import Tx
-from backend.writer import WriterClosed
+from backend.kernel.db import Database
+from backend.kernel.events import record
+from backend.kernel.numbering import Counter
+from backend.kernel.tx import Tx
+from backend.kernel.writer import WriterClosed
 
 
 class Refused(Exception):

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from backend.db import Database
-from backend.numbering import Counter
+from backend.kernel.db import Database
+from backend.kernel.numbering import Counter
+from backend.kernel.tx import Tx
+from backend.kernel.writer import WriterClosed
+from backend.kernel.writer_process import ProcessWriter, WriterError
 from backend.orders.errors import OutOfStock, ShortLine
-from backend.tx import Tx
-from backend.writer import WriterClosed
-from backend.writer_process import ProcessWriter, WriterError
 from tests.api.conftest import Harness
 
 

@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from backend import vendoring
-from backend.assets import VENDOR_DIR, VENDOR_SCRIPTS
-from backend.demo import DEMO_PASSWORD
+from backend.demo.shop import DEMO_PASSWORD
+from backend.web import vendoring
+from backend.web.assets import VENDOR_DIR, VENDOR_SCRIPTS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

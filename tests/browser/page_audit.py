@@ -2,7 +2,7 @@
 audited without anyone listing it), how their path parameters are filled from the demo data, and
 what is checked on each page as laid out on a phone.
 
-axe-core comes from its npm package, pinned by version and hash like htmx (``backend.vendoring``),
+axe-core comes from its npm package, pinned by version and hash like htmx (``backend.web.vendoring``),
 into a git-ignored folder beside this file; it is never served to the pages.
 """
 
@@ -19,7 +19,7 @@ from unittest import mock
 from litestar.routes import HTTPRoute
 from playwright.sync_api import ConsoleMessage, Page, Request, Response
 
-from backend.assets import VendorScript
+from backend.web.assets import VendorScript
 
 HERE = Path(__file__).resolve().parent
 SCREENS = HERE.parents[1] / "screens"

@@ -12,8 +12,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from backend.auth.rules import Permission
-from backend.db import Database
-from backend.events import Event
+from backend.kernel.db import Database
+from backend.kernel.events import Event
 from backend.orders import service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order

@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from sqlalchemy import select
 
-from backend import vendoring
 from backend.auth import invitations
 from backend.auth.models import User
 from backend.orders.views import PlacedOrder
+from backend.web import vendoring
 from tests.browser import page_audit as audit
 from tests.browser.conftest import CDN_ROUTE, CHROMIUM, LAUNCH_ARGS, _cdn, _unavailable, sign_in, wait_for
 from tests.browser.test_order_queue import _hold_then, _place, database

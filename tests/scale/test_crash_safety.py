@@ -26,8 +26,8 @@ from websockets.exceptions import ConnectionClosed
 
 from backend.auth.rules import Role
 from backend.auth.service import create_api_token
-from backend.db import Database
-from backend.events import ORDERS_TOPIC, STAFF_TOPIC, Event, latest_event_id, topics_for
+from backend.kernel.db import Database
+from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event, latest_event_id, topics_for
 from backend.realtime.rules import MAX_REPLAY
 from tests.api.conftest import PASSWORD, PEOPLE, _add_people
 from tests.api.order_fixtures import build_shop

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from backend import migrations
 from backend.auth.rules import Role
 from backend.auth.service import create_api_token
-from backend.db import Database
+from backend.kernel import migrations
+from backend.kernel.db import Database
 from backend.orders.models import Order
 from tests.api.conftest import PASSWORD, PEOPLE, _add_people
 from tests.api.order_fixtures import build_shop

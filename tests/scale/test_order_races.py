@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from backend.auth.models import User
 from backend.auth.service import create_api_token
-from backend.db import Database
+from backend.kernel.db import Database
 from backend.orders.models import Order
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run, _wipe_postgres

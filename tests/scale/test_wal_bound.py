@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from backend.db import Database
+from backend.kernel.db import Database
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.auth.guards import requires, signed_in
 from backend.auth.rules import (
     GRANTABLE,
     ROLE_PERMISSIONS,
@@ -23,6 +22,7 @@ from backend.auth.rules import (
     token_expiry,
     token_status,
 )
+from backend.auth.web.guards import requires, signed_in
 
 
 def test_owners_have_every_permission_whatever_the_overrides() -> None:

@@ -17,9 +17,9 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from click.testing import CliRunner
 
-from backend import i18n
 from backend.cli import main
-from backend.i18n_catalogs import (
+from backend.i18n import translation as i18n
+from backend.i18n.catalogs import (
     MAPPING_FILE,
     ROOT,
     TEMPLATE_FILE,
@@ -30,7 +30,7 @@ from backend.i18n_catalogs import (
     placeholder_mismatches,
     update_catalogs,
 )
-from backend.templating import _catalog_text, environment
+from backend.web.templating import _catalog_text, environment
 
 LOCALE_DIR = ROOT / "frontend" / "locale"
 CATALOG_FILES = [LOCALE_DIR / TEMPLATE_FILE] + [
@@ -202,7 +202,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_a_new_untranslated_string_fails_the_check(project: Path) -> None:
     (project / "backend" / "new.py").write_text(
-        'from backend.i18n import N_, gettext\nA = N_("Brand new label")\nB = gettext("Sign in")\n'
+        'from backend.i18n.translation import N_, gettext\nA = N_("Brand new label")\nB = gettext("Sign in")\n'
     )
     (project / "frontend" / "templates" / "new.html").write_text('{{ _("Brand new page") }}\n')
     (project / "tests").mkdir()

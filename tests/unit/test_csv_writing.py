@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from backend.csv_writing import SafeWriter, neutralise, restore
+from backend.kernel.csv_writing import SafeWriter, neutralise, restore
 
 FORMULAS = ['=HYPERLINK("http://evil.example","Open")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from backend.demo_orders import ORDER_COUNT, WAITING, _age, _target
-from backend.settings import Settings
+from backend.demo.orders import ORDER_COUNT, WAITING, _age, _target
+from backend.kernel.settings import Settings
 
 
 def test_the_demo_queue_arrived_in_the_last_minutes_so_only_some_of_it_is_late() -> None:

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.i18n import choose_locale, current_locale, gettext
-from backend.moments import format_duration, format_when
-from backend.money import Money, format_money
-from backend.templating import _template_gettext
+from backend.i18n.translation import choose_locale, current_locale, gettext
+from backend.kernel.moments import format_duration, format_when
+from backend.kernel.money import Money, format_money
+from backend.web.templating import _template_gettext
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ import pytest
 from litestar.exceptions import ClientException, ValidationException
 from PIL import Image, ImageFile
 
-from backend import inputs
 from backend.catalog import photos
-from backend.input_guard import decode_body
+from backend.web import inputs
+from backend.web.input_guard import decode_body
 
 
 class Line(msgspec.Struct):

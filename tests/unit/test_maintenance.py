@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from backend import maintenance
+from backend.ops import maintenance
 
 
 @pytest.mark.parametrize("fails", [False, True])

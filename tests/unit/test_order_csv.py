@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.orders import csv_import, import_seal
+from backend.orders import csv_import
 from backend.orders.csv_import import KnownOrder, RowProblem
 from backend.orders.drafts import WantedLine
 from backend.orders.rules import Channel
+from backend.orders.web import import_seal
 
 HEADER = "external_ref,customer_name,email,phone,sku,quantity,fulfilment_mode,address_line1,city,postal_code,country,payment_method\n"
 ADA = "M-1,Ada Lovelace,ada@example.com,+33 6 12 34 56 78,{sku},{quantity},delivery,1 rue de Rivoli,Paris,75001,FR,card\n"

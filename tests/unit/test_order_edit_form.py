@@ -8,9 +8,9 @@ import pytest
 from multidict import MultiDict
 
 from backend.inventory.models import Location
-from backend.orders import edit_form
 from backend.orders.drafts import Address, OrderRejected, WantedLine
 from backend.orders.views import LineView, OrderDetail, OrderSummary
+from backend.orders.web import edit_form
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 

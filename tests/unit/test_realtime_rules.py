@@ -4,10 +4,11 @@ from dataclasses import replace
 
 from backend.auth.principal import Principal
 from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
-from backend.events import Event, topics_for
-from backend.orders.live import register_live_updates
+from backend.kernel.events import Event, topics_for
+from backend.orders.web.live import register_live_updates
 from backend.realtime.rules import is_allowed_origin, topics_for_principal
-from backend.storefront import my_orders, tracking_live
+from backend.storefront import my_orders
+from backend.storefront.web import tracking_live
 
 
 def _principal(role: Role, user_id: int = 7) -> Principal:
@@ -94,7 +95,7 @@ def test_only_our_own_origin_may_open_a_socket() -> None:
 
 
 def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
-    from backend.events import Event
+    from backend.kernel.events import Event
     from backend.realtime.describe import describe
 
     event = Event(
@@ -106,7 +107,7 @@ def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
 
 
 def test_an_order_released_from_hold_is_not_told_as_a_new_order() -> None:
-    from backend.events import Event
+    from backend.kernel.events import Event
     from backend.realtime.describe import describe
 
     placed = Event(type="order.placed", subject="order:1", data={"number": "ORD-1", "channel": "api"})

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.inventory.forms import parse_whole
 from backend.inventory.rules import (
     MAX_QUANTITY,
     LocationInput,
@@ -16,6 +15,7 @@ from backend.inventory.rules import (
     is_low,
     location_problems,
 )
+from backend.inventory.web.forms import parse_whole
 from backend.purchasing.rules import (
     PurchaseStatus,
     SupplierInput,

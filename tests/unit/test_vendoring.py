@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.assets import VendorScript
-from backend.vendoring import NpmNotFoundError, VendorError, npm_packer, sri_of, vendor
+from backend.web.assets import VendorScript
+from backend.web.vendoring import NpmNotFoundError, VendorError, npm_packer, sri_of, vendor
 
 GOOD = b"window.lib = 1\n"
 EXT = b"window.ext = 1\n"

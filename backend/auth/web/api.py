@@ -1,0 +1,72 @@
+"""Account endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, patch
+from litestar.exceptions import ValidationException
+
+from backend.auth import service
+from backend.auth.models import User
+from backend.auth.principal import Principal
+from backend.auth.web.guards import principal_of, signed_in
+from backend.auth.web.schemas import ME_EXAMPLE, ME_PATCH_EXAMPLE, MeOut, MePatch
+from backend.web.api_contract import answers, request_body
+from backend.web.responses import problem
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _me(principal: Principal, user: User) -> MeOut:
+    return MeOut(
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        permissions=sorted(p.value for p in principal.permissions),
+        locale=user.locale,
+        version=user.version,
+    )
+
+
+@get(
+    "/me",
+    guards=[signed_in],
+    summary="The account behind the bearer token",
+    responses=answers(200, MeOut, example=ME_EXAMPLE, description="The account"),
+)
+async def api_me(request: AnyRequest) -> MeOut:
+    principal = principal_of(request)
+    async with request.app.state.db.read() as session:
+        user = await session.get_one(User, principal.user_id)
+    return _me(principal, user)
+
+
+@patch(
+    "/me",
+    guards=[signed_in],
+    summary="Change your name or language",
+    status_code=200,
+    responses=answers(
+        200, MeOut, 409, 422, writes=True, example=ME_EXAMPLE, description="The account changed"
+    ),
+)
+async def api_update_me(request: AnyRequest, data: Annotated[MePatch, request_body(ME_PATCH_EXAMPLE)]) -> Any:
+    principal = principal_of(request)
+    async with request.app.state.db.read() as session:
+        current = await session.get_one(User, principal.user_id)
+    name = current.name if data.name is msgspec.UNSET else data.name
+    locale = current.locale if data.locale is msgspec.UNSET else data.locale
+    try:
+        user = await service.update_profile(
+            request.app.state.db, principal.user_id, name, locale, data.version
+        )
+    except service.VersionConflict as exc:
+        return problem(409, "The account changed since you read it.", current_version=exc.current_version)
+    except service.AccountError as exc:
+        raise ValidationException(exc.code, extra=[{"key": exc.field, "message": exc.code}]) from exc
+    return _me(principal, user)
+
+
+ROUTES = [api_me, api_update_me]

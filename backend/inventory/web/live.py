@@ -1,0 +1,41 @@
+"""How stock events redraw the figures on open stock pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from backend.inventory.levels import Figures
+from backend.kernel.events import Event
+from backend.realtime.fragments import live_fragment
+from backend.web.templating import environment
+
+
+@dataclass(frozen=True)
+class LiveLevel(Figures):
+    """A level's figures as the event tells them: no query per open socket."""
+
+    product_id: int
+    location_id: int
+    on_hand: int
+    reserved: int
+    backordered: int
+    reorder_point: int
+
+
+def live_levels(event: Event) -> Iterator[LiveLevel]:
+    for level in event.data.get("levels") or ():
+        yield LiveLevel(
+            product_id=level["product_id"],
+            location_id=level["location_id"],
+            on_hand=level["on_hand"],
+            reserved=level["reserved"],
+            backordered=level["backordered"],
+            # Events recorded before the point was part of them never show as low.
+            reorder_point=level.get("reorder_point", 0),
+        )
+
+
+def register_live_updates() -> None:
+    environment().globals["live_levels"] = live_levels
+    live_fragment("stock.changed", "inventory/_live_levels.html")

@@ -1,0 +1,236 @@
+"""The event log: every domain change appends events in the same transaction as the change.
+
+Live pages, push messages and the audit trail all read this table; nothing is sent from inside a
+request. A reader remembers where it stands and asks for what comes after, so the log's order must
+never let an event appear behind that point later.
+
+SQLite has a single writer: ids become visible in increasing order, and the log's order is the id.
+On PostgreSQL writers run side by side and an id taken first may commit last, so each event carries
+the id of the transaction that wrote it (``xact_id``, the column's default) and the log's order is
+``(xact_id, id)``. A reader goes only as far as the oldest transaction still running
+(``pg_snapshot_xmin``): every transaction below it has ended, so no event can still appear there,
+and none above it has been read. Each reader thus takes the same growing prefix of one order:
+nothing skipped, nothing twice. A long write transaction holds live events back until it ends.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.kernel.db import Base, UTCDateTime, utcnow
+from backend.kernel.tx import Tx, json_text
+
+NOTIFY_CHANNEL = "comptoir_events"
+# Below this transaction id every transaction has committed or rolled back (the statement's snapshot).
+_SETTLED_BELOW = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+STAFF_TOPIC = "staff"
+ORDERS_TOPIC = "orders"  # people who may see orders (orders.view)
+ORDERS_OF_PREFIX = "orders-of:"  # a customer account's own orders, heard by that account only
+
+
+def orders_of_topic(user_id: int) -> str:
+    return f"{ORDERS_OF_PREFIX}{user_id}"
+
+
+EventId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # PostgreSQL: the writing transaction's id, filled by the column's default (0 for events older
+    # than the column). SQLite: NULL.
+    xact_id: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+
+    __table_args__ = (
+        Index("ix_events_xact_id_id", "xact_id", "id", sqlite_where=text("xact_id IS NOT NULL")),
+    )
+
+
+Position = tuple[int, int]
+"""Where a reader stands in the log: ``(xact_id, id)`` of the last event it took."""
+START: Position = (0, 0)  # before every event
+
+
+def position(event: Event) -> Position:
+    return (event.xact_id or 0, event.id)
+
+
+class EventCursor(Base):
+    """How far a durable consumer (e.g. the push dispatcher) has read the log."""
+
+    __tablename__ = "event_cursors"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(EventId, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def note_recorded(info: dict[str, Any], type_: str) -> None:
+    """Mark the transaction as having recorded events, and of which family (``order`` for
+    ``order.placed``): commit callbacks read it, in the process that committed, before any reply."""
+    info["events_recorded"] = True
+    info[f"events:{type_.partition('.')[0]}"] = True
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (at, type, subject, actor_id, data)"
+    " VALUES (:at, :type, :subject, :actor_id, :data) RETURNING id"
+)
+
+
+def record(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
+    """Append an event to the command's transaction; returns the event's id."""
+    if tx.dialect == "postgresql" and not tx.info.get("event_notify"):
+        tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        tx.info["event_notify"] = True
+    values = {
+        "at": tx.now(),
+        "type": type_,
+        "subject": subject,
+        "actor_id": actor_id,
+        "data": json_text(data),
+    }
+    event_id = tx.execute(_INSERT_EVENT, values).fetchall()[0][0]
+    note_recorded(tx.info, type_)
+    return int(event_id)
+
+
+TopicRule = Callable[[Event], set[str]]
+_topic_rules: list[tuple[str, TopicRule]] = []
+
+
+def topic_rule(pattern: str) -> Callable[[TopicRule], TopicRule]:
+    """Register who hears events whose type matches ``pattern`` (fnmatch syntax)."""
+
+    def register(rule: TopicRule) -> TopicRule:
+        _topic_rules.append((pattern, rule))
+        return rule
+
+    return register
+
+
+def subject_id(event: Event) -> int | None:
+    _, _, raw = event.subject.partition(":")
+    return int(raw) if raw.isdigit() else None
+
+
+def topics_for(event: Event) -> set[str]:
+    """Every topic an event is published to; an event no rule claims goes to the staff topic."""
+    topics: set[str] = set()
+    matched = False
+    for pattern, rule in _topic_rules:
+        if fnmatch.fnmatchcase(event.type, pattern):
+            matched = True
+            topics |= rule(event)
+    return topics if matched else {STAFF_TOPIC}
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+async def events_after(session: AsyncSession, after: Position, limit: int = 500) -> list[Event]:
+    """Up to ``limit`` events that follow ``after`` in the log's order, as far as it is settled."""
+    if not _is_postgres(session):
+        query = select(Event).where(Event.id > after[1]).order_by(Event.id)
+    else:
+        query = (
+            select(Event)
+            .where(tuple_(Event.xact_id, Event.id) > tuple_(*after), Event.xact_id < _SETTLED_BELOW)
+            .order_by(Event.xact_id, Event.id)
+        )
+    return list(await session.scalars(query.limit(limit)))
+
+
+async def events_held_back(session: AsyncSession) -> bool:
+    """Whether a committed event waits for an older transaction to end: that end may wake no one
+    (it need not have written events), so a reader should look again soon."""
+    if not _is_postgres(session):
+        return False
+    query = select(Event.id).where(Event.xact_id >= _SETTLED_BELOW).limit(1)
+    return await session.scalar(query) is not None
+
+
+async def latest_position(session: AsyncSession) -> Position:
+    """Where a reader that wants only what comes next starts: after the last settled event."""
+    if not _is_postgres(session):
+        return (0, int(await session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0))
+    query = (
+        select(Event.xact_id, Event.id)
+        .where(Event.xact_id < _SETTLED_BELOW)
+        .order_by(Event.xact_id.desc(), Event.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return (int(row[0]), int(row[1])) if row else START
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    """The id to resume after (``?since=``) to get only what comes next."""
+    return (await latest_position(session))[1]
+
+
+async def position_of(session: AsyncSession, event_id: int) -> Position | None:
+    """The position of an event a reader took (``?since=``); None when the log has no such event."""
+    if event_id == 0:
+        return START
+    if not _is_postgres(session):
+        return (0, event_id)  # the id is the position: one past the last event is as good
+    xact_id = await session.scalar(select(Event.xact_id).where(Event.id == event_id))
+    return None if xact_id is None else (int(xact_id), event_id)
+
+
+def _the_user(event: Event) -> set[str]:
+    return {f"user:{subject_id(event)}"}
+
+
+def _team_and_the_user(event: Event) -> set[str]:
+    return {STAFF_TOPIC, f"user:{subject_id(event)}"}
+
+
+def _the_team(event: Event) -> set[str]:
+    return {STAFF_TOPIC}
+
+
+# Account events: private ones reach only the person; changes the owner makes reach the team too.
+# A new account is news for the team, not for the person it was opened for: a customer's own
+# pages are about their orders, never the team's activity.
+for _pattern in (
+    "user.profile_updated",
+    "user.password_changed",
+    "user.token_created",
+    "user.token_revoked",
+    "user.signed_out",
+    "user.invited",
+    "user.invitation_revoked",
+):
+    topic_rule(_pattern)(_the_user)
+topic_rule("user.created")(_the_team)
+topic_rule("user.permissions_changed")(_team_and_the_user)

@@ -1,0 +1,168 @@
+"""Staff order entry: a phone order or a counter sale, typed on the phone in a few taps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Template
+from sqlalchemy import select
+
+from backend.auth.rules import Permission
+from backend.auth.web.guards import principal_of, requires
+from backend.catalog import listing
+from backend.catalog.models import Product
+from backend.customers import history
+from backend.customers.models import Customer
+from backend.i18n.translation import N_, gettext
+from backend.inventory.models import Location
+from backend.orders import product_lookup
+from backend.orders.drafts import OrderRejected
+from backend.orders.errors import OrderForbidden, OutOfStock
+from backend.orders.rules import MESSAGES, Actor
+from backend.orders.service import place_order
+from backend.orders.web import entry_form as entries
+from backend.orders.web.entry_form import Entry
+from backend.orders.web.form_fields import short_lines_errors, split_problems
+from backend.web import inputs
+from backend.web.responses import FormErrors, page, see_other
+
+AnyRequest = Request[Any, Any, Any]
+take_orders = requires(Permission.ORDERS_PLACE)
+CHOICES = 8
+
+
+def _message(code: str) -> str:
+    return gettext(MESSAGES.get(code, N_("Some information is not valid")))
+
+
+async def _entry_page(
+    request: AnyRequest,
+    entry: Entry,
+    *,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    products: list[listing.ProductView] | None = None,
+    customers: list[history.CustomerRow] | None = None,
+) -> Template:
+    async with request.app.state.db.read() as session:
+        names = dict(
+            (
+                await session.execute(
+                    select(Product.sku, Product.name).where(Product.sku.in_([s for s, _ in entry.lines]))
+                )
+            ).all()
+        )
+        locations = list(
+            await session.scalars(select(Location).order_by(Location.is_default.desc(), Location.name))
+        )
+    context = {
+        "entry": entry,
+        "names": names,
+        "errors": errors or FormErrors(),
+        "locations": locations,
+        "products": products,
+        "customers": customers,
+        "modes": entries.MODES,
+        "payments": entries.PAYMENTS,
+        "priorities": entries.PRIORITIES,
+        "labels": {
+            "mode": entries.MODE_LABELS,
+            "payment": entries.PAYMENT_LABELS,
+            "priority": entries.PRIORITY_LABELS,
+        },
+    }
+    return page(request, "orders/new.html", context, status_code=status)
+
+
+@get("/orders/new", guards=[take_orders])
+async def new_order_page(request: AnyRequest) -> Template:
+    return await _entry_page(request, Entry({"payment": "cash"}))
+
+
+async def _add(request: AnyRequest, entry: Entry, term: str) -> Template:
+    """Add the product a scan or a search names; offer choices when several match."""
+    async with request.app.state.db.read() as session:
+        found = await product_lookup.look_up(session, term)
+    if found.sku:
+        entry.add(found.sku)
+        entry.values["term"] = ""
+        return await _entry_page(request, entry)
+    errors = FormErrors()
+    if not found.choices:
+        errors.add("term", gettext(product_lookup.NO_MATCH) % {"term": term.strip()})
+    status = 200 if found.choices else 400
+    return await _entry_page(request, entry, errors=errors, products=found.choices, status=status)
+
+
+async def _find(request: AnyRequest, entry: Entry) -> Template:
+    async with request.app.state.db.read() as session:
+        found = await history.list_customers(session, entry.get("find"), None)
+    errors = FormErrors()
+    if not found.rows:
+        errors.add("find", gettext(N_("No customer matches.")))
+    return await _entry_page(request, entry, errors=errors, customers=found.rows[:CHOICES])
+
+
+async def _pick(request: AnyRequest, entry: Entry, customer_id: str) -> Template:
+    async with request.app.state.db.read() as session:
+        wanted = inputs.parse_id(customer_id)
+        customer = await session.get(Customer, wanted) if wanted is not None else None
+    if customer is not None:
+        entries.prefill_customer(entry, customer.name, customer.email, customer.phone)
+    return await _entry_page(request, entry)
+
+
+async def _place(request: AnyRequest, entry: Entry) -> Response[Any] | Template:
+    principal = principal_of(request)
+    actor = Actor(principal.user_id, principal.permissions)
+    try:
+        if entry.bad_quantities:
+            raise OrderRejected({"lines": "quantity_not_whole"})
+        placed = await place_order(request.app.state.db, actor, entries.draft_of(entry))
+    except OrderRejected as exc:
+        fields, general = split_problems(exc.problems, _message)
+        return await _entry_page(request, entry, errors=FormErrors(fields, general), status=400)
+    except OutOfStock as exc:
+        return await _entry_page(request, entry, errors=short_lines_errors(exc), status=409)
+    except OrderForbidden:
+        return await _entry_page(
+            request, entry, errors=FormErrors(general=[_message("not_permitted")]), status=403
+        )
+    return see_other(f"/orders/{placed.id}")
+
+
+async def _remove(request: AnyRequest, entry: Entry, sku: str) -> Template:
+    entry.remove(sku)
+    return await _entry_page(request, entry)
+
+
+async def _stay(request: AnyRequest, entry: Entry, _: str) -> Template:
+    return await _entry_page(request, entry)
+
+
+ACTIONS = {
+    "add": lambda request, entry, term: _add(request, entry, term or entry.get("term")),
+    "find": lambda request, entry, _: _find(request, entry),
+    "pick": _pick,
+    "remove": _remove,
+    "place": lambda request, entry, _: _place(request, entry),
+    "stay": _stay,
+}
+
+
+@post("/orders/new", guards=[take_orders])
+async def order_entry(request: AnyRequest) -> Response[Any] | Template:
+    """Every button of the entry page posts here; ``action`` says which (``add:SKU``, ``pick:7`` …)."""
+    form = await request.form()
+    entry = entries.read(form)
+    action, _, argument = str(form.get("action") or "").partition(":")
+    if action == "enter":  # Enter pressed in one of the search fields
+        action = "add" if entry.get("term") else "find" if entry.get("find") else "stay"
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return await _entry_page(request, entry, errors=FormErrors(general=[_message("unknown")]), status=400)
+    return await handler(request, entry, argument)
+
+
+ROUTES = [new_order_page, order_entry]

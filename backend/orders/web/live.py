@@ -1,0 +1,38 @@
+"""How order events reach open pages: who hears them and what they redraw (the acceptance queue,
+and the page of the order itself).
+
+Order events go to their own topic, joined only by people who may see orders: an order's
+customer, address and total are not for everyone who sees the team's activity.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from backend.kernel.events import ORDERS_TOPIC, Event, topic_rule
+from backend.orders.rules import OrderStatus
+from backend.realtime.fragments import live_fragment
+
+QUEUE_EVENTS = (
+    "order.placed",
+    "order.on_hold",
+    "order.edited",
+    "order.accepted",
+    "order.rejected",
+    "order.cancelled",
+)
+# Every change of one order: each move to a status records "order.<status>".
+ORDER_PAGE_EVENTS = (*(f"order.{status.value}" for status in OrderStatus), "order.edited")
+
+
+def _to_order_readers(event: Event) -> set[str]:
+    return {ORDERS_TOPIC}
+
+
+@cache  # several apps in one process (tests): one topic rule is enough
+def register_live_updates() -> None:
+    topic_rule("order.*")(_to_order_readers)
+    for event_type in QUEUE_EVENTS:
+        live_fragment(event_type, "orders/_live_queue.html")
+    for event_type in ORDER_PAGE_EVENTS:
+        live_fragment(event_type, "orders/_live_order.html")

@@ -1,0 +1,63 @@
+"""A tracking page hears its own order's changes, over a socket opened with the tracking token.
+
+The shopper's page holds the token, not an account: the socket is authorised by the token alone
+and hears one topic, ``track:<order id>``. What it hears is only that the order changed
+(``storefront/_live_tracking.html``); the page then asks for itself again and shows what a
+customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did what.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.params import FromPath
+
+from backend.auth.web.guards import PUBLIC
+from backend.kernel.events import Event, subject_id, topic_rule
+from backend.realtime.fragments import topic_template
+from backend.realtime.streams import LiveStream, refuse_other_sites
+from backend.storefront import tracking
+
+TRACK_PREFIX = "track:"
+CLOSE_UNKNOWN_LINK = 4404
+
+
+def track_topic(order_id: int) -> str:
+    return f"{TRACK_PREFIX}{order_id}"
+
+
+def _to_its_tracking_page(event: Event) -> set[str]:
+    order_id = subject_id(event)
+    if event.type not in tracking.STEP_LABELS or order_id is None:
+        return set()  # e.g. a file of marketplace orders imported: no customer's step
+    return {track_topic(order_id)}
+
+
+@cache  # several apps in one process (tests): one topic rule is enough
+def register_live_updates() -> None:
+    topic_rule("order.*")(_to_its_tracking_page)
+    topic_template(TRACK_PREFIX, "storefront/_live_tracking.html")
+
+
+@websocket("/t/{token:str}/live", opt=PUBLIC)
+async def tracking_updates(socket: WebSocket[Any, Any, Any], token: FromPath[str]) -> None:
+    if await refuse_other_sites(socket):
+        return
+    async with socket.app.state.db.read() as session:
+        order_id = await tracking.tracked_order_id(session, token)
+    if order_id is None:
+        await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
+        return
+    stream = LiveStream(socket, {track_topic(order_id)})
+    await socket.accept()
+    channels = socket.app.plugins.get(ChannelsPlugin)
+    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
+    async with listening, channels.start_subscription(stream.topics) as subscriber:
+        # No replay: the page asks for itself again whenever its socket (re)opens.
+        await stream.serve(subscriber, heartbeat_every=None)
+
+
+ROUTES = [tracking_updates]
