@@ -3,6 +3,7 @@
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.catalog.models import Category, Product
 from backend.customers.models import Customer, CustomerAddress
+from backend.fulfilment.models import Carrier, Fulfilment, PickBatch, PickedLine
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
 from backend.kernel.db import Base
@@ -15,17 +16,21 @@ from backend.shop.models import ShopProfile
 __all__ = [
     "ApiToken",
     "Base",
+    "Carrier",
     "Category",
     "Counter",
     "Customer",
     "CustomerAddress",
     "Event",
     "EventCursor",
+    "Fulfilment",
     "IdempotencyKey",
     "Location",
     "Order",
     "OrderLine",
     "PermissionOverride",
+    "PickBatch",
+    "PickedLine",
     "Product",
     "PurchaseOrder",
     "PurchaseOrderLine",

@@ -184,6 +184,33 @@ def _set_reorder(tx: Tx, actor_id: int | None, key: tuple[int, int], wanted: Reo
     service.settle(tx, actor_id)
 
 
+_SET_BIN = (
+    "UPDATE stock_levels SET bin = :bin, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id"
+)
+
+
+def set_bin(tx: Tx, actor_id: int | None, product_id: int, location_id: int, bin: str | None) -> LevelView:
+    """Command: where the product sits on the location's shelves (``None`` or blank: nowhere
+    said). Pick lists at the location follow it. Raises ``StockRejected`` for a bad position."""
+    cleaned = rules.normalise_bin(bin)
+    if problem := rules.bin_problem(cleaned):
+        raise StockRejected({"bin": problem})
+    holds.ensure_level(tx, product_id, location_id)
+    tx.execute(_SET_BIN, {"bin": cleaned, "product_id": product_id, "location_id": location_id})
+    level = _level(tx, product_id, location_id)
+    record(
+        tx,
+        "stock.bin_set",
+        f"stock:{product_id}",
+        actor_id,
+        sku=level.sku,
+        location=level.location_code,
+        bin=cleaned or "",
+    )
+    return level
+
+
 def _reserve(tx: Tx, reference: str, lines: list[Line], location_id: int, actor_id: int | None) -> list[Held]:
     held = holds.reserve(tx, reference, lines, location_id)
     tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))

@@ -81,6 +81,19 @@ _FILL_LEVEL = (
     "UPDATE stock_levels SET reserved = reserved + :filled, backordered = backordered - :filled"
     " WHERE product_id = :product_id AND location_id = :location_id"
 )
+_HELD_HERE = (
+    "SELECT quantity FROM reservations"
+    " WHERE reference = :reference AND product_id = :product_id AND location_id = :location_id"
+)
+_NOT_THERE = (
+    "UPDATE stock_levels SET on_hand = on_hand - :missing, reserved = reserved - :missing,"
+    " backordered = backordered + :missing, version = version + 1"
+    " WHERE product_id = :product_id AND location_id = :location_id"
+)
+_OWED = (
+    "UPDATE reservations SET quantity = quantity - :missing, backordered = backordered + :missing"
+    " WHERE reference = :reference AND product_id = :product_id AND location_id = :location_id"
+)
 _FORGET = "DELETE FROM reservations WHERE reference = :reference"
 _FORGET_HELD = _FORGET + " RETURNING product_id, location_id, quantity, backordered"
 
@@ -263,3 +276,31 @@ def _fill_backorders(tx: Tx, product_id: int, location_id: int) -> None:
             return
         tx.execute(_FILL, {"id": reservation_id, "filled": filled})
         tx.execute(_FILL_LEVEL, {**level, "filled": filled})
+
+
+def record_shortfall(
+    tx: Tx,
+    reference: str,
+    *,
+    product_id: int,
+    location_id: int,
+    missing: int,
+    actor_id: int | None,
+    reason: str,
+) -> int:
+    """The shelf holds ``missing`` fewer units than are held for ``reference``: those units are not
+    there. On-hand and the reservation both drop by them (a ``discrepancy`` on the ledger, which
+    still sums to on-hand), and the reference is owed them as a backorder, so the next goods to
+    arrive go to it first and it cannot be sold before they do. Returns the units corrected (at
+    most what the reference held from stock)."""
+    level = {"product_id": product_id, "location_id": location_id}
+    rows = tx.execute(_HELD_HERE + tx.for_update, {**level, "reference": reference}).fetchall()
+    corrected = min(missing, int(rows[0][0])) if rows else 0
+    if corrected <= 0:
+        return 0
+    tx.execute(_NOT_THERE, {**level, "missing": corrected})
+    tx.execute(_OWED, {**level, "reference": reference, "missing": corrected})
+    change = Change(product_id, location_id, -corrected, MovementKind.DISCREPANCY, reason, reference)
+    record_movement(tx, change, actor_id)
+    touch(tx.info, product_id, location_id)
+    return corrected

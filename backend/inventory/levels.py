@@ -50,6 +50,7 @@ class LevelView(Figures):
     backordered: int
     reorder_point: int
     reorder_qty: int
+    bin: str | None = None  # the shelf position, where one was given
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ _COLUMNS = (
     func.coalesce(StockLevel.backordered, 0),
     func.coalesce(StockLevel.reorder_point, 0),
     func.coalesce(StockLevel.reorder_qty, 0),
+    StockLevel.bin,
 )
 
 

@@ -48,6 +48,8 @@ class StockLevel(Base):
     backordered: Mapped[int] = mapped_column(Integer, default=0)
     reorder_point: Mapped[int] = mapped_column(Integer, default=0)
     reorder_qty: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the product sits on this location's shelves ("A-03-2"): pick lists walk them in order.
+    bin: Mapped[str | None] = mapped_column(String(32), default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -22,6 +22,7 @@ class MovementKind(StrEnum):
     TRANSFER_IN = "transfer_in"  # arrived from another location
     RETURN = "return"  # came back from a customer
     COUNT_CORRECTION = "count_correction"  # a cycle count found a different quantity
+    DISCREPANCY = "discrepancy"  # a picker found fewer on the shelf than the books said
 
 
 MOVEMENT_LABELS = {
@@ -32,6 +33,7 @@ MOVEMENT_LABELS = {
     MovementKind.TRANSFER_IN: N_("Transfer in"),
     MovementKind.RETURN: N_("Return"),
     MovementKind.COUNT_CORRECTION: N_("Count correction"),
+    MovementKind.DISCREPANCY: N_("Discrepancy"),
 }
 
 
@@ -84,6 +86,8 @@ LOCATION_KIND_LABELS = {
 }
 
 MAX_REASON = 200
+# A shelf position as written on the shelf label: "A-03-2", "COLD.1". Sorted as text on pick lists.
+BIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _./-]{0,31}$")
 # Codes are typed on phones and used in the API and in movement references: short and plain.
 LOCATION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
@@ -118,6 +122,7 @@ MESSAGES = {
     "default_required": N_("One location must stay the default: make another one the default instead."),
     "form_out_of_date": N_("The form is out of date. Reload the page and try again."),
     "nothing_counted": N_("Enter at least one counted quantity."),
+    "bin_invalid": N_("A shelf position is up to 32 letters, digits, spaces, dots, dashes or slashes."),
 }
 
 
@@ -169,6 +174,16 @@ def adjustment_problems(delta: int, reason: str) -> dict[str, str]:
     elif len(reason) > MAX_REASON:
         found["reason"] = "reason_too_long"
     return found
+
+
+def normalise_bin(raw: str | None) -> str | None:
+    """A shelf position as stored: trimmed, upper case; empty means none."""
+    cleaned = (raw or "").strip().upper()
+    return cleaned or None
+
+
+def bin_problem(cleaned: str | None) -> str | None:
+    return None if cleaned is None or BIN.match(cleaned) else "bin_invalid"
 
 
 def free_to_promise(on_hand: int, reserved: int, backordered: int) -> int:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 from backend.inventory import holds, settling
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
-from backend.inventory.holds import Change, Held, Hold, change_on_hand, consume, release, reserve
+from backend.inventory.holds import (
+    Change,
+    Held,
+    Hold,
+    change_on_hand,
+    consume,
+    record_shortfall,
+    release,
+    reserve,
+)
 from backend.inventory.rules import MovementKind
 from backend.inventory.settling import TOUCHED, touch
 from backend.kernel.tx import Tx
@@ -26,6 +35,7 @@ __all__ = [
     "StockError",
     "change_on_hand",
     "consume",
+    "record_shortfall",
     "release",
     "reserve",
 ]

@@ -76,6 +76,7 @@ TRANSITIONS: Mapping[tuple[OrderStatus, OrderStatus], Permission] = {
     (S.ACCEPTED, S.PICKING): MANAGE,
     (S.ACCEPTED, S.CANCELLED): MANAGE,
     (S.PICKING, S.PACKED): MANAGE,
+    (S.PICKING, S.ON_HOLD): MANAGE,  # a short pick: the owner decides (wait, edit or cancel)
     (S.PICKING, S.CANCELLED): MANAGE,
     (S.PACKED, S.OUT_FOR_DELIVERY): Permission.DELIVERIES_MANAGE,
     (S.PACKED, S.SHIPPED): MANAGE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -61,6 +62,7 @@ __all__ = [
     "change_location",
     "edit_order",
     "hold_order",
+    "move_order",
     "place_order",
     "reject_order",
     "release_order",
@@ -185,8 +187,11 @@ async def transition_order(
     return await db.run(move_order, actor, Move(order_id, wanted, version, reason))
 
 
-def move_order(tx: Tx, actor: Actor, move: Move) -> OrderSummary:
-    """The command behind ``transition_order``."""
+def move_order(
+    tx: Tx, actor: Actor, move: Move, details: Mapping[str, str | int] | None = None
+) -> OrderSummary:
+    """The command behind ``transition_order``, and the one way other domains' commands move an
+    order (fulfilment): ``details``, small and flat, join the ``order.<wanted>`` event's data."""
     session, wanted = tx.session, move.wanted
     order = session.get(Order, move.order_id)
     if order is None:
@@ -204,6 +209,7 @@ def move_order(tx: Tx, actor: Actor, move: Move) -> OrderSummary:
         previous=before,
         reason=move.reason,
         **accounted(account),
+        **(details or {}),
     )
     tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
     return load_summary(session, order.id)

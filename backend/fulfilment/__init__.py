@@ -1,0 +1,1 @@
+"""Fulfilment: picking accepted orders in batches, packing them and handing them over."""
