@@ -122,7 +122,8 @@ async def test_an_order_being_picked_may_still_be_cancelled_but_not_once_dispatc
     await service.accept_order(harness.db, owner, order.id)
     picking = await service.transition_order(harness.db, owner, order.id, OrderStatus.PICKING)
     async with harness.signed_in(Role.STAFF) as staff:
-        assert forms_of((await staff.get(f"/orders/{order.id}")).text) == {"cancel"}
+        # Held (as a short pick does) or called off: no more edits, no going back to the queue.
+        assert forms_of((await staff.get(f"/orders/{order.id}")).text) == {"hold", "cancel"}
         response = await on_page(staff, replace(order, version=picking.version), "cancel", reason="Damaged")
     assert response.status_code == 303
     assert (await status_of(harness, order.id))[0] == "cancelled"
