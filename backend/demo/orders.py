@@ -27,6 +27,7 @@ from backend.orders.errors import DuplicateExternalRef, OutOfStock
 from backend.orders.models import Order
 from backend.orders.rules import Actor, OrderStatus
 from backend.orders.views import PlacedOrder
+from backend.purchasing.reorder import draft_reorder
 
 ORDER_COUNT = 200
 DAYS = 90
@@ -153,7 +154,7 @@ def _receive(tx: Tx, location: str, wanted: list[tuple[str, int]], owner_id: int
             products[sku], location_id, units + 10, MovementKind.RECEIPT, "", "demo-restock"
         )
         stock.change_on_hand(tx, change, owner_id)
-    stock.settle(tx, owner_id)
+    stock.settle(tx, owner_id, draft_reorder)
 
 
 async def _place(db: Database, actor: Actor, draft: OrderDraft, stocker_id: int | None = None) -> PlacedOrder:

@@ -29,6 +29,7 @@ from backend.kernel.events import record
 from backend.kernel.settings import Settings
 from backend.kernel.tx import Tx
 from backend.purchasing.models import Supplier
+from backend.purchasing.reorder import draft_reorder
 from backend.purchasing.rules import SupplierInput
 from backend.purchasing.suppliers import create_supplier
 from backend.shop import rules as shop_rules
@@ -268,7 +269,7 @@ def _open_stock(
     for sku, point, quantity in REORDERS:
         wanted, unset = stock.Reorder(point, quantity), stock.Reorder(0, 0)
         stock.set_reorder(tx, products[sku], locations[WAREHOUSE], wanted, unset)
-    stock.settle(tx, actor_id)
+    stock.settle(tx, actor_id, draft_reorder)
     return len(receipts)
 
 
@@ -299,7 +300,7 @@ def _break_jars(tx: Tx, change: stock.Change, actor_id: int) -> int:
         tx, "stock.adjusted", f"stock:{change.product_id}", actor_id,
         sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
     )  # fmt: skip
-    stock.settle(tx, actor_id)
+    stock.settle(tx, actor_id, draft_reorder)
     return 1
 
 

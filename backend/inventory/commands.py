@@ -3,7 +3,8 @@ levels, reserve and release.
 
 Each is one command (``Database.run``): validate, change through ``service`` (conditional UPDATEs,
 ledger rows), record what was done and why (``stock.changed`` is quiet: it moves figures on open
-pages but is not news), then ``service.settle`` for reorder drafts and the new levels.
+pages but is not news), then ``service.settle`` for the new levels and, through ``on_low`` (purchasing's
+``draft_reorder``, passed down by the caller), reorder drafts.
 
 Reservations are the hot path (every order and basket change): they go through
 ``Database.run``, where on SQLite up to a batch of them share one transaction and one
@@ -21,7 +22,7 @@ from backend.inventory.levels import LevelView
 from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
 from backend.inventory.service import Count, Reorder, StockError
-from backend.inventory.settling import settle_batch
+from backend.inventory.settling import OnLow, settle_batch
 from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
@@ -63,7 +64,7 @@ def _level(tx: Tx, product_id: int, location_id: int) -> LevelView:
     return LevelView(*tx.session.execute(levels.levels_query(location_id, [product_id])).one())
 
 
-async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> LevelView:
+async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment, *, on_low: OnLow) -> LevelView:
     """Change on-hand by a signed delta with a reason; returns the new level."""
     reason = adjustment.reason.strip()
     if problems := rules.adjustment_problems(adjustment.delta, reason):
@@ -71,10 +72,10 @@ async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment) -> 
     change = service.Change(
         adjustment.product_id, adjustment.location_id, adjustment.delta, MovementKind.ADJUSTMENT, reason
     )
-    return await db.run(_adjust, actor_id, change)
+    return await db.run(_adjust, actor_id, change, on_low)
 
 
-def _adjust(tx: Tx, actor_id: int | None, change: service.Change) -> LevelView:
+def _adjust(tx: Tx, actor_id: int | None, change: service.Change, on_low: OnLow) -> LevelView:
     service.change_on_hand(tx, change, actor_id)
     after = _level(tx, change.product_id, change.location_id)
     record(
@@ -87,19 +88,19 @@ def _adjust(tx: Tx, actor_id: int | None, change: service.Change) -> LevelView:
         delta=change.delta,
         reason=change.reason,
     )
-    service.settle(tx, actor_id)
+    service.settle(tx, actor_id, on_low)
     return after
 
 
-async def transfer(db: Database, actor_id: int | None, move: Transfer) -> None:
+async def transfer(db: Database, actor_id: int | None, move: Transfer, *, on_low: OnLow) -> None:
     if problem := rules.quantity_problem(move.quantity):
         raise StockRejected({"quantity": problem})
     if move.source_id == move.target_id:
         raise StockRejected({"target": "same_location"})
-    await db.run(_transfer, actor_id, move)
+    await db.run(_transfer, actor_id, move, on_low)
 
 
-def _transfer(tx: Tx, actor_id: int | None, move: Transfer) -> None:
+def _transfer(tx: Tx, actor_id: int | None, move: Transfer, on_low: OnLow) -> None:
     service.transfer(
         tx,
         move.product_id,
@@ -120,14 +121,16 @@ def _transfer(tx: Tx, actor_id: int | None, move: Transfer) -> None:
         target=target.location_code,
         quantity=move.quantity,
     )
-    service.settle(tx, actor_id)
+    service.settle(tx, actor_id, on_low)
 
 
-async def count(db: Database, actor_id: int | None, location_id: int, counts: list[Count]) -> int:
+async def count(
+    db: Database, actor_id: int | None, location_id: int, counts: list[Count], *, on_low: OnLow
+) -> int:
     """Apply a cycle count all at once; returns how many products were corrected. Raises
     ``CountStale`` with the current levels of the products that moved since they were shown."""
     try:
-        return await db.run(_count, actor_id, location_id, counts)
+        return await db.run(_count, actor_id, location_id, counts, on_low)
     except StockError as exc:
         if exc.code != "count_stale":
             raise
@@ -137,7 +140,7 @@ async def count(db: Database, actor_id: int | None, location_id: int, counts: li
         raise CountStale(current) from None
 
 
-def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count]) -> int:
+def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count], on_low: OnLow) -> int:
     corrections = sum(1 for item in counts if item.counted != item.expected)
     service.apply_count(tx, location_id, counts, actor_id)
     location = tx.session.get_one(Location, location_id)
@@ -150,12 +153,19 @@ def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count]) 
         counted=len(counts),
         corrections=corrections,
     )
-    service.settle(tx, actor_id)
+    service.settle(tx, actor_id, on_low)
     return corrections
 
 
 async def set_reorder(
-    db: Database, actor_id: int | None, product_id: int, location_id: int, *, wanted: Reorder, seen: Reorder
+    db: Database,
+    actor_id: int | None,
+    product_id: int,
+    location_id: int,
+    *,
+    wanted: Reorder,
+    seen: Reorder,
+    on_low: OnLow,
 ) -> None:
     problems = {
         name: problem
@@ -164,11 +174,14 @@ async def set_reorder(
     }
     if problems:
         raise StockRejected(problems)
-    await db.run(_set_reorder, actor_id, (product_id, location_id), wanted, seen)
+    await db.run(_set_reorder, actor_id, (product_id, location_id), (wanted, seen), on_low)
 
 
-def _set_reorder(tx: Tx, actor_id: int | None, key: tuple[int, int], wanted: Reorder, seen: Reorder) -> None:
+def _set_reorder(
+    tx: Tx, actor_id: int | None, key: tuple[int, int], change: tuple[Reorder, Reorder], on_low: OnLow
+) -> None:
     product_id, location_id = key
+    wanted, seen = change
     service.set_reorder(tx, product_id, location_id, wanted, seen)
     level = _level(tx, product_id, location_id)
     record(
@@ -181,7 +194,7 @@ def _set_reorder(tx: Tx, actor_id: int | None, key: tuple[int, int], wanted: Reo
         point=wanted.point,
         quantity=wanted.quantity,
     )
-    service.settle(tx, actor_id)
+    service.settle(tx, actor_id, on_low)
 
 
 _SET_BIN = (
@@ -211,26 +224,37 @@ def set_bin(tx: Tx, actor_id: int | None, product_id: int, location_id: int, bin
     return level
 
 
-def _reserve(tx: Tx, reference: str, lines: list[Line], location_id: int, actor_id: int | None) -> list[Held]:
+def _reserve(
+    tx: Tx, held_for: tuple[str, int], lines: list[Line], actor_id: int | None, on_low: OnLow
+) -> list[Held]:
+    reference, location_id = held_for  # (reference, location id)
     held = holds.reserve(tx, reference, lines, location_id)
-    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))
+    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id, on_low))
     return held
 
 
-def _release(tx: Tx, reference: str, actor_id: int | None) -> list[Hold]:
+def _release(tx: Tx, reference: str, actor_id: int | None, on_low: OnLow) -> list[Hold]:
     given_back = holds.release(tx, reference)
-    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id))
+    tx.at_batch_end(("stock.settle", actor_id), settle_batch(actor_id, on_low))
     return given_back
 
 
 async def reserve_stock(
-    db: Database, reference: str, lines: list[Line], location_id: int, actor_id: int | None = None
+    db: Database,
+    reference: str,
+    lines: list[Line],
+    location_id: int,
+    actor_id: int | None = None,
+    *,
+    on_low: OnLow,
 ) -> list[Held]:
     """Hold every line for ``reference`` (e.g. ``order:42``) at the location, all or nothing:
     raises ``InsufficientStock`` naming each short line, having held nothing."""
-    return await db.run(_reserve, reference, lines, location_id, actor_id)
+    return await db.run(_reserve, (reference, location_id), lines, actor_id, on_low)
 
 
-async def release_stock(db: Database, reference: str, actor_id: int | None = None) -> list[Hold]:
+async def release_stock(
+    db: Database, reference: str, actor_id: int | None = None, *, on_low: OnLow
+) -> list[Hold]:
     """Give back everything held for ``reference``; returns what was held (nothing, if nothing was)."""
-    return await db.run(_release, reference, actor_id)
+    return await db.run(_release, reference, actor_id, on_low)

@@ -23,7 +23,7 @@ from backend.inventory.holds import (
     reserve,
 )
 from backend.inventory.rules import MovementKind
-from backend.inventory.settling import TOUCHED, touch
+from backend.inventory.settling import TOUCHED, OnLow, touch
 from backend.kernel.tx import Tx
 
 __all__ = [
@@ -126,9 +126,10 @@ def set_reorder(tx: Tx, product_id: int, location_id: int, wanted: Reorder, seen
 # -- after every stock change ---------------------------------------------------------------------
 
 
-def settle(tx: Tx, actor_id: int | None) -> None:
-    """Draft reorders for what fell low and record one event with the new levels, so that stock
-    screens update live. Call once, at the end of a command that changed stock."""
+def settle(tx: Tx, actor_id: int | None, on_low: OnLow) -> None:
+    """Reorder what fell low (``on_low``, from purchasing) and record one event with the new
+    levels, so that stock screens update live. Call once, at the end of a command that changed
+    stock."""
     touched = tx.info.pop(TOUCHED, set())
     if touched:
-        settling.settle(tx, touched, actor_id)
+        settling.settle(tx, touched, actor_id, on_low)

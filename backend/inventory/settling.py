@@ -7,12 +7,12 @@ the end of the transaction (or of the writer's batch, over all its jobs).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
-from backend.purchasing.reorder import Low, draft_reorder
 
 TOUCHED = "stock_touched"
 SETTLED = "stock_settled"  # the products whose levels the transaction changed, for commit callbacks
@@ -21,6 +21,24 @@ SETTLED = "stock_settled"  # the products whose levels the transaction changed, 
 AVAILABLE = "stock_available"
 
 Key = tuple[int, int]  # (product_id, location_id)
+
+
+@dataclass(frozen=True)
+class Low:
+    """A stock level with reorder settings, as it stands after a change."""
+
+    product_id: int
+    location_id: int
+    supplier_id: int
+    free: int  # on hand less reserved and backordered
+    point: int
+    quantity: int
+
+
+# What to do about a level with reorder settings, in the same transaction: purchasing drafts the
+# reorder (``purchasing.reorder.draft_reorder``). Purchasing sits above inventory, so the command
+# that changed stock passes it down; a module-level function, so it crosses to the writer by name.
+OnLow = Callable[[Tx, Low, int | None], None]
 
 _LEVELS = (
     "SELECT l.product_id, l.location_id, l.on_hand, l.reserved, l.backordered, l.reorder_point,"
@@ -33,11 +51,11 @@ def touch(info: dict[str, Any], product_id: int, location_id: int) -> None:
     info.setdefault(TOUCHED, set()).add((product_id, location_id))
 
 
-def settle_batch(actor_id: int | None) -> Any:
+def settle_batch(actor_id: int | None, on_low: OnLow) -> Any:
     """A batch-end step (``Tx.at_batch_end``) settling every level the batch's jobs touched."""
 
     def step(tx: Tx, infos: list[dict[str, Any]]) -> None:
-        settle(tx, set().union(*(info.pop(TOUCHED, set()) for info in infos)), actor_id)
+        settle(tx, set().union(*(info.pop(TOUCHED, set()) for info in infos)), actor_id, on_low)
 
     return step
 
@@ -51,7 +69,7 @@ def _levels_of(tx: Tx, product_ids: list[int]) -> dict[int, dict[int, Any]]:
     return found
 
 
-def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
+def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None, on_low: OnLow) -> None:
     keys = sorted(touched)
     if not keys:
         return
@@ -71,7 +89,7 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None) -> None:
             free = on_hand - reserved - backordered
             low.append(Low(product_id, location_id, supplier_id, free, point, quantity))
     for level in low:  # drafting changes no level: the figures above stay true
-        draft_reorder(tx, level, actor_id)
+        on_low(tx, level, actor_id)
     available = {
         str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
         for product_id in products

@@ -31,6 +31,7 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
 from backend.orders.views import OrderSummary
+from backend.purchasing.reorder import draft_reorder
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def change_order(tx: Tx, actor: Actor, order_id: int, edit: OrderEdit, version: 
         changes=changes,
         **account,
     )
-    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id, draft_reorder))
     return load_summary(session, order.id)
 
 

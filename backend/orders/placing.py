@@ -24,6 +24,7 @@ from backend.orders.records import accounted
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
 from backend.orders.rules import Actor, Channel, OrderStatus
 from backend.orders.views import PlacedOrder
+from backend.purchasing.reorder import draft_reorder
 
 NUMBER_SERIES = "ORD"
 
@@ -185,7 +186,7 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
     placed |= {"currency": currency, "location": location.code}
     _record(tx, placement.user_id, order_id, placed | accounted(placement.customer_user_id), reasons)
-    tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id))
+    tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id, draft_reorder))
     return PlacedOrder(order_id, number, status.value, totals.total_minor, currency, 1, token, tuple(reasons))
 
 

@@ -54,6 +54,7 @@ from backend.orders.rules import (
     transition_problem,
 )
 from backend.orders.views import OrderSummary, PlacedOrder
+from backend.purchasing.reorder import draft_reorder
 
 __all__ = [
     "OrderEdit",
@@ -211,7 +212,7 @@ def move_order(
         **accounted(account),
         **(details or {}),
     )
-    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id))
+    tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id, draft_reorder))
     return load_summary(session, order.id)
 
 

@@ -7,9 +7,8 @@ commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from backend.inventory.rules import reorder_quantity
+from backend.inventory.settling import Low
 from backend.kernel.events import record
 from backend.kernel.numbering import next_number
 from backend.kernel.tx import Tx
@@ -41,18 +40,6 @@ _NEW_LINE = (
     " VALUES (:order_id, :product_id, :quantity, 0)"
 )
 _BUMP_VERSION = "UPDATE purchase_orders SET version = version + 1 WHERE id = :order_id"
-
-
-@dataclass(frozen=True)
-class Low:
-    """A stock level with reorder settings, as it stands after a change."""
-
-    product_id: int
-    location_id: int
-    supplier_id: int
-    free: int  # on hand less reserved and backordered
-    point: int
-    quantity: int
 
 
 def _draft_for(tx: Tx, supplier_id: int, location_id: int) -> tuple[int, str]:

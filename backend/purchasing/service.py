@@ -23,6 +23,7 @@ from backend.kernel.numbering import next_number
 from backend.kernel.tx import Tx
 from backend.purchasing import rules
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.purchasing.reorder import draft_reorder
 from backend.purchasing.rules import OPEN_STATUSES, RECEIVABLE, PurchaseStatus
 
 
@@ -373,7 +374,7 @@ def _receive(tx: Tx, claim: _Claim, receipts: list[Receipt]) -> PurchaseStatus:
         status=order.status,
         lines=[{"product_id": lines[key].product_id, "quantity": qty} for key, qty in received.items()],
     )
-    stock.settle(tx, claim.actor_id)
+    stock.settle(tx, claim.actor_id, draft_reorder)
     return PurchaseStatus(order.status)
 
 

@@ -17,6 +17,7 @@ from backend.kernel.tx import Tx
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor
+from backend.purchasing.reorder import draft_reorder
 
 PARIS = Address("1 rue de Rivoli", "Paris", "75001", "FR", 48.8606, 2.3376)
 LYON = Address("2 place Bellecour", "Lyon", "69002", "FR", 45.7578, 4.8320)
@@ -63,7 +64,7 @@ def _build_shop(tx: Tx, stock: dict[str, tuple[int, int]]) -> tuple[int, int, di
             if units:
                 change = service.Change(ids[sku], location.id, units, MovementKind.RECEIPT)
                 service.change_on_hand(tx, change, None)
-    service.settle(tx, None)
+    service.settle(tx, None, draft_reorder)
     return ent.id, btq.id, ids
 
 

@@ -14,6 +14,7 @@ from backend.inventory.rules import MovementKind
 from backend.kernel.db import Database
 from backend.kernel.events import Event
 from backend.kernel.tx import Tx
+from backend.purchasing.reorder import draft_reorder
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ def settled(tx: Tx, operation: Callable[..., T], *args: Any) -> T:
     """Command: one stock operation of ``service`` (module-level, so that it travels to the
     writer), then the settlement every stock command ends with."""
     result = operation(tx, *args)
-    service.settle(tx, None)
+    service.settle(tx, None, draft_reorder)
     return result
 
 
@@ -30,7 +31,7 @@ def change_stock(tx: Tx, changes: list[service.Change]) -> None:
     """Command: on-hand changes (receipts, adjustments) in one transaction, settled."""
     for change in changes:
         service.change_on_hand(tx, change, None)
-    service.settle(tx, None)
+    service.settle(tx, None, draft_reorder)
 
 
 async def receive_stock(db: Database, product_id: int, location_id: int, quantity: int) -> None:

@@ -16,6 +16,7 @@ from backend.inventory.rules import Line
 from backend.kernel.tx import Tx
 from backend.purchasing import service
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.purchasing.reorder import draft_reorder
 from backend.purchasing.service import Receipt
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
@@ -109,7 +110,7 @@ async def test_receiving_fills_a_backorder_before_anything_else(
     harness: Harness, setting: dict[str, int]
 ) -> None:
     pear, warehouse = setting["pear"], setting["warehouse"]
-    await reserve_stock(harness.db, "order:1", [Line(pear, 5)], warehouse)
+    await reserve_stock(harness.db, "order:1", [Line(pear, 5)], warehouse, on_low=draft_reorder)
     order_id, line_id = await harness.db.run(
         _with_line,
         PurchaseOrder(number="PO-T-1", supplier_id=setting["supplier"], location_id=warehouse, status="sent"),

@@ -13,6 +13,7 @@ from backend.inventory.models import Reservation, StockMovement
 from backend.inventory.rules import Line, MovementKind
 from backend.kernel.events import Event
 from backend.kernel.tx import Tx
+from backend.purchasing.reorder import draft_reorder
 from tests.api.conftest import Harness
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import receive_stock, settled
@@ -46,7 +47,7 @@ async def test_fifty_concurrent_attempts_for_the_last_ten_units_hold_exactly_ten
 
 async def _try_reserve_stock(harness: Harness, reference: str, lines: list[Line], location_id: int) -> bool:
     try:
-        await reserve_stock(harness.db, reference, lines, location_id)
+        await reserve_stock(harness.db, reference, lines, location_id, on_low=draft_reorder)
     except service.InsufficientStock:
         return False
     return True
@@ -92,12 +93,14 @@ async def test_release_stock_gives_back_and_records_one_event(harness: Harness) 
     shop = await add_location(harness.db, "shop", default=True)
     apple = await add_product(harness.db, "apple")
     await _stock(harness, apple, shop, 10)
-    held = await reserve_stock(harness.db, "order:1", [Line(apple, 3), Line(apple, 1)], shop)
+    held = await reserve_stock(
+        harness.db, "order:1", [Line(apple, 3), Line(apple, 1)], shop, on_low=draft_reorder
+    )
     assert [(item.product_id, item.quantity, item.backordered) for item in held] == [(apple, 4, 0)]
     before = len(await _stock_events(harness))
-    given_back = await release_stock(harness.db, "order:1")
+    given_back = await release_stock(harness.db, "order:1", on_low=draft_reorder)
     assert [(hold.product_id, hold.location_id, hold.quantity) for hold in given_back] == [(apple, shop, 4)]
-    assert await release_stock(harness.db, "order:1") == []
+    assert await release_stock(harness.db, "order:1", on_low=draft_reorder) == []
     events = (await _stock_events(harness))[before:]
     assert len(events) == 1
     assert events[0].data["levels"] == [
@@ -131,7 +134,7 @@ def _release_and_consume(tx: Tx, released: str, consumed: str) -> None:
     """Both in one transaction, as an order change might."""
     service.release(tx, released)
     service.consume(tx, consumed, None)
-    service.settle(tx, None)
+    service.settle(tx, None, draft_reorder)
 
 
 async def test_release_gives_back_and_consume_turns_the_hold_into_a_sale(harness: Harness) -> None:

@@ -10,6 +10,7 @@ from backend.inventory.commands import reserve_stock
 from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line
 from backend.kernel.events import Event
+from backend.purchasing.reorder import draft_reorder
 from tests.api.conftest import Harness
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import ledger_mismatches, receive_stock
@@ -159,7 +160,9 @@ async def test_a_body_that_is_not_json_is_a_400(harness: Harness, shelf: dict[st
 async def test_taking_more_than_is_free_is_a_409_with_the_current_figures_and_writes_nothing(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 3)], shelf["warehouse"])
+    await reserve_stock(
+        harness.db, "order:1", [Line(shelf["apple"], 3)], shelf["warehouse"], on_low=draft_reorder
+    )
     headers = await _bearer(harness)
     before = await _written(harness)
     async with harness.client() as client:
@@ -186,7 +189,9 @@ async def test_taking_more_than_is_free_is_a_409_with_the_current_figures_and_wr
 async def test_a_products_stock_lists_every_location_default_first(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 2)], shelf["warehouse"])
+    await reserve_stock(
+        harness.db, "order:1", [Line(shelf["apple"], 2)], shelf["warehouse"], on_low=draft_reorder
+    )
     headers = await _bearer(harness, Role.STAFF)
     async with harness.client() as client:
         found = await client.get(f"/api/v1/products/{shelf['apple']}/stock", headers=headers)

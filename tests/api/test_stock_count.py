@@ -13,6 +13,7 @@ from backend.inventory import service
 from backend.inventory.commands import reserve_stock
 from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line, MovementKind
+from backend.purchasing.reorder import draft_reorder
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import change_stock, event_types, ledger_mismatches, receive_stock
@@ -116,7 +117,9 @@ async def test_a_count_the_stock_moved_under_is_a_409_naming_what_to_count_again
 async def test_counting_fewer_than_are_reserved_is_refused_at_review(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    await reserve_stock(harness.db, "order:1", [Line(shelf["apple"], 6)], shelf["warehouse"])
+    await reserve_stock(
+        harness.db, "order:1", [Line(shelf["apple"], 6)], shelf["warehouse"], on_low=draft_reorder
+    )
     async with harness.signed_in(Role.STAFF) as client:
         sheet = await client.get(f"/stock/count?location={shelf['warehouse']}")
         counted = {**_sheet_fields(sheet.text), f"counted_{shelf['apple']}": "5"}

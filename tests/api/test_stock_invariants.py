@@ -40,6 +40,7 @@ from backend.kernel.numbering import Counter
 from backend.kernel.tx import Tx
 from backend.models import Base
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.purchasing.reorder import draft_reorder
 from tests.api.stock_helpers import settled
 
 pytestmark = pytest.mark.slow
@@ -126,7 +127,7 @@ def _populate(tx: Tx) -> tuple[list[int], list[int]]:
     for (product, location), quantity in STARTING_STOCK.items():
         change = service.Change(products[product].id, locations[location].id, quantity, MovementKind.RECEIPT)
         service.change_on_hand(tx, change, None)
-    service.settle(tx, None)
+    service.settle(tx, None, draft_reorder)
     return [product.id for product in products], [location.id for location in locations]
 
 

@@ -12,6 +12,7 @@ from backend.inventory.models import StockMovement
 from backend.inventory.rules import Line
 from backend.kernel.events import Event
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.purchasing.reorder import draft_reorder
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, level
 from tests.api.stock_helpers import event_types, ledger_mismatches, receive_stock
@@ -91,7 +92,9 @@ async def test_a_wrong_adjustment_form_comes_back_with_its_message_and_changes_n
 async def test_removing_what_is_reserved_is_a_409_that_says_how_much_there_is(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    await reserve_stock(harness.db, "order:7", [Line(shelf["apple"], 8)], shelf["warehouse"])
+    await reserve_stock(
+        harness.db, "order:7", [Line(shelf["apple"], 8)], shelf["warehouse"], on_low=draft_reorder
+    )
     before = await _movements(harness)
     async with harness.signed_in(Role.OWNER) as client:
         response = await _adjust(client, shelf, delta="-3")
@@ -233,7 +236,9 @@ async def test_the_overview_lists_low_stock_first_and_filters_by_location(
 async def test_a_products_page_shows_each_location_and_the_ledger(
     harness: Harness, shelf: dict[str, int]
 ) -> None:
-    await reserve_stock(harness.db, "order:9", [Line(shelf["apple"], 4)], shelf["warehouse"])
+    await reserve_stock(
+        harness.db, "order:9", [Line(shelf["apple"], 4)], shelf["warehouse"], on_low=draft_reorder
+    )
     async with harness.signed_in(Role.STAFF) as client:
         page = await client.get(f"/stock/products/{shelf['apple']}")
         missing = await client.get("/stock/products/999999")

@@ -21,6 +21,7 @@ from backend.inventory.web.schemas import (
     LevelOut,
     LocationLevelOut,
 )
+from backend.purchasing.reorder import draft_reorder
 from backend.web.api_contract import RowId, answers, request_body
 from backend.web.responses import problem
 
@@ -72,7 +73,9 @@ async def create_adjustment(
     product_id, location_id = await _target(request, data)
     wanted = commands.Adjustment(product_id, location_id, data.delta, data.reason)
     try:
-        after = await commands.adjust(request.app.state.db, principal_of(request).user_id, wanted)
+        after = await commands.adjust(
+            request.app.state.db, principal_of(request).user_id, wanted, on_low=draft_reorder
+        )
     except StockError as exc:
         detail = gettext(rules.MESSAGES["below_reserved"], **exc.details)
         return problem(409, detail, on_hand=exc.details["on_hand"], reserved=exc.details["reserved"])

@@ -18,6 +18,7 @@ from backend.inventory.models import Location
 from backend.inventory.web import count_sheet as counting
 from backend.inventory.web.count_sheet import CountSheet
 from backend.inventory.web.forms import message
+from backend.purchasing.reorder import draft_reorder
 from backend.web.input_guard import IdQuery
 from backend.web.responses import FormErrors, page, see_other
 
@@ -75,7 +76,11 @@ async def confirm_count(request: AnyRequest) -> Response[Any] | Template:
         return await _count_page(request, sheet, status=400)
     try:
         corrections = await commands.count(
-            request.app.state.db, principal_of(request).user_id, sheet.location_id, sheet.counts()
+            request.app.state.db,
+            principal_of(request).user_id,
+            sheet.location_id,
+            sheet.counts(),
+            on_low=draft_reorder,
         )
     except commands.CountStale as exc:
         sheet.mark_stale(exc.current)

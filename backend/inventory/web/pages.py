@@ -30,6 +30,7 @@ from backend.inventory.web.forms import (
     whole,
 )
 from backend.inventory.web.product_picker import Picked
+from backend.purchasing.reorder import draft_reorder
 from backend.web import inputs
 from backend.web.input_guard import IdQuery
 from backend.web.navigation import NavItem, register
@@ -121,6 +122,7 @@ async def save_reorder(request: AnyRequest, product_id: FromPath[int]) -> Respon
             location_id,
             wanted=wanted,
             seen=seen,
+            on_low=draft_reorder,
         )
     except StockError as exc:
         errors.add(None, message(exc.code))
@@ -196,7 +198,9 @@ async def adjust(request: AnyRequest) -> Response[Any] | Template:
         return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
     wanted = commands.Adjustment(product.id, int(typed.get("location")), delta, typed.get("reason"))
     try:
-        await commands.adjust(request.app.state.db, principal_of(request).user_id, wanted)
+        await commands.adjust(
+            request.app.state.db, principal_of(request).user_id, wanted, on_low=draft_reorder
+        )
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
         return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
@@ -226,7 +230,9 @@ async def transfer(request: AnyRequest) -> Response[Any] | Template:
         return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
     move = commands.Transfer(product.id, int(typed.get("source")), int(typed.get("target")), quantity)
     try:
-        await commands.transfer(request.app.state.db, principal_of(request).user_id, move)
+        await commands.transfer(
+            request.app.state.db, principal_of(request).user_id, move, on_low=draft_reorder
+        )
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
         return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
