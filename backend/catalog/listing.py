@@ -7,15 +7,15 @@ way round, the join and the stock sum would run for every match before the sort 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, Select, Subquery, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog import search
 from backend.catalog.models import Category, Product
 from backend.catalog.service import ProductView
-from backend.inventory.models import StockLevel
 from backend.web import inputs
 
 PAGE_SIZE = 50
@@ -29,7 +29,10 @@ class ProductQuery:
     after_name: str | None = None  # keyset cursor: the last row of the previous page
     after_id: int | None = None
     limit: int = PAGE_SIZE
-    with_stock: bool = False  # the pages show units available; the API does not
+    # The pages show units available, the API does not. Stock is inventory's, which sits above the
+    # catalog: the page passes its column (``inventory.levels.free_units``), a scalar subquery of
+    # the product's id, so that the figure still comes in the page's one statement.
+    stock: Callable[[ColumnElement[int]], ColumnElement[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,14 +86,6 @@ async def _window_end(session: AsyncSession, query: ProductQuery) -> tuple[str, 
     return (row.name, row.id) if row else None
 
 
-def _available() -> ColumnElement[int]:
-    return (
-        select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0))
-        .where(StockLevel.product_id == Product.id)
-        .scalar_subquery()
-    )
-
-
 def _page_of(query: ProductQuery, conditions: list[ColumnElement[bool]]) -> Subquery:
     return (
         select(Product.id, Product.name)
@@ -121,7 +116,7 @@ VIEW_COLUMNS = (
 
 def _page_statement(query: ProductQuery, page: Subquery) -> Select[tuple[object, ...]]:
     """What the page's rows (``page``: their id and name) show."""
-    stock = (_available(),) if query.with_stock else ()
+    stock = (query.stock(Product.id),) if query.stock is not None else ()
     return (
         select(*VIEW_COLUMNS, *stock)
         .select_from(page)
@@ -230,7 +225,7 @@ async def list_products(session: AsyncSession, query: ProductQuery) -> ProductPa
     rows, end = await _rows(session, query)
     fields = len(ProductView.__dataclass_fields__)
     items = [ProductView(*row[:fields]) for row in rows[: query.limit]]
-    available = {row[0]: int(row[fields]) for row in rows} if query.with_stock else {}
+    available = {row[0]: int(row[fields]) for row in rows} if query.stock is not None else {}
     if len(rows) > query.limit:
         cursor = encode_cursor(items[-1].id, items[-1].name)
     else:  # a walk that ran out of window before the page filled goes on from where it stopped

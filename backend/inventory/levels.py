@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -220,3 +220,12 @@ async def ledger(session: AsyncSession, product_id: int, limit: int = LEDGER_LEN
         .limit(limit)
     )
     return [MovementView(*row) for row in rows]
+
+
+def free_units(product_id: ColumnElement[int]) -> ColumnElement[int]:
+    """Units free to sell of a product, over every location: a column for the catalog's list."""
+    return (
+        select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.reserved), 0))
+        .where(StockLevel.product_id == product_id)
+        .scalar_subquery()
+    )

@@ -126,7 +126,7 @@ class OfferCache:
     async def page(self, db: Database, query: listing.ProductQuery) -> listing.ProductPage:
         """One page of the offer, as the catalog lists it (without stock: see ``available``)."""
         part = self._parts[CATALOG]
-        query = replace(query, with_stock=False)
+        query = replace(query, stock=None)
         if (found := part.current().get(query)) is not None:
             return found  # type: ignore[no-any-return]
         generation = part.generation

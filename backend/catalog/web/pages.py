@@ -17,6 +17,7 @@ from backend.catalog import listing, photos, rules, service
 from backend.catalog.rules import ProductRejected
 from backend.catalog.web.forms import FIELD_LABELS, ProductForm, differences
 from backend.i18n.translation import N_, current_locale, gettext
+from backend.inventory.levels import free_units
 from backend.web.input_guard import optional_id
 from backend.web.navigation import NavItem, register
 from backend.web.responses import FormErrors, body_limit, page, see_other
@@ -44,7 +45,7 @@ async def catalog_page(
         after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         after_name, after_id = None, None
-    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, with_stock=True)
+    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, stock=free_units)
     async with request.app.state.db.read() as session:
         products = await listing.list_products(session, query)
         categories = await request.app.state.categories.all(session)
