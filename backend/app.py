@@ -34,7 +34,6 @@ from backend.catalog.web import api as catalog_api
 from backend.catalog.web import imports as catalog_import_routes
 from backend.catalog.web import pages as catalog_routes
 from backend.catalog.web.live import register_live_updates as register_catalog_live_updates
-from backend.customers.web import pages as customer_routes
 from backend.dashboard.service import FeedCache
 from backend.dashboard.web import pages as dashboard_routes
 from backend.idempotency.web.middleware import IdempotencyMiddleware
@@ -54,6 +53,7 @@ from backend.ops.request_log import RequestLogMiddleware, log_unrouted
 from backend.ops.security_headers import security_headers
 from backend.ops.storage import StorageState
 from backend.orders.web import api as orders_api
+from backend.orders.web import customers as customer_routes
 from backend.orders.web import edit as order_edit_routes
 from backend.orders.web import entry as order_entry_routes
 from backend.orders.web import imports as order_import_routes

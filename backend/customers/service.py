@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from backend.customers.details import Address, CustomerDetails
 from backend.kernel.tx import Tx
-from backend.orders.drafts import Address, CustomerDetails
 
 # The oldest unlinked customer with this e-mail, else the oldest with this phone number: one
 # statement, each half served by its column's index.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from backend.auth.rules import is_valid_email, normalise_email
+from backend.customers.details import Address, CustomerDetails
 from backend.orders.rules import Channel, FulfilmentMode, PaymentMethod, Priority
 from backend.web import inputs
 
@@ -19,26 +20,6 @@ MAX_LINE_QUANTITY = 10_000  # more than this on one line is a typing mistake, no
 MAX_NOTES = 1000
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,15}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
-
-
-@dataclass(frozen=True)
-class CustomerDetails:
-    name: str
-    email: str | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    postal_code: str
-    country: str  # ISO 3166-1 alpha-2
-    latitude: float | None = None
-    longitude: float | None = None
-
-    def text(self) -> str:
-        return f"{self.line1}, {self.postal_code} {self.city}, {self.country}"
 
 
 @dataclass(frozen=True)

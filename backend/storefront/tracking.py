@@ -18,6 +18,7 @@ from backend.customers.models import Customer
 from backend.i18n.translation import N_
 from backend.inventory.models import Location
 from backend.kernel.events import Event
+from backend.orders import labels
 from backend.orders.decisions import offered_moves
 from backend.orders.models import Order, OrderLine
 from backend.orders.placing import hash_tracking_token
@@ -41,21 +42,7 @@ STEP_LABELS = {
     "order.delivery_failed": N_("Delivery attempt failed"),
     "order.cancelled": N_("Cancelled"),
 }
-STATUS_LABELS = {
-    "placed": N_("Received, waiting for the shop"),
-    "on_hold": N_("Being checked by the shop"),
-    "accepted": N_("Accepted"),
-    "rejected": N_("Declined"),
-    "picking": N_("Being prepared"),
-    "packed": N_("Packed"),
-    "out_for_delivery": N_("Out for delivery"),
-    "shipped": N_("Shipped"),
-    "ready_for_pickup": N_("Ready for pickup"),
-    "delivered": N_("Delivered"),
-    "picked_up": N_("Collected"),
-    "delivery_failed": N_("Delivery attempt failed"),
-    "cancelled": N_("Cancelled"),
-}
+STATUS_LABELS = labels.FOR_CUSTOMERS
 # Reasons the customer should read: the shop's own words when it declines or cancels.
 SHOWN_REASONS = frozenset({"order.rejected", "order.cancelled"})
 

@@ -12,11 +12,10 @@ from backend.auth.rules import Permission
 from backend.auth.web.guards import principal_of, requires
 from backend.catalog import listing
 from backend.catalog.models import Product
-from backend.customers import history
 from backend.customers.models import Customer
 from backend.i18n.translation import N_, gettext
 from backend.inventory.models import Location
-from backend.orders import product_lookup
+from backend.orders import history, product_lookup
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OutOfStock
 from backend.orders.rules import MESSAGES, Actor

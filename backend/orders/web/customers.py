@@ -11,9 +11,9 @@ from litestar.response import Template
 
 from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
-from backend.customers import history
 from backend.i18n.translation import N_
-from backend.storefront.tracking import STATUS_LABELS
+from backend.orders import history
+from backend.orders.labels import FOR_CUSTOMERS
 from backend.web.responses import page
 
 AnyRequest = Request[Any, Any, Any]
@@ -36,7 +36,7 @@ async def customer_page(request: AnyRequest, customer_id: FromPath[int]) -> Temp
         found = await history.customer_file(session, customer_id)
     if found is None:
         raise NotFoundException(N_("No such customer."))
-    return page(request, "customers/detail.html", {"file": found, "status_labels": STATUS_LABELS})
+    return page(request, "customers/detail.html", {"file": found, "status_labels": FOR_CUSTOMERS})
 
 
 ROUTES = [customers_page, customer_page]
