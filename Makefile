@@ -28,6 +28,7 @@ lighthouse: install vendor
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 format: install
 	$(RUN) ruff format .

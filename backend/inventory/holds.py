@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from backend.catalog.queries import backorder_terms
 from backend.inventory.errors import InsufficientStock, Shortage, StockError
 from backend.inventory.rules import Line, MovementKind, merge_lines
 from backend.inventory.settling import touch
 from backend.kernel.tx import Tx, values_rows
 
-_PRODUCT = "SELECT active, allow_backorder FROM products WHERE id = :id"
 _FREE = (
     "SELECT on_hand - reserved FROM stock_levels"
     " WHERE product_id = :product_id AND location_id = :location_id"
@@ -133,11 +133,11 @@ def _backorder_allowed(tx: Tx, product_ids: list[int]) -> dict[int, bool]:
     """Whether each product may go short; raises if one is unknown or archived."""
     found, unknown = {}, []
     for product_id in product_ids:  # one lookup each: cheaper in SQLite than an IN list
-        row = tx.execute(_PRODUCT, {"id": product_id}).fetchall()
-        if row and row[0][0]:
-            found[product_id] = bool(row[0][1])
-        else:
+        terms = backorder_terms(tx, product_id)
+        if terms is None:
             unknown.append(product_id)
+        else:
+            found[product_id] = terms
     if unknown:
         raise StockError("unknown_product", product_ids=unknown)
     return found

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from backend.catalog.queries import ForSale, products_by_sku
 from backend.catalog.rules import normalise_sku
-from backend.inventory import holds
+from backend.inventory import holds, queries
 from backend.inventory.errors import InsufficientStock
 from backend.inventory.rules import Line
 from backend.kernel.tx import Tx, values_rows
@@ -21,12 +22,6 @@ from backend.orders.drafts import OrderRejected, WantedLine
 from backend.orders.errors import OutOfStock, ShortLine
 from backend.orders.rules import FulfilmentMode
 
-_PRODUCTS = (
-    "SELECT id, sku, name, price_minor, tax_rate_centi, currency, allow_backorder FROM products"
-    " WHERE active AND sku "
-)
-_LOCATION_COLUMNS = "SELECT id, code, is_default, is_pickup_point, latitude, longitude FROM locations"
-_FREE = "SELECT location_id, product_id, on_hand - reserved FROM stock_levels WHERE product_id "
 _FORGET_LINES = "DELETE FROM order_lines WHERE order_id = :order_id"
 _LINE_COLUMNS = (
     "order_id",
@@ -44,17 +39,7 @@ _LINE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Sellable:
-    """A product as an order line needs it."""
-
-    id: int
-    sku: str
-    name: str
-    price_minor: int
-    tax_rate_centi: int
-    currency: str
-    allow_backorder: bool
+Sellable = ForSale  # a product as an order line needs it: the catalog says
 
 
 @dataclass(frozen=True)
@@ -73,8 +58,7 @@ def reference(order_id: int) -> str:
 def products_for(tx: Tx, lines: list[WantedLine]) -> dict[str, Sellable]:
     """SKU → product for sale; an unknown or archived SKU is named by its line."""
     skus = sorted({normalise_sku(line.sku) for line in lines})
-    rows = tx.execute(_PRODUCTS + tx.in_ids, {"ids": tx.array(skus)}).fetchall()
-    found = {row[1]: Sellable(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) for row in rows}
+    found = products_by_sku(tx, skus)
     unknown = {
         f"lines[{n}].sku": "sku_unknown"
         for n, line in enumerate(lines)
@@ -104,25 +88,23 @@ def price(
 
 
 def _sites(tx: Tx, product_ids: list[int]) -> list[routing.Site]:
-    locations = tx.execute(_LOCATION_COLUMNS + " ORDER BY id").fetchall()
-    free: dict[int, dict[int, int]] = {}
-    for location_id, product_id, available in tx.execute(
-        _FREE + tx.in_ids, {"ids": tx.array(product_ids)}
-    ).fetchall():
-        free.setdefault(location_id, {})[product_id] = int(available)
+    places = queries.locations(tx)
+    free = queries.free_by_location(tx, product_ids)
     return [
-        routing.Site(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], free.get(row[0], {}))
-        for row in locations
+        routing.Site(
+            p.id, p.code, p.is_default, p.is_pickup_point, p.latitude, p.longitude, free.get(p.id, {})
+        )
+        for p in places
     ]
 
 
 def _named(tx: Tx, mode: str, code: str) -> Place:
-    rows = tx.execute(_LOCATION_COLUMNS + " WHERE code = :code", {"code": code.strip()}).fetchall()
-    if not rows:
+    found = queries.location_by_code(tx, code.strip())
+    if found is None:
         raise OrderRejected({"location": "location_unknown"})
-    if mode == FulfilmentMode.PICKUP and not rows[0][3]:
+    if mode == FulfilmentMode.PICKUP and not found.is_pickup_point:
         raise OrderRejected({"location": "not_a_pickup_point"})
-    return Place(rows[0][0], rows[0][1])
+    return Place(found.id, found.code)
 
 
 def choose_location(
