@@ -3,6 +3,14 @@
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.catalog.models import Category, Product
 from backend.customers.models import Customer, CustomerAddress
+from backend.delivery.models import (
+    AddressPin,
+    DeliveryRun,
+    DeliverySettings,
+    RunPosition,
+    RunStop,
+    StopOrder,
+)
 from backend.fulfilment.models import Carrier, Fulfilment, PickBatch, PickedLine
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
@@ -14,6 +22,7 @@ from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.shop.models import ShopProfile
 
 __all__ = [
+    "AddressPin",
     "ApiToken",
     "Base",
     "Carrier",
@@ -21,6 +30,8 @@ __all__ = [
     "Counter",
     "Customer",
     "CustomerAddress",
+    "DeliveryRun",
+    "DeliverySettings",
     "Event",
     "EventCursor",
     "Fulfilment",
@@ -35,10 +46,13 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "Reservation",
+    "RunPosition",
+    "RunStop",
     "ShopProfile",
     "SignInThrottle",
     "StockLevel",
     "StockMovement",
+    "StopOrder",
     "Supplier",
     "User",
     "WebSession",

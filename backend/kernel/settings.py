@@ -54,6 +54,12 @@ class Settings:
     log_requests: bool = True
     order_wait_alert_minutes: int = 10  # an order waiting for a decision longer than this stands out
     invitation_days: int = 7  # an invitation link to join the team works this long
+    # Delivery: an OSRM-compatible routing server and a Nominatim-compatible geocoder, both off
+    # unless set; drop-off photos and signatures are kept under ``proof_dir`` (None: the data dir's
+    # ``proofs``, see ``delivery_proof_dir``).
+    routing_url: str = ""
+    geocoder_url: str = ""
+    proof_dir: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +72,10 @@ class Settings:
     @property
     def origin(self) -> str:
         return self.base_url.rstrip("/")
+
+    @property
+    def delivery_proof_dir(self) -> Path:
+        return self.proof_dir or self.data_dir / "proofs"
 
 
 def load_secret(data_dir: Path) -> str:
@@ -110,7 +120,17 @@ def from_env() -> Settings:
         log_requests=_env("LOG_REQUESTS", "1") != "0",
         order_wait_alert_minutes=_env_int("ORDER_WAIT_ALERT_MINUTES", 10),
         invitation_days=_invitation_days(),
+        routing_url=_service_url("ROUTING_URL"),
+        geocoder_url=_service_url("GEOCODER_URL"),
+        proof_dir=Path(raw).resolve() if (raw := _env("PROOF_DIR", "")) else None,
     )
+
+
+def _service_url(name: str) -> str:
+    url = _env(name, "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise SystemExit(f"COMPTOIR_{name} must be an http:// or https:// address")
+    return url
 
 
 def _invitation_days() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from backend.auth.rules import is_valid_email, normalise_email
@@ -20,6 +21,15 @@ MAX_LINE_QUANTITY = 10_000  # more than this on one line is a typing mistake, no
 MAX_NOTES = 1000
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,15}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+MAX_SLOT = timedelta(hours=12)  # a "slot" longer than this is a day, not a promise
+
+
+@dataclass(frozen=True)
+class DeliverySlot:
+    """When a delivery may arrive: from ``start`` to ``end`` (aware moments)."""
+
+    start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class OrderDraft:
     priority: Priority | str = Priority.NORMAL
     notes: str = ""
     external_ref: str | None = None
+    slot: DeliverySlot | None = None  # delivery orders only
 
 
 class OrderRejected(Exception):
@@ -112,6 +123,16 @@ def address_problems(address: Address | None, mode: str) -> dict[str, str]:
     return problems
 
 
+def slot_problems(slot: DeliverySlot | None, mode: str) -> dict[str, str]:
+    if slot is None:
+        return {}
+    if mode != FulfilmentMode.DELIVERY:
+        return {"slot": "slot_not_for_mode"}
+    if slot.start.tzinfo is None or slot.end.tzinfo is None or slot.end <= slot.start:
+        return {"slot": "slot_invalid"}
+    return {"slot": "slot_too_long"} if slot.end - slot.start > MAX_SLOT else {}
+
+
 def lines_problems(lines: list[WantedLine]) -> dict[str, str]:
     if not lines:
         return {"lines": "lines_empty"}
@@ -148,6 +169,7 @@ def draft_problems(draft: OrderDraft) -> dict[str, str]:
             problems[name] = f"{name}_invalid"
     problems |= customer_problems(draft.customer)
     problems |= address_problems(draft.address, str(draft.fulfilment_mode))
+    problems |= slot_problems(draft.slot, str(draft.fulfilment_mode))
     problems |= lines_problems(draft.lines)
     if len(draft.notes) > MAX_NOTES:
         problems["notes"] = "notes_too_long"

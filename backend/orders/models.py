@@ -42,6 +42,9 @@ class Order(Base):
     address_country: Mapped[str | None] = mapped_column(String(2), default=None)
     address_latitude: Mapped[float | None] = mapped_column(default=None)
     address_longitude: Mapped[float | None] = mapped_column(default=None)
+    # The delivery slot the customer chose, if any: the driver arrives between these moments.
+    delivery_slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    delivery_slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     notes: Mapped[str] = mapped_column(String(1000), default="")
     net_minor: Mapped[int] = mapped_column(Integer)
     tax_minor: Mapped[int] = mapped_column(Integer)

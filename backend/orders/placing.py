@@ -39,11 +39,13 @@ _NUMBER = "UPDATE orders SET number = :number WHERE id = :id"
 _INSERT = (
     "INSERT INTO orders (status, channel, fulfilment_mode, priority, payment_method, location_id,"
     " customer_id, customer_name, email, phone, address_line1, address_city, address_postal_code,"
-    " address_country, address_latitude, address_longitude, notes, net_minor, tax_minor, total_minor,"
-    " currency, tracking_token_hash, external_ref, risk_reasons, version, placed_by_id, placed_at,"
+    " address_country, address_latitude, address_longitude, delivery_slot_start, delivery_slot_end,"
+    " notes, net_minor, tax_minor, total_minor, currency, tracking_token_hash, external_ref,"
+    " risk_reasons, version, placed_by_id, placed_at,"
     " updated_at, number) VALUES (:status, :channel, :fulfilment_mode, :priority, :payment_method,"
     " :location_id, :customer_id, :customer_name, :email, :phone, :address_line1, :address_city,"
-    " :address_postal_code, :address_country, :address_latitude, :address_longitude, :notes,"
+    " :address_postal_code, :address_country, :address_latitude, :address_longitude,"
+    " :delivery_slot_start, :delivery_slot_end, :notes,"
     " :net_minor, :tax_minor, :total_minor, :currency, :tracking_token_hash, :external_ref,"
     " :risk_reasons, :version, :placed_by_id, :placed_at, :updated_at, :number) RETURNING id"
 )
@@ -112,6 +114,8 @@ def _row(draft: OrderDraft, user_id: int | None, tx: Tx) -> dict[str, object]:
         "address_country": address.country if address else None,
         "address_latitude": address.latitude if address else None,
         "address_longitude": address.longitude if address else None,
+        "delivery_slot_start": tx.moment(draft.slot.start) if draft.slot else None,
+        "delivery_slot_end": tx.moment(draft.slot.end) if draft.slot else None,
         "notes": draft.notes,
         "external_ref": draft.external_ref,
         "version": 1,

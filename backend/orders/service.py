@@ -85,6 +85,7 @@ def _normalised(draft: OrderDraft) -> OrderDraft:
         priority=draft.priority,
         notes=draft.notes.strip(),
         external_ref=draft.external_ref.strip() if draft.external_ref else None,
+        slot=draft.slot,
     )
 
 
