@@ -13,6 +13,7 @@ SCRIPTS=(
   bench/storefront.py
   bench/order_list.py
   bench/orders.py
+  bench/delivery_plan.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

@@ -152,8 +152,9 @@ async def plan_day(
         groups = await session.run_sync(_groups, order_ids)
     unplaced = {i: "no_position" for g in groups if g.point is None for i in g.order_ids}
     located = [g for g in groups if g.point is not None]
+    origin = (start.latitude, start.longitude)
     plan, matrix = await _solve(
-        db, routing_url, (start.latitude, start.longitude), located, len(driver_ids), starts_at
+        db, routing_url, origin, located, drivers=len(driver_ids), departure=starts_at
     )
     unplaced |= {i: "window_unreachable" for place in plan.unplaced for i in located[place].order_ids}
     drafts = [
