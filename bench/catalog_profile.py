@@ -30,7 +30,7 @@ from backend.catalog import listing
 from backend.catalog.categories import CategoryCache
 from backend.catalog.listing import ProductQuery
 from backend.kernel.db import Database
-from backend.web.templating import render
+from backend.web.templating import environment, render
 
 ROUNDS = 30  # timed page views per case, after as many untimed ones
 
@@ -109,8 +109,10 @@ async def render_rows(db: Database) -> float:
         page = await listing.list_products(session, ProductQuery(with_stock=True))
     context = {"listing": page, "stock": page.available, "q": "", "category": None, "archived": False}
 
+    templates = environment()
+
     async def rows() -> None:
-        render("catalog/_rows.html", **context, more_only=False)
+        render(templates, "catalog/_rows.html", **context, more_only=False)
 
     return await timed(rows)
 

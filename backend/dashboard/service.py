@@ -14,10 +14,9 @@ from backend.auth.principal import Principal
 from backend.auth.rules import Permission
 from backend.i18n.translation import current_locale, current_timezone
 from backend.kernel.db import Database
-from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event, topics_for
-from backend.realtime.describe import describe
-from backend.realtime.fragments import quiet_types
+from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event
 from backend.realtime.render import actor_name, actor_names
+from backend.web.site import LiveUpdates, Site
 from backend.web.templating import render
 
 FEED_LENGTH = 30
@@ -31,10 +30,10 @@ def audience_of(principal: Principal) -> str:
     return f"{STAFF_TOPIC}+{ORDERS_TOPIC}" if principal.can(Permission.ORDERS_VIEW) else STAFF_TOPIC
 
 
-async def _recent(db: Database, audience: str, up_to: int) -> list[tuple[Event, str]]:
+async def _recent(db: Database, live: LiveUpdates, audience: str, up_to: int) -> list[tuple[Event, str]]:
     query = (
         select(Event)
-        .where(Event.id <= up_to, Event.type.not_in(quiet_types()))
+        .where(Event.id <= up_to, Event.type.not_in(live.quiet))
         .order_by(Event.id.desc())
         .limit(FEED_LENGTH * 4)
     )
@@ -42,14 +41,15 @@ async def _recent(db: Database, audience: str, up_to: int) -> list[tuple[Event, 
     if STAFF_TOPIC not in topics:  # one person's own events: a small, indexed set
         query = query.where(Event.subject == audience)
     async with db.read() as session:
-        events = [event for event in await session.scalars(query) if topics & topics_for(event)]
+        events = [event for event in await session.scalars(query) if topics & live.topics_for(event)]
         events = events[:FEED_LENGTH]
         names = await actor_names(session, events)
-    return [(event, describe(event, actor_name(names, event))) for event in events]
+    return [(event, live.describe(event, actor_name(names, event))) for event in events]
 
 
 class FeedCache:
-    def __init__(self) -> None:
+    def __init__(self, site: Site) -> None:
+        self._site = site  # the app's rules (who hears what, which events are quiet) and templates
         self._feeds: dict[tuple[str, str, str, int], Markup] = {}
 
     async def feed_html(self, db: Database, principal: Principal, up_to: int) -> Markup:
@@ -58,8 +58,8 @@ class FeedCache:
         key = (audience, current_locale.get(), current_timezone.get(), up_to)
         html = self._feeds.get(key)
         if html is None:
-            feed = await _recent(db, audience, up_to)
-            html = Markup(render("dashboard/_feed.html", feed=feed))  # noqa: S704 - rendered by autoescaping Jinja
+            feed = await _recent(db, self._site.live, audience, up_to)
+            html = Markup(render(self._site.templates, "dashboard/_feed.html", feed=feed))  # noqa: S704 - rendered by autoescaping Jinja
             if len(self._feeds) >= MAX_CACHED_FEEDS:
                 self._feeds.clear()
             self._feeds[key] = html

@@ -13,6 +13,7 @@ Every change is a command, run with ``Database.run(fn, *args)``: synchronous cod
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -249,6 +250,16 @@ class Database:
             return await self._sqlite_writer().submit(fn, args)
         async with self.write() as session:
             return await session.run_sync(_run_alone, fn, args)
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """An app's lifespan of the database: the writer started at once, everything closed at the
+        end. Off the event loop: the first writer process waits for the fork server to import the app."""
+        await asyncio.to_thread(self.start_writer)
+        try:
+            yield
+        finally:
+            await self.dispose()
 
     async def dispose(self) -> None:
         if self._writer is not None:

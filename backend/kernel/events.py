@@ -15,8 +15,6 @@ nothing skipped, nothing twice. A long write transaction holds live events back 
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -122,34 +120,9 @@ def record(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data
     return int(event_id)
 
 
-TopicRule = Callable[[Event], set[str]]
-_topic_rules: list[tuple[str, TopicRule]] = []
-
-
-def topic_rule(pattern: str) -> Callable[[TopicRule], TopicRule]:
-    """Register who hears events whose type matches ``pattern`` (fnmatch syntax)."""
-
-    def register(rule: TopicRule) -> TopicRule:
-        _topic_rules.append((pattern, rule))
-        return rule
-
-    return register
-
-
 def subject_id(event: Event) -> int | None:
     _, _, raw = event.subject.partition(":")
     return int(raw) if raw.isdigit() else None
-
-
-def topics_for(event: Event) -> set[str]:
-    """Every topic an event is published to; an event no rule claims goes to the staff topic."""
-    topics: set[str] = set()
-    matched = False
-    for pattern, rule in _topic_rules:
-        if fnmatch.fnmatchcase(event.type, pattern):
-            matched = True
-            topics |= rule(event)
-    return topics if matched else {STAFF_TOPIC}
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -205,32 +178,3 @@ async def position_of(session: AsyncSession, event_id: int) -> Position | None:
         return (0, event_id)  # the id is the position: one past the last event is as good
     xact_id = await session.scalar(select(Event.xact_id).where(Event.id == event_id))
     return None if xact_id is None else (int(xact_id), event_id)
-
-
-def _the_user(event: Event) -> set[str]:
-    return {f"user:{subject_id(event)}"}
-
-
-def _team_and_the_user(event: Event) -> set[str]:
-    return {STAFF_TOPIC, f"user:{subject_id(event)}"}
-
-
-def _the_team(event: Event) -> set[str]:
-    return {STAFF_TOPIC}
-
-
-# Account events: private ones reach only the person; changes the owner makes reach the team too.
-# A new account is news for the team, not for the person it was opened for: a customer's own
-# pages are about their orders, never the team's activity.
-for _pattern in (
-    "user.profile_updated",
-    "user.password_changed",
-    "user.token_created",
-    "user.token_revoked",
-    "user.signed_out",
-    "user.invited",
-    "user.invitation_revoked",
-):
-    topic_rule(_pattern)(_the_user)
-topic_rule("user.created")(_the_team)
-topic_rule("user.permissions_changed")(_team_and_the_user)

@@ -24,3 +24,12 @@ class ProcessLogging(LoggingConfig):
                 atexit.unregister(listener.stop)  # stopping twice fails on Python 3.11
                 listener.stop()
         return super().configure()
+
+    @classmethod
+    def for_app(cls, log_requests: bool) -> ProcessLogging:
+        """Through the queue listener; the request log (``comptoir.access``) only when asked for."""
+        return cls(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            loggers={"comptoir.access": {"level": "INFO" if log_requests else "WARNING"}},
+            log_exceptions="never",
+        )

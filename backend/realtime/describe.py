@@ -7,24 +7,24 @@ from collections.abc import Callable
 from backend.i18n.translation import N_, gettext
 from backend.kernel.events import Event
 from backend.orders.risk import REASONS as RISK_REASONS
+from backend.web.site import Describer
 
-Describer = Callable[[Event, str], str]
-_describers: dict[str, Describer] = {}
+# The sentences of every domain's events, until each domain holds its own: each domain's plugin
+# takes its part (``sentences_of``) into its app (``LiveUpdates.describe``, the one way to tell one).
+SENTENCES: dict[str, Describer] = {}
 
 
 def describes(event_type: str) -> Callable[[Describer], Describer]:
-    def register(describer: Describer) -> Describer:
-        _describers[event_type] = describer
+    def add(describer: Describer) -> Describer:
+        SENTENCES[event_type] = describer
         return describer
 
-    return register
+    return add
 
 
-def describe(event: Event, actor_name: str) -> str:
-    describer = _describers.get(event.type)
-    if describer is None:
-        return gettext(N_("%(actor)s: %(type)s"), actor=actor_name, type=event.type)
-    return describer(event, actor_name)
+def sentences_of(*prefixes: str) -> dict[str, Describer]:
+    """The sentences of the event types that start with one of ``prefixes`` (``"order."``)."""
+    return {kind: describer for kind, describer in SENTENCES.items() if kind.startswith(prefixes)}
 
 
 def _simple(event_type: str, message: str) -> None:

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.models import User
 from backend.i18n.translation import N_, SUPPORTED_LOCALES, current_locale, gettext
 from backend.kernel.events import Event
-from backend.realtime.describe import describe
-from backend.realtime.fragments import fragments_for, is_quiet, template_for
+from backend.web.site import Site
 from backend.web.templating import render
 
 
@@ -28,23 +27,30 @@ def actor_name(names: dict[int | None, str], event: Event) -> str:
     return names.get(event.actor_id) or gettext(N_("Comptoir"))
 
 
-def render_event(event: Event, topic: str, actor: str, locale: str) -> str:
+def render_event(site: Site, event: Event, topic: str, actor: str, locale: str) -> str:
+    """With the app's own rules and templates (``site``)."""
+    live = site.live
     token = current_locale.set(locale)
     try:
         return render(
-            template_for(topic),
+            site.templates,
+            live.template_for(topic),
             event=event,
             topic=topic,
-            description=describe(event, actor),
-            quiet=is_quiet(event.type),
-            fragments=fragments_for(event.type),
+            description=live.describe(event, actor),
+            quiet=live.is_quiet(event.type),
+            fragments=live.fragments_for(event.type),
         )
     finally:
         current_locale.reset(token)
 
 
 def render_locales(
-    event: Event, topic: str, names: dict[int | None, str], locales: Iterable[str] = SUPPORTED_LOCALES
+    site: Site,
+    event: Event,
+    topic: str,
+    names: dict[int | None, str],
+    locales: Iterable[str] = SUPPORTED_LOCALES,
 ) -> dict[str, str]:
     """Rendered once per topic and language, however many sockets listen."""
     rendered = {}
@@ -54,21 +60,21 @@ def render_locales(
             actor = actor_name(names, event)
         finally:
             current_locale.reset(token)
-        rendered[locale] = render_event(event, topic, actor, locale)
+        rendered[locale] = render_event(site, event, topic, actor, locale)
     return rendered
 
 
-def render_for(event: Event, topic: str, names: dict[int | None, str], locale: str) -> str:
+def render_for(site: Site, event: Event, topic: str, names: dict[int | None, str], locale: str) -> str:
     token = current_locale.set(locale)
     try:
-        return render_event(event, topic, actor_name(names, event), locale)
+        return render_event(site, event, topic, actor_name(names, event), locale)
     finally:
         current_locale.reset(token)
 
 
-def render_cursor(event_id: int) -> str:
-    return render("realtime/_cursor.html", event_id=event_id)
+def render_cursor(site: Site, event_id: int) -> str:
+    return render(site.templates, "realtime/_cursor.html", event_id=event_id)
 
 
-def render_reload() -> str:
-    return render("realtime/_reload.html")
+def render_reload(site: Site) -> str:
+    return render(site.templates, "realtime/_reload.html")

@@ -12,7 +12,7 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from backend.i18n.translation import current_locale
-from backend.kernel.events import START, events_after, position, position_of, topics_for
+from backend.kernel.events import START, events_after, position, position_of
 from backend.realtime import rules
 from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
 
@@ -29,6 +29,7 @@ class LiveStream:
         self.last_sent = 0  # the id the page resumes after
         self.position = START  # where that is in the log's order (``backend.kernel.events``)
         self.db = socket.app.state.db
+        self.site = socket.app.state.site  # the app's own rules and templates
 
     async def replay(self, since: int) -> None:
         async with self.db.read() as session:
@@ -38,14 +39,14 @@ class LiveStream:
         if after is not None:
             self.last_sent, self.position = since, after
         if after is None or len(events) > rules.MAX_REPLAY:  # an unknown event, or too much missed
-            await self.socket.send_text(render_reload())
+            await self.socket.send_text(render_reload(self.site))
             return
         for event in events:
-            shared = topics_for(event) & self.topics
+            shared = self.site.live.topics_for(event) & self.topics
             if shared:
-                await self.socket.send_text(render_for(event, min(shared), names, self.locale))
+                await self.socket.send_text(render_for(self.site, event, min(shared), names, self.locale))
             self.last_sent, self.position = event.id, position(event)
-        await self.socket.send_text(render_cursor(self.last_sent))
+        await self.socket.send_text(render_cursor(self.site, self.last_sent))
 
     async def forward(self, stream: Any) -> None:
         async for raw in stream:
@@ -65,7 +66,7 @@ class LiveStream:
     async def heartbeat(self, every: float) -> None:
         while True:
             await asyncio.sleep(every)
-            await self.socket.send_text(render_cursor(self.last_sent))
+            await self.socket.send_text(render_cursor(self.site, self.last_sent))
 
     async def serve(self, subscriber: Any, heartbeat_every: float | None) -> None:
         """Forward live events until the page goes away (or the socket fails)."""

@@ -29,11 +29,11 @@ from backend.kernel.events import (
     events_held_back,
     latest_position,
     position,
-    topics_for,
 )
 from backend.ops.storage import log_failure
 from backend.realtime.listeners import Listeners
 from backend.realtime.render import actor_names, render_locales
+from backend.web.site import Site
 
 log = logging.getLogger("comptoir.realtime")
 
@@ -51,9 +51,11 @@ class Tailer:
         db: Database,
         channels: ChannelsPlugin,
         poll_seconds: float,
+        site: Site,
         timezone: Callable[[], str] = lambda: "UTC",
     ) -> None:
         self.db = db
+        self.site = site  # the app's topic rules, fragments and templates
         self.channels = channels
         self.poll_seconds = poll_seconds
         self.timezone = timezone
@@ -119,9 +121,9 @@ class Tailer:
         for observe in self.observers:
             observe(event)
         at = position(event)
-        for topic in topics_for(event):
+        for topic in self.site.live.topics_for(event):
             if locales := self.listeners.locales(topic):
-                html = render_locales(event, topic, names, locales)
+                html = render_locales(self.site, event, topic, names, locales)
                 self.channels.publish(json.dumps({"id": event.id, "position": at, "html": html}), topic)
         self.position, self.cursor = at, event.id
 

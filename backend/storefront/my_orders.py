@@ -11,17 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
-from backend.kernel.events import ORDERS_OF_PREFIX, Event, orders_of_topic, topic_rule
+from backend.kernel.events import ORDERS_OF_PREFIX, Event, orders_of_topic
 from backend.orders.models import Order
-from backend.realtime.fragments import topic_template
 from backend.storefront import tracking
-from backend.web.templating import environment
 
 SHOWN = 100  # a customer with more sees their newest, and is told so
 
@@ -60,8 +57,6 @@ def _to_its_account(event: Event) -> set[str]:
     return {orders_of_topic(account)}
 
 
-@cache  # several apps in one process (tests): one topic rule is enough
-def register_live_updates() -> None:
-    topic_rule("order.*")(_to_its_account)
-    topic_template(ORDERS_OF_PREFIX, "storefront/_live_my_orders.html")
-    environment().globals["customer_step"] = step_label
+TOPIC_RULE = ("order.*", _to_its_account)
+TOPIC_TEMPLATE = (ORDERS_OF_PREFIX, "storefront/_live_my_orders.html")
+TEMPLATE_GLOBALS = {"customer_step": step_label}

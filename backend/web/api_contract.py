@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
+from litestar import Router
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
@@ -137,3 +140,14 @@ def answers(
 def request_body(example: Any) -> Body:
     """A JSON request body documented with an example (``Annotated[Shape, request_body(...)]``)."""
     return Body(examples=[Example(summary="Example", value=example)])
+
+
+def openapi_config(opt: Mapping[str, Any]) -> OpenAPIConfig:
+    """The API's description at ``/schema``, its pages marked with ``opt`` (the route rule they follow)."""
+    return OpenAPIConfig(
+        title="Comptoir API",
+        version="1",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        openapi_router=Router(path="/schema", route_handlers=[], opt=dict(opt), include_in_schema=False),
+    )

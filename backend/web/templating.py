@@ -1,8 +1,8 @@
-"""The one Jinja environment: pages, fragments and live messages all render through it."""
+"""The Jinja environment: pages, fragments and live messages all render through their app's one."""
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from backend.i18n.translation import (
 )
 from backend.kernel.moments import format_duration, format_when
 from backend.kernel.money import format_money
-from backend.web import assets, navigation
+from backend.web import assets
+from backend.web.navigation import Navigation, NavItem
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "frontend" / "templates"
 
@@ -54,32 +55,45 @@ def _csrf_field(context_token: str) -> Markup:
     return Markup('<input type="hidden" name="_csrf_token" value="{}">').format(context_token)
 
 
-# Parts of every page that depend on nothing but the language (and, for the navigation, on the
-# destinations and the current one) are rendered once and kept: they were a third of a page view.
-@cache
-def _by_language(template: str, locale: str) -> Markup:
-    return Markup(environment().get_template(template).render())  # noqa: S704 - our own template
+class _ByLanguage:
+    """A template that reads nothing but the language, rendered once per language and kept.
+
+    Parts of every page that depend on nothing but the language (and, for the navigation, on the
+    destinations and the current one) are rendered once: they were a third of a page view."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._rendered: dict[tuple[str, str], Markup] = {}
+
+    def __call__(self, template: str) -> Markup:
+        key = (template, current_locale.get())
+        html = self._rendered.get(key)
+        if html is None:
+            html = Markup(self._env.get_template(template).render())  # noqa: S704 - our own template
+            self._rendered[key] = html
+        return html
 
 
-def by_language(template: str) -> Markup:
-    """A template that reads nothing but the language, rendered once per language."""
-    return _by_language(template, current_locale.get())
+class _BottomNav:
+    """The bottom navigation of one app: its own destinations, rendered once per set and language."""
+
+    def __init__(self, env: Environment, navigation: Navigation) -> None:
+        self._env = env
+        self._navigation = navigation
+        self._render = lru_cache(maxsize=512)(self._render_items)
+
+    def _render_items(self, items: tuple[NavItem, ...], current: str | None, locale: str) -> Markup:
+        html = self._env.get_template("components/_bottom_nav.html").render(items=items, current=current)
+        return Markup(html)  # noqa: S704 - our own template
+
+    def __call__(self, principal: Principal, path: str) -> Markup:
+        items = tuple(self._navigation.items_for(principal))
+        current = path if any(item.href == path for item in items) else None
+        return self._render(items, current, current_locale.get())
 
 
-@lru_cache(maxsize=512)
-def _bottom_nav(items: tuple[navigation.NavItem, ...], current: str | None, locale: str) -> Markup:
-    html = environment().get_template("components/_bottom_nav.html").render(items=items, current=current)
-    return Markup(html)  # noqa: S704 - our own template
-
-
-def bottom_nav(principal: Principal, path: str) -> Markup:
-    items = tuple(navigation.items_for(principal))
-    current = path if any(item.href == path for item in items) else None
-    return _bottom_nav(items, current, current_locale.get())
-
-
-@cache
-def environment() -> Environment:
+def environment(navigation: Navigation | None = None) -> Environment:
+    """A new environment: each app has its own (``Site.templates``), with its plugins' globals."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "xml"]),
@@ -99,8 +113,8 @@ def environment() -> Environment:
     env.globals.update(
         current_locale=current_locale.get,
         locales=[(code, LOCALE_NAMES[code]) for code in SUPPORTED_LOCALES],
-        by_language=by_language,
-        bottom_nav=bottom_nav,
+        by_language=_ByLanguage(env),
+        bottom_nav=_BottomNav(env, navigation or Navigation()),
         asset=assets.url,
         htmx_tags=assets.htmx_tags,
         csrf_field=_csrf_field,
@@ -110,5 +124,5 @@ def environment() -> Environment:
     return env
 
 
-def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+def render(env: Environment, template: str, **context: Any) -> str:
+    return env.get_template(template).render(**context)

@@ -12,7 +12,6 @@ from backend.kernel.events import Event
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
 from backend.orders.service import place_order
-from backend.realtime.describe import describe
 from tests.api.conftest import Harness, csrf_token, post_form
 from tests.api.order_fixtures import actor_for, build_shop
 
@@ -80,7 +79,10 @@ async def test_a_file_of_multi_line_orders_is_previewed_then_placed(harness: Har
         event = await session.scalar(select(Event).where(Event.type == "order.file_imported"))
     assert sorted(lines) == [("APPLE", 2), ("PEAR", 1)]
     assert first.total_minor == 2 * 250 + 400  # priced from the catalog
-    assert describe(event, "Sami") == "Sami imported export.csv: orders placed 2, skipped 0, refused 0"
+    assert (
+        harness.app.state.site.live.describe(event, "Sami")
+        == "Sami imported export.csv: orders placed 2, skipped 0, refused 0"
+    )
 
 
 async def test_row_errors_are_listed_by_row_and_only_sound_orders_are_placed(harness: Harness) -> None:

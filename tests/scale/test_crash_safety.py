@@ -24,11 +24,13 @@ from sqlalchemy import select, text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from backend.app import PLUGINS
 from backend.auth.rules import Role
 from backend.auth.service import create_api_token
 from backend.kernel.db import Database
-from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event, latest_event_id, topics_for
+from backend.kernel.events import ORDERS_TOPIC, STAFF_TOPIC, Event, latest_event_id
 from backend.realtime.rules import MAX_REPLAY
+from backend.web.plugin import DomainPlugin
 from tests.api.conftest import PASSWORD, PEOPLE, _add_people
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run
@@ -44,6 +46,8 @@ STOCK = 100_000  # units of each product at the boutique: no placement runs shor
 OPEN = ("placed", "on_hold")  # the only statuses a placement gives; both hold stock
 CURSOR = re.compile(r'\A\s*<span id="live-cursor" hidden data-last-event="(\d+)"[^>]*></span>\s*\Z')
 LAST_EVENT = re.compile(r'data-last-event="(\d+)"')
+
+LIVE = DomainPlugin.assemble(PLUGINS).live  # who hears what, as the app says
 
 
 @dataclass
@@ -180,7 +184,7 @@ async def _events_heard_by(url: str, owner_id: int, after: int) -> list[int]:
     try:
         async with db.read() as session:
             events = await session.scalars(select(Event).where(Event.id > after).order_by(Event.id))
-            return [event.id for event in events if topics_for(event) & topics]
+            return [event.id for event in events if LIVE.topics_for(event) & topics]
     finally:
         await db.dispose()
 

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from backend.app import PLUGINS
 from backend.auth.principal import Principal
 from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
-from backend.kernel.events import Event, topics_for
-from backend.orders.web.live import register_live_updates
+from backend.kernel.events import Event
 from backend.realtime.rules import is_allowed_origin, topics_for_principal
-from backend.storefront import my_orders
-from backend.storefront.web import tracking_live
+from backend.web.plugin import DomainPlugin
+
+LIVE = DomainPlugin.assemble(PLUGINS).live  # the app's rules, without building an app
+topics_for = LIVE.topics_for
+describe = LIVE.describe
 
 
 def _principal(role: Role, user_id: int = 7) -> Principal:
@@ -20,8 +23,6 @@ def test_staff_hear_the_team_topic_the_orders_topic_and_their_own() -> None:
 
 
 def test_only_people_who_may_see_orders_hear_order_events() -> None:
-    register_live_updates()
-    tracking_live.register_live_updates()
     # "track:3" is the order's own tracking page, whose socket holds its token: no account joins it.
     assert topics_for(Event(type="order.placed", subject="order:3", data={})) == {"orders", "track:3"}
     assert topics_for(Event(type="order.file_imported", subject="orders", data={})) == {"orders"}
@@ -54,8 +55,6 @@ def test_private_account_events_go_to_the_person_only() -> None:
 
 
 def test_a_new_account_is_news_for_the_team_only_and_a_customer_does_not_join_it() -> None:
-    from backend.realtime.describe import describe
-
     created = {"role": "customer", "name": "Cleo"}
     event = Event(type="user.created", subject="user:3", data=created)
     assert topics_for(event) == {"staff"}  # never the person's own feed or socket
@@ -65,9 +64,6 @@ def test_a_new_account_is_news_for_the_team_only_and_a_customer_does_not_join_it
 
 
 def test_an_order_of_a_customer_account_reaches_that_account_and_no_other() -> None:
-    register_live_updates()
-    tracking_live.register_live_updates()
-    my_orders.register_live_updates()
     accepted = Event(type="order.accepted", subject="order:3", data={"number": "ORD-3", "account": 9})
     assert topics_for(accepted) == {"orders", "track:3", "orders-of:9"}
     # An order with no account, and what the tracking page does not show, reach no account.
@@ -95,9 +91,6 @@ def test_only_our_own_origin_may_open_a_socket() -> None:
 
 
 def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
-    from backend.kernel.events import Event
-    from backend.realtime.describe import describe
-
     event = Event(
         type="order.on_hold", subject="order:1", data={"number": "ORD-1", "reasons": ["country_mismatch"]}
     )
@@ -107,9 +100,6 @@ def test_an_order_held_by_the_risk_rules_says_why_in_words() -> None:
 
 
 def test_an_order_released_from_hold_is_not_told_as_a_new_order() -> None:
-    from backend.kernel.events import Event
-    from backend.realtime.describe import describe
-
     placed = Event(type="order.placed", subject="order:1", data={"number": "ORD-1", "channel": "api"})
     released = Event(
         type="order.placed", subject="order:1", data={"number": "ORD-1", "previous": "on_hold", "reason": ""}

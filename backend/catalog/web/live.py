@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.kernel.events import Event, subject_id
-from backend.realtime.fragments import live_fragment, quiet
-from backend.web.templating import environment
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,10 @@ def product_row(event: Event) -> LiveRow:
     )
 
 
-def register_live_updates() -> None:
-    environment().globals["live_product_row"] = product_row
-    for event_type in ("product.created", "product.updated"):
-        live_fragment(event_type, "catalog/_live_product.html")
-    live_fragment("stock.changed", "catalog/_live_stock.html")
-    quiet("stock.changed")
+FRAGMENTS = {
+    "product.created": ["catalog/_live_product.html"],
+    "product.updated": ["catalog/_live_product.html"],
+    "stock.changed": ["catalog/_live_stock.html"],
+}
+QUIET = ("stock.changed",)  # a figure moving with every sale is not news
+TEMPLATE_GLOBALS = {"live_product_row": product_row}

@@ -16,17 +16,14 @@ from backend.auth.web.guards import PUBLIC, principal_of, requires
 from backend.catalog import listing, photos, rules, service
 from backend.catalog.rules import ProductRejected
 from backend.catalog.web.forms import FIELD_LABELS, ProductForm, differences
-from backend.i18n.translation import N_, current_locale, gettext
+from backend.i18n.translation import current_locale, gettext
 from backend.inventory.levels import free_units
 from backend.web.input_guard import optional_id
-from backend.web.navigation import NavItem, register
 from backend.web.responses import FormErrors, body_limit, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 view_catalog = requires(Permission.CATALOG_VIEW)
 edit_catalog = requires(Permission.CATALOG_EDIT)
-
-register(NavItem(N_("Catalog"), "/catalog", "catalog", 20, Permission.CATALOG_VIEW))
 
 
 @get("/catalog", guards=[view_catalog])

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 from backend.inventory.levels import Figures
 from backend.kernel.events import Event
-from backend.realtime.fragments import live_fragment
-from backend.web.templating import environment
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,5 @@ def live_levels(event: Event) -> Iterator[LiveLevel]:
         )
 
 
-def register_live_updates() -> None:
-    environment().globals["live_levels"] = live_levels
-    live_fragment("stock.changed", "inventory/_live_levels.html")
+FRAGMENTS = {"stock.changed": ["inventory/_live_levels.html"]}
+TEMPLATE_GLOBALS = {"live_levels": live_levels}

@@ -33,14 +33,12 @@ from backend.inventory.web.product_picker import Picked
 from backend.purchasing.reorder import draft_reorder
 from backend.web import inputs
 from backend.web.input_guard import IdQuery
-from backend.web.navigation import NavItem, register
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 view_stock = requires(Permission.STOCK_VIEW)
 adjust_stock = requires(Permission.STOCK_ADJUST)
 
-register(NavItem(N_("Stock"), "/stock", "stock", 30, Permission.STOCK_VIEW))
 
 SAVED = {
     "adjusted": N_("Stock adjusted."),

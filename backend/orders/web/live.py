@@ -7,11 +7,9 @@ customer, address and total are not for everyone who sees the team's activity.
 
 from __future__ import annotations
 
-from functools import cache
-
-from backend.kernel.events import ORDERS_TOPIC, Event, topic_rule
+from backend.kernel.events import ORDERS_TOPIC, Event
 from backend.orders.rules import OrderStatus
-from backend.realtime.fragments import live_fragment
+from backend.web.site import TopicRule
 
 QUEUE_EVENTS = (
     "order.placed",
@@ -29,10 +27,11 @@ def _to_order_readers(event: Event) -> set[str]:
     return {ORDERS_TOPIC}
 
 
-@cache  # several apps in one process (tests): one topic rule is enough
-def register_live_updates() -> None:
-    topic_rule("order.*")(_to_order_readers)
-    for event_type in QUEUE_EVENTS:
-        live_fragment(event_type, "orders/_live_queue.html")
-    for event_type in ORDER_PAGE_EVENTS:
-        live_fragment(event_type, "orders/_live_order.html")
+TOPIC_RULES: tuple[tuple[str, TopicRule], ...] = (("order.*", _to_order_readers),)
+FRAGMENTS = {
+    event_type: [
+        *(["orders/_live_queue.html"] if event_type in QUEUE_EVENTS else []),
+        *(["orders/_live_order.html"] if event_type in ORDER_PAGE_EVENTS else []),
+    ]
+    for event_type in dict.fromkeys((*QUEUE_EVENTS, *ORDER_PAGE_EVENTS))
+}

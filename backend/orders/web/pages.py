@@ -32,8 +32,8 @@ from backend.orders.rules import MODE_LABELS, STATUS_LABELS, Actor
 from backend.orders.views import OrderDetail
 from backend.orders.web import edit_form
 from backend.orders.web.entry_form import Entry
-from backend.realtime.describe import describe
 from backend.web.responses import FormErrors, page
+from backend.web.site import LiveUpdates
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -63,13 +63,13 @@ def actor_of(request: AnyRequest) -> Actor:
     return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
 
 
-def _sentences(detail: OrderDetail) -> list[tuple[Any, str, list[str]]]:
-    """(when, what happened, the edit's diff lines) for each step, oldest first."""
+def _sentences(live: LiveUpdates, detail: OrderDetail) -> list[tuple[Any, str, list[str]]]:
+    """(when, what happened, the edit's diff lines) for each step, oldest first, in the app's words."""
     steps = []
     for entry in detail.timeline:
         event = Event(type=entry.type, subject=f"order:{detail.summary.id}", data=entry.data)
         changes = [str(change) for change in entry.data.get("changes", [])]
-        steps.append((entry.at, describe(event, entry.actor_name or ""), changes))
+        steps.append((entry.at, live.describe(event, entry.actor_name or ""), changes))
     return steps
 
 
@@ -103,7 +103,7 @@ async def show_order(
     context = {
         "order": order,
         "detail": detail,
-        "steps": _sentences(detail),
+        "steps": _sentences(request.app.state.site.live, detail),
         "status_labels": STATUS_LABELS,
         "mode_labels": MODE_LABELS,
         "action_labels": labels.ACTION,

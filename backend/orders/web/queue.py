@@ -31,14 +31,12 @@ from backend.orders.risk import REASONS
 from backend.orders.rules import MESSAGES, OrderStatus
 from backend.orders.service import change_location, transition_order
 from backend.orders.web.pages import PageState, Refused, actor_of, show_order
-from backend.web.navigation import NavItem, register
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 view_orders = requires(Permission.ORDERS_VIEW)
 manage_orders = requires(Permission.ORDERS_VIEW, Permission.ORDERS_MANAGE)
 
-register(NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW))
 
 STALE = N_("The order changed in the meantime: nothing was done. Here it is as it is now.")
 DECIDED = N_("The order is no longer waiting for a decision: nothing was done.")

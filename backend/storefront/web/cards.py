@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from jinja2 import Environment
 from markupsafe import Markup
 
 from backend.catalog.service import ProductView
@@ -24,10 +25,13 @@ AVAILABILITY_LABELS = LABELS = {
 
 
 @lru_cache(maxsize=4096)
-def _card(product: ProductView, availability: Availability, locale: str) -> Markup:
-    html = render("storefront/_card.html", product=product, availability=availability, labels=LABELS)
+def _card(templates: Environment, product: ProductView, availability: Availability, locale: str) -> Markup:
+    html = render(
+        templates, "storefront/_card.html", product=product, availability=availability, labels=LABELS
+    )
     return Markup(html)  # noqa: S704 - our own template, escaped as it rendered
 
 
-def card(item: OfferItem) -> Markup:
-    return _card(item.product, item.availability, current_locale.get())
+def card(templates: Environment, item: OfferItem) -> Markup:
+    """Rendered by the app's own templates (``app.state.site.templates``)."""
+    return _card(templates, item.product, item.availability, current_locale.get())

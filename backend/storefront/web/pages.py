@@ -10,7 +10,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from backend.auth.rules import Permission, Role
 from backend.auth.web.guards import PUBLIC
 from backend.catalog import listing
 from backend.catalog.categories import CategoryItem
@@ -21,14 +20,12 @@ from backend.storefront.cart import Cart, CartRejected
 from backend.storefront.web.cards import AVAILABILITY_LABELS, card
 from backend.web import inputs
 from backend.web.input_guard import optional_id
-from backend.web.navigation import NavItem, register
 from backend.web.responses import FormErrors, is_htmx, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 24  # three screens of a phone; "Show more" loads the next
 
 # Staff reach the shop from "Menu"; for a customer it is the app's main destination.
-register(NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER})))
 
 CART_MESSAGES = {
     "quantity_out_of_range": N_("Choose a quantity between 0 and %(maximum)s."),
@@ -80,7 +77,7 @@ async def shop_page(
     categories = () if is_htmx(request) else await _categories(request)  # a fragment has no list
     context = {
         "offer": offered,
-        "cards": [card(item) for item in offered.items],
+        "cards": [card(state.site.templates, item) for item in offered.items],
         "categories": categories,
         "q": q,
         "category": category_id,

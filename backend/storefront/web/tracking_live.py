@@ -8,7 +8,6 @@ customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -16,8 +15,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 
 from backend.auth.web.guards import PUBLIC
-from backend.kernel.events import Event, subject_id, topic_rule
-from backend.realtime.fragments import topic_template
+from backend.kernel.events import Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.storefront import tracking
 
@@ -36,10 +34,8 @@ def _to_its_tracking_page(event: Event) -> set[str]:
     return {track_topic(order_id)}
 
 
-@cache  # several apps in one process (tests): one topic rule is enough
-def register_live_updates() -> None:
-    topic_rule("order.*")(_to_its_tracking_page)
-    topic_template(TRACK_PREFIX, "storefront/_live_tracking.html")
+TOPIC_RULE = ("order.*", _to_its_tracking_page)
+TOPIC_TEMPLATE = (TRACK_PREFIX, "storefront/_live_tracking.html")
 
 
 @websocket("/t/{token:str}/live", opt=PUBLIC)

@@ -1,0 +1,20 @@
+"""The inventory domain in the app: stock pages and API, counts, locations; figures redrawn live."""
+
+from __future__ import annotations
+
+from backend.auth.rules import Permission
+from backend.i18n.translation import N_
+from backend.inventory.web import api, counts, live, locations, pages
+from backend.realtime.describe import sentences_of
+from backend.web.navigation import NavItem
+from backend.web.plugin import DomainPlugin
+
+PLUGIN = DomainPlugin(
+    name="inventory",
+    api=api.ROUTES,
+    pages=[*pages.ROUTES, *counts.ROUTES, *locations.ROUTES],
+    navigation=[NavItem(N_("Stock"), "/stock", "stock", 30, Permission.STOCK_VIEW)],
+    fragments=live.FRAGMENTS,
+    describers=sentences_of("stock.", "location."),
+    template_globals=live.TEMPLATE_GLOBALS,
+)

@@ -1,0 +1,1 @@
+"""Operations, plugged into the app."""

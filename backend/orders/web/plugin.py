@@ -1,0 +1,29 @@
+"""The orders domain in the app: entry, the queue, the list, imports, an order's page, the API;
+order events go to the people who may see orders, and redraw the queue and the order's page."""
+
+from __future__ import annotations
+
+from backend.auth.rules import Permission
+from backend.i18n.translation import N_
+from backend.orders.web import api, customers, edit, entry, imports, listing, live, pages, queue
+from backend.realtime.describe import sentences_of
+from backend.web.navigation import NavItem
+from backend.web.plugin import DomainPlugin
+
+PLUGIN = DomainPlugin(
+    name="orders",
+    api=api.ROUTES,
+    pages=[
+        *queue.ROUTES,
+        *entry.ROUTES,
+        *imports.ROUTES,
+        *listing.ROUTES,
+        *pages.ROUTES,
+        *edit.ROUTES,
+        *customers.ROUTES,
+    ],
+    navigation=[NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW)],
+    topic_rules=live.TOPIC_RULES,
+    fragments=live.FRAGMENTS,
+    describers={**sentences_of("order."), **sentences_of("customer.")},
+)

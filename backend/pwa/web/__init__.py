@@ -1,0 +1,1 @@
+"""The installable app, plugged into the app."""

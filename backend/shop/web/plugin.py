@@ -1,0 +1,15 @@
+"""The shop domain in the app: its settings page, and the shop's profile kept in each process."""
+
+from __future__ import annotations
+
+from backend.realtime.describe import sentences_of
+from backend.shop.cache import ShopCache
+from backend.shop.web import pages
+from backend.web.plugin import DomainPlugin
+
+PLUGIN = DomainPlugin(
+    name="shop",
+    pages=pages.ROUTES,
+    describers=sentences_of("shop."),
+    state=lambda site: {"shop": ShopCache()},  # loaded at start, refreshed by its events
+)

@@ -1,0 +1,22 @@
+"""The storefront in the app: the shop, cart, checkout, tracking and "My orders"; what a shopper's
+pages hear of their orders (a tracking page by its token, an account its own orders)."""
+
+from __future__ import annotations
+
+from backend.auth.rules import Permission, Role
+from backend.i18n.translation import N_
+from backend.storefront import my_orders
+from backend.storefront.offer_cache import OfferCache
+from backend.storefront.web import checkout, pages, tracking, tracking_live
+from backend.web.navigation import NavItem
+from backend.web.plugin import DomainPlugin
+
+PLUGIN = DomainPlugin(
+    name="storefront",
+    pages=[*pages.ROUTES, *checkout.ROUTES, *tracking.ROUTES, *tracking_live.ROUTES],
+    navigation=[NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER}))],
+    topic_rules=[tracking_live.TOPIC_RULE, my_orders.TOPIC_RULE],
+    topic_templates=dict([tracking_live.TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]),
+    template_globals=my_orders.TEMPLATE_GLOBALS,
+    state=lambda site: {"offer": OfferCache()},
+)
