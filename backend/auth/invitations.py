@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from backend.auth import rules
+from backend.auth.events import UserCreated, UserInvitationRevoked, UserInvited
 from backend.auth.models import Invitation, User
 from backend.auth.passwords import hash_password
 from backend.auth.principal import hash_credential
@@ -95,8 +96,7 @@ def _add_invitation(
     )
     session.add(invitation)
     session.flush()
-    data = {"invitation_id": invitation.id, "name": name, "role": role}
-    record(tx, "user.invited", f"user:{actor_id}", actor_id, **data)
+    record(tx, UserInvited(invitation_id=invitation.id, name=name, role=role), f"user:{actor_id}", actor_id)
     return invitation.id
 
 
@@ -141,8 +141,8 @@ def _revoke(tx: Tx, actor_id: int, invitation_id: int) -> None:
     status = rules.invitation_status(invitation.used_at, invitation.revoked_at, invitation.expires_at, now)
     if status is InvitationStatus.PENDING:
         invitation.revoked_at = now
-        data = {"invitation_id": invitation.id, "name": invitation.name}
-        record(tx, "user.invitation_revoked", f"user:{actor_id}", actor_id, **data)
+        revoked = UserInvitationRevoked(invitation_id=invitation.id, name=invitation.name)
+        record(tx, revoked, f"user:{actor_id}", actor_id)
 
 
 async def open_invitation(db: Database, raw: str) -> Invitation:
@@ -198,8 +198,8 @@ def _accept(
     session.add(user)
     session.flush()
     opened.user_id = user.id
-    data = {"role": opened.role, "name": opened.name, "invitation_id": opened.id}
-    record(tx, "user.created", f"user:{user.id}", opened.invited_by_id, **data)
+    created = UserCreated(role=opened.role, name=opened.name, invitation_id=opened.id)
+    record(tx, created, f"user:{user.id}", opened.invited_by_id)
     return user.id, open_session(session, user.id, user_agent, idle)
 
 

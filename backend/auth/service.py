@@ -12,6 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.auth import rules
+from backend.auth.events import (
+    UserCreated,
+    UserPasswordChanged,
+    UserPermissionsChanged,
+    UserProfileUpdated,
+    UserSignedOut,
+    UserTokenCreated,
+)
 from backend.auth.models import ApiToken, PermissionOverride, SignInThrottle, User, WebSession
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.principal import hash_credential, permissions_of
@@ -82,7 +90,7 @@ def add_user(tx: Tx, *, email: str, name: str, role: Role, password_hash: str, l
     user = User(email=email, name=name, role=role.value, password_hash=password_hash, locale=locale)
     tx.session.add(user)
     tx.session.flush()
-    record(tx, "user.created", f"user:{user.id}", None, role=role.value, name=user.name)
+    record(tx, UserCreated(role=role.value, name=user.name), f"user:{user.id}", None)
     return user.id
 
 
@@ -166,7 +174,7 @@ def _sign_out(tx: Tx, token_hash: str) -> None:
     )
     user_id = ended.scalar_one_or_none()
     if user_id is not None:
-        record(tx, "user.signed_out", f"user:{user_id}", user_id)
+        record(tx, UserSignedOut(), f"user:{user_id}", user_id)
 
 
 async def purge_expired_sessions(db: Database) -> int:
@@ -212,7 +220,7 @@ def _update_profile(
         user.name, user.locale = name, locale
         user.version += 1
         tx.session.flush()
-        record(tx, "user.profile_updated", f"user:{user.id}", user.id, changes=changes)
+        record(tx, UserProfileUpdated(changes=changes), f"user:{user.id}", user.id)
 
 
 async def change_password(
@@ -282,7 +290,7 @@ def _new_password(
     )
     revoked = revoke_tokens_of(session, user_id) if revoke else 0
     # The event makes every process forget the person's sessions and tokens it remembers.
-    record(tx, "user.password_changed", f"user:{user_id}", actor_id, tokens_revoked=revoked)
+    record(tx, UserPasswordChanged(tokens_revoked=revoked), f"user:{user_id}", actor_id)
     return revoked
 
 
@@ -341,14 +349,10 @@ def _set_permissions(
     after = rules.effective_permissions(role, rules.overrides_for(role, wanted))
     user.version += 1  # permissions are part of what the owner edits on this user
     session.flush()
-    record(
-        tx,
-        "user.permissions_changed",
-        f"user:{user_id}",
-        actor_id,
-        granted=sorted(after - before),
-        withdrawn=sorted(before - after),
+    changed = UserPermissionsChanged(
+        granted=tuple(sorted(after - before)), withdrawn=tuple(sorted(before - after))
     )
+    record(tx, changed, f"user:{user_id}", actor_id)
 
 
 # -- API tokens ---------------------------------------------------------------------------------
@@ -378,7 +382,7 @@ def _add_api_token(tx: Tx, email: str, token_hash: str, label: str, expires_at: 
     token = ApiToken(token_hash=token_hash, user_id=user.id, label=label, expires_at=expires_at)
     session.add(token)
     session.flush()
-    record(tx, "user.token_created", f"user:{user.id}", user.id, label=label, token_id=token.id)
+    record(tx, UserTokenCreated(label=label, token_id=token.id), f"user:{user.id}", user.id)
 
 
 async def touch_api_token(db: Database, token_hash: str) -> None:

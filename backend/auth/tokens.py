@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select, true
 
 from backend.auth import rules
+from backend.auth.events import UserTokenRevoked
 from backend.auth.models import ApiToken, User
 from backend.auth.service import AccountError
 from backend.kernel.db import Database, utcnow
@@ -73,7 +74,6 @@ def _revoke_token(tx: Tx, token_id: int, actor_id: int | None, owner_id: int | N
         raise AccountError("token_not_found")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record(
-            tx, "user.token_revoked", f"user:{token.user_id}", actor_id, label=token.label, token_id=token.id
-        )
+        revoked = UserTokenRevoked(label=token.label, token_id=token.id)
+        record(tx, revoked, f"user:{token.user_id}", actor_id)
     return token.token_hash

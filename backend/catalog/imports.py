@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.catalog import csv_io
+from backend.catalog.events import CatalogImported
 from backend.catalog.models import CatalogImport, Category, Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import EDITABLE, category_id
@@ -90,7 +91,7 @@ def _apply(tx: Tx, user_id: int, token: str, filename: str, rows: list[ProductIn
     for row in rows:
         counts[_apply_row(session, row, existing.get(row.sku))] += 1
     session.flush()
-    record(tx, "catalog.imported", "catalog", user_id, filename=filename, **counts)
+    record(tx, CatalogImported(filename=filename, **counts), "catalog", user_id)
     return Applied(**counts)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
+from backend.catalog.events import ProductPhotoChanged
 from backend.catalog.models import Product, ProductPhoto
 from backend.kernel.db import Database, upsert_into, utcnow
 from backend.kernel.events import record
@@ -126,14 +127,7 @@ def _store(tx: Tx, actor_id: int | None, product_id: int, webp: bytes, etag: str
     session.execute(stmt.on_conflict_do_update(index_elements=["product_id"], set_=values))
     product.photo = etag
     product.version += 1
-    record(
-        tx,
-        "product.photo_changed",
-        f"product:{product_id}",
-        actor_id,
-        sku=product.sku,
-        name=product.name,
-    )
+    record(tx, ProductPhotoChanged(sku=product.sku, name=product.name), f"product:{product_id}", actor_id)
 
 
 async def load_photo(db: Database, product_id: int) -> ProductPhoto | None:

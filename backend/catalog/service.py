@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.catalog import categories, rules
+from backend.catalog.events import ProductCreated, ProductUpdated
 from backend.catalog.models import Category, Product
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.kernel.db import Database, utcnow
@@ -118,12 +120,11 @@ def _create(tx: Tx, actor_id: int | None, wanted: ProductInput) -> ProductView:
     session.add(product)
     session.flush()
     view = view_of(product, wanted.category and _category_name(session, product.category_id))
-    data = _event_data(product, view.category)
-    record(tx, "product.created", f"product:{product.id}", actor_id, **data)
+    record(tx, ProductCreated(**_event_data(product, view.category)), f"product:{product.id}", actor_id)
     return view
 
 
-def _event_data(product: Product, category: str | None) -> dict[str, object]:
+def _event_data(product: Product, category: str | None) -> dict[str, Any]:
     """What open pages need to redraw the product's row without asking the database."""
     return {
         "category": category,
@@ -172,14 +173,8 @@ def _update(
         product.version += 1
         product.updated_at = utcnow()
         session.flush()
-        record(
-            tx,
-            "product.updated",
-            f"product:{product.id}",
-            actor_id,
-            changes=changes,
-            **_event_data(product, after.category),
-        )
+        event = ProductUpdated(**_event_data(product, after.category), changes=changes)
+        record(tx, event, f"product:{product.id}", actor_id)
     return view_of(product, after.category)
 
 

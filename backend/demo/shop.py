@@ -21,6 +21,7 @@ from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders
 from backend.inventory import service as stock
+from backend.inventory.events import StockAdjusted
 from backend.inventory.locations import create_location
 from backend.inventory.models import Location, StockMovement
 from backend.inventory.rules import LocationInput, MovementKind
@@ -296,10 +297,8 @@ def _break_jars(tx: Tx, change: stock.Change, actor_id: int) -> int:
     sku, delta, reason = BREAKAGE
     stock.change_on_hand(tx, change, actor_id)
     # The same event the stock screen's adjustment records, so the feed tells the story.
-    record(
-        tx, "stock.adjusted", f"stock:{change.product_id}", actor_id,
-        sku=sku, location=WAREHOUSE, delta=delta, reason=reason,
-    )  # fmt: skip
+    adjusted = StockAdjusted(sku=sku, location=WAREHOUSE, delta=delta, reason=reason)
+    record(tx, adjusted, f"stock:{change.product_id}", actor_id)
     stock.settle(tx, actor_id, draft_reorder)
     return 1
 

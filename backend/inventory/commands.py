@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from backend.inventory import holds, levels, rules, service
+from backend.inventory.events import StockAdjusted, StockCounted, StockReorderSet, StockTransferred
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
 from backend.inventory.models import Location
@@ -78,16 +79,10 @@ async def adjust(db: Database, actor_id: int | None, adjustment: Adjustment, *, 
 def _adjust(tx: Tx, actor_id: int | None, change: service.Change, on_low: OnLow) -> LevelView:
     service.change_on_hand(tx, change, actor_id)
     after = _level(tx, change.product_id, change.location_id)
-    record(
-        tx,
-        "stock.adjusted",
-        f"stock:{after.product_id}",
-        actor_id,
-        sku=after.sku,
-        location=after.location_code,
-        delta=change.delta,
-        reason=change.reason,
+    adjusted = StockAdjusted(
+        sku=after.sku, location=after.location_code, delta=change.delta, reason=change.reason
     )
+    record(tx, adjusted, f"stock:{after.product_id}", actor_id)
     service.settle(tx, actor_id, on_low)
     return after
 
@@ -111,16 +106,10 @@ def _transfer(tx: Tx, actor_id: int | None, move: Transfer, on_low: OnLow) -> No
     )
     source = _level(tx, move.product_id, move.source_id)
     target = _level(tx, move.product_id, move.target_id)
-    record(
-        tx,
-        "stock.transferred",
-        f"stock:{move.product_id}",
-        actor_id,
-        sku=source.sku,
-        source=source.location_code,
-        target=target.location_code,
-        quantity=move.quantity,
+    moved = StockTransferred(
+        sku=source.sku, source=source.location_code, target=target.location_code, quantity=move.quantity
     )
+    record(tx, moved, f"stock:{move.product_id}", actor_id)
     service.settle(tx, actor_id, on_low)
 
 
@@ -144,15 +133,8 @@ def _count(tx: Tx, actor_id: int | None, location_id: int, counts: list[Count], 
     corrections = sum(1 for item in counts if item.counted != item.expected)
     service.apply_count(tx, location_id, counts, actor_id)
     location = tx.session.get_one(Location, location_id)
-    record(
-        tx,
-        "stock.counted",
-        f"location:{location_id}",
-        actor_id,
-        location=location.code,
-        counted=len(counts),
-        corrections=corrections,
-    )
+    counted = StockCounted(location=location.code, counted=len(counts), corrections=corrections)
+    record(tx, counted, f"location:{location_id}", actor_id)
     service.settle(tx, actor_id, on_low)
     return corrections
 
@@ -184,16 +166,10 @@ def _set_reorder(
     wanted, seen = change
     service.set_reorder(tx, product_id, location_id, wanted, seen)
     level = _level(tx, product_id, location_id)
-    record(
-        tx,
-        "stock.reorder_set",
-        f"stock:{product_id}",
-        actor_id,
-        sku=level.sku,
-        location=level.location_code,
-        point=wanted.point,
-        quantity=wanted.quantity,
+    reorder = StockReorderSet(
+        sku=level.sku, location=level.location_code, point=wanted.point, quantity=wanted.quantity
     )
+    record(tx, reorder, f"stock:{product_id}", actor_id)
     service.settle(tx, actor_id, on_low)
 
 

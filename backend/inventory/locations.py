@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.inventory import rules
+from backend.inventory.events import LocationCreated, LocationUpdated
 from backend.inventory.models import Location
 from backend.inventory.rules import LocationInput
 from backend.kernel.db import Database
@@ -105,7 +106,7 @@ def _create(tx: Tx, actor_id: int | None, wanted: LocationInput) -> int:
     session.flush()
     if location.is_default:
         _make_sole_default(session, location.id)
-    record(tx, "location.created", f"location:{location.id}", actor_id, code=location.code)
+    record(tx, LocationCreated(code=location.code), f"location:{location.id}", actor_id)
     return location.id
 
 
@@ -146,4 +147,4 @@ def _apply(tx: Tx, actor_id: int | None, location: Location, wanted: LocationInp
         setattr(location, key, value)
     location.version += 1
     tx.session.flush()
-    record(tx, "location.updated", f"location:{location.id}", actor_id, code=location.code, changes=changes)
+    record(tx, LocationUpdated(code=location.code, changes=changes), f"location:{location.id}", actor_id)

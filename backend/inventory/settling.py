@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from backend.inventory.events import Level, StockChanged
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
 
@@ -81,10 +82,7 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None, on_low: OnLow) 
         if row is None:
             continue
         _, _, on_hand, reserved, backordered, point, quantity, supplier_id = row
-        figures = {"on_hand": on_hand, "reserved": reserved, "backordered": backordered}
-        levels.append(
-            {"product_id": product_id, "location_id": location_id, **figures, "reorder_point": point}
-        )
+        levels.append(Level(product_id, location_id, on_hand, reserved, backordered, point))
         if quantity > 0 and supplier_id is not None:
             free = on_hand - reserved - backordered
             low.append(Low(product_id, location_id, supplier_id, free, point, quantity))
@@ -94,9 +92,8 @@ def settle(tx: Tx, touched: Iterable[Key], actor_id: int | None, on_low: OnLow) 
         str(product_id): sum(row[2] - row[3] for row in rows.get(product_id, {}).values())
         for product_id in products
     }
-    event_id = record(
-        tx, "stock.changed", f"stock:{keys[0][0]}", actor_id, levels=levels, available=available
-    )
+    changed = StockChanged(levels=tuple(levels), available=available)
+    event_id = record(tx, changed, f"stock:{keys[0][0]}", actor_id)
     tx.info.setdefault(SETTLED, set()).update(products)
     figures = tx.info.setdefault(AVAILABLE, {})
     figures.update({product_id: (event_id, available[str(product_id)]) for product_id in products})

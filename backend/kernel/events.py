@@ -15,9 +15,13 @@ nothing skipped, nothing twice. A long write transaction holds live events back 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -34,8 +38,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.i18n.translation import gettext
 from backend.kernel.db import Base, UTCDateTime, utcnow
 from backend.kernel.tx import Tx, json_text
+
+log = logging.getLogger("comptoir.events")
 
 NOTIFY_CHANNEL = "comptoir_events"
 # Below this transaction id every transaction has committed or rolled back (the statement's snapshot).
@@ -51,6 +58,71 @@ def orders_of_topic(user_id: int) -> str:
 
 
 EventId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class DomainEvent(msgspec.Struct, frozen=True, tag_field="type"):
+    """What a domain records happened: one Struct per event type, tagged with the type
+    (``class OrderAccepted(DomainEvent, tag="order.accepted")``), defined in the domain's
+    ``events.py``. The tag is the event's ``type`` column; the other fields are its ``data``.
+
+    Each tagged Struct knows itself by its type as soon as its module is imported (the domain's
+    commands import it to record it), so a stored event reads back without a list kept by hand."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        tag = cls.__struct_config__.tag
+        if isinstance(tag, str) and "tag" in kwargs:
+            _STRUCTS[tag] = cls
+
+
+_STRUCTS: dict[str, type[DomainEvent]] = {}
+
+
+def type_of(event: DomainEvent | type[DomainEvent]) -> str:
+    return str(event.__struct_config__.tag)
+
+
+def data_of(event: DomainEvent) -> dict[str, Any]:
+    """The event's ``data`` as stored, checked against its Struct's field types: a field of the
+    wrong type raises ``msgspec.ValidationError`` before anything is written."""
+    data = msgspec.to_builtins(event)
+    del data["type"]  # the type has a column of its own
+    msgspec.convert(data, type(event))
+    return data
+
+
+Sentence = Callable[[Any, str], str]
+"""The readable sentence of an event: (the typed event, the actor's name) → text, translated."""
+
+
+def says(message: str) -> Sentence:
+    """A sentence that names the event's text and number fields (``%(number)s``, ``%(delta)+d``)
+    and the actor (``%(actor)s``); ``message`` is marked with ``N_``."""
+
+    def sentence(event: DomainEvent, actor: str) -> str:
+        values = {name: getattr(event, name) for name in event.__struct_fields__}
+        shown = {k: v for k, v in values.items() if isinstance(v, str | int) and not isinstance(v, bool)}
+        return gettext(message, actor=actor, **shown)
+
+    return sentence
+
+
+def decode(type_: str, data: Mapping[str, Any]) -> DomainEvent | None:
+    """The stored event as its Struct; None for a type no domain records (any longer), or data
+    its Struct does not take: one such event must not stop the live stream of all the others."""
+    struct = _STRUCTS.get(type_)
+    if struct is None:
+        return None
+    try:
+        return msgspec.convert(data, struct)
+    except msgspec.ValidationError as exc:
+        log.warning("event %s does not read as %s: %s", type_, struct.__name__, exc)
+        return None
+
+
+def known_types() -> dict[str, type[DomainEvent]]:
+    """Every event type whose module is imported so far, with its Struct."""
+    return dict(_STRUCTS)
 
 
 class Event(Base):
@@ -69,6 +141,12 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_xact_id_id", "xact_id", "id", sqlite_where=text("xact_id IS NOT NULL")),
     )
+
+    @cached_property
+    def payload(self) -> Any:
+        """The event as its domain's Struct (``backend/<domain>/events.py``); None for a type no
+        domain records, or data that does not read as its Struct (``decode``)."""
+        return decode(self.type, self.data or {})
 
 
 Position = tuple[int, int]
@@ -103,8 +181,10 @@ _INSERT_EVENT = (
 )
 
 
-def record(tx: Tx, type_: str, subject: str, actor_id: int | None = None, **data: Any) -> int:
-    """Append an event to the command's transaction; returns the event's id."""
+def record(tx: Tx, event: DomainEvent, subject: str, actor_id: int | None = None) -> int:
+    """Append an event to the command's transaction; returns the event's id. Its fields are
+    checked first (``data_of``): a malformed event raises and the command writes nothing."""
+    type_, data = type_of(event), data_of(event)
     if tx.dialect == "postgresql" and not tx.info.get("event_notify"):
         tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
         tx.info["event_notify"] = True

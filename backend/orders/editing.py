@@ -27,6 +27,7 @@ from backend.orders.drafts import (
 )
 from backend.orders.edit_diff import OrderShape, edit_diff
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
+from backend.orders.events import OrderEdited
 from backend.orders.models import Order, OrderLine
 from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
@@ -111,16 +112,8 @@ def change_order(tx: Tx, actor: Actor, order_id: int, edit: OrderEdit, version: 
     changes = _apply(tx, order, edit)
     if not changes:
         raise OrderRejected({"order": "nothing_changed"})
-    account = accounted(account_of(session, order))
-    record(
-        tx,
-        "order.edited",
-        f"order:{order.id}",
-        actor.user_id,
-        number=order.number,
-        changes=changes,
-        **account,
-    )
+    edited = OrderEdited(number=order.number, changes=tuple(changes), **accounted(account_of(session, order)))
+    record(tx, edited, f"order:{order.id}", actor.user_id)
     tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id, draft_reorder))
     return load_summary(session, order.id)
 

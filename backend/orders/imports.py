@@ -22,6 +22,7 @@ from backend.kernel.tx import Tx
 from backend.orders import csv_import
 from backend.orders.csv_import import ImportedOrder, KnownOrder, Preview, RowProblem
 from backend.orders.errors import DuplicateExternalRef, OrderRejected, OutOfStock
+from backend.orders.events import OrderFileImported
 from backend.orders.models import Order
 from backend.orders.rules import Actor, Channel
 from backend.orders.service import place_order
@@ -128,5 +129,5 @@ def record_import(tx: Tx, actor_id: int | None, filename: str, result: ImportRes
     """``order.file_imported``, once the file's orders are in: how many were created, skipped and
     failed. Returns the result, which a retry under the same key is answered with."""
     counts = {"created": len(result.created), "skipped": len(result.skipped), "failed": len(result.failed)}
-    record(tx, "order.file_imported", "orders", actor_id, filename=filename, **counts)
+    record(tx, OrderFileImported(filename=filename, **counts), "orders", actor_id)
     return result

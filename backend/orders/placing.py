@@ -20,6 +20,7 @@ from backend.kernel.tx import Tx, json_text
 from backend.orders import pricing, stocking
 from backend.orders.drafts import OrderDraft
 from backend.orders.errors import DuplicateExternalRef
+from backend.orders.events import OrderOnHold, OrderPlaced
 from backend.orders.records import accounted
 from backend.orders.risk import RiskFacts, RiskPolicy, risk_reasons
 from backend.orders.rules import Actor, Channel, OrderStatus
@@ -186,19 +187,24 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     # makes concurrent placements wait for each other's last statements only, not for all of them.
     number = next_number(tx, NUMBER_SERIES, width=6)
     tx.execute(_NUMBER, {"number": number, "id": order_id})
-    placed = {"number": number, "channel": values["channel"], "total_minor": totals.total_minor}
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
-    placed |= {"currency": currency, "location": location.code}
-    _record(tx, placement.user_id, order_id, placed | accounted(placement.customer_user_id), reasons)
+    account = accounted(placement.customer_user_id)
+    placed = OrderPlaced(
+        number=number,
+        channel=values["channel"],
+        total_minor=totals.total_minor,
+        currency=currency,
+        location=location.code,
+        **account,
+    )
+    _record(tx, placement.user_id, order_id, placed, reasons)
     tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id, draft_reorder))
     return PlacedOrder(order_id, number, status.value, totals.total_minor, currency, 1, token, tuple(reasons))
 
 
-def _record(
-    tx: Tx, user_id: int | None, order_id: int, placed: dict[str, object], reasons: list[str]
-) -> None:
+def _record(tx: Tx, user_id: int | None, order_id: int, placed: OrderPlaced, reasons: list[str]) -> None:
     subject = f"order:{order_id}"
-    record(tx, "order.placed", subject, user_id, **placed)
+    record(tx, placed, subject, user_id)
     if reasons:
-        account = {key: placed[key] for key in ("account",) if key in placed}
-        record(tx, "order.on_hold", subject, None, number=placed["number"], reasons=reasons, **account)
+        held = OrderOnHold(number=placed.number, reasons=tuple(reasons), account=placed.account)
+        record(tx, held, subject, None)

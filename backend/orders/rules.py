@@ -113,6 +113,24 @@ FINAL = frozenset({S.DELIVERED, S.PICKED_UP, S.REJECTED, S.CANCELLED})
 NEEDS_REASON = frozenset({S.REJECTED, S.ON_HOLD, S.CANCELLED})
 
 
+class QueueMove(StrEnum):
+    """What a change of an order does to the acceptance queue (the orders awaiting a decision)."""
+
+    ENTERS = "enters"  # it starts waiting: its card goes on top
+    CHANGES = "changes"  # it waits before and after: its card is drawn again
+    LEAVES = "leaves"  # it was waiting and no longer is: its card goes
+    NONE = ""  # it neither waited nor waits
+
+
+def queue_move(before: str | None, after: str) -> QueueMove:
+    """``before`` and ``after`` are the order's statuses around the change (``before`` None: a new
+    order)."""
+    waited, waits = before in AWAITING_DECISION, after in AWAITING_DECISION
+    if waits:
+        return QueueMove.CHANGES if waited else QueueMove.ENTERS
+    return QueueMove.LEAVES if waited else QueueMove.NONE
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who asks: an account (``user_id``) with its permissions, or an anonymous shopper."""

@@ -41,8 +41,9 @@ from backend.orders.errors import (
     StaleOrder,
     TransitionRefused,
 )
+from backend.orders.events import moved_to
 from backend.orders.models import Order
-from backend.orders.records import account_of, accounted, claim, load_summary
+from backend.orders.records import account_of, claim, load_summary
 from backend.orders.risk import DEFAULT_POLICY, RiskPolicy
 from backend.orders.rules import (
     DISPATCHING,
@@ -202,17 +203,10 @@ def move_order(
     before = order.status
     claim(session, order, wanted.value)
     _move_stock(tx, order, wanted, actor)
-    record(
-        tx,
-        f"order.{wanted.value}",
-        f"order:{order.id}",
-        actor.user_id,
-        number=order.number,
-        previous=before,
-        reason=move.reason,
-        **accounted(account),
-        **(details or {}),
+    event = moved_to(
+        wanted, number=order.number, previous=before, reason=move.reason, account=account, details=details
     )
+    record(tx, event, f"order:{order.id}", actor.user_id)
     tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id, draft_reorder))
     return load_summary(session, order.id)
 

@@ -12,6 +12,7 @@ from backend.inventory.settling import Low
 from backend.kernel.events import record
 from backend.kernel.numbering import next_number
 from backend.kernel.tx import Tx
+from backend.purchasing.events import ReorderDrafted
 from backend.purchasing.rules import OPEN_STATUSES, PurchaseStatus
 
 _OPEN = {f"open_{n}": status.value for n, status in enumerate(OPEN_STATUSES)}
@@ -64,13 +65,7 @@ def draft_reorder(tx: Tx, level: Low, actor_id: int | None) -> None:
     if tx.execute(_ADD_TO_LINE, line).rowcount == 0:
         tx.execute(_NEW_LINE, line)
     tx.execute(_BUMP_VERSION, {"order_id": order_id})
-    record(
-        tx,
-        "purchasing.reorder_drafted",
-        f"purchase_order:{order_id}",
-        actor_id,
-        number=number,
-        product_id=level.product_id,
-        location_id=level.location_id,
-        quantity=quantity,
+    drafted = ReorderDrafted(
+        number=number, product_id=level.product_id, location_id=level.location_id, quantity=quantity
     )
+    record(tx, drafted, f"purchase_order:{order_id}", actor_id)

@@ -22,6 +22,15 @@ from backend.kernel.events import record
 from backend.kernel.numbering import next_number
 from backend.kernel.tx import Tx
 from backend.purchasing import rules
+from backend.purchasing.events import (
+    PurchaseCancelled,
+    PurchaseCreated,
+    PurchaseLineAdded,
+    PurchaseLineRemoved,
+    PurchaseReceived,
+    PurchaseSent,
+    Received,
+)
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.purchasing.reorder import draft_reorder
 from backend.purchasing.rules import OPEN_STATUSES, RECEIVABLE, PurchaseStatus
@@ -186,7 +195,7 @@ def _create(tx: Tx, actor_id: int | None, supplier_id: int, location_id: int) ->
     )
     session.add(order)
     session.flush()
-    record(tx, "purchasing.created", f"purchase_order:{order.id}", actor_id, number=number)
+    record(tx, PurchaseCreated(number=number), f"purchase_order:{order.id}", actor_id)
     return order.id
 
 
@@ -254,16 +263,8 @@ def _add_line(tx: Tx, claim: _Claim, product_id: int, quantity: int) -> None:
         raise PurchaseRejected({"quantity": problem})
     line.quantity_ordered += quantity
     session.flush()
-    record(
-        tx,
-        "purchasing.line_added",
-        f"purchase_order:{claim.order_id}",
-        claim.actor_id,
-        number=order.number,
-        product_id=product_id,
-        sku=sku,
-        quantity=quantity,
-    )
+    added = PurchaseLineAdded(number=order.number, product_id=product_id, sku=sku, quantity=quantity)
+    record(tx, added, f"purchase_order:{claim.order_id}", claim.actor_id)
 
 
 async def remove_line(
@@ -284,14 +285,8 @@ def _remove_line(tx: Tx, claim: _Claim, line_id: int) -> None:
     if sku is None:
         raise PurchaseRejected({"line": "unknown_line"})
     session.execute(delete(PurchaseOrderLine).where(PurchaseOrderLine.id == line_id))
-    record(
-        tx,
-        "purchasing.line_removed",
-        f"purchase_order:{claim.order_id}",
-        claim.actor_id,
-        number=order.number,
-        sku=sku,
-    )
+    removed = PurchaseLineRemoved(number=order.number, sku=sku)
+    record(tx, removed, f"purchase_order:{claim.order_id}", claim.actor_id)
 
 
 def _move(order: PurchaseOrder, target: PurchaseStatus) -> None:
@@ -313,7 +308,7 @@ def _send(tx: Tx, claim: _Claim) -> None:
     if not lines:
         raise PurchaseRejected({"status": "no_lines"})
     session.flush()
-    record(tx, "purchasing.sent", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number)
+    record(tx, PurchaseSent(number=order.number), f"purchase_order:{claim.order_id}", claim.actor_id)
 
 
 async def cancel_order(db: Database, actor_id: int | None, order_id: int, expected_version: int) -> None:
@@ -324,9 +319,7 @@ def _cancel(tx: Tx, claim: _Claim) -> None:
     order = _claim(tx.session, claim.order_id, claim.expected_version)
     _move(order, PurchaseStatus.CANCELLED)
     tx.session.flush()
-    record(
-        tx, "purchasing.cancelled", f"purchase_order:{claim.order_id}", claim.actor_id, number=order.number
-    )
+    record(tx, PurchaseCancelled(number=order.number), f"purchase_order:{claim.order_id}", claim.actor_id)
 
 
 async def receive(
@@ -365,15 +358,9 @@ def _receive(tx: Tx, claim: _Claim, receipts: list[Receipt]) -> PurchaseStatus:
     if after != order.status:  # a second partial delivery leaves the order partly received
         _move(order, after)
     session.flush()
-    record(
-        tx,
-        "purchasing.received",
-        f"purchase_order:{claim.order_id}",
-        claim.actor_id,
-        number=order.number,
-        status=order.status,
-        lines=[{"product_id": lines[key].product_id, "quantity": qty} for key, qty in received.items()],
-    )
+    got = tuple(Received(product_id=lines[key].product_id, quantity=qty) for key, qty in received.items())
+    event = PurchaseReceived(number=order.number, status=order.status, lines=got)
+    record(tx, event, f"purchase_order:{claim.order_id}", claim.actor_id)
     stock.settle(tx, claim.actor_id, draft_reorder)
     return PurchaseStatus(order.status)
 

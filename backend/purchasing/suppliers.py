@@ -13,6 +13,7 @@ from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
 from backend.purchasing import rules
+from backend.purchasing.events import SupplierCreated, SupplierUpdated
 from backend.purchasing.models import Supplier
 from backend.purchasing.rules import SupplierInput
 
@@ -69,7 +70,7 @@ def _create(tx: Tx, actor_id: int | None, wanted: SupplierInput) -> int:
     supplier = Supplier(**asdict(wanted))
     session.add(supplier)
     session.flush()
-    record(tx, "supplier.created", f"supplier:{supplier.id}", actor_id, name=supplier.name)
+    record(tx, SupplierCreated(name=supplier.name), f"supplier:{supplier.id}", actor_id)
     return supplier.id
 
 
@@ -100,11 +101,4 @@ def _update(tx: Tx, actor_id: int | None, supplier_id: int, wanted: SupplierInpu
     for key, (_, value) in changes.items():
         setattr(supplier, key, value)
     session.flush()
-    record(
-        tx,
-        "supplier.updated",
-        f"supplier:{supplier_id}",
-        actor_id,
-        name=wanted.name,
-        changes=changes,
-    )
+    record(tx, SupplierUpdated(name=wanted.name, changes=changes), f"supplier:{supplier_id}", actor_id)

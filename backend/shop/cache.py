@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from backend.kernel.db import Database
 from backend.kernel.events import Event
+from backend.shop.events import ShopUpdated
 from backend.shop.service import get_profile
 
 
@@ -31,8 +32,8 @@ class ShopCache:
         self.current = ShopSnapshot(profile.name, profile.currency, profile.timezone, profile.default_locale)
 
     def on_event(self, event: Event) -> None:
-        if event.type != "shop.updated":
+        if not isinstance(event.payload, ShopUpdated):
             return
-        changed = {key: values[1] for key, values in event.data.get("changes", {}).items()}
+        changed = {key: values[1] for key, values in event.payload.changes.items()}
         known = {key: value for key, value in changed.items() if key in ShopSnapshot.__dataclass_fields__}
         self.current = replace(self.current, **known)

@@ -8,6 +8,7 @@ from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
 from backend.shop import rules
+from backend.shop.events import ShopUpdated
 from backend.shop.models import ShopProfile
 
 
@@ -66,5 +67,5 @@ def _update_profile(
             setattr(profile, key, value)
         profile.version += 1
         session.flush()
-        record(tx, "shop.updated", "shop:1", actor_id, changes=changes)
+        record(tx, ShopUpdated(changes=changes), "shop:1", actor_id)
     return _snapshot(profile)

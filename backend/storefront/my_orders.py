@@ -51,8 +51,8 @@ def step_label(event: Event) -> str | None:
 
 
 def _to_its_account(event: Event) -> set[str]:
-    account = event.data.get("account")
-    if not isinstance(account, int) or isinstance(account, bool) or step_label(event) is None:
+    account = getattr(event.payload, "account", None)  # UNSET: a customer without an account
+    if not isinstance(account, int) or step_label(event) is None:
         return set()
     return {orders_of_topic(account)}
 

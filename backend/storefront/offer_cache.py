@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from backend.catalog import listing
 from backend.catalog.models import Category, Product
 from backend.catalog.service import ProductView
+from backend.inventory.events import StockChanged
 from backend.inventory.models import Location, StockLevel
 from backend.inventory.queries import available_by_product
 from backend.inventory.settling import AVAILABLE, SETTLED
@@ -199,7 +200,8 @@ class OfferCache:
 
     def on_event(self, event: Event) -> None:
         """An event from any process, as the tailer reads it."""
-        if event.type == "stock.changed" and isinstance(available := event.data.get("available"), dict):
+        if isinstance(event.payload, StockChanged):
+            available = event.payload.available
             if event.id is None:  # not read from the log: no order among events to go by
                 self._stock.forget_some(int(product_id) for product_id in available)
             else:

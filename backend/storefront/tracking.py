@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +19,7 @@ from backend.inventory.models import Location
 from backend.kernel.events import Event
 from backend.orders import labels
 from backend.orders.decisions import offered_moves
+from backend.orders.events import OrderPlaced
 from backend.orders.models import Order, OrderLine
 from backend.orders.placing import hash_tracking_token
 from backend.orders.rules import Actor
@@ -79,14 +79,10 @@ class Tracked:
 
 
 def step_type(event: Event) -> str:
-    return _step_of(event.type, event.data)
-
-
-def _step_of(type_: str, data: dict[str, Any]) -> str:
     # Released from hold, the order waits for the shop again: that is not a second "received".
-    if type_ == "order.placed" and data.get("previous"):
+    if isinstance(event.payload, OrderPlaced) and event.payload.released:
         return "order.released"
-    return type_
+    return event.type
 
 
 # The order as the page shows it, with its location, the account it belongs to and its lines (one
@@ -116,16 +112,11 @@ _ORDER = (
 
 
 async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
-    steps = select(Event.type, Event.at, Event.data).where(Event.subject == f"order:{order_id}")
-    events = await session.execute(steps.order_by(Event.id))
+    steps = select(Event).where(Event.subject == f"order:{order_id}", Event.type.in_(STEP_LABELS))
+    events = await session.scalars(steps.order_by(Event.id))
     return [
-        Step(
-            _step_of(type_, data),
-            at,
-            str(data.get("reason") or "") if type_ in SHOWN_REASONS else "",
-        )
-        for type_, at, data in events
-        if type_ in STEP_LABELS
+        Step(step_type(event), event.at, event.payload.reason if event.type in SHOWN_REASONS else "")
+        for event in events
     ]
 
 

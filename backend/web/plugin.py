@@ -23,6 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler, Guard
 
+from backend.kernel.events import DomainEvent, Event, Sentence, type_of
 from backend.web.navigation import NavItem
 from backend.web.site import API_PREFIX, Describer, Site, TopicRule
 
@@ -96,3 +97,17 @@ class DomainPlugin(InitPluginProtocol):
         for plugin in plugins:
             plugin.contribute(site)
         return site
+
+
+def sentences(by_struct: Mapping[type[DomainEvent], Sentence]) -> dict[str, Describer]:
+    """A domain's sentences (``SENTENCES`` of its ``events.py``) as the app tells events: by type,
+    from the stored event, through its typed payload."""
+    return {type_of(struct): _telling(sentence) for struct, sentence in by_struct.items()}
+
+
+def _telling(sentence: Sentence) -> Describer:
+    def describer(event: Event, actor: str) -> str | None:
+        payload = event.payload
+        return None if payload is None else sentence(payload, actor)
+
+    return describer

@@ -23,7 +23,7 @@ EVENT_TEMPLATE = "realtime/_event.html"
 
 TopicRule = Callable[[Event], set[str]]
 """Who hears an event: the topics it is published to."""
-Describer = Callable[[Event, str], str]
+Describer = Callable[[Event, str], str | None]  # None: the event does not read as its type
 """An event told in one sentence, given the name of who did it (translated when it is called)."""
 
 
@@ -71,9 +71,10 @@ class LiveUpdates:
 
     def describe(self, event: Event, actor_name: str) -> str:
         describer = self.describers.get(event.type)
-        if describer is None:
+        told = None if describer is None else describer(event, actor_name)
+        if told is None:
             return gettext(N_("%(actor)s: %(type)s"), actor=actor_name, type=event.type)
-        return describer(event, actor_name)
+        return told
 
 
 class Site:

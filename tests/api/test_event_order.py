@@ -30,6 +30,7 @@ from backend.kernel.events import (
     record,
 )
 from backend.kernel.tx import SessionTx
+from backend.purchasing.events import SupplierCreated
 from tests.api.test_live_updates import _cookie, _quiet, _seed, _socket
 from tests.conftest import _run, _wipe_postgres
 from tests.live import LiveServer, event_ids
@@ -61,7 +62,7 @@ async def _open_with_event(db: Database, name: str) -> AsyncIterator[tuple[Async
 
 async def _record_in(session: AsyncSession, name: str) -> int:
     """An event recorded in an open transaction, as a command records it (``record``)."""
-    return await session.run_sync(lambda s: record(SessionTx(s), TEAM_EVENT, "supplier:1", name=name))
+    return await session.run_sync(lambda s: record(SessionTx(s), SupplierCreated(name=name), "supplier:1"))
 
 
 async def _commit_with_event(db: Database, name: str) -> int:

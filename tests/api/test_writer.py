@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import make_url, select
 
 from backend.kernel.db import Database
-from backend.kernel.events import record
+from backend.kernel.events import DomainEvent, record
 from backend.kernel.numbering import Counter
 from backend.kernel.tx import Tx
 from backend.kernel.writer import WriterClosed
@@ -228,8 +228,12 @@ async def test_a_failing_batch_end_reruns_each_job_alone(db: Database, tmp_path:
     assert await _names(db) == {"good"}
 
 
+class Happened(DomainEvent, tag="test.happened"):
+    pass
+
+
 def _event(tx: Tx, fail: bool) -> None:
-    record(tx, "test.happened", "test:1")
+    record(tx, Happened(), "test:1")
     if fail:
         raise Refused("after the event")
 

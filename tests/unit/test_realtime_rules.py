@@ -64,16 +64,21 @@ def test_a_new_account_is_news_for_the_team_only_and_a_customer_does_not_join_it
 
 
 def test_an_order_of_a_customer_account_reaches_that_account_and_no_other() -> None:
-    accepted = Event(type="order.accepted", subject="order:3", data={"number": "ORD-3", "account": 9})
+    moved = {"previous": "placed", "reason": ""}
+    accepted = Event(
+        type="order.accepted", subject="order:3", data={"number": "ORD-3", **moved, "account": 9}
+    )
     assert topics_for(accepted) == {"orders", "track:3", "orders-of:9"}
     # An order with no account, and what the tracking page does not show, reach no account.
-    assert topics_for(Event(type="order.accepted", subject="order:4", data={"number": "ORD-4"})) == {
+    assert topics_for(Event(type="order.accepted", subject="order:4", data={"number": "ORD-4", **moved})) == {
         "orders",
         "track:4",
     }
     imported = Event(type="order.file_imported", subject="orders", data={"account": 9})
     assert topics_for(imported) == {"orders"}
-    forged = Event(type="order.accepted", subject="order:5", data={"account": "9"})
+    forged = Event(
+        type="order.accepted", subject="order:5", data={"number": "ORD-5", **moved, "account": "9"}
+    )
     assert "orders-of:9" not in topics_for(forged)
 
 

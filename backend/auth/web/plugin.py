@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from backend.auth import events
 from backend.auth.principal_cache import PrincipalCache
 from backend.auth.web import api, invitations, live, pages, team, tokens
 from backend.auth.web.guards import may_use_api
-from backend.realtime.describe import sentences_of
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="auth",
@@ -15,6 +15,6 @@ PLUGIN = DomainPlugin(
     api_guards=[may_use_api],  # every API route: a token works only while its account holds api.use
     topic_rules=live.TOPIC_RULES,
     quiet=["user.signed_out"],
-    describers=sentences_of("user."),
+    describers=sentences(events.SENTENCES),
     state=lambda site: {"principals": PrincipalCache()},
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.catalog.events import ProductCreated
 from backend.kernel.events import Event, subject_id
 
 
@@ -21,15 +22,15 @@ class LiveRow:
 
 
 def product_row(event: Event) -> LiveRow:
-    data = event.data
+    row: ProductCreated = event.payload  # or ProductUpdated, its subclass
     return LiveRow(
         id=subject_id(event) or 0,
-        sku=data["sku"],
-        name=data["name"],
-        category=data.get("category"),
-        price_minor=data["price_minor"],
-        currency=data["currency"],
-        active=data["active"],
+        sku=row.sku,
+        name=row.name,
+        category=row.category,
+        price_minor=row.price_minor,
+        currency=row.currency,
+        active=row.active,
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from backend.auth.rules import Permission
+from backend.catalog import events
 from backend.catalog.categories import CategoryCache
 from backend.catalog.web import api, imports, live, pages
 from backend.i18n.translation import N_
-from backend.realtime.describe import sentences_of
 from backend.web.navigation import NavItem
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="catalog",
@@ -17,7 +17,7 @@ PLUGIN = DomainPlugin(
     navigation=[NavItem(N_("Catalog"), "/catalog", "catalog", 20, Permission.CATALOG_VIEW)],
     fragments=live.FRAGMENTS,
     quiet=live.QUIET,
-    describers=sentences_of("product.", "category."),
+    describers=sentences(events.SENTENCES),
     template_globals=live.TEMPLATE_GLOBALS,
     state=lambda site: {"categories": CategoryCache()},
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from backend.inventory.events import StockChanged
 from backend.inventory.levels import Figures
 from backend.kernel.events import Event
 
@@ -22,15 +23,15 @@ class LiveLevel(Figures):
 
 
 def live_levels(event: Event) -> Iterator[LiveLevel]:
-    for level in event.data.get("levels") or ():
+    changed: StockChanged = event.payload
+    for level in changed.levels:
         yield LiveLevel(
-            product_id=level["product_id"],
-            location_id=level["location_id"],
-            on_hand=level["on_hand"],
-            reserved=level["reserved"],
-            backordered=level["backordered"],
-            # Events recorded before the point was part of them never show as low.
-            reorder_point=level.get("reorder_point", 0),
+            product_id=level.product_id,
+            location_id=level.location_id,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            backordered=level.backordered,
+            reorder_point=level.reorder_point,
         )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
+from backend.inventory import events
 from backend.inventory.web import api, counts, live, locations, pages
-from backend.realtime.describe import sentences_of
 from backend.web.navigation import NavItem
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="inventory",
@@ -15,6 +15,6 @@ PLUGIN = DomainPlugin(
     pages=[*pages.ROUTES, *counts.ROUTES, *locations.ROUTES],
     navigation=[NavItem(N_("Stock"), "/stock", "stock", 30, Permission.STOCK_VIEW)],
     fragments=live.FRAGMENTS,
-    describers=sentences_of("stock.", "location."),
+    describers=sentences(events.SENTENCES),
     template_globals=live.TEMPLATE_GLOBALS,
 )

@@ -11,15 +11,8 @@ from backend.kernel.events import ORDERS_TOPIC, Event
 from backend.orders.rules import OrderStatus
 from backend.web.site import TopicRule
 
-QUEUE_EVENTS = (
-    "order.placed",
-    "order.on_hold",
-    "order.edited",
-    "order.accepted",
-    "order.rejected",
-    "order.cancelled",
-)
-# Every change of one order: each move to a status records "order.<status>".
+# Every change of one order: each move to a status records "order.<status>". What one does to the
+# acceptance queue is the order rules' to say (``queue_move`` of each event).
 ORDER_PAGE_EVENTS = (*(f"order.{status.value}" for status in OrderStatus), "order.edited")
 
 
@@ -29,9 +22,5 @@ def _to_order_readers(event: Event) -> set[str]:
 
 TOPIC_RULES: tuple[tuple[str, TopicRule], ...] = (("order.*", _to_order_readers),)
 FRAGMENTS = {
-    event_type: [
-        *(["orders/_live_queue.html"] if event_type in QUEUE_EVENTS else []),
-        *(["orders/_live_order.html"] if event_type in ORDER_PAGE_EVENTS else []),
-    ]
-    for event_type in dict.fromkeys((*QUEUE_EVENTS, *ORDER_PAGE_EVENTS))
+    event_type: ["orders/_live_queue.html", "orders/_live_order.html"] for event_type in ORDER_PAGE_EVENTS
 }

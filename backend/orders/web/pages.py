@@ -27,6 +27,7 @@ from backend.inventory.models import Location
 from backend.kernel.events import Event
 from backend.orders import decisions, labels, queries
 from backend.orders.errors import OrderNotFound
+from backend.orders.events import OrderEdited
 from backend.orders.risk import REASONS
 from backend.orders.rules import MODE_LABELS, STATUS_LABELS, Actor
 from backend.orders.views import OrderDetail
@@ -68,7 +69,7 @@ def _sentences(live: LiveUpdates, detail: OrderDetail) -> list[tuple[Any, str, l
     steps = []
     for entry in detail.timeline:
         event = Event(type=entry.type, subject=f"order:{detail.summary.id}", data=entry.data)
-        changes = [str(change) for change in entry.data.get("changes", [])]
+        changes = list(event.payload.changes) if isinstance(event.payload, OrderEdited) else []
         steps.append((entry.at, live.describe(event, entry.actor_name or ""), changes))
     return steps
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
+from backend.orders import events
 from backend.orders.web import api, customers, edit, entry, imports, listing, live, pages, queue
-from backend.realtime.describe import sentences_of
 from backend.web.navigation import NavItem
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="orders",
@@ -25,5 +25,5 @@ PLUGIN = DomainPlugin(
     navigation=[NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW)],
     topic_rules=live.TOPIC_RULES,
     fragments=live.FRAGMENTS,
-    describers={**sentences_of("order."), **sentences_of("customer.")},
+    describers=sentences(events.SENTENCES),
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from backend.purchasing import events
 from backend.purchasing.web import pages, suppliers
-from backend.realtime.describe import sentences_of
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="purchasing",
     pages=[*pages.ROUTES, *suppliers.ROUTES],
-    describers=sentences_of("supplier.", "purchasing."),
+    describers=sentences(events.SENTENCES),
 )

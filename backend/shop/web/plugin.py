@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from backend.realtime.describe import sentences_of
+from backend.shop import events
 from backend.shop.cache import ShopCache
 from backend.shop.web import pages
-from backend.web.plugin import DomainPlugin
+from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
     name="shop",
     pages=pages.ROUTES,
-    describers=sentences_of("shop."),
+    describers=sentences(events.SENTENCES),
     state=lambda site: {"shop": ShopCache()},  # loaded at start, refreshed by its events
 )
