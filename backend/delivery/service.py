@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.models import User
 from backend.auth.rules import Permission, Role
-from backend.delivery import rules
+from backend.delivery import events, rules
 from backend.delivery.errors import (
     DeliveryConflict,
     DeliveryForbidden,
@@ -36,7 +36,7 @@ from backend.delivery.rules import DropOff, Fix, Proofs, RunStatus, StopStatus
 from backend.delivery.views import RunView, StopView, delivery_rules, run_view, stops_of
 from backend.inventory.models import Location
 from backend.kernel.db import upsert_into, utcnow
-from backend.kernel.events import record
+from backend.kernel.events import record, type_of
 from backend.kernel.tx import Tx
 from backend.orders.errors import OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.models import Order
@@ -157,8 +157,13 @@ def _view(session: Session, run_id: int) -> RunView:
     return view
 
 
+_RUN_EVENTS = {type_of(struct).removeprefix("delivery."): struct for struct in events.EVENTS}
+
+
 def _event(tx: Tx, type_: str, run: DeliveryRun, actor: Actor, **data: str | int | float | None) -> None:
-    record(tx, f"delivery.{type_}", f"run:{run.id}", actor.user_id, driver=run.driver_id, **data)
+    """Record the run's ``delivery.<type_>`` event (``events.py``), naming its driver."""
+    event = _RUN_EVENTS[type_](driver=run.driver_id, **data)
+    record(tx, event, f"run:{run.id}", actor.user_id)
 
 
 def _manager(actor: Actor) -> Actor:
@@ -767,7 +772,7 @@ def set_pin(
     if not key:
         raise DeliveryRejected({"address": "address_required"})
     if _pin(tx.session, key, latitude, longitude, source):
-        record(tx, "delivery.pin_set", f"pin:{key[:60]}", actor.user_id, source=source.value)
+        record(tx, events.PinSet(source=source.value), f"pin:{key[:60]}", actor.user_id)
     return key
 
 
@@ -788,5 +793,5 @@ def save_settings(tx: Tx, actor: Actor, wanted: rules.DeliveryRules, *, version:
     for name, value in asdict(wanted).items():
         setattr(row, name, value)
     row.version = current + 1
-    record(tx, "delivery.settings_saved", "delivery:settings", actor.user_id, version=row.version)
+    record(tx, events.SettingsSaved(version=row.version), "delivery:settings", actor.user_id)
     return row.version

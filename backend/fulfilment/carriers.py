@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.fulfilment.errors import FulfilmentRejected
+from backend.fulfilment.events import CarrierSaved
 from backend.fulfilment.models import Carrier
 from backend.fulfilment.rules import DEFAULT_CARRIERS, CarrierInfo, carrier_problems, tracking_link
 from backend.kernel.events import record
@@ -111,12 +112,5 @@ def save_carrier(tx: Tx, actor_id: int | None, carrier: CarrierInfo, *, active: 
         row = Carrier(code=carrier.code, position=position)
         session.add(row)
     row.name, row.tracking_url, row.active = carrier.name, carrier.tracking_url, active
-    record(
-        tx,
-        "carrier.saved",
-        f"carrier:{carrier.code}",
-        actor_id,
-        code=carrier.code,
-        name=carrier.name,
-        active=active,
-    )
+    saved = CarrierSaved(code=carrier.code, name=carrier.name, active=active)
+    record(tx, saved, f"carrier:{carrier.code}", actor_id)

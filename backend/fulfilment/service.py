@@ -26,6 +26,7 @@ from backend.catalog.rules import normalise_sku
 from backend.fulfilment import rules
 from backend.fulfilment.carriers import carrier_named
 from backend.fulfilment.errors import FulfilmentRejected, PickConflict
+from backend.fulfilment.events import LinePicked, PickupCodeRefused, ShortPick
 from backend.fulfilment.models import Fulfilment, PickBatch, PickedLine
 from backend.inventory.holds import record_shortfall
 from backend.kernel.db import utcnow
@@ -278,17 +279,14 @@ def confirm_pick(
     except StaleOrder:
         raise _changed(session, order_id) from None
     picked.picked_quantity += quantity
-    record(
-        tx,
-        "order.line_picked",
-        f"order:{order_id}",
-        actor.user_id,
+    picked_now = LinePicked(
         number=order.number,
         sku=line.sku,
         quantity=quantity,
         picked=picked.picked_quantity,
         ordered=line.quantity,
     )
+    record(tx, picked_now, f"order:{order_id}", actor.user_id)
     session.flush()
     summary = load_summary(session, order_id)
     return Picked(summary, line.sku, picked.picked_quantity, line.quantity, _lines_done(session, order_id))
@@ -317,17 +315,10 @@ def short_pick(
         reason=rules.SHORT_PICK_REASON,
     )
     picked.picked_quantity, picked.short_quantity = found, missing
-    record(
-        tx,
-        "order.short_pick",
-        f"order:{order_id}",
-        actor.user_id,
-        number=order.number,
-        sku=line.sku,
-        ordered=line.quantity,
-        found=found,
-        corrected=corrected,
+    short = ShortPick(
+        number=order.number, sku=line.sku, ordered=line.quantity, found=found, corrected=corrected
     )
+    record(tx, short, f"order:{order_id}", actor.user_id)
     return _move(tx, actor, order_id, S.ON_HOLD, version, reason=rules.SHORT_PICK_REASON)
 
 
@@ -396,15 +387,8 @@ def _wrong_code(tx: Tx, actor: Actor, order: Order, fulfilment: Fulfilment, now:
     fulfilment.wrong_codes, fulfilment.locked_until = rules.after_wrong_code(fulfilment.wrong_codes, now)
     locked = fulfilment.locked_until is not None
     left = 0 if locked else rules.attempts_left(fulfilment.wrong_codes)
-    record(
-        tx,
-        "order.pickup_code_refused",
-        f"order:{order.id}",
-        actor.user_id,
-        number=order.number,
-        attempts_left=left,
-        locked=locked,
-    )
+    refusal = PickupCodeRefused(number=order.number, attempts_left=left, locked=locked)
+    record(tx, refusal, f"order:{order.id}", actor.user_id)
     refused = "code_locked" if locked else "code_wrong"
     return Collection(load_summary(tx.session, order.id), False, refused, left, fulfilment.locked_until)
 

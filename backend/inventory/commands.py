@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from typing import cast
 
 from backend.inventory import holds, levels, rules, service
-from backend.inventory.events import StockAdjusted, StockCounted, StockReorderSet, StockTransferred
+from backend.inventory.events import (
+    StockAdjusted,
+    StockBinSet,
+    StockCounted,
+    StockReorderSet,
+    StockTransferred,
+)
 from backend.inventory.holds import Held, Hold
 from backend.inventory.levels import LevelView
 from backend.inventory.models import Location
@@ -188,15 +194,8 @@ def set_bin(tx: Tx, actor_id: int | None, product_id: int, location_id: int, bin
     holds.ensure_level(tx, product_id, location_id)
     tx.execute(_SET_BIN, {"bin": cleaned, "product_id": product_id, "location_id": location_id})
     level = _level(tx, product_id, location_id)
-    record(
-        tx,
-        "stock.bin_set",
-        f"stock:{product_id}",
-        actor_id,
-        sku=level.sku,
-        location=level.location_code,
-        bin=cleaned or "",
-    )
+    placed = StockBinSet(sku=level.sku, location=level.location_code, bin=cleaned or "")
+    record(tx, placed, f"stock:{product_id}", actor_id)
     return level
 
 

@@ -33,6 +33,12 @@ class StockTransferred(DomainEvent, tag="stock.transferred"):
     quantity: int
 
 
+class StockBinSet(DomainEvent, tag="stock.bin_set"):
+    sku: str
+    location: str
+    bin: str  # empty: no shelf position said
+
+
 class StockCounted(DomainEvent, tag="stock.counted"):
     location: str
     counted: int
@@ -71,6 +77,7 @@ EVENTS: tuple[type[DomainEvent], ...] = (
     StockAdjusted,
     StockTransferred,
     StockCounted,
+    StockBinSet,
     StockReorderSet,
     StockChanged,
 )
@@ -82,6 +89,7 @@ SENTENCES: dict[type[DomainEvent], Sentence] = {
     StockCounted: says(
         N_("%(actor)s counted %(counted)d products at %(location)s, %(corrections)d corrected")
     ),
+    StockBinSet: says(N_("%(actor)s put %(sku)s at %(location)s on shelf %(bin)s")),
     StockReorderSet: says(
         N_("%(actor)s set %(sku)s at %(location)s to reorder %(quantity)d below %(point)d")
     ),
