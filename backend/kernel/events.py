@@ -65,14 +65,8 @@ class DomainEvent(msgspec.Struct, frozen=True, tag_field="type"):
     (``class OrderAccepted(DomainEvent, tag="order.accepted")``), defined in the domain's
     ``events.py``. The tag is the event's ``type`` column; the other fields are its ``data``.
 
-    Each tagged Struct knows itself by its type as soon as its module is imported (the domain's
+    Each tagged subclass is known by its type as soon as its module is imported (the domain's
     commands import it to record it), so a stored event reads back without a list kept by hand."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        tag = cls.__struct_config__.tag
-        if isinstance(tag, str) and "tag" in kwargs:
-            _STRUCTS[tag] = cls
 
 
 _STRUCTS: dict[str, type[DomainEvent]] = {}
@@ -107,10 +101,26 @@ def says(message: str) -> Sentence:
     return sentence
 
 
+def _struct(type_: str) -> type[DomainEvent] | None:
+    if type_ not in _STRUCTS:  # a module imported since the last look may have brought it
+        _STRUCTS.update(_subclasses(DomainEvent))
+    return _STRUCTS.get(type_)
+
+
+def _subclasses(base: type[DomainEvent]) -> dict[str, type[DomainEvent]]:
+    found: dict[str, type[DomainEvent]] = {}
+    for cls in base.__subclasses__():
+        tag = cls.__struct_config__.tag
+        if isinstance(tag, str) and "." in tag:  # an event type; untagged bases carry their class name
+            found[tag] = cls
+        found |= _subclasses(cls)
+    return found
+
+
 def decode(type_: str, data: Mapping[str, Any]) -> DomainEvent | None:
     """The stored event as its Struct; None for a type no domain records (any longer), or data
     its Struct does not take: one such event must not stop the live stream of all the others."""
-    struct = _STRUCTS.get(type_)
+    struct = _struct(type_)
     if struct is None:
         return None
     try:
@@ -122,6 +132,7 @@ def decode(type_: str, data: Mapping[str, Any]) -> DomainEvent | None:
 
 def known_types() -> dict[str, type[DomainEvent]]:
     """Every event type whose module is imported so far, with its Struct."""
+    _STRUCTS.update(_subclasses(DomainEvent))
     return dict(_STRUCTS)
 
 
