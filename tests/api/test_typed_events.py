@@ -36,6 +36,8 @@ def _value(kind: mi.Type) -> Any:
             return True
         case mi.IntType():
             return 7
+        case mi.FloatType():
+            return 48.85
         case mi.AnyType():
             return ["before", 2]
         case mi.UnionType(types=types):
