@@ -39,6 +39,7 @@ from backend.shop.web import plugin as shop
 from backend.storefront.web import plugin as storefront
 from backend.web import responses as web
 from backend.web.api_contract import openapi_config
+from backend.web.dependencies import DEPENDENCIES
 from backend.web.input_guard import InputGuardMiddleware, InputRequest
 from backend.web.plugin import API_PREFIX, DomainPlugin
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin]
             IdempotencyMiddleware(),
         ],
         plugins=[channels, HTMXPlugin(), *plugins],
+        dependencies=DEPENDENCIES,
         state=State({"settings": settings, "db": db}),
         lifespan=[db.serving()],
         on_startup=[_freeze_heap],

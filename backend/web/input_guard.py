@@ -71,7 +71,10 @@ class InputRequest(Request[Any, Any, Any]):
 
     async def json(self) -> Any:
         field = self.route_handler.parsed_data_field
-        return decode_body(await self.body(), field.annotation if field is not None else Any)
+        body = await self.body()
+        if field is not None and field.is_optional and not body.strip():
+            return None  # an optional body sent as blanks is no body
+        return decode_body(body, field.annotation if field is not None else Any)
 
 
 class InputGuardMiddleware(ASGIMiddleware):

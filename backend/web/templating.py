@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from backend.auth.principal import Principal
@@ -92,6 +93,15 @@ class _BottomNav:
         return self._render(items, current, current_locale.get())
 
 
+@pass_context
+def _shell(context: Context) -> Any:
+    """The page frame's live values (``backend.web.dependencies.Shell``), for the request rendered."""
+    # Imported here: the providers import the domains, whose live fragments render through this module.
+    from backend.web.dependencies import shell_of
+
+    return shell_of(context["request"].scope)
+
+
 def environment(navigation: Navigation | None = None) -> Environment:
     """A new environment: each app has its own (``Site.templates``), with its plugins' globals."""
     env = Environment(
@@ -118,6 +128,7 @@ def environment(navigation: Navigation | None = None) -> Environment:
         asset=assets.url,
         htmx_tags=assets.htmx_tags,
         csrf_field=_csrf_field,
+        shell=_shell,
         role_labels=ROLE_LABELS,
         permission_labels=PERMISSION_LABELS,
     )

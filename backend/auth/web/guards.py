@@ -7,7 +7,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Guard
+from litestar.types import Guard, Scope
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
@@ -17,9 +17,14 @@ PUBLIC: dict[str, Any] = {"public": True}
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal = connection.scope.get("user")
+    return principal_in(connection.scope)
+
+
+def principal_in(scope: Scope) -> Principal:
+    """Who the authentication middleware found; 401 when no one."""
+    principal = scope.get("user")
     if principal is None:
-        if connection.scope.get("auth") == "invalid_token":
+        if scope.get("auth") == "invalid_token":
             raise NotAuthorizedException(N_("The bearer token is missing, revoked or wrong."))
         raise NotAuthorizedException(N_("Please sign in"))
     return principal

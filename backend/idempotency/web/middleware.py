@@ -49,6 +49,8 @@ async def _key_and_fingerprint(request: Request[Any, Any, Any]) -> tuple[str | N
         key = key or form.get(rules.FORM_FIELD)
         fields = [(name, _field_text(value)) for name, value in form.multi_items()]
         return key, rules.fingerprint_form(method, path, query, fields)
+    if not key:  # nothing to fingerprint; the handler is then the only one to decode the body
+        return None, ""
     if content_type.startswith(rules.JSON_TYPES) or not content_type:
         return key, rules.fingerprint_json(method, path, query, await request.body())
     return key, rules.fingerprint_raw(method, path, query, await request.body())
