@@ -4,6 +4,7 @@ entirely or not at all; the totals are recomputed and the change recorded as a r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from backend.inventory.settling import settle_batch
 from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
-from backend.orders import pricing, stocking
+from backend.orders import pricing, queries, stocking
 from backend.orders.drafts import (
     Address,
     OrderRejected,
@@ -31,7 +32,7 @@ from backend.orders.events import OrderEdited
 from backend.orders.models import Order, OrderLine
 from backend.orders.records import account_of, accounted, claim, load_summary
 from backend.orders.rules import Actor, OrderStatus, is_editable
-from backend.orders.views import OrderSummary
+from backend.orders.views import OrderDetail, OrderSummary
 from backend.purchasing.reorder import draft_reorder
 
 
@@ -84,6 +85,21 @@ def _check(session: Session, actor: Actor, order: Order, version: int | None) ->
         raise StaleOrder(load_summary(session, order.id))
     if not is_editable(OrderStatus(order.status)):
         raise TransitionRefused("not_editable", load_summary(session, order.id))
+
+
+async def edit_as_typed(
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    edit_of: Callable[[OrderDetail], OrderEdit],
+    *,
+    version: int | None = None,
+) -> OrderSummary:
+    """Apply what a form typed: ``edit_of`` says it as changes from the order as it stands (a form
+    sends back what it showed, changed or not). Raises as ``edit_order`` does."""
+    async with db.read() as session:
+        detail = await queries.get_order(session, order_id)
+    return await edit_order(db, actor, order_id, edit_of(detail), version=version)
 
 
 async def edit_order(

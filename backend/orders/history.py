@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer, CustomerAddress
+from backend.kernel.db import Database
 from backend.orders.models import Order
 from backend.web import inputs
 
@@ -115,6 +116,17 @@ async def list_customers(session: AsyncSession, text: str, cursor: str | None) -
     rows = [CustomerRow(c.id, c.name, c.email, c.phone, worth.get(c.id, NO_ORDERS)) for c in page]
     more = len(customers) > PAGE_SIZE
     return CustomerPage(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+async def find_customers(db: Database, text: str) -> CustomerPage:
+    """The first page of customers matching ``text`` (name, email or phone)."""
+    async with db.read() as session:
+        return await list_customers(session, text, None)
+
+
+async def contact_of(db: Database, customer_id: int) -> Customer | None:
+    async with db.read() as session:
+        return await session.get(Customer, customer_id)
 
 
 async def customer_file(session: AsyncSession, customer_id: int) -> CustomerFile | None:

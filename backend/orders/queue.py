@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.inventory.models import Location
+from backend.kernel.db import Database
 from backend.orders.errors import OrderNotFound
 from backend.orders.models import Order, OrderLine
 from backend.orders.rules import AWAITING_DECISION
@@ -86,3 +87,26 @@ async def queue_card(session: AsyncSession, order_id: int) -> QueueCard:
 async def location_choices(session: AsyncSession) -> list[LocationChoice]:
     rows = await session.execute(select(Location.code, Location.name).order_by(Location.name))
     return [LocationChoice(code, name) for code, name in rows]
+
+
+@dataclass(frozen=True)
+class QueueBoard:
+    cards: list[QueueCard]  # the orders waiting, oldest first
+    locations: list[LocationChoice]
+    refused: QueueCard | None  # the order an action was just refused on, as it is now
+
+
+async def queue_board(db: Database, refused_id: int | None = None) -> QueueBoard:
+    """The queue page: the waiting orders and the locations to move them to, and the order of
+    ``refused_id`` (raises ``OrderNotFound`` when it is gone)."""
+    async with db.read() as session:
+        cards = await waiting_orders(session)
+        locations = await location_choices(session)
+        refused = await queue_card(session, refused_id) if refused_id is not None else None
+    return QueueBoard(cards, locations, refused)
+
+
+async def card_with_choices(db: Database, order_id: int) -> tuple[QueueCard, list[LocationChoice]]:
+    """One order's card, and the locations to move it to. Raises ``OrderNotFound``."""
+    async with db.read() as session:
+        return await queue_card(session, order_id), await location_choices(session)

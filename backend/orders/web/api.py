@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import MediaType, Request, Response, get, patch, post
+from litestar import MediaType, Response, get, patch, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromQuery, QueryParameter
 
-from backend.auth.rules import Permission, Role
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.rules import Permission
+from backend.auth.web.guards import requires
 from backend.catalog.rules import format_tax_rate
 from backend.i18n.translation import gettext
+from backend.kernel.db import Database
 from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
@@ -38,25 +39,14 @@ from backend.orders.web.schemas import (
     TransitionIn,
 )
 from backend.web.api_contract import RowId, answers, request_body
-from backend.web.input_guard import IdQuery, decode_body
+from backend.web.dependencies import AppDb, AppSettings, CurrentActor
+from backend.web.input_guard import IdQuery
 from backend.web.responses import problem
 
-AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
 view_orders = requires(Permission.ORDERS_VIEW)
 place_orders = requires(Permission.ORDERS_PLACE)
 manage_orders = requires(Permission.ORDERS_MANAGE)
-
-
-def actor_of(request: AnyRequest) -> Actor:
-    principal = principal_of(request)
-    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
-
-
-async def _transition_body(request: AnyRequest) -> TransitionIn:
-    """The body is optional: an empty one accepts or cancels whatever the version."""
-    body = await request.body()
-    return decode_body(body, TransitionIn) if body.strip() else TransitionIn()
 
 
 def _address(data: AddressIn | None) -> Address | None:
@@ -197,15 +187,19 @@ def _json(body: bytes, status: int) -> Response[bytes]:
         201, PlacedOut, 409, 422, writes=True, example=PLACED_EXAMPLE, description="The order placed"
     ),
 )
-async def place_order(request: AnyRequest, data: Annotated[OrderIn, request_body(ORDER_IN_EXAMPLE)]) -> Any:
+async def place_order(
+    db: AppDb,
+    actor: CurrentActor,
+    settings: AppSettings,
+    data: Annotated[OrderIn, request_body(ORDER_IN_EXAMPLE)],
+) -> Any:
     """With an ``Idempotency-Key``, the key is claimed and the order's result stored in the order's
     own transaction: a retry gets the same order, never a second one."""
-    db, actor, origin = request.app.state.db, actor_of(request), request.app.state.settings.origin
     try:
         placed = await service.place_order(db, actor, _draft(data))
     except REFUSALS as exc:
         return _refused(exc)
-    return _json(_placed_body(placed, origin), 201)
+    return _json(_placed_body(placed, settings.origin), 201)
 
 
 @get(
@@ -214,9 +208,9 @@ async def place_order(request: AnyRequest, data: Annotated[OrderIn, request_body
     summary="One order with its lines and timeline",
     responses=answers(200, OrderDetailOut, 404, example=ORDER_DETAIL_EXAMPLE, description="The order"),
 )
-async def get_order(request: AnyRequest, order_id: RowId) -> Any:
+async def get_order(db: AppDb, order_id: RowId) -> Any:
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             return _detail(await queries.get_order(session, order_id))
     except errors.OrderNotFound as exc:
         return _refused(exc)
@@ -239,7 +233,7 @@ def _when(raw: str | None, name: str) -> datetime | None:
     responses=answers(200, OrderListOut, example=ORDER_LIST_EXAMPLE, description="A page of orders"),
 )
 async def list_orders(
-    request: AnyRequest,
+    db: AppDb,
     *,
     status: FromQuery[OrderStatus | None] = None,
     channel: FromQuery[Channel | None] = None,
@@ -268,7 +262,7 @@ async def list_orders(
         after_id,
         limit,
     )
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         page = await queries.list_orders(session, wanted)
     return OrderListOut([_out(item) for item in page.items], page.next_cursor)
 
@@ -281,16 +275,14 @@ TRANSITIONED = answers(
 TransitionBody = Annotated[TransitionIn | None, request_body(TRANSITION_EXAMPLE)]
 
 
-async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -> Any:
-    data = await _transition_body(request)
+async def _transition(
+    db: Database, actor: Actor, order_id: int, wanted: OrderStatus, data: TransitionIn | None
+) -> Any:
+    """The body is optional: without one the move applies to whatever the version is."""
+    data = data or TransitionIn()
     try:
         moved = await service.transition_order(
-            request.app.state.db,
-            actor_of(request),
-            order_id,
-            wanted,
-            version=data.version,
-            reason=data.reason,
+            db, actor, order_id, wanted, version=data.version, reason=data.reason
         )
     except REFUSALS as exc:
         return _refused(exc)
@@ -304,8 +296,8 @@ async def _transition(request: AnyRequest, order_id: int, wanted: OrderStatus) -
     status_code=200,
     responses=TRANSITIONED,
 )
-async def accept_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
-    return await _transition(request, order_id, OrderStatus.ACCEPTED)
+async def accept_order(db: AppDb, actor: CurrentActor, order_id: RowId, data: TransitionBody = None) -> Any:
+    return await _transition(db, actor, order_id, OrderStatus.ACCEPTED, data)
 
 
 @post(
@@ -315,8 +307,8 @@ async def accept_order(request: AnyRequest, order_id: RowId, data: TransitionBod
     status_code=200,
     responses=TRANSITIONED,
 )
-async def reject_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
-    return await _transition(request, order_id, OrderStatus.REJECTED)
+async def reject_order(db: AppDb, actor: CurrentActor, order_id: RowId, data: TransitionBody = None) -> Any:
+    return await _transition(db, actor, order_id, OrderStatus.REJECTED, data)
 
 
 @post(
@@ -326,8 +318,8 @@ async def reject_order(request: AnyRequest, order_id: RowId, data: TransitionBod
     status_code=200,
     responses=TRANSITIONED,
 )
-async def hold_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
-    return await _transition(request, order_id, OrderStatus.ON_HOLD)
+async def hold_order(db: AppDb, actor: CurrentActor, order_id: RowId, data: TransitionBody = None) -> Any:
+    return await _transition(db, actor, order_id, OrderStatus.ON_HOLD, data)
 
 
 @post(
@@ -337,8 +329,8 @@ async def hold_order(request: AnyRequest, order_id: RowId, data: TransitionBody 
     status_code=200,
     responses=TRANSITIONED,
 )
-async def cancel_order(request: AnyRequest, order_id: RowId, data: TransitionBody = None) -> Any:
-    return await _transition(request, order_id, OrderStatus.CANCELLED)
+async def cancel_order(db: AppDb, actor: CurrentActor, order_id: RowId, data: TransitionBody = None) -> Any:
+    return await _transition(db, actor, order_id, OrderStatus.CANCELLED, data)
 
 
 def _edit(data: OrderPatch) -> service.OrderEdit:
@@ -357,12 +349,13 @@ def _edit(data: OrderPatch) -> service.OrderEdit:
     responses=TRANSITIONED,
 )
 async def edit_order(
-    request: AnyRequest, order_id: RowId, data: Annotated[OrderPatch, request_body(ORDER_PATCH_EXAMPLE)]
+    db: AppDb,
+    actor: CurrentActor,
+    order_id: RowId,
+    data: Annotated[OrderPatch, request_body(ORDER_PATCH_EXAMPLE)],
 ) -> Any:
     try:
-        edited = await service.edit_order(
-            request.app.state.db, actor_of(request), order_id, _edit(data), version=data.version
-        )
+        edited = await service.edit_order(db, actor, order_id, _edit(data), version=data.version)
     except REFUSALS as exc:
         return _refused(exc)
     return _out(edited)

@@ -8,6 +8,7 @@ with the order as it is now, and their changes are kept in the form to look at a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, post
@@ -19,16 +20,17 @@ from backend.auth.rules import Permission
 from backend.auth.web import forms as auth_forms
 from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
-from backend.orders import decisions, product_lookup, queries
+from backend.orders import decisions, product_lookup
 from backend.orders.drafts import OrderRejected
-from backend.orders.editing import edit_order
+from backend.orders.editing import edit_as_typed
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.rules import MESSAGES, Actor
 from backend.orders.web import edit_form
 from backend.orders.web.entry_form import Entry
 from backend.orders.web.form_fields import split_problems
-from backend.orders.web.pages import PageState, Refused, actor_of, show_order
+from backend.orders.web.pages import Caller, PageState, Refused, show_order
 from backend.orders.web.queue import STALE
+from backend.web.dependencies import AppDb, CurrentActor
 from backend.web.responses import FormErrors, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -41,27 +43,26 @@ def _message(code: str) -> str:
     return gettext(MESSAGES.get(code, N_("Some information is not valid")))
 
 
-async def _form(request: AnyRequest, order_id: int, state: PageState, status: int = 200) -> Template:
-    return await show_order(request, order_id, state, status=status)
+async def _form(caller: Caller, order_id: int, state: PageState, status: int = 200) -> Template:
+    return await show_order(caller, order_id, state, status=status)
 
 
-async def _add(request: AnyRequest, order_id: int, entry: Entry, term: str) -> Template:
-    async with request.app.state.db.read() as session:
-        found = await product_lookup.look_up(session, term)
+async def _add(caller: Caller, order_id: int, entry: Entry, term: str) -> Template:
+    found = await product_lookup.find(caller.db, term)
     if found.sku:
         entry.add(found.sku)
         entry.values["term"] = ""
-        return await _form(request, order_id, PageState(edit=entry))
+        return await _form(caller, order_id, PageState(edit=entry))
     errors = FormErrors()
     if not found.choices:
         errors.add("term", gettext(product_lookup.NO_MATCH) % {"term": term.strip()})
     state = PageState(edit=entry, errors=errors, products=found.choices)
-    return await _form(request, order_id, state, 200 if found.choices else 400)
+    return await _form(caller, order_id, state, 200 if found.choices else 400)
 
 
-async def _remove(request: AnyRequest, order_id: int, entry: Entry, sku: str) -> Template:
+async def _remove(caller: Caller, order_id: int, entry: Entry, sku: str) -> Template:
     entry.remove(sku)
-    return await _form(request, order_id, PageState(edit=entry))
+    return await _form(caller, order_id, PageState(edit=entry))
 
 
 def _short(exc: OutOfStock) -> FormErrors:
@@ -90,48 +91,48 @@ def _not_saved(exc: SaveRefusal, entry: Entry, actor: Actor) -> tuple[PageState,
     return PageState(edit=entry, stale=True), 409
 
 
-async def _save(request: AnyRequest, order_id: int, entry: Entry) -> Response[Any] | Template:
+async def _save(caller: Caller, order_id: int, entry: Entry) -> Response[Any] | Template:
     version = edit_form.version_of(entry)
     if version is None:
         errors = FormErrors(general=[auth_forms.message("bad_version")])
-        return await _form(request, order_id, PageState(edit=entry, errors=errors), 400)
-    actor, db = actor_of(request), request.app.state.db
+        return await _form(caller, order_id, PageState(edit=entry, errors=errors), 400)
+    typed = partial(edit_form.edit_of, entry)
     try:
-        async with db.read() as session:
-            detail = await queries.get_order(session, order_id)
-        await edit_order(db, actor, order_id, edit_form.edit_of(entry, detail), version=version)
+        await edit_as_typed(caller.db, caller.actor, order_id, typed, version=version)
     except (OrderRejected, OutOfStock, StaleOrder, TransitionRefused) as exc:
-        state, status = _not_saved(exc, entry, actor)
-        return await _form(request, order_id, state, status)
+        state, status = _not_saved(exc, entry, caller.actor)
+        return await _form(caller, order_id, state, status)
     return see_other(f"/orders/{order_id}?saved=true")
 
 
-async def _stay(request: AnyRequest, order_id: int, entry: Entry, _: str) -> Template:
-    return await _form(request, order_id, PageState(edit=entry))
+async def _stay(caller: Caller, order_id: int, entry: Entry, _: str) -> Template:
+    return await _form(caller, order_id, PageState(edit=entry))
 
 
 ACTIONS = {
-    "add": lambda request, order_id, entry, term: _add(request, order_id, entry, term or entry.get("term")),
+    "add": lambda caller, order_id, entry, term: _add(caller, order_id, entry, term or entry.get("term")),
     "remove": _remove,
-    "save": lambda request, order_id, entry, _: _save(request, order_id, entry),
+    "save": lambda caller, order_id, entry, _: _save(caller, order_id, entry),
     "stay": _stay,
 }
 
 
 @post("/orders/{order_id:int}/edit", guards=[manage_orders])
-async def edit(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+async def edit(
+    request: AnyRequest, db: AppDb, actor: CurrentActor, order_id: FromPath[int]
+) -> Response[Any] | Template:
     """Every button of the edit form posts here; ``action`` says which (``add``, ``remove:SKU`` …)."""
     form = await request.form()
     entry = edit_form.read(form)
     action, _, argument = str(form.get("action") or "").partition(":")
     if action == "enter":  # Enter pressed in a field: look for what the search field holds
         action = "add" if entry.get("term") else "stay"
-    handler = ACTIONS.get(action)
+    handler, caller = ACTIONS.get(action), Caller(request, db, actor)
     try:
         if handler is None:
             state = PageState(edit=entry, errors=FormErrors(general=[_message("unknown")]))
-            return await _form(request, order_id, state, 400)
-        return await handler(request, order_id, entry, argument)
+            return await _form(caller, order_id, state, 400)
+        return await handler(caller, order_id, entry, argument)
     except OrderNotFound:
         raise NotFoundException() from None
     except OrderForbidden:

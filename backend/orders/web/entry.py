@@ -6,24 +6,22 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Template
-from sqlalchemy import select
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.catalog import listing
-from backend.catalog.models import Product
-from backend.customers.models import Customer
 from backend.i18n.translation import N_, gettext
-from backend.inventory.models import Location
 from backend.orders import history, product_lookup
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OutOfStock
-from backend.orders.rules import MESSAGES, Actor
+from backend.orders.rules import MESSAGES
 from backend.orders.service import place_order
 from backend.orders.web import entry_form as entries
 from backend.orders.web.entry_form import Entry
 from backend.orders.web.form_fields import short_lines_errors, split_problems
+from backend.orders.web.pages import Caller
 from backend.web import inputs
+from backend.web.dependencies import AppDb, CurrentActor
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -36,7 +34,7 @@ def _message(code: str) -> str:
 
 
 async def _entry_page(
-    request: AnyRequest,
+    caller: Caller,
     entry: Entry,
     *,
     errors: FormErrors | None = None,
@@ -44,22 +42,12 @@ async def _entry_page(
     products: list[listing.ProductView] | None = None,
     customers: list[history.CustomerRow] | None = None,
 ) -> Template:
-    async with request.app.state.db.read() as session:
-        names = dict(
-            (
-                await session.execute(
-                    select(Product.sku, Product.name).where(Product.sku.in_([s for s, _ in entry.lines]))
-                )
-            ).all()
-        )
-        locations = list(
-            await session.scalars(select(Location).order_by(Location.is_default.desc(), Location.name))
-        )
+    choices = await product_lookup.line_choices(caller.db, [sku for sku, _ in entry.lines])
     context = {
         "entry": entry,
-        "names": names,
+        "names": choices.names,
         "errors": errors or FormErrors(),
-        "locations": locations,
+        "locations": choices.locations,
         "products": products,
         "customers": customers,
         "modes": entries.MODES,
@@ -71,97 +59,92 @@ async def _entry_page(
             "priority": entries.PRIORITY_LABELS,
         },
     }
-    return page(request, "orders/new.html", context, status_code=status)
+    return page(caller.request, "orders/new.html", context, status_code=status)
 
 
 @get("/orders/new", guards=[take_orders])
-async def new_order_page(request: AnyRequest) -> Template:
-    return await _entry_page(request, Entry({"payment": "cash"}))
+async def new_order_page(request: AnyRequest, db: AppDb, actor: CurrentActor) -> Template:
+    return await _entry_page(Caller(request, db, actor), Entry({"payment": "cash"}))
 
 
-async def _add(request: AnyRequest, entry: Entry, term: str) -> Template:
+async def _add(caller: Caller, entry: Entry, term: str) -> Template:
     """Add the product a scan or a search names; offer choices when several match."""
-    async with request.app.state.db.read() as session:
-        found = await product_lookup.look_up(session, term)
+    found = await product_lookup.find(caller.db, term)
     if found.sku:
         entry.add(found.sku)
         entry.values["term"] = ""
-        return await _entry_page(request, entry)
+        return await _entry_page(caller, entry)
     errors = FormErrors()
     if not found.choices:
         errors.add("term", gettext(product_lookup.NO_MATCH) % {"term": term.strip()})
     status = 200 if found.choices else 400
-    return await _entry_page(request, entry, errors=errors, products=found.choices, status=status)
+    return await _entry_page(caller, entry, errors=errors, products=found.choices, status=status)
 
 
-async def _find(request: AnyRequest, entry: Entry) -> Template:
-    async with request.app.state.db.read() as session:
-        found = await history.list_customers(session, entry.get("find"), None)
+async def _find(caller: Caller, entry: Entry) -> Template:
+    found = await history.find_customers(caller.db, entry.get("find"))
     errors = FormErrors()
     if not found.rows:
         errors.add("find", gettext(N_("No customer matches.")))
-    return await _entry_page(request, entry, errors=errors, customers=found.rows[:CHOICES])
+    return await _entry_page(caller, entry, errors=errors, customers=found.rows[:CHOICES])
 
 
-async def _pick(request: AnyRequest, entry: Entry, customer_id: str) -> Template:
-    async with request.app.state.db.read() as session:
-        wanted = inputs.parse_id(customer_id)
-        customer = await session.get(Customer, wanted) if wanted is not None else None
+async def _pick(caller: Caller, entry: Entry, customer_id: str) -> Template:
+    wanted = inputs.parse_id(customer_id)
+    customer = await history.contact_of(caller.db, wanted) if wanted is not None else None
     if customer is not None:
         entries.prefill_customer(entry, customer.name, customer.email, customer.phone)
-    return await _entry_page(request, entry)
+    return await _entry_page(caller, entry)
 
 
-async def _place(request: AnyRequest, entry: Entry) -> Response[Any] | Template:
-    principal = principal_of(request)
-    actor = Actor(principal.user_id, principal.permissions)
+async def _place(caller: Caller, entry: Entry) -> Response[Any] | Template:
     try:
         if entry.bad_quantities:
             raise OrderRejected({"lines": "quantity_not_whole"})
-        placed = await place_order(request.app.state.db, actor, entries.draft_of(entry))
+        placed = await place_order(caller.db, caller.actor, entries.draft_of(entry))
     except OrderRejected as exc:
         fields, general = split_problems(exc.problems, _message)
-        return await _entry_page(request, entry, errors=FormErrors(fields, general), status=400)
+        return await _entry_page(caller, entry, errors=FormErrors(fields, general), status=400)
     except OutOfStock as exc:
-        return await _entry_page(request, entry, errors=short_lines_errors(exc), status=409)
+        return await _entry_page(caller, entry, errors=short_lines_errors(exc), status=409)
     except OrderForbidden:
         return await _entry_page(
-            request, entry, errors=FormErrors(general=[_message("not_permitted")]), status=403
+            caller, entry, errors=FormErrors(general=[_message("not_permitted")]), status=403
         )
     return see_other(f"/orders/{placed.id}")
 
 
-async def _remove(request: AnyRequest, entry: Entry, sku: str) -> Template:
+async def _remove(caller: Caller, entry: Entry, sku: str) -> Template:
     entry.remove(sku)
-    return await _entry_page(request, entry)
+    return await _entry_page(caller, entry)
 
 
-async def _stay(request: AnyRequest, entry: Entry, _: str) -> Template:
-    return await _entry_page(request, entry)
+async def _stay(caller: Caller, entry: Entry, _: str) -> Template:
+    return await _entry_page(caller, entry)
 
 
 ACTIONS = {
-    "add": lambda request, entry, term: _add(request, entry, term or entry.get("term")),
-    "find": lambda request, entry, _: _find(request, entry),
+    "add": lambda caller, entry, term: _add(caller, entry, term or entry.get("term")),
+    "find": lambda caller, entry, _: _find(caller, entry),
     "pick": _pick,
     "remove": _remove,
-    "place": lambda request, entry, _: _place(request, entry),
+    "place": lambda caller, entry, _: _place(caller, entry),
     "stay": _stay,
 }
 
 
 @post("/orders/new", guards=[take_orders])
-async def order_entry(request: AnyRequest) -> Response[Any] | Template:
+async def order_entry(request: AnyRequest, db: AppDb, actor: CurrentActor) -> Response[Any] | Template:
     """Every button of the entry page posts here; ``action`` says which (``add:SKU``, ``pick:7`` …)."""
     form = await request.form()
     entry = entries.read(form)
     action, _, argument = str(form.get("action") or "").partition(":")
     if action == "enter":  # Enter pressed in one of the search fields
         action = "add" if entry.get("term") else "find" if entry.get("find") else "stay"
-    handler = ACTIONS.get(action)
+    handler, caller = ACTIONS.get(action), Caller(request, db, actor)
     if handler is None:
-        return await _entry_page(request, entry, errors=FormErrors(general=[_message("unknown")]), status=400)
-    return await handler(request, entry, argument)
+        return await _entry_page(caller, entry, errors=FormErrors(general=[_message("unknown")]), status=400)
+    return await handler(caller, entry, argument)
 
 
 ROUTES = [new_order_page, order_entry]

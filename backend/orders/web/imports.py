@@ -10,12 +10,12 @@ from litestar.datastructures import UploadFile
 from litestar.response import Template
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.kernel.db import utcnow
 from backend.orders import csv_import, imports, labels
 from backend.orders.csv_import import Preview
-from backend.orders.rules import Actor
 from backend.orders.web import import_seal
+from backend.web.dependencies import AppDb, AppSettings, CurrentActor
 from backend.web.responses import page
 
 AnyRequest = Request[Any, Any, Any]
@@ -52,30 +52,31 @@ async def import_page(request: AnyRequest) -> Template:
 
 
 @post("/orders/import", guards=[take_orders], request_max_body_size=UPLOAD_LIMIT)
-async def preview_import(request: AnyRequest) -> Template:
+async def preview_import(
+    request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings
+) -> Template:
     upload = (await request.form()).get("file")
     content = await upload.read() if isinstance(upload, UploadFile) else b""
     filename = upload.filename[:200] if isinstance(upload, UploadFile) else ""
-    preview = await imports.check(request.app.state.db, content)
+    preview = await imports.check(db, content)
     sealed = None
     if preview.ready:
-        secret = request.app.state.settings.secret_key
-        sealed = import_seal.seal(content, principal_of(request).user_id, secret, utcnow())
+        sealed = import_seal.seal(content, actor.user_id, settings.secret_key, utcnow())
     return _page(request, _status_of(preview), preview=preview, sealed=sealed, filename=filename)
 
 
 @post("/orders/import/confirm", guards=[take_orders], request_max_body_size=import_seal.MAX_FORM_BYTES)
-async def confirm_import(request: AnyRequest) -> Template:
+async def confirm_import(
+    request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings
+) -> Template:
     form = await request.form()
-    principal = principal_of(request)
     filename = str(form.get("filename") or "")[:200]
     try:
-        secret = request.app.state.settings.secret_key
-        content = import_seal.unseal(str(form.get("sealed") or ""), principal.user_id, secret, utcnow())
+        sealed = str(form.get("sealed") or "")
+        content = import_seal.unseal(sealed, actor.user_id, settings.secret_key, utcnow())
     except import_seal.SealBroken:
         return _page(request, 400, expired=True)
-    actor = Actor(principal.user_id, principal.permissions)
-    outcome = await imports.import_orders(request.app.state.db, actor, content, filename)
+    outcome = await imports.import_orders(db, actor, content, filename)
     if isinstance(outcome, Preview):  # previewed before an upgrade that changed what a file may hold
         return _page(request, 400, preview=outcome)
     return _page(request, result=outcome, filename=filename)

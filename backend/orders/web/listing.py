@@ -16,6 +16,7 @@ from backend.orders import labels, queries
 from backend.orders.web import list_filters as order_list
 from backend.orders.web.list_filters import ListFilters
 from backend.web import inputs
+from backend.web.dependencies import AppDb, Shop
 from backend.web.responses import FormErrors, page
 
 AnyRequest = Request[Any, Any, Any]
@@ -43,27 +44,26 @@ def _context(
 
 
 @get("/orders/all", guards=[view_orders])
-async def order_list_page(request: AnyRequest, cursor: FromQuery[str | None] = None) -> Template:
+async def order_list_page(
+    request: AnyRequest, db: AppDb, shop: Shop, cursor: FromQuery[str | None] = None
+) -> Template:
     filters = order_list.read(request.query_params)
     if filters.problems:
         return page(request, "orders/list.html", _context(filters, None), status_code=400)
     after_id = inputs.parse_id(cursor)
-    wanted = order_list.query_of(filters, request.app.state.shop.current.timezone, after_id)
-    async with request.app.state.db.read() as session:
+    wanted = order_list.query_of(filters, shop.timezone, after_id)
+    async with db.read() as session:
         found = await queries.list_orders(session, wanted)
     context = _context(filters, found, more_only=cursor is not None)
     return page(request, "orders/list.html", context, fragment="orders/_list_rows.html")
 
 
 @get("/orders/export.csv", guards=[view_orders])
-async def export_orders(request: AnyRequest) -> Stream | Template:
+async def export_orders(request: AnyRequest, db: AppDb, shop: Shop) -> Stream | Template:
     filters = order_list.read(request.query_params)
     if filters.problems:
         return page(request, "orders/list.html", _context(filters, None), status_code=400)
-    wanted = order_list.query_of(
-        filters, request.app.state.shop.current.timezone, limit=order_list.EXPORT_PAGE
-    )
-    db = request.app.state.db
+    wanted = order_list.query_of(filters, shop.timezone, limit=order_list.EXPORT_PAGE)
 
     async def chunks() -> AsyncIterator[str]:
         async with db.read() as session:

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.auth.rules import Permission, Role
-from backend.auth.web.guards import principal_of, requires
-from backend.catalog.models import Product
+from backend.auth.rules import Permission
+from backend.auth.web.guards import requires
 from backend.catalog.rules import format_tax_rate
 from backend.catalog.service import ProductView
-from backend.inventory.models import Location
+from backend.kernel.db import Database
 from backend.kernel.events import Event
-from backend.orders import decisions, labels, queries
+from backend.orders import decisions, labels, product_lookup
 from backend.orders.errors import OrderNotFound
 from backend.orders.events import OrderEdited
 from backend.orders.risk import REASONS
@@ -33,6 +30,7 @@ from backend.orders.rules import MODE_LABELS, STATUS_LABELS, Actor
 from backend.orders.views import OrderDetail
 from backend.orders.web import edit_form
 from backend.orders.web.entry_form import Entry
+from backend.web.dependencies import AppDb, CurrentActor
 from backend.web.responses import FormErrors, page
 from backend.web.site import LiveUpdates
 
@@ -59,11 +57,6 @@ class PageState:
     stale: bool = False  # the edit was made on a version of the order that is no longer current
 
 
-def actor_of(request: AnyRequest) -> Actor:
-    principal = principal_of(request)
-    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
-
-
 def _sentences(live: LiveUpdates, detail: OrderDetail) -> list[tuple[Any, str, list[str]]]:
     """(when, what happened, the edit's diff lines) for each step, oldest first, in the app's words."""
     steps = []
@@ -74,32 +67,26 @@ def _sentences(live: LiveUpdates, detail: OrderDetail) -> list[tuple[Any, str, l
     return steps
 
 
-async def _names(session: AsyncSession, detail: OrderDetail, edit: Entry) -> dict[str, str]:
-    """SKU → product name, for the lines of the order and of the edit form."""
-    names = {line.sku: line.name for line in detail.lines}
-    added = [sku for sku, _ in edit.lines if sku not in names]
-    if added:
-        rows = await session.execute(select(Product.sku, Product.name).where(Product.sku.in_(added)))
-        names |= dict(rows.all())
-    return names
+class Caller(NamedTuple):
+    """A request to an order's page or form, with what answering it takes."""
+
+    request: AnyRequest
+    db: Database
+    actor: Actor
 
 
 async def show_order(
-    request: AnyRequest, order_id: int, state: PageState | None = None, *, status: int = 200
+    caller: Caller, order_id: int, state: PageState | None = None, *, status: int = 200
 ) -> Template:
+    request, db, actor = caller
     state = state or PageState()
-    actor = actor_of(request)
+    typed = [sku for sku, _ in state.edit.lines] if state.edit else []
     try:
-        async with request.app.state.db.read() as session:
-            detail = await queries.get_order(session, order_id)
-            edit = state.edit or edit_form.start(detail)
-            names = await _names(session, detail, edit)
-            locations = await session.scalars(
-                select(Location).order_by(Location.is_default.desc(), Location.name)
-            )
-            places = edit_form.location_choices(list(locations), detail.summary.fulfilment_mode)
+        detail, choices = await product_lookup.order_with_choices(db, order_id, typed)
     except OrderNotFound:
         raise NotFoundException(f"No order {order_id}.") from None
+    edit = state.edit or edit_form.start(detail)
+    places = edit_form.location_choices(choices.locations, detail.summary.fulfilment_mode)
     order = detail.summary
     context = {
         "order": order,
@@ -113,7 +100,7 @@ async def show_order(
         "moves": decisions.offered_moves(order.status, order.fulfilment_mode, actor),
         "editable": decisions.can_edit(order.status, actor),
         "edit": edit,
-        "names": names,
+        "names": choices.names,
         "locations": places,
         "state": state,
         "saved": request.query_params.get("saved") == "true",
@@ -123,8 +110,10 @@ async def show_order(
 
 
 @get("/orders/{order_id:int}", guards=[requires(Permission.ORDERS_VIEW)])
-async def order_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
-    return await show_order(request, order_id)
+async def order_page(
+    request: AnyRequest, db: AppDb, actor: CurrentActor, order_id: FromPath[int]
+) -> Template:
+    return await show_order(Caller(request, db, actor), order_id)
 
 
 ROUTES = [order_page]

@@ -24,13 +24,15 @@ from backend.auth.web import forms as auth_forms
 from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
 from backend.kernel.db import utcnow
+from backend.kernel.settings import Settings
 from backend.orders import decisions, labels, queue
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.risk import REASONS
-from backend.orders.rules import MESSAGES, OrderStatus
+from backend.orders.rules import MESSAGES, Actor, OrderStatus
 from backend.orders.service import change_location, transition_order
-from backend.orders.web.pages import PageState, Refused, actor_of, show_order
+from backend.orders.web.pages import Caller, PageState, Refused, show_order
+from backend.web.dependencies import AppDb, AppSettings, CurrentActor
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -53,14 +55,13 @@ class Refusal:
     card: queue.QueueCard | None = None
 
 
-def _queue_context(request: AnyRequest, cards: list[queue.QueueCard]) -> dict[str, Any]:
-    actor = actor_of(request)
+def _queue_context(actor: Actor, settings: Settings, cards: list[queue.QueueCard]) -> dict[str, Any]:
     return {
         "moves": lambda order: decisions.queue_moves(order.status, order.fulfilment_mode, actor),
         "editable": lambda order: decisions.can_edit(order.status, actor),
         "cards": cards,
         "now": utcnow(),
-        "alert_minutes": request.app.state.settings.order_wait_alert_minutes,
+        "alert_minutes": settings.order_wait_alert_minutes,
         "labels": labels,
         "risk_reasons": REASONS,
         "minutes_waiting": queue.minutes_waiting,
@@ -68,42 +69,41 @@ def _queue_context(request: AnyRequest, cards: list[queue.QueueCard]) -> dict[st
     }
 
 
-async def _queue_page(request: AnyRequest, refusal: Refusal | None = None, status: int = 200) -> Template:
-    async with request.app.state.db.read() as session:
-        cards = await queue.waiting_orders(session)
-        locations = await queue.location_choices(session)
-        if refusal is not None:
-            refusal = Refusal(
-                refusal.order_id,
-                refusal.action,
-                refusal.message,
-                await queue.queue_card(session, refusal.order_id),
-            )
-    context = {**_queue_context(request, cards), "locations": locations, "refusal": refusal}
-    return page(request, "orders/queue.html", context, status_code=status)
+async def _queue_page(
+    caller: Caller, settings: Settings, refusal: Refusal | None = None, status: int = 200
+) -> Template:
+    board = await queue.queue_board(caller.db, refusal.order_id if refusal else None)
+    if refusal is not None:
+        refusal = Refusal(refusal.order_id, refusal.action, refusal.message, board.refused)
+    context = {
+        **_queue_context(caller.actor, settings, board.cards),
+        "locations": board.locations,
+        "refusal": refusal,
+    }
+    return page(caller.request, "orders/queue.html", context, status_code=status)
 
 
 @get("/orders", guards=[view_orders])
-async def queue_page(request: AnyRequest) -> Template:
-    return await _queue_page(request)
+async def queue_page(request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings) -> Template:
+    return await _queue_page(Caller(request, db, actor), settings)
 
 
 @get("/orders/{order_id:int}/card", guards=[view_orders])
-async def queue_card(request: AnyRequest, order_id: FromPath[int]) -> Template | Response[str]:
+async def queue_card(
+    db: AppDb, actor: CurrentActor, settings: AppSettings, order_id: FromPath[int]
+) -> Template | Response[str]:
     """One card, for a live update to fetch; empty once the order no longer waits."""
     try:
-        async with request.app.state.db.read() as session:
-            card = await queue.queue_card(session, order_id)
-            locations = await queue.location_choices(session)
+        card, locations = await queue.card_with_choices(db, order_id)
     except OrderNotFound:
         raise NotFoundException() from None
     if not queue.is_waiting(card.order):
         return Response("", media_type="text/html")  # the swap removes the card
-    context = {**_queue_context(request, [card]), "card": card, "locations": locations}
+    context = {**_queue_context(actor, settings, [card]), "card": card, "locations": locations}
     return Template(template_name="orders/_card.html", context=context)
 
 
-Decision = Callable[[AnyRequest, int, Mapping[str, Any], int], Awaitable[object]]
+Decision = Callable[[Caller, int, Mapping[str, Any], int], Awaitable[object]]
 
 
 Refusable = OrderRejected | StaleOrder | TransitionRefused | OutOfStock
@@ -122,22 +122,22 @@ def _refusal(exc: Refusable, on_page: bool) -> tuple[str, int]:
 
 
 async def _decide(
-    request: AnyRequest, order_id: int, action: str, decide: Decision
+    caller: Caller, settings: Settings, order_id: int, action: str, decide: Decision
 ) -> Response[Any] | Template:
-    form = await request.form()
+    form = await caller.request.form()
     on_page = auth_forms.text(form, "view", 10) == "order"  # posted from the order's own page
 
     async def refuse(message: str, status: int, field: str | None = None) -> Template:
         if on_page:
             state = PageState(Refused(action, message, field))
-            return await show_order(request, order_id, state, status=status)
-        return await _refused(request, order_id, action, message, status)
+            return await show_order(caller, order_id, state, status=status)
+        return await _refused(caller, settings, Refusal(order_id, action, message), status)
 
     version = auth_forms.version(form, FormErrors())
     if version is None:
         return await refuse(auth_forms.message("bad_version"), 400)
     try:
-        await decide(request, order_id, form, version)
+        await decide(caller, order_id, form, version)
     except OrderNotFound:
         raise NotFoundException() from None
     except OrderForbidden:
@@ -149,9 +149,9 @@ async def _decide(
     return see_other(f"/orders/{order_id}?saved=true" if on_page else "/orders")
 
 
-async def _refused(request: AnyRequest, order_id: int, action: str, message: str, status: int) -> Template:
+async def _refused(caller: Caller, settings: Settings, refusal: Refusal, status: int) -> Template:
     try:
-        return await _queue_page(request, Refusal(order_id, action, message), status)
+        return await _queue_page(caller, settings, refusal, status)
     except OrderNotFound:
         raise NotFoundException() from None
 
@@ -164,13 +164,16 @@ def _lifecycle_route(action: str, wanted: OrderStatus, *, with_reason: bool) -> 
     """``POST /orders/{id}/<action>``: one move of the transition table, from a queue card or the
     order page (a reason is required for hold, reject and cancel)."""
 
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+    async def decide(caller: Caller, order_id: int, form: Mapping[str, Any], version: int) -> object:
         reason = _reason(form) if with_reason else ""
-        db, actor = request.app.state.db, actor_of(request)
-        return await transition_order(db, actor, order_id, wanted, version=version, reason=reason)
+        return await transition_order(
+            caller.db, caller.actor, order_id, wanted, version=version, reason=reason
+        )
 
-    async def handler(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-        return await _decide(request, order_id, action, decide)
+    async def handler(
+        request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings, order_id: FromPath[int]
+    ) -> Response[Any] | Template:
+        return await _decide(Caller(request, db, actor), settings, order_id, action, decide)
 
     handler.__name__ = handler.__qualname__ = action
     return post(f"/orders/{{order_id:int}}/{action}", guards=[manage_orders])(handler)
@@ -184,14 +187,16 @@ cancel = _lifecycle_route("cancel", OrderStatus.CANCELLED, with_reason=True)  # 
 
 
 @post("/orders/{order_id:int}/location", guards=[manage_orders])
-async def move(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
-    async def decide(request: AnyRequest, order_id: int, form: Mapping[str, Any], version: int) -> object:
+async def move(
+    request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings, order_id: FromPath[int]
+) -> Response[Any] | Template:
+    async def decide(caller: Caller, order_id: int, form: Mapping[str, Any], version: int) -> object:
         code = auth_forms.text(form, "location", 32)
         if not code:
             raise OrderRejected({"location": "location_unknown"})
-        return await change_location(request.app.state.db, actor_of(request), order_id, code, version=version)
+        return await change_location(caller.db, caller.actor, order_id, code, version=version)
 
-    return await _decide(request, order_id, "location", decide)
+    return await _decide(Caller(request, db, actor), settings, order_id, "location", decide)
 
 
 ROUTES = [queue_page, queue_card, accept, release, reject, hold, cancel, move]
