@@ -10,11 +10,13 @@ from litestar.response import Template
 
 from backend.auth.rules import Permission
 from backend.auth.web import forms
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.catalog import rules as catalog_rules
 from backend.i18n.translation import N_, current_locale, gettext
 from backend.shop import rules, service
+from backend.shop.cache import ShopSnapshot
 from backend.shop.models import ShopProfile
+from backend.web.dependencies import AppDb, CurrentPrincipal, Shop
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -29,16 +31,16 @@ MESSAGES = {
 
 def _settings_page(
     request: AnyRequest,
+    shop: ShopSnapshot,
     profile: ShopProfile,
     errors: FormErrors | None = None,
     status: int = 200,
+    *,
     saved: bool = False,
 ) -> Template:
     context = {
         "profile": profile,
-        "currencies": catalog_rules.currency_options(
-            request.app.state.shop.current.currency, current_locale.get(), profile.currency
-        ),
+        "currencies": catalog_rules.currency_options(shop.currency, current_locale.get(), profile.currency),
         "timezones": [(zone, zone) for zone in sorted(rules.timezones())],
         "preview_minor": rules.PREVIEW_AMOUNT_MINOR,
         "errors": errors or FormErrors(),
@@ -48,14 +50,18 @@ def _settings_page(
 
 
 @get("/settings", guards=[manage_settings])
-async def settings_page(request: AnyRequest, saved: FromQuery[bool] = False) -> Template:
-    async with request.app.state.db.read() as session:
+async def settings_page(
+    request: AnyRequest, db: AppDb, shop: Shop, saved: FromQuery[bool] = False
+) -> Template:
+    async with db.read() as session:
         profile = await service.get_profile(session)
-    return _settings_page(request, profile, saved=saved)
+    return _settings_page(request, shop, profile, saved=saved)
 
 
 @post("/settings", guards=[manage_settings])
-async def save_settings(request: AnyRequest) -> Response[Any] | Template:
+async def save_settings(
+    request: AnyRequest, db: AppDb, shop: Shop, principal: CurrentPrincipal
+) -> Response[Any] | Template:
     form = await request.form()
     errors = FormErrors()
     expected = forms.version(form, errors)
@@ -67,16 +73,16 @@ async def save_settings(request: AnyRequest) -> Response[Any] | Template:
     )
     draft = ShopProfile(id=1, version=expected or 0, **wanted.__dict__)
     if errors:
-        return _settings_page(request, draft, errors, 400)
+        return _settings_page(request, shop, draft, errors, 400)
     try:
-        await service.update_profile(request.app.state.db, principal_of(request).user_id, wanted, expected)
+        await service.update_profile(db, principal.user_id, wanted, expected)
     except service.ProfileRejected as exc:
         for field, code in exc.problems.items():
             errors.add(field, gettext(MESSAGES[code]) if code in MESSAGES else forms.message(code))
-        return _settings_page(request, draft, errors, 400)
+        return _settings_page(request, shop, draft, errors, 400)
     except service.ProfileConflict as exc:
         errors.add(None, forms.message("version_conflict"))
-        return _settings_page(request, exc.current, errors, 409)
+        return _settings_page(request, shop, exc.current, errors, 409)
     return see_other("/settings?saved=true")
 
 
