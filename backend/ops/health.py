@@ -28,7 +28,7 @@ log = logging.getLogger("comptoir.health")
 
 
 class DatabaseProbe:
-    """One per app (``app.state.health``): what it shares are tasks of the app's event loop."""
+    """One per app, kept on its state: what it shares are tasks of the app's event loop."""
 
     def __init__(self, storage: StorageState | None = None) -> None:
         self._running: asyncio.Future[bool] | None = None

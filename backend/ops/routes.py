@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, Response, get
+from litestar import Response, get
 
 from backend.auth.web.guards import PUBLIC
 from backend.ops.health import DatabaseProbe
 from backend.ops.storage import RETRY_AFTER_SECONDS
+from backend.web.dependencies import AppDb, Health
 
 
 @get("/health", opt=PUBLIC, include_in_schema=False, cache_control=None)
-async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-    probe: DatabaseProbe = request.app.state.health
-    if not await probe.reachable(request.app.state.db):
+async def health(db: AppDb, health: Health) -> Response[dict[str, str]]:
+    probe: DatabaseProbe = health
+    if not await probe.reachable(db):
         if probe.storage.failing:  # it answers, but cannot write: the disk is full or failing
             body = {"status": "unavailable", "database": "failing", "reason": probe.storage.failure or ""}
             return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

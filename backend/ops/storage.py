@@ -51,7 +51,7 @@ def _says_storage_fails(error: BaseException) -> bool:
 
 
 class StorageState:
-    """Whether the last write met a full or failing disk (one per app: ``app.state.storage``)."""
+    """Whether the last write met a full or failing disk (one per app, kept on its state)."""
 
     def __init__(self) -> None:
         self.failure: str | None = None  # what the database said, while writing fails

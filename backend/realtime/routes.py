@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 from litestar import WebSocket, websocket
-from litestar.channels import ChannelsPlugin
 
 from backend.auth.web.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, refuse_other_sites
+from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal, LiveTailer
 
 # Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -22,14 +22,20 @@ def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
 
 
 @websocket("/ws", guards=[signed_in])
-async def live_updates(socket: WebSocket[Any, Any, Any]) -> None:
-    if await refuse_other_sites(socket):
+async def live_updates(
+    socket: WebSocket[Any, Any, Any],
+    *,
+    db: AppDb,
+    settings: AppSettings,
+    tailer: LiveTailer,
+    principal: CurrentPrincipal,
+    channels: Channels,
+) -> None:
+    if await refuse_other_sites(socket, settings):
         return
-    settings = socket.app.state.settings
-    channels = socket.app.plugins.get(ChannelsPlugin)
-    stream = LiveStream(socket, rules.topics_for_principal(socket.scope["user"]))
+    stream = LiveStream(socket, db, rules.topics_for_principal(principal))
     await socket.accept()
-    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
+    listening = tailer.listeners.listening(stream.topics, stream.locale)
     async with listening, channels.start_subscription(stream.topics) as subscriber:
         since = _since(socket)
         if since is not None:

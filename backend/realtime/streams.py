@@ -12,7 +12,9 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from backend.i18n.translation import current_locale
+from backend.kernel.db import Database
 from backend.kernel.events import START, events_after, position, position_of
+from backend.kernel.settings import Settings
 from backend.realtime import rules
 from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
 
@@ -22,13 +24,13 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 class LiveStream:
     """One socket: replays what it missed, then forwards live events once each, in order."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], topics: set[str]) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], db: Database, topics: set[str]) -> None:
         self.socket = socket
         self.topics = topics
         self.locale = current_locale.get()
         self.last_sent = 0  # the id the page resumes after
         self.position = START  # where that is in the log's order (``backend.kernel.events``)
-        self.db = socket.app.state.db
+        self.db = db
         self.site = socket.app.state.site  # the app's own rules and templates
 
     async def replay(self, since: int) -> None:
@@ -88,9 +90,8 @@ class LiveStream:
                     await task
 
 
-async def refuse_other_sites(socket: WebSocket[Any, Any, Any]) -> bool:
+async def refuse_other_sites(socket: WebSocket[Any, Any, Any], settings: Settings) -> bool:
     """Close a handshake from another site's page; True when it was closed."""
-    settings = socket.app.state.settings
     if rules.is_allowed_origin(
         socket.headers.get("origin"), socket.headers.get("host"), socket.url.scheme, settings.base_url
     ):

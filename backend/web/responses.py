@@ -18,6 +18,7 @@ from litestar.status_codes import (
 
 from backend.i18n.translation import N_, choose_locale, current_locale, format_bytes, gettext
 from backend.ops.storage import RETRY_AFTER_SECONDS, StorageState, storage_failure
+from backend.web import dependencies
 
 log = logging.getLogger("comptoir.web")
 
@@ -114,7 +115,7 @@ TOO_LARGE = N_("At most %(size)s can be sent at once.")
 
 def body_limit(request: Request[Any, Any, Any]) -> str:
     """The largest body this app takes (``COMPTOIR_MAX_BODY_BYTES``), as people read sizes."""
-    return format_bytes(request.app.state.settings.max_body_bytes)
+    return format_bytes(dependencies.settings_of(request.scope).max_body_bytes)
 
 
 def _detail_of(request: Request[Any, Any, Any], exc: HTTPException) -> str | None:
@@ -179,7 +180,7 @@ STORAGE_FAILING = N_(
 def _storage_failing(request: Request[Any, Any, Any], failure: BaseException) -> Response[Any]:
     """A full or failing disk: a 503 saying so, and one log line (not a traceback per request)."""
     log.error("cannot write for %s %s: %s", request.method, request.url.path, failure)
-    state: StorageState | None = getattr(request.app.state, "storage", None)
+    state: StorageState | None = dependencies.storage_of(request.scope)
     if state is not None:
         state.failed(failure)
     _adopt_browser_locale(request)

@@ -8,35 +8,36 @@ from litestar.response import Template
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
 from backend.auth.web.guards import PUBLIC, signed_in
+from backend.kernel.db import Database
 from backend.storefront import tracking
 from backend.storefront.my_orders import SHOWN, orders_of
+from backend.web.dependencies import AppDb, Feeds, LiveCursor
 from backend.web.responses import page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 
 
 @get("/", opt=PUBLIC)
-async def home(request: AnyRequest) -> Response[Any] | Template:
+async def home(
+    request: AnyRequest, db: AppDb, feeds: Feeds, live_cursor: LiveCursor
+) -> Response[Any] | Template:
     """Each person's own first screen, at the address the installed app opens: visitors shop,
     customers follow their orders, drivers see their run, the team sees what happened lately."""
     principal: Principal | None = request.scope.get("user")
     if principal is None:
         return see_other("/shop")
     if principal.role == Role.CUSTOMER:
-        return await _my_orders(request, principal)
+        return await _my_orders(request, db, principal, live_cursor)
     if principal.role == Role.DRIVER and not principal.can(Permission.ACTIVITY_VIEW):
         return page(request, "dashboard/run.html")  # the team's feed only for a driver allowed it
     template = "dashboard/run.html" if principal.role == Role.DRIVER else "dashboard/home.html"
-    state = request.app.state
-    newest = state.tailer.cursor
-    feed_html = await state.feeds.feed_html(state.db, principal, newest)
-    return page(request, template, {"feed_html": feed_html, "newest_event_id": newest})
+    feed_html = await feeds.feed_html(db, principal, live_cursor)
+    return page(request, template, {"feed_html": feed_html, "newest_event_id": live_cursor})
 
 
-async def _my_orders(request: AnyRequest, principal: Principal) -> Template:
-    # Read before the list: an event after this point is replayed to the page's socket.
-    newest = request.app.state.tailer.cursor
-    async with request.app.state.db.read() as session:
+async def _my_orders(request: AnyRequest, db: Database, principal: Principal, newest: int) -> Template:
+    # ``newest`` was read before the list: an event after it is replayed to the page's socket.
+    async with db.read() as session:
         orders = await orders_of(session, principal.user_id)
     context = {
         "orders": orders,
