@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from backend.catalog import listing
 from backend.catalog import service as catalog
 from backend.kernel.db import Database
 from backend.storefront.cart import Cart
-from backend.storefront.offer_cache import OfferCache
+from backend.storefront.offer_cache import OfferCache, PickupPoint
 
 FEW_LEFT = 5
 
@@ -121,3 +122,13 @@ async def priced(cache: OfferCache, db: Database, cart: Cart) -> PricedCart:
         if (product := products.get(product_id)) is not None
     ]
     return PricedCart(lines, [product_id for product_id in cart.product_ids if product_id not in products])
+
+
+class Basket(NamedTuple):
+    priced: PricedCart
+    pickup_points: tuple[PickupPoint, ...]
+
+
+async def basket(cache: OfferCache, db: Database, cart: Cart) -> Basket:
+    """What checkout shows and places: the cart priced from the catalog, and where it may be picked up."""
+    return Basket(await priced(cache, db, cart), await cache.pickup_points(db))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidationMarker
@@ -50,6 +51,7 @@ Feeds = Annotated[NamedDependency[FeedCache], _GIVEN]
 LiveTailer = Annotated[NamedDependency[Tailer], _GIVEN]
 LiveCursor = Annotated[NamedDependency[int], _GIVEN]
 Health = Annotated[NamedDependency[DatabaseProbe], _GIVEN]
+Channels = Annotated[NamedDependency[ChannelsPlugin], _GIVEN]  # provided by the plugin itself
 
 
 def app_state(scope: Scope) -> State:
@@ -133,6 +135,10 @@ DEPENDENCIES: dict[str, Provide] = {
 
 
 # For what Litestar does not inject into.
+
+
+def settings_of(scope: Scope) -> Settings:
+    return provide_settings(scope)
 
 
 def storage_of(scope: Scope) -> StorageState | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
@@ -310,3 +311,19 @@ async def test_a_refused_keyed_order_gives_its_key_back_to_be_judged_afresh(
     placed = await api.post("/api/v1/orders", json=body, headers=headers)
     assert placed.status_code == 201, placed.text
     assert (await written(harness))[0] == 1
+
+
+async def test_a_placement_body_is_decoded_once(harness: Harness, shop, api, monkeypatch) -> None:
+    """Without an idempotency key there is nothing to fingerprint: the handler's reading is the only one."""
+    decoded = []
+    real = msgspec.json.decode
+
+    def counting(*args, **kwargs):
+        decoded.append(args[0] if args else kwargs.get("buf"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(msgspec.json, "decode", counting)
+    response = await api.post("/api/v1/orders", json=BODY)
+    monkeypatch.undo()
+    assert response.status_code == 201, response.text
+    assert len([body for body in decoded if b"Ada Lovelace" in bytes(body)]) == 1

@@ -13,25 +13,17 @@ from backend.auth.rules import Role
 from backend.auth.web.guards import PUBLIC
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
-from backend.orders.rules import Actor
 from backend.orders.service import place_order
 from backend.orders.web.form_fields import short_lines_errors
-from backend.storefront import offer
+from backend.storefront import offer as offers
 from backend.storefront.cart import Cart
 from backend.storefront.web import checkout_form as checkout
 from backend.storefront.web.checkout_form import CheckoutForm
 from backend.storefront.web.pages import cart_cookie, current_cart
+from backend.web.dependencies import AppDb, CurrentActor, Offer
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def shopper(request: AnyRequest) -> Actor:
-    """Who is shopping: a signed-in account, or an anonymous visitor."""
-    principal = request.scope.get("user")
-    if principal is None:
-        return Actor(None)
-    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
 
 
 def _prefilled(request: AnyRequest) -> CheckoutForm:
@@ -43,11 +35,13 @@ def _prefilled(request: AnyRequest) -> CheckoutForm:
 
 
 async def _checkout_page(
-    request: AnyRequest, form: CheckoutForm, errors: FormErrors | None = None, status: int = 200
+    request: AnyRequest,
+    basket: offers.Basket,
+    form: CheckoutForm,
+    errors: FormErrors | None = None,
+    status: int = 200,
 ) -> Response[Any] | Template:
-    state = request.app.state
-    priced = await offer.priced(state.offer, state.db, current_cart(request))
-    pickup_points = await state.offer.pickup_points(state.db)
+    priced, pickup_points = basket
     if not priced.lines:
         return see_other("/shop/cart")
     context = {
@@ -67,28 +61,30 @@ async def _checkout_page(
 
 
 @get("/shop/checkout", opt=PUBLIC)
-async def checkout_page(request: AnyRequest) -> Response[Any] | Template:
-    return await _checkout_page(request, _prefilled(request))
+async def checkout_page(request: AnyRequest, db: AppDb, offer: Offer) -> Response[Any] | Template:
+    basket = await offers.basket(offer, db, current_cart(request))
+    return await _checkout_page(request, basket, _prefilled(request))
 
 
 @post("/shop/checkout", opt=PUBLIC)
-async def place_from_checkout(request: AnyRequest) -> Response[Any] | Template:
+async def place_from_checkout(
+    request: AnyRequest, db: AppDb, offer: Offer, actor: CurrentActor
+) -> Response[Any] | Template:
     form = CheckoutForm.read(await request.form())
-    state = request.app.state
-    priced = await offer.priced(state.offer, state.db, current_cart(request))
-    pickup_codes = {place.code for place in await state.offer.pickup_points(state.db)}
+    basket = await offers.basket(offer, db, current_cart(request))
+    priced, pickup_points = basket
     if not priced.lines:
         return see_other("/shop/cart")
-    draft = checkout.draft_of(form, priced, pickup_codes)
+    draft = checkout.draft_of(form, priced, {place.code for place in pickup_points})
     try:
         if isinstance(draft, dict):
             raise OrderRejected(draft)
-        placed = await place_order(request.app.state.db, shopper(request), draft)
+        placed = await place_order(db, actor, draft)
     except OrderRejected as exc:
         fields, general = checkout.field_problems(exc.problems)
-        return await _checkout_page(request, form, FormErrors(fields, general), 400)
+        return await _checkout_page(request, basket, form, FormErrors(fields, general), 400)
     except OutOfStock as exc:
-        return await _checkout_page(request, form, short_lines_errors(exc), 409)
+        return await _checkout_page(request, basket, form, short_lines_errors(exc), 409)
     answer = see_other(f"/t/{placed.tracking_token}?placed=1")
     answer.cookies.append(cart_cookie(request, Cart()))
     return answer

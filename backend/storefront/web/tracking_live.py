@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import WebSocket, websocket
-from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 
 from backend.auth.web.guards import PUBLIC
 from backend.kernel.events import Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.storefront import tracking
+from backend.web.dependencies import AppDb, AppSettings, Channels, LiveTailer
 
 TRACK_PREFIX = "track:"
 CLOSE_UNKNOWN_LINK = 4404
@@ -39,18 +39,25 @@ TOPIC_TEMPLATE = (TRACK_PREFIX, "storefront/_live_tracking.html")
 
 
 @websocket("/t/{token:str}/live", opt=PUBLIC)
-async def tracking_updates(socket: WebSocket[Any, Any, Any], token: FromPath[str]) -> None:
-    if await refuse_other_sites(socket):
+async def tracking_updates(
+    socket: WebSocket[Any, Any, Any],
+    *,
+    db: AppDb,
+    settings: AppSettings,
+    tailer: LiveTailer,
+    channels: Channels,
+    token: FromPath[str],
+) -> None:
+    if await refuse_other_sites(socket, settings):
         return
-    async with socket.app.state.db.read() as session:
+    async with db.read() as session:
         order_id = await tracking.tracked_order_id(session, token)
     if order_id is None:
         await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
         return
-    stream = LiveStream(socket, {track_topic(order_id)})
+    stream = LiveStream(socket, db, {track_topic(order_id)})
     await socket.accept()
-    channels = socket.app.plugins.get(ChannelsPlugin)
-    listening = socket.app.state.tailer.listeners.listening(stream.topics, stream.locale)
+    listening = tailer.listeners.listening(stream.topics, stream.locale)
     async with listening, channels.start_subscription(stream.topics) as subscriber:
         # No replay: the page asks for itself again whenever its socket (re)opens.
         await stream.serve(subscriber, heartbeat_every=None)
