@@ -76,9 +76,11 @@ async def test_a_number_no_row_can_have_in_any_path_is_a_404(harness: Harness) -
 
 def _int_query_parameters(route: HTTPRoute, method: str) -> list[str]:
     handler = next(h for h in route.route_handlers if method in h.http_methods)
-    found = []
+    found, injected = [], handler.resolve_dependencies()  # given by the app, never read from the query
     for name, field in handler.parsed_fn_signature.parameters.items():
-        if name in route.path_parameters or not isinstance(field.kwarg_definition, ParameterKwarg | None):
+        if name in route.path_parameters or name in injected:
+            continue
+        if not isinstance(field.kwarg_definition, ParameterKwarg | None):
             continue
         if field.annotation is int or int in get_args(field.annotation):
             named = field.kwarg_definition
