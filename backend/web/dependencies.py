@@ -1,10 +1,11 @@
 """What handlers are given: the database, the settings, who is asking, and the per-process caches.
 
 The app keeps these on its state (``backend/app.py``); this module is the one place that reads
-them there. A handler names what it needs as a parameter (``db: Database``, ``actor: Actor``,
-``shop: ShopSnapshot``…) and Litestar passes it in. The providers take the ASGI scope rather than
-the request, so the same ones serve HTTP handlers and websockets; none of them reads a query,
-header or body, so the OpenAPI schema gains nothing from them.
+them there. A handler names what it needs as a parameter (``db: AppDb``, ``actor: CurrentActor``,
+``shop: Shop``…: the name says which, the alias below marks it as given) and Litestar passes it
+in. The providers take the ASGI scope rather than the request, so the same ones serve HTTP
+handlers and websockets; none of them reads a query, header or body, so the OpenAPI schema gains
+nothing from them.
 
 Code Litestar does not inject into (exception handlers, the templates' shared frame) asks through
 the plain functions at the bottom.
