@@ -10,7 +10,8 @@ from litestar import WebSocket, websocket
 from backend.auth.web.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, refuse_other_sites
-from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal, LiveTailer
+from backend.realtime.web.dependencies import LiveTailer
+from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal
 
 # Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
 _EVENT_ID = re.compile(r"[0-9]{1,18}")

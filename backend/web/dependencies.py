@@ -24,35 +24,21 @@ from litestar.types import Scope
 
 from backend.auth.principal import Principal
 from backend.auth.principal_cache import PrincipalCache
-from backend.auth.rules import Role
 from backend.auth.web.guards import principal_in
-from backend.catalog.categories import CategoryCache
-from backend.dashboard.service import FeedCache
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from backend.ops.health import DatabaseProbe
 from backend.ops.storage import StorageState
-from backend.orders.rules import Actor
-from backend.realtime.tailer import Tailer
-from backend.shop.cache import ShopCache, ShopSnapshot
-from backend.storefront.offer_cache import OfferCache
 
 # What a handler's parameters are annotated with: the parameter's name says which dependency
 # (``db: AppDb``). The values are the app's own objects: nothing to validate.
-_GIVEN = SkipValidationMarker()
-AppDb = Annotated[NamedDependency[Database], _GIVEN]
-AppSettings = Annotated[NamedDependency[Settings], _GIVEN]
-CurrentPrincipal = Annotated[NamedDependency[Principal], _GIVEN]
-CurrentActor = Annotated[NamedDependency[Actor], _GIVEN]
-Shop = Annotated[NamedDependency[ShopSnapshot], _GIVEN]
-Principals = Annotated[NamedDependency[PrincipalCache], _GIVEN]
-Categories = Annotated[NamedDependency[CategoryCache], _GIVEN]
-Offer = Annotated[NamedDependency[OfferCache], _GIVEN]
-Feeds = Annotated[NamedDependency[FeedCache], _GIVEN]
-LiveTailer = Annotated[NamedDependency[Tailer], _GIVEN]
-LiveCursor = Annotated[NamedDependency[int], _GIVEN]
-Health = Annotated[NamedDependency[DatabaseProbe], _GIVEN]
-Channels = Annotated[NamedDependency[ChannelsPlugin], _GIVEN]  # provided by the plugin itself
+GIVEN = SkipValidationMarker()
+AppDb = Annotated[NamedDependency[Database], GIVEN]
+AppSettings = Annotated[NamedDependency[Settings], GIVEN]
+CurrentPrincipal = Annotated[NamedDependency[Principal], GIVEN]
+Principals = Annotated[NamedDependency[PrincipalCache], GIVEN]
+Health = Annotated[NamedDependency[DatabaseProbe], GIVEN]
+Channels = Annotated[NamedDependency[ChannelsPlugin], GIVEN]  # provided by the plugin itself
 
 
 def app_state(scope: Scope) -> State:
@@ -72,43 +58,8 @@ def provide_principal(scope: Scope) -> Principal:
     return principal_in(scope)
 
 
-def provide_actor(scope: Scope) -> Actor:
-    """Who acts on orders: a signed-in account, or an anonymous visitor (``Actor(None)``)."""
-    principal: Principal | None = scope.get("user")
-    if principal is None:
-        return Actor(None)
-    return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
-
-
-def provide_shop(scope: Scope) -> ShopSnapshot:
-    """The shop's profile as this process knows it now (name, currency, time zone, language)."""
-    cache: ShopCache = app_state(scope).shop
-    return cache.current
-
-
 def provide_principals(scope: Scope) -> PrincipalCache:
     return app_state(scope).principals
-
-
-def provide_categories(scope: Scope) -> CategoryCache:
-    return app_state(scope).categories
-
-
-def provide_offer(scope: Scope) -> OfferCache:
-    return app_state(scope).offer
-
-
-def provide_feeds(scope: Scope) -> FeedCache:
-    return app_state(scope).feeds
-
-
-def provide_tailer(scope: Scope) -> Tailer:
-    return app_state(scope).tailer
-
-
-def provide_live_cursor(scope: Scope) -> int:
-    """The newest event this process has sent on: a page read after it resumes its socket there."""
-    return provide_tailer(scope).cursor
 
 
 def provide_health(scope: Scope) -> DatabaseProbe:
@@ -119,18 +70,21 @@ def _provide(fn: Any) -> Provide:
     return Provide(fn, sync_to_thread=False)
 
 
+def from_state(name: str) -> Provide:
+    """A dependency that is the app's per-process object of that name (``app.state.<name>``), made
+    by the plugin that owns it: e.g. ``{"feeds": from_state("feeds")}`` in the dashboard's plugin."""
+
+    def provide(scope: Scope) -> Any:
+        return getattr(app_state(scope), name)
+
+    return _provide(provide)
+
+
 DEPENDENCIES: dict[str, Provide] = {
     "db": _provide(provide_db),
     "settings": _provide(provide_settings),
     "principal": _provide(provide_principal),
-    "actor": _provide(provide_actor),
-    "shop": _provide(provide_shop),
     "principals": _provide(provide_principals),
-    "categories": _provide(provide_categories),
-    "offer": _provide(provide_offer),
-    "feeds": _provide(provide_feeds),
-    "tailer": _provide(provide_tailer),
-    "live_cursor": _provide(provide_live_cursor),
     "health": _provide(provide_health),
 }
 
@@ -159,7 +113,7 @@ class Shell:
 
 def shell_of(scope: Scope) -> Shell:
     state = app_state(scope)
-    tailer: Tailer | None = getattr(state, "tailer", None)  # None before the app has started
+    tailer = getattr(state, "tailer", None)  # the live updates' tailer; None before the app has started
     settings: Settings = state.settings
-    shop: ShopCache = state.shop
-    return Shell(tailer.cursor if tailer else "", settings.htmx_source, shop.current.name)
+    shop = getattr(state, "shop", None)  # the shop's plugin's cache of its profile
+    return Shell(tailer.cursor if tailer else "", settings.htmx_source, shop.current.name if shop else "")

@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
+from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template import TemplateConfig
@@ -62,6 +63,9 @@ class DomainPlugin(InitPluginProtocol):
     # Per-process objects, by their name on ``app.state``; made afresh for each app.
     state: Callable[[Site], Mapping[str, object]] | None = None
     lifespan: Sequence[Lifespan] = ()
+    # What its handlers are given, by parameter name (``backend/web/dependencies.py``): the domain's
+    # own per-process objects, for its handlers and those of the domains above it.
+    dependencies: Mapping[str, Provide] = field(default_factory=dict)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         site = site_of(app_config)
@@ -72,6 +76,7 @@ class DomainPlugin(InitPluginProtocol):
             site.pages.register(handler)
         app_config.route_handlers.extend(self.routers)
         app_config.lifespan.extend(self.lifespan)
+        app_config.dependencies.update(self.dependencies)
         for name, value in (self.state(site) if self.state else {}).items():
             site.state[name] = app_config.state[name] = value
         return app_config

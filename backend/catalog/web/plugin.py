@@ -5,12 +5,13 @@ from __future__ import annotations
 from backend.auth.rules import Permission
 from backend.catalog import events
 from backend.catalog.categories import CategoryCache
-from backend.catalog.web import api, imports, live, pages
+from backend.catalog.web import api, dependencies, imports, live, pages
 from backend.i18n.translation import N_
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="catalog",
     api=api.ROUTES,
     pages=[*pages.ROUTES, *imports.ROUTES],

@@ -8,10 +8,12 @@ from litestar.response import Template
 from backend.auth.principal import Principal
 from backend.auth.rules import Permission, Role
 from backend.auth.web.guards import PUBLIC, signed_in
+from backend.dashboard.web.dependencies import Feeds
 from backend.kernel.db import Database
+from backend.realtime.web.dependencies import LiveCursor
 from backend.storefront import tracking
 from backend.storefront.my_orders import SHOWN, orders_of
-from backend.web.dependencies import AppDb, Feeds, LiveCursor
+from backend.web.dependencies import AppDb
 from backend.web.responses import page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from backend.auth.rules import Role
 from backend.dashboard.service import FeedCache
-from backend.dashboard.web import pages
+from backend.dashboard.web import dependencies, pages
 from backend.i18n.translation import N_
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="dashboard",
     pages=pages.ROUTES,
     # Everyone's home is "/", which shows each role its own first screen (pages.home).

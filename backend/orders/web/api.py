@@ -19,6 +19,7 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.schemas import (
     ORDER_DETAIL_EXAMPLE,
     ORDER_EXAMPLE,
@@ -39,7 +40,7 @@ from backend.orders.web.schemas import (
     TransitionIn,
 )
 from backend.web.api_contract import RowId, answers, request_body
-from backend.web.dependencies import AppDb, AppSettings, CurrentActor
+from backend.web.dependencies import AppDb, AppSettings
 from backend.web.input_guard import IdQuery
 from backend.web.responses import problem
 

@@ -26,11 +26,12 @@ from backend.orders.editing import edit_as_typed
 from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, StaleOrder, TransitionRefused
 from backend.orders.rules import MESSAGES, Actor
 from backend.orders.web import edit_form
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.entry_form import Entry
 from backend.orders.web.form_fields import split_problems
 from backend.orders.web.pages import Caller, PageState, Refused, show_order
 from backend.orders.web.queue import STALE
-from backend.web.dependencies import AppDb, CurrentActor
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, see_other
 
 AnyRequest = Request[Any, Any, Any]

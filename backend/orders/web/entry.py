@@ -17,11 +17,12 @@ from backend.orders.errors import OrderForbidden, OutOfStock
 from backend.orders.rules import MESSAGES
 from backend.orders.service import place_order
 from backend.orders.web import entry_form as entries
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.entry_form import Entry
 from backend.orders.web.form_fields import short_lines_errors, split_problems
 from backend.orders.web.pages import Caller
 from backend.web import inputs
-from backend.web.dependencies import AppDb, CurrentActor
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -15,7 +15,8 @@ from backend.kernel.db import utcnow
 from backend.orders import csv_import, imports, labels
 from backend.orders.csv_import import Preview
 from backend.orders.web import import_seal
-from backend.web.dependencies import AppDb, AppSettings, CurrentActor
+from backend.orders.web.dependencies import CurrentActor
+from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import page
 
 AnyRequest = Request[Any, Any, Any]

@@ -15,8 +15,9 @@ from backend.i18n.translation import gettext
 from backend.orders import labels, queries
 from backend.orders.web import list_filters as order_list
 from backend.orders.web.list_filters import ListFilters
+from backend.shop.web.dependencies import Shop
 from backend.web import inputs
-from backend.web.dependencies import AppDb, Shop
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page
 
 AnyRequest = Request[Any, Any, Any]

@@ -29,8 +29,9 @@ from backend.orders.risk import REASONS
 from backend.orders.rules import MODE_LABELS, STATUS_LABELS, Actor
 from backend.orders.views import OrderDetail
 from backend.orders.web import edit_form
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.entry_form import Entry
-from backend.web.dependencies import AppDb, CurrentActor
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page
 from backend.web.site import LiveUpdates
 

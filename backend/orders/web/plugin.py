@@ -6,11 +6,12 @@ from __future__ import annotations
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
 from backend.orders import events
-from backend.orders.web import api, customers, edit, entry, imports, listing, live, pages, queue
+from backend.orders.web import api, customers, dependencies, edit, entry, imports, listing, live, pages, queue
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="orders",
     api=api.ROUTES,
     pages=[

@@ -31,8 +31,9 @@ from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, Sta
 from backend.orders.risk import REASONS
 from backend.orders.rules import MESSAGES, Actor, OrderStatus
 from backend.orders.service import change_location, transition_order
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.pages import Caller, PageState, Refused, show_order
-from backend.web.dependencies import AppDb, AppSettings, CurrentActor
+from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -11,6 +11,7 @@ from litestar.channels import ChannelsPlugin
 
 from backend.realtime.routes import live_updates
 from backend.realtime.tailer import Tailer
+from backend.realtime.web import dependencies
 from backend.web.plugin import DomainPlugin, Site
 
 
@@ -39,4 +40,6 @@ async def tailing(app: Litestar) -> AsyncIterator[None]:
         await tailer.stop()
 
 
-PLUGIN = DomainPlugin(name="realtime", pages=[live_updates], lifespan=[tailing])
+PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES, name="realtime", pages=[live_updates], lifespan=[tailing]
+)

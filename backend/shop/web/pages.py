@@ -16,7 +16,8 @@ from backend.i18n.translation import N_, current_locale, gettext
 from backend.shop import rules, service
 from backend.shop.cache import ShopSnapshot
 from backend.shop.models import ShopProfile
-from backend.web.dependencies import AppDb, CurrentPrincipal, Shop
+from backend.shop.web.dependencies import Shop
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from backend.shop import events
 from backend.shop.cache import ShopCache
-from backend.shop.web import pages
+from backend.shop.web import dependencies, pages
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="shop",
     pages=pages.ROUTES,
     describers=sentences(events.SENTENCES),

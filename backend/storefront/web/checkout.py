@@ -14,13 +14,15 @@ from backend.auth.web.guards import PUBLIC
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
 from backend.orders.service import place_order
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.form_fields import short_lines_errors
 from backend.storefront import offer as offers
 from backend.storefront.cart import Cart
 from backend.storefront.web import checkout_form as checkout
 from backend.storefront.web.checkout_form import CheckoutForm
+from backend.storefront.web.dependencies import Offer
 from backend.storefront.web.pages import cart_cookie, current_cart
-from backend.web.dependencies import AppDb, CurrentActor, Offer
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -7,11 +7,12 @@ from backend.auth.rules import Permission, Role
 from backend.i18n.translation import N_
 from backend.storefront import my_orders
 from backend.storefront.offer_cache import OfferCache
-from backend.storefront.web import checkout, pages, tracking, tracking_live
+from backend.storefront.web import checkout, dependencies, pages, tracking, tracking_live
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="storefront",
     pages=[*pages.ROUTES, *checkout.ROUTES, *tracking.ROUTES, *tracking_live.ROUTES],
     navigation=[NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER}))],

@@ -19,9 +19,10 @@ from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.rules import MESSAGES, Actor
 from backend.orders.service import cancel_order
+from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.pages import Caller
 from backend.storefront import tracking
-from backend.web.dependencies import AppDb, CurrentActor
+from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]

@@ -16,8 +16,9 @@ from litestar.params import FromPath
 from backend.auth.web.guards import PUBLIC
 from backend.kernel.events import Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
+from backend.realtime.web.dependencies import LiveTailer
 from backend.storefront import tracking
-from backend.web.dependencies import AppDb, AppSettings, Channels, LiveTailer
+from backend.web.dependencies import AppDb, AppSettings, Channels
 
 TRACK_PREFIX = "track:"
 CLOSE_UNKNOWN_LINK = 4404
