@@ -11,7 +11,7 @@ from backend.auth.web.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
-from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal
+from backend.web.dependencies import AppSettings, Channels, CurrentPrincipal
 
 # Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -26,7 +26,6 @@ def _since(socket: WebSocket[Any, Any, Any]) -> int | None:
 async def live_updates(
     socket: WebSocket[Any, Any, Any],
     *,
-    db: AppDb,
     settings: AppSettings,
     tailer: LiveTailer,
     principal: CurrentPrincipal,
@@ -34,7 +33,7 @@ async def live_updates(
 ) -> None:
     if await refuse_other_sites(socket, settings):
         return
-    stream = LiveStream(socket, db, rules.topics_for_principal(principal))
+    stream = LiveStream(socket, tailer, rules.topics_for_principal(principal))
     await socket.accept()
     listening = tailer.listeners.listening(stream.topics, stream.locale)
     async with listening, channels.start_subscription(stream.topics) as subscriber:

@@ -12,11 +12,11 @@ from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
 from backend.i18n.translation import current_locale
-from backend.kernel.db import Database
 from backend.kernel.events import START, events_after, position, position_of
 from backend.kernel.settings import Settings
 from backend.realtime import rules
 from backend.realtime.render import actor_names, render_cursor, render_for, render_reload
+from backend.realtime.tailer import Tailer
 
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
@@ -24,14 +24,14 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 class LiveStream:
     """One socket: replays what it missed, then forwards live events once each, in order."""
 
-    def __init__(self, socket: WebSocket[Any, Any, Any], db: Database, topics: set[str]) -> None:
+    def __init__(self, socket: WebSocket[Any, Any, Any], tailer: Tailer, topics: set[str]) -> None:
         self.socket = socket
         self.topics = topics
         self.locale = current_locale.get()
         self.last_sent = 0  # the id the page resumes after
         self.position = START  # where that is in the log's order (``backend.kernel.events``)
-        self.db = db
-        self.site = socket.app.state.site  # the app's own rules and templates
+        self.db = tailer.db
+        self.site = tailer.site  # the app's own rules and templates
 
     async def replay(self, since: int) -> None:
         async with self.db.read() as session:

@@ -87,6 +87,7 @@ class Site:
         self.navigation = Navigation()
         self.templates: Environment = environment(self.navigation)
         self.live = LiveUpdates()
+        self.templates.globals["describe"] = self.live.describe  # an event in this app's words
         # Per-process objects by their name on ``app.state`` (caches): the realtime plugin loads
         # them at start and tells them of each new event and commit (``on_event``, ``on_commit``).
         self.state: dict[str, object] = {}

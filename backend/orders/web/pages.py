@@ -33,7 +33,6 @@ from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.entry_form import Entry
 from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page
-from backend.web.site import LiveUpdates
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -58,13 +57,14 @@ class PageState:
     stale: bool = False  # the edit was made on a version of the order that is no longer current
 
 
-def _sentences(live: LiveUpdates, detail: OrderDetail) -> list[tuple[Any, str, list[str]]]:
-    """(when, what happened, the edit's diff lines) for each step, oldest first, in the app's words."""
+def _steps(detail: OrderDetail) -> list[tuple[Any, Event, str, list[str]]]:
+    """(when, the event, who, the edit's diff lines) for each step, oldest first; the page tells
+    each event in the app's words (its ``describe``)."""
     steps = []
     for entry in detail.timeline:
         event = Event(type=entry.type, subject=f"order:{detail.summary.id}", data=entry.data)
         changes = list(event.payload.changes) if isinstance(event.payload, OrderEdited) else []
-        steps.append((entry.at, live.describe(event, entry.actor_name or ""), changes))
+        steps.append((entry.at, event, entry.actor_name or "", changes))
     return steps
 
 
@@ -92,7 +92,7 @@ async def show_order(
     context = {
         "order": order,
         "detail": detail,
-        "steps": _sentences(request.app.state.site.live, detail),
+        "steps": _steps(detail),
         "status_labels": STATUS_LABELS,
         "mode_labels": MODE_LABELS,
         "action_labels": labels.ACTION,

@@ -56,7 +56,7 @@ async def tracking_updates(
     if order_id is None:
         await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
         return
-    stream = LiveStream(socket, db, {track_topic(order_id)})
+    stream = LiveStream(socket, tailer, {track_topic(order_id)})
     await socket.accept()
     listening = tailer.listeners.listening(stream.topics, stream.locale)
     async with listening, channels.start_subscription(stream.topics) as subscriber:
