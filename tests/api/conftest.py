@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,29 +12,27 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from litestar import Litestar
-from sqlalchemy import select
 
 from backend.app import create_app
-from backend.auth.models import ApiToken, User
-from backend.auth.principal import hash_credential
-from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
-from backend.auth.service import create_api_token
+from backend.auth import passwords
+from backend.auth.models import User
+from backend.auth.rules import Role
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run
 from tests.live import LiveServer
-from tests.writing import add, add_all
+from tests.people import PASSWORD, PEOPLE, token_for, unchecked_token
+from tests.people import add_people as _add_people
 
-PASSWORD = "correct horse battery"
-_HASH = PasswordHasher().hash(PASSWORD)  # hashing once keeps account fixtures fast
+__all__ = ["PASSWORD", "PEOPLE", "_add_people", "unchecked_token"]  # what other test modules import
 
-PEOPLE = {
-    Role.OWNER: ("owner@shop.test", "Olive Owner"),
-    Role.STAFF: ("staff@shop.test", "Sami Staff"),
-    Role.DRIVER: ("driver@shop.test", "Dani Driver"),
-    Role.CUSTOMER: ("customer@shop.test", "Cleo Customer"),
-}
+# The in-process app hashes and verifies with the cheapest Argon2id parameters: the default ones
+# cost about 0.1 s of CPU per sign-in (much more on a busy machine), and an API test signs in a lot.
+# The people it seeds carry a hash of the same parameters, so no sign-in rehashes them.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_FAST_HASH = _FAST_HASHER.hash(PASSWORD)
+_FAST_DUMMY_HASH = _FAST_HASHER.hash("comptoir-timing-equaliser")
 
 
 @dataclass
@@ -58,17 +55,7 @@ class Harness:
             yield client
 
     async def token(self, role: Role) -> str:
-        if Permission.API_USE in ROLE_PERMISSIONS[role]:
-            return await create_api_token(self.db, PEOPLE[role][0], "tests")
-        # Roles without api.use cannot be given a token; one issued before that rule must fail.
-        return await unchecked_token(self.db, self.users[role].id)
-
-
-async def unchecked_token(db: Database, user_id: int, **columns: object) -> str:
-    """A token row written directly, bypassing the rules for creating one."""
-    raw = "cmp_" + secrets.token_urlsafe(32)
-    await db.run(add, ApiToken(token_hash=hash_credential(raw), user_id=user_id, label="tests", **columns))
-    return raw
+        return await token_for(self.db, self.users, role)
 
 
 async def csrf_token(client: httpx.AsyncClient) -> str:
@@ -102,24 +89,17 @@ def test_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
 test_settings.__test__ = False  # a helper, not a test
 
 
-async def _add_people(db: Database) -> dict[Role, User]:
-    rows = [
-        User(email=email, name=name, role=role.value, password_hash=_HASH)
-        for role, (email, name) in PEOPLE.items()
-    ]
-    ids = await db.run(add_all, rows)
-    async with db.read() as session:
-        users = {user.id: user for user in await session.scalars(select(User).where(User.id.in_(ids)))}
-    return {role: users[user_id] for role, user_id in zip(PEOPLE, ids, strict=True)}
-
-
 MakeHarness = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeHarness]:
+async def make_harness(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[MakeHarness]:
     """Build an app with chosen settings; its lifespan runs until the test ends."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+    monkeypatch.setattr(passwords, "_hasher", _FAST_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", _FAST_DUMMY_HASH)
 
     async def serve(app: Litestar, started: asyncio.Event, stop: asyncio.Event) -> None:
         # Fixture setup and teardown run in different tasks; the lifespan must stay in one.
@@ -135,7 +115,7 @@ async def make_harness(tmp_path: Path, database_url: str) -> AsyncIterator[MakeH
         await asyncio.wait_for(started.wait(), 60)  # the first app waits for the writer's fork server
         # Tests that touch expired rows must not race the app's first purge.
         await asyncio.wait_for(app.state.housekept.wait(), 10)
-        users = await _add_people(app.state.db) if not running else {}
+        users = await _add_people(app.state.db, _FAST_HASH) if not running else {}
         running.append((stop, task))
         return Harness(app, app.state.db, settings, users)
 

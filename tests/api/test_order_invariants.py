@@ -35,7 +35,7 @@ from backend.orders.models import Order, OrderLine
 from backend.orders.rules import HOLDING_STOCK, TRANSITIONS, OrderStatus
 from tests.api.conftest import PEOPLE, test_settings
 from tests.api.order_fixtures import build_shop
-from tests.api.test_stock_invariants import _wipe
+from tests.domain.test_stock_invariants import _wipe
 from tests.writing import add
 
 pytestmark = pytest.mark.slow

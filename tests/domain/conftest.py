@@ -1,5 +1,7 @@
-"""Domain tests: the commands and reads of a domain against a real database (both engines), built
-without the app: a ``Database``, the team and a small shop (``tests.api.order_fixtures``)."""
+"""Tests of commands, services and storage below HTTP: a fresh database per test (on each engine,
+as ``database_url`` gives it) without building the app. ``db`` and ``users`` give the database and
+one person per role; ``floor`` a stock room: the team, a small shop (``tests.api.order_fixtures``).
+Tests that speak HTTP belong in ``tests/api``."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from backend.auth.rules import Role
 from backend.kernel.db import Database
 from backend.orders.rules import Actor
 from tests.api.order_fixtures import Shop, actor_for, build_shop
+from tests.people import add_people
 from tests.writing import add_all
 
 TEAM = {
@@ -21,6 +24,23 @@ TEAM = {
     "bruno": ("bruno@shop.test", "Bruno Picker", Role.STAFF),
     "driver": ("driver@shop.test", "Dani Driver", Role.DRIVER),
 }
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The test's database, written through ``Database.run`` as the app writes (on SQLite, its own
+    writer process, started at the first command)."""
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def users(db: Database) -> dict[Role, User]:
+    """One person per role (``tests.people.PEOPLE``)."""
+    return await add_people(db)
 
 
 @dataclass

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from backend.app import create_app
 from backend.kernel.db import Database
 from backend.kernel.numbering import Counter
 from backend.kernel.tx import Tx
 from backend.kernel.writer import WriterClosed
 from backend.kernel.writer_process import ProcessWriter, WriterError
 from backend.orders.errors import OutOfStock, ShortLine
-from tests.api.conftest import Harness
+from tests.api.conftest import test_settings
 
 
 @pytest.fixture
@@ -125,8 +126,10 @@ async def test_a_sigterm_to_the_writer_process_leaves_its_end_to_the_app(
     assert await _names(db) == {"after the signal"}
 
 
-async def test_the_app_writes_through_a_writer_process(harness: Harness) -> None:
-    if not harness.db.is_sqlite:
+async def test_the_app_writes_through_a_writer_process(database_url: str, tmp_path: Path) -> None:
+    if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL has no writer")
-    assert isinstance(harness.db._sqlite_writer(), ProcessWriter)
-    assert [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
+    app = create_app(test_settings(tmp_path, database_url))
+    async with app.lifespan():
+        assert isinstance(app.state.db._sqlite_writer(), ProcessWriter)
+        assert [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
