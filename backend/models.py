@@ -14,12 +14,13 @@ from backend.delivery.models import (
 from backend.fulfilment.models import Carrier, Fulfilment, PickBatch, PickedLine
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
+from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.kernel.db import Base
 from backend.kernel.events import Event, EventCursor
 from backend.kernel.numbering import Counter
 from backend.orders.models import Order, OrderLine
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
-from backend.shop.models import ShopProfile
+from backend.shop.models import ShopBilling, ShopProfile
 
 __all__ = [
     "AddressPin",
@@ -36,9 +37,12 @@ __all__ = [
     "EventCursor",
     "Fulfilment",
     "IdempotencyKey",
+    "Invoice",
+    "InvoiceLine",
     "Location",
     "Order",
     "OrderLine",
+    "Payment",
     "PermissionOverride",
     "PickBatch",
     "PickedLine",
@@ -48,6 +52,7 @@ __all__ = [
     "Reservation",
     "RunPosition",
     "RunStop",
+    "ShopBilling",
     "ShopProfile",
     "SignInThrottle",
     "StockLevel",

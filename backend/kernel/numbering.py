@@ -22,10 +22,11 @@ _BUMP = "UPDATE counters SET value = value + 1 WHERE name = :name RETURNING valu
 _FIRST = "INSERT INTO counters (name, value) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING"
 
 
-def next_number(tx: Tx, series: str, width: int = 5) -> str:
+def next_number(tx: Tx, series: str, width: int = 5, year: int | None = None) -> str:
     """E.g. ``PO-2026-00001``, inside a command. The UPDATE locks the counter row until the
-    transaction ends; concurrent firsts of a series meet at the upsert."""
-    name = f"{series}-{utcnow().year}"
+    transaction ends; concurrent firsts of a series meet at the upsert. ``year`` is the document's
+    own (an invoice's issue date in the shop's time zone); the UTC year otherwise."""
+    name = f"{series}-{year or utcnow().year}"
     found = tx.execute(_BUMP, {"name": name}).fetchall()
     if not found:
         tx.execute(_FIRST, {"name": name})
