@@ -28,12 +28,17 @@ SELLER = BillingInput(
     payment_terms_days=30,
     iban="FR1420041010050500013M02606",
 )
-BUYER = CustomerInput("ACME SARL", "1 rue de la Paix", "75002", "Paris", is_business=True, vat_number="FR40303265045")
+BUYER = CustomerInput(
+    "ACME SARL", "1 rue de la Paix", "75002", "Paris", is_business=True, vat_number="FR40303265045"
+)
 
 
 async def issued_view(floor: Floor, billing: BillingInput = SELLER, lines: int = 3) -> views.InvoiceView:
     await floor.db.run(save_billing, floor.owner, billing, None)
-    wanted = tuple(LineInput(n + 1, f"Article {n}", unit_price_minor=1234 + n, tax_rate_centi=(2000, 550)[n % 2]) for n in range(lines))
+    wanted = tuple(
+        LineInput(n + 1, f"Article {n}", unit_price_minor=1234 + n, tax_rate_centi=(2000, 550)[n % 2])
+        for n in range(lines)
+    )
     made = await floor.db.run(service.create_draft, floor.owner, DraftInput(BUYER, wanted))
     await floor.db.run(service.issue_invoice, floor.owner, made.id)
     async with floor.db.read() as session:
@@ -57,11 +62,23 @@ async def test_facturx_pdf_is_valid_and_says_what_the_law_asks(floor: Floor, loc
     ns = pdf.NS
     assert tree.findtext(".//rsm:ExchangedDocument/ram:ID", namespaces=ns) == view.number
     assert tree.findtext(".//ram:GrandTotalAmount", namespaces=ns) == f"{view.total_minor / 100:.2f}"
-    assert [e.text for e in tree.findall(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount", ns)] == [
-        f"{rate.tax_minor / 100:.2f}" for rate in view.rates
-    ]
+    assert [
+        e.text
+        for e in tree.findall(
+            ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount", ns
+        )
+    ] == [f"{rate.tax_minor / 100:.2f}" for rate in view.rates]
     text = text_of(document).replace("\u202f", " ").replace("\xa0", " ")
-    for needed in (view.number, "Comptoir Lyonnais SAS", "732829320", "73282932000074", "FR44732829320", "ACME SARL", "FR40303265045", "1 rue de la Paix"):
+    for needed in (
+        view.number,
+        "Comptoir Lyonnais SAS",
+        "732829320",
+        "73282932000074",
+        "FR44732829320",
+        "ACME SARL",
+        "FR40303265045",
+        "1 rue de la Paix",
+    ):
         assert needed in text
     words = {
         "fr": ("Date d'émission", "Échéance", "pénalités", "40,00 €", "Total TTC", "TVA 20.00 %"),
@@ -83,11 +100,18 @@ async def test_franchise_mention_and_credit_note(floor: Floor) -> None:
     _, xml = facturx.get_xml_from_pdf(pdf.facturx_pdf(note_view), check_xsd=True)
     tree = etree.fromstring(xml)
     assert tree.findtext(".//ram:TypeCode", namespaces=pdf.NS) == "381"
-    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=pdf.NS) == view.number
+    assert (
+        tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=pdf.NS)
+        == view.number
+    )
 
 
 async def test_a_draft_has_no_facturx_form(floor: Floor) -> None:
-    made = await floor.db.run(service.create_draft, floor.owner, DraftInput(BUYER, (LineInput(1, "x", unit_price_minor=1, tax_rate_centi=0),)))
+    made = await floor.db.run(
+        service.create_draft,
+        floor.owner,
+        DraftInput(BUYER, (LineInput(1, "x", unit_price_minor=1, tax_rate_centi=0),)),
+    )
     async with floor.db.read() as session:
         view = await views.invoice_view(session, made.id)
     assert view is not None

@@ -22,11 +22,17 @@ from tests.api.order_fixtures import draft
 from tests.domain.conftest import Floor
 
 YEAR = date.today().year
-ACME = CustomerInput("ACME SARL", "1 rue de la Paix", "75002", "Paris", is_business=True, vat_number="FR40303265045")
+ACME = CustomerInput(
+    "ACME SARL", "1 rue de la Paix", "75002", "Paris", is_business=True, vat_number="FR40303265045"
+)
 
 
 def scratch(*lines: LineInput, client_ref: str | None = None) -> DraftInput:
-    return DraftInput(ACME, lines or (LineInput(2, "Consulting", unit_price_minor=10000, tax_rate_centi=2000),), client_ref=client_ref)
+    return DraftInput(
+        ACME,
+        lines or (LineInput(2, "Consulting", unit_price_minor=10000, tax_rate_centi=2000),),
+        client_ref=client_ref,
+    )
 
 
 async def count(floor: Floor, model: type) -> int:
@@ -48,7 +54,10 @@ async def test_draft_from_scratch_totals_per_rate(floor: Floor) -> None:
     async with floor.db.read() as session:
         view = await views.invoice_view(session, made.id)
     assert view is not None
-    assert [(r.rate_centi, r.net_minor, r.tax_minor) for r in view.rates] == [(2000, 10999, 2200), (550, 237, 13)]
+    assert [(r.rate_centi, r.net_minor, r.tax_minor) for r in view.rates] == [
+        (2000, 10999, 2200),
+        (550, 237, 13),
+    ]
     assert (view.net_minor, view.tax_minor, view.total_minor) == (11236, 2213, 13449)
     assert [line.description for line in view.lines] == ["Repair", "Apple", "Delivery"]
     assert sum(line.net_minor for line in view.lines) == view.net_minor
@@ -57,7 +66,9 @@ async def test_draft_from_scratch_totals_per_rate(floor: Floor) -> None:
 async def test_replayed_offline_draft_is_a_no_op(floor: Floor) -> None:
     first = await floor.db.run(service.create_draft, floor.owner, scratch(client_ref="phone-1234"))
     again = await floor.db.run(service.create_draft, floor.owner, scratch(client_ref="phone-1234"))
-    assert again.id == first.id and again.replayed and not first.replayed
+    assert again.id == first.id
+    assert again.replayed
+    assert not first.replayed
     assert await count(floor, Invoice) == 1
     both = await asyncio.gather(
         *(floor.db.run(service.create_draft, floor.owner, scratch(client_ref="phone-race")) for _ in range(4))
@@ -67,12 +78,15 @@ async def test_replayed_offline_draft_is_a_no_op(floor: Floor) -> None:
 
 
 async def test_issue_numbers_freezes_and_is_idempotent(floor: Floor) -> None:
-    await floor.db.run(save_billing, floor.owner, BillingInput(legal_name="Comptoir SAS", siren="732829320"), None)
+    await floor.db.run(
+        save_billing, floor.owner, BillingInput(legal_name="Comptoir SAS", siren="732829320"), None
+    )
     made = await floor.db.run(service.create_draft, floor.owner, scratch())
     issued = await floor.db.run(service.issue_invoice, floor.owner, made.id, made.version)
     assert (issued.status, issued.number) == ("issued", f"F-{YEAR}-000001")
     again = await floor.db.run(service.issue_invoice, floor.owner, made.id)
-    assert again.number == issued.number and again.replayed
+    assert again.number == issued.number
+    assert again.replayed
     with pytest.raises(InvoiceConflict) as refused:
         await floor.db.run(service.update_draft, floor.owner, made.id, issued.version, scratch())
     assert refused.value.code == "not_draft"
@@ -81,7 +95,9 @@ async def test_issue_numbers_freezes_and_is_idempotent(floor: Floor) -> None:
     async with floor.db.read() as session:
         view = await views.invoice_view(session, made.id)
         assert await current_value(session, "F", YEAR) == 1
-    assert view is not None and view.seller["siren"] == "732829320" and view.due_date is not None
+    assert view is not None
+    assert view.seller["siren"] == "732829320"
+    assert view.due_date is not None
     assert (view.due_date - view.issue_date).days == 30  # type: ignore[operator]
     sent = await floor.db.run(service.mark_sent, floor.owner, made.id)
     assert sent.status == "sent"
@@ -93,7 +109,9 @@ async def test_fifty_concurrent_issues_are_gapless(floor: Floor) -> None:
     numbers = sorted(int(ref.number.rsplit("-", 1)[1]) for ref in issued)  # type: ignore[union-attr]
     assert numbers == list(range(1, 51))
     async with floor.db.read() as session:
-        rows = list(await session.execute(select(Invoice.number, Invoice.issue_date).order_by(Invoice.number)))
+        rows = list(
+            await session.execute(select(Invoice.number, Invoice.issue_date).order_by(Invoice.number))
+        )
     assert [d for _, d in rows] == sorted(d for _, d in rows)  # chronological
 
 
@@ -118,14 +136,19 @@ async def test_invoice_from_order_and_its_balance(floor: Floor) -> None:
     assert issued.status == "partly_paid"
     rest = placed.total_minor - 100
     paid = await floor.db.run(
-        payments.record_payment, floor.owner, PaymentInput("card", rest + 50, order_id=placed.id, reference="T-889")
+        payments.record_payment,
+        floor.owner,
+        PaymentInput("card", rest + 50, order_id=placed.id, reference="T-889"),
     )
-    assert paid.invoice_id == made.id and paid.balance_minor == -50  # the overpayment is kept as credit
+    assert paid.invoice_id == made.id
+    assert paid.balance_minor == -50
     async with floor.db.read() as session:
         balance = await payments.order_balance(session, placed.id)
         view = await views.invoice_view(session, made.id)
     assert balance == payments.OrderBalance(placed.total_minor + 50, -50, "EUR")
-    assert view is not None and view.status == "paid" and view.balance_minor == -50
+    assert view is not None
+    assert view.status == "paid"
+    assert view.balance_minor == -50
 
 
 async def test_invoice_for_a_cancelled_order_is_refused(floor: Floor) -> None:
@@ -162,8 +185,11 @@ async def test_credit_notes_never_exceed_their_invoice(floor: Floor) -> None:
     async with floor.db.read() as session:
         view = await views.invoice_view(session, made.id)
         note_view = await views.invoice_view(session, rest.id)
-    assert view is not None and view.status == "cancelled" and view.balance_minor == 0
-    assert note_view is not None and note_view.corrects_number == issued.number
+    assert view is not None
+    assert view.status == "cancelled"
+    assert view.balance_minor == 0
+    assert note_view is not None
+    assert note_view.corrects_number == issued.number
     with pytest.raises(InvoiceRejected):
         await floor.db.run(service.credit_invoice, floor.owner, made.id, "once more")
 
@@ -171,9 +197,13 @@ async def test_credit_notes_never_exceed_their_invoice(floor: Floor) -> None:
 async def test_refunds_never_above_what_was_paid(floor: Floor) -> None:
     made = await floor.db.run(service.create_draft, floor.owner, scratch())
     await floor.db.run(service.issue_invoice, floor.owner, made.id)
-    await floor.db.run(payments.record_payment, floor.owner, PaymentInput("bank_transfer", 5000, invoice_id=made.id))
+    await floor.db.run(
+        payments.record_payment, floor.owner, PaymentInput("bank_transfer", 5000, invoice_id=made.id)
+    )
     note = await floor.db.run(service.credit_invoice, floor.owner, made.id, "cancelled", (CreditLine(1, 1),))
-    refund = PaymentInput("bank_transfer", 5001, invoice_id=made.id, reason="returned", credit_note_id=note.id)
+    refund = PaymentInput(
+        "bank_transfer", 5001, invoice_id=made.id, reason="returned", credit_note_id=note.id
+    )
     with pytest.raises(InvoiceRejected) as refused:
         await floor.db.run(payments.record_refund, floor.owner, refund)
     assert refused.value.problems == {"amount_minor": "refund_above_paid"}
@@ -194,11 +224,18 @@ async def test_refunds_never_above_what_was_paid(floor: Floor) -> None:
 async def test_bad_input_and_rights(floor: Floor) -> None:
     bad = DraftInput(
         CustomerInput("", vat_number="FR00"),
-        (LineInput(0, "x", unit_price_minor=1, tax_rate_centi=2000), LineInput(1, sku="NOPE"), LineInput(1, "")),
+        (
+            LineInput(0, "x", unit_price_minor=1, tax_rate_centi=2000),
+            LineInput(1, sku="NOPE"),
+            LineInput(1, ""),
+        ),
     )
     with pytest.raises(InvoiceRejected) as refused:
         await floor.db.run(service.create_draft, floor.owner, bad)
-    assert refused.value.problems == {"customer.name": "name_required", "customer.vat_number": "bad_vat_number"}
+    assert refused.value.problems == {
+        "customer.name": "name_required",
+        "customer.vat_number": "bad_vat_number",
+    }
     with pytest.raises(InvoiceRejected) as lines:
         await floor.db.run(service.create_draft, floor.owner, DraftInput(ACME, bad.lines))
     assert lines.value.problems == {
@@ -210,7 +247,8 @@ async def test_bad_input_and_rights(floor: Floor) -> None:
         await floor.db.run(service.create_draft, floor.driver, scratch())
     with pytest.raises(InvoiceRejected):  # a card payment names its terminal receipt
         await floor.db.run(payments.record_payment, floor.owner, PaymentInput("card", 100, invoice_id=1))
-    assert await count(floor, Invoice) == 0 and await count(floor, InvoiceLine) == 0
+    assert await count(floor, Invoice) == 0
+    assert await count(floor, InvoiceLine) == 0
 
 
 async def test_vat_exempt_shop_charges_no_tax(floor: Floor) -> None:
