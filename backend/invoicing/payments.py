@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.invoicing import rules
+from backend.invoicing import events, rules
 from backend.invoicing.errors import InvoiceRejected
 from backend.invoicing.models import Invoice, Payment
 from backend.invoicing.rules import InvoiceStatus, Kind, Method
@@ -116,7 +116,7 @@ def record_payment(tx: Tx, actor: Actor, wanted: PaymentInput) -> PaymentRef:
     if invoice is not None:
         invoice.paid_minor += payment.amount_minor
         settle(invoice)
-    return _recorded(tx, actor, payment, "payment.recorded")
+    return _recorded(tx, actor, payment, refund=False)
 
 
 def record_refund(tx: Tx, actor: Actor, wanted: PaymentInput) -> PaymentRef:
@@ -139,7 +139,7 @@ def record_refund(tx: Tx, actor: Actor, wanted: PaymentInput) -> PaymentRef:
     if invoice is not None:
         invoice.refunded_minor += payment.amount_minor
         settle(invoice)
-    return _recorded(tx, actor, payment, "refund.recorded")
+    return _recorded(tx, actor, payment, refund=True)
 
 
 def _add(
@@ -163,18 +163,16 @@ def _add(
     return payment
 
 
-def _recorded(tx: Tx, actor: Actor, payment: Payment, type_: str) -> PaymentRef:
+def _recorded(tx: Tx, actor: Actor, payment: Payment, *, refund: bool) -> PaymentRef:
     subject = f"order:{payment.order_id}" if payment.order_id else f"invoice:{payment.invoice_id}"
-    record(
-        tx,
-        type_,
-        subject,
-        actor.user_id,
+    kind = events.RefundRecorded if refund else events.PaymentRecorded
+    moved = kind(
         amount_minor=payment.amount_minor,
         currency=payment.currency,
         method=payment.method,
         invoice_id=payment.invoice_id,
     )
+    record(tx, moved, subject, actor.user_id)
     return _ref(tx, payment)
 
 

@@ -21,7 +21,7 @@ from stdnum.eu import vat as eu_vat
 
 from backend.auth.rules import Permission
 from backend.catalog.models import Product
-from backend.invoicing import rules
+from backend.invoicing import events, rules
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceNotFound, InvoiceRejected
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.invoicing.rules import InvoiceStatus, Kind
@@ -330,7 +330,7 @@ def create_draft(tx: Tx, actor: Actor, draft: DraftInput) -> InvoiceRef:
         return ref(invoice, replayed=True)
     _put_lines(tx, invoice, priced, prices_include_tax=False)
     tx.session.flush()
-    record(tx, "invoice.drafted", f"invoice:{invoice.id}", actor.user_id, total_minor=invoice.total_minor)
+    record(tx, events.InvoiceDrafted(total_minor=invoice.total_minor), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -401,7 +401,7 @@ def create_from_order(
     ]
     _put_lines(tx, invoice, priced, prices_include_tax=True)
     tx.session.flush()
-    record(tx, "invoice.drafted", f"invoice:{invoice.id}", actor.user_id, order_id=order.id)
+    record(tx, events.InvoiceDrafted(order_id=order.id), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -439,7 +439,7 @@ def update_draft(tx: Tx, actor: Actor, invoice_id: int, version: int, draft: Dra
         _put_lines(tx, invoice, priced, prices_include_tax=False)
     invoice.version += 1
     tx.session.flush()
-    record(tx, "invoice.edited", f"invoice:{invoice.id}", actor.user_id, total_minor=invoice.total_minor)
+    record(tx, events.InvoiceEdited(total_minor=invoice.total_minor), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -449,7 +449,7 @@ def discard_draft(tx: Tx, actor: Actor, invoice_id: int, version: int) -> None:
     invoice = _editable(tx, invoice_id, version)
     tx.session.delete(invoice)
     tx.session.flush()
-    record(tx, "invoice.discarded", f"invoice:{invoice_id}", actor.user_id)
+    record(tx, events.InvoiceDiscarded(), f"invoice:{invoice_id}", actor.user_id)
 
 
 # -- Issue, send, credit --------------------------------------------------------------------------
@@ -497,7 +497,7 @@ def issue_invoice(tx: Tx, actor: Actor, invoice_id: int, version: int | None = N
     invoice.version += 1
     settle(invoice)
     tx.session.flush()
-    record(tx, "invoice.issued", f"invoice:{invoice.id}", actor.user_id, number=invoice.number)
+    record(tx, events.InvoiceIssued(number=invoice.number), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -533,7 +533,7 @@ def mark_sent(tx: Tx, actor: Actor, invoice_id: int) -> InvoiceRef:
         invoice.version += 1
         settle(invoice)
         tx.session.flush()
-        record(tx, "invoice.sent", f"invoice:{invoice.id}", actor.user_id)
+        record(tx, events.InvoiceSent(), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -584,7 +584,7 @@ def credit_invoice(
     invoice.version += 1
     settle(invoice)
     tx.session.flush()
-    record(tx, "invoice.credited", f"invoice:{invoice.id}", actor.user_id, credit_note=note.number)
+    record(tx, events.InvoiceCredited(credit_note=note.number), f"invoice:{invoice.id}", actor.user_id)
     return ref(note)
 
 

@@ -21,6 +21,7 @@ from backend.i18n.translation import N_
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
 from backend.orders.rules import Actor, PaymentMethod
+from backend.shop.events import BillingUpdated
 from backend.shop.models import ShopBilling
 from backend.shop.service import ProfileConflict, ProfileRejected
 from backend.web import inputs
@@ -177,7 +178,7 @@ def save_billing(tx: Tx, actor: Actor, wanted: BillingInput, expected_version: i
             setattr(row, key, value)
         row.version += 1
         session.flush()
-        record(tx, "shop.billing_updated", "shop:1", actor.user_id, changes=changes)
+        record(tx, BillingUpdated(changes=changes), "shop:1", actor.user_id)
     return _settings(row)
 
 

@@ -81,7 +81,7 @@ async def test_facturx_pdf_is_valid_and_says_what_the_law_asks(floor: Floor, loc
     ):
         assert needed in text
     words = {
-        "fr": ("Date d'émission", "Échéance", "pénalités", "40,00 €", "Total TTC", "TVA 20.00 %"),
+        "fr": ("Date d’émission", "Échéance", "pénalités", "40,00 €", "Total TTC", "TVA 20.00 %"),
         "en": ("Issue date", "Due date", "penalties", "€40.00", "Total incl. tax", "VAT 20.00 %"),
     }[locale]
     for needed in words:

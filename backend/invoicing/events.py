@@ -1,0 +1,69 @@
+"""What the invoicing domain records, one Struct per event type, and the sentence each one reads as."""
+
+from __future__ import annotations
+
+from msgspec import UNSET, UnsetType
+
+from backend.i18n.translation import N_
+from backend.kernel.events import DomainEvent, Sentence, says
+
+
+class InvoiceDrafted(DomainEvent, tag="invoice.drafted"):
+    total_minor: int | UnsetType = UNSET  # a draft typed from scratch
+    order_id: int | UnsetType = UNSET  # a draft made from an order
+
+
+class InvoiceEdited(DomainEvent, tag="invoice.edited"):
+    total_minor: int
+
+
+class InvoiceDiscarded(DomainEvent, tag="invoice.discarded"):
+    pass
+
+
+class InvoiceIssued(DomainEvent, tag="invoice.issued"):
+    number: str
+
+
+class InvoiceSent(DomainEvent, tag="invoice.sent"):
+    pass
+
+
+class InvoiceCredited(DomainEvent, tag="invoice.credited"):
+    credit_note: str  # its number
+
+
+class MoneyMoved(DomainEvent):
+    amount_minor: int
+    currency: str
+    method: str
+    invoice_id: int | None = None
+
+
+class PaymentRecorded(MoneyMoved, tag="payment.recorded"):
+    pass
+
+
+class RefundRecorded(MoneyMoved, tag="refund.recorded"):
+    pass
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (
+    InvoiceDrafted,
+    InvoiceEdited,
+    InvoiceDiscarded,
+    InvoiceIssued,
+    InvoiceSent,
+    InvoiceCredited,
+    PaymentRecorded,
+    RefundRecorded,
+)
+
+SENTENCES: dict[type[DomainEvent], Sentence] = {
+    InvoiceDrafted: says(N_("%(actor)s drafted an invoice")),
+    InvoiceIssued: says(N_("%(actor)s issued invoice %(number)s")),
+    InvoiceSent: says(N_("%(actor)s sent an invoice")),
+    InvoiceCredited: says(N_("%(actor)s issued credit note %(credit_note)s")),
+    PaymentRecorded: says(N_("%(actor)s recorded a payment (%(method)s)")),
+    RefundRecorded: says(N_("%(actor)s recorded a refund (%(method)s)")),
+}
