@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET, UnsetType
 
 from backend.i18n.translation import N_
@@ -48,7 +50,14 @@ class RefundRecorded(MoneyMoved, tag="refund.recorded"):
     pass
 
 
+class BillingUpdated(DomainEvent, tag="shop.billing_updated"):
+    """The seller's legal details (``billing.py``) changed."""
+
+    changes: dict[str, Any]  # setting → [before, after]
+
+
 EVENTS: tuple[type[DomainEvent], ...] = (
+    BillingUpdated,
     InvoiceDrafted,
     InvoiceEdited,
     InvoiceDiscarded,
@@ -60,6 +69,7 @@ EVENTS: tuple[type[DomainEvent], ...] = (
 )
 
 SENTENCES: dict[type[DomainEvent], Sentence] = {
+    BillingUpdated: says(N_("%(actor)s updated the shop's invoicing details")),
     InvoiceDrafted: says(N_("%(actor)s drafted an invoice")),
     InvoiceIssued: says(N_("%(actor)s issued invoice %(number)s")),
     InvoiceSent: says(N_("%(actor)s sent an invoice")),

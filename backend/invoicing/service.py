@@ -22,6 +22,7 @@ from stdnum.eu import vat as eu_vat
 from backend.auth.rules import Permission
 from backend.catalog.models import Product
 from backend.invoicing import events, rules
+from backend.invoicing.billing import load_billing
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceNotFound, InvoiceRejected
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.invoicing.rules import InvoiceStatus, Kind
@@ -31,7 +32,6 @@ from backend.kernel.tx import Tx, json_text
 from backend.orders.models import Order, OrderLine
 from backend.orders.pricing import CENTI_PERCENT, divide_half_up
 from backend.orders.rules import Actor, OrderStatus
-from backend.shop.billing import load_billing
 from backend.shop.models import ShopProfile
 from backend.shop.rules import DEFAULTS as SHOP_DEFAULTS
 from backend.web import inputs

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.invoicing import rules
+from backend.invoicing.billing import get_billing
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.invoicing.rules import InvoiceStatus, Kind
-from backend.shop.billing import get_billing
 from backend.shop.service import get_profile
 
 

@@ -12,12 +12,5 @@ class ShopUpdated(DomainEvent, tag="shop.updated"):
     changes: dict[str, list[Any]]  # setting → [before, after]
 
 
-class BillingUpdated(DomainEvent, tag="shop.billing_updated"):
-    changes: dict[str, Any]  # setting → [before, after]
-
-
-EVENTS: tuple[type[DomainEvent], ...] = (ShopUpdated, BillingUpdated)
-SENTENCES: dict[type[DomainEvent], Sentence] = {
-    ShopUpdated: says(N_("%(actor)s updated the shop settings")),
-    BillingUpdated: says(N_("%(actor)s updated the shop's invoicing details")),
-}
+EVENTS: tuple[type[DomainEvent], ...] = (ShopUpdated,)
+SENTENCES: dict[type[DomainEvent], Sentence] = {ShopUpdated: says(N_("%(actor)s updated the shop settings"))}

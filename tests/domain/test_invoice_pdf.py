@@ -11,8 +11,8 @@ from lxml import etree
 from pypdf import PdfReader
 
 from backend.invoicing import pdf, service, views
+from backend.invoicing.billing import BillingInput, save_billing
 from backend.invoicing.service import CreditLine, CustomerInput, DraftInput, LineInput
-from backend.shop.billing import BillingInput, save_billing
 from tests.domain.conftest import Floor
 
 SELLER = BillingInput(

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.invoicing import payments, service, views
+from backend.invoicing.billing import BillingInput, save_billing
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceRejected
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.invoicing.payments import PaymentInput
 from backend.invoicing.service import CreditLine, CustomerInput, DraftInput, LineInput
 from backend.kernel.numbering import current_value
 from backend.orders import service as orders
-from backend.shop.billing import BillingInput, save_billing
 from tests.api.order_fixtures import draft
 from tests.domain.conftest import Floor
 

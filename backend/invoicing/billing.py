@@ -18,10 +18,10 @@ from stdnum.fr import siret as fr_siret
 
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
+from backend.invoicing.events import BillingUpdated
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
 from backend.orders.rules import Actor, PaymentMethod
-from backend.shop.events import BillingUpdated
 from backend.shop.models import ShopBilling
 from backend.shop.service import ProfileConflict, ProfileRejected
 from backend.web import inputs
