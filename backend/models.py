@@ -20,6 +20,7 @@ from backend.kernel.events import Event, EventCursor
 from backend.kernel.numbering import Counter
 from backend.orders.models import Order, OrderLine
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from backend.push.models import PushAlert, PushDelivery, PushLease, PushSubscription
 from backend.shop.models import ShopBilling, ShopProfile
 
 __all__ = [
@@ -49,6 +50,10 @@ __all__ = [
     "Product",
     "PurchaseOrder",
     "PurchaseOrderLine",
+    "PushAlert",
+    "PushDelivery",
+    "PushLease",
+    "PushSubscription",
     "Reservation",
     "RunPosition",
     "RunStop",

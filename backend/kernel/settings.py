@@ -60,6 +60,11 @@ class Settings:
     routing_url: str = ""
     geocoder_url: str = ""
     proof_dir: Path | None = None
+    # Web Push: the VAPID key pair (base64url, raw P-256); empty, it is made and kept in the data dir.
+    vapid_private_key: str = field(default="", repr=False)
+    vapid_public_key: str = ""
+    vapid_subject: str = ""  # a mailto: or https: contact for push services; empty, derived from base_url
+    push_poll_seconds: float = 0.5
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,6 +128,10 @@ def from_env() -> Settings:
         routing_url=_service_url("ROUTING_URL"),
         geocoder_url=_service_url("GEOCODER_URL"),
         proof_dir=Path(raw).resolve() if (raw := _env("PROOF_DIR", "")) else None,
+        vapid_private_key=_env("VAPID_PRIVATE_KEY", "").strip(),
+        vapid_public_key=_env("VAPID_PUBLIC_KEY", "").strip(),
+        vapid_subject=_env("VAPID_SUBJECT", "").strip(),
+        push_poll_seconds=_env_float("PUSH_POLL_SECONDS", 0.5),
     )
 
 

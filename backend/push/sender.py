@@ -1,0 +1,108 @@
+"""Sending one notification: encrypt it for the browser (RFC 8291, aes128gcm, by pywebpush's
+``WebPusher``), sign for the push service (RFC 8292 VAPID), POST it (RFC 8030) with its TTL,
+Urgency and Topic, and say what the answer means (``rules.outcome_of``).
+
+Nothing here waits long: a push service that does not answer within ``timeout`` is a retry later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from pywebpush import WebPusher
+
+from backend.push import rules
+from backend.push.rules import Outcome
+from backend.push.service import Settled
+from backend.push.vapid import VapidKeys
+
+log = logging.getLogger("comptoir.push")
+
+
+@dataclass(frozen=True)
+class Push:
+    """A queued notification with where it goes."""
+
+    delivery_id: int
+    subscription_id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    payload: str
+    ttl: int
+    urgency: str
+    topic: str
+    attempts: int
+
+
+def encrypt(push: Push) -> bytes:
+    info = {"endpoint": push.endpoint, "keys": {"p256dh": push.p256dh, "auth": push.auth}}
+    return WebPusher(info).encode(push.payload.encode(), "aes128gcm")["body"]
+
+
+class Sender:
+    def __init__(
+        self, keys: VapidKeys, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.keys = keys
+        self._own_client = client is None
+        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), limits=limits
+        )
+
+    async def close(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+
+    def request_of(self, push: Push) -> tuple[bytes, dict[str, str]]:
+        body = encrypt(push)
+        headers = {
+            "Authorization": self.keys.authorization(push.endpoint),
+            "TTL": str(push.ttl),
+            "Urgency": push.urgency,
+            "Topic": push.topic,
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+        }
+        return body, headers
+
+    async def send(self, push: Push) -> Settled:
+        try:
+            body, headers = self.request_of(push)
+        except Exception as exc:  # keys a browser could never have made: nothing to retry
+            log.warning(
+                "push %s: cannot encrypt for subscription %s: %s", push.delivery_id, push.subscription_id, exc
+            )
+            return Settled(push.delivery_id, push.subscription_id, Outcome.REFUSED.value, push.attempts)
+        try:
+            answer = await self.client.post(push.endpoint, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            log.info(
+                "push %s: no answer from %s (%s)", push.delivery_id, _host(push.endpoint), type(exc).__name__
+            )
+            return self._retry(push, None)
+        outcome = rules.outcome_of(answer.status_code)
+        if outcome == Outcome.RETRY:
+            return self._retry(push, answer.headers.get("retry-after"))
+        if outcome in (Outcome.TOO_BIG, Outcome.REFUSED):
+            log.warning(
+                "push %s to %s refused: %s %s",
+                push.delivery_id,
+                _host(push.endpoint),
+                answer.status_code,
+                answer.text[:200],
+            )
+        return Settled(push.delivery_id, push.subscription_id, outcome.value, push.attempts)
+
+    def _retry(self, push: Push, retry_after: str | None) -> Settled:
+        asked = rules.retry_after_seconds(retry_after, datetime.now(UTC))
+        delay = rules.retry_delay(push.attempts + 1, asked)
+        return Settled(push.delivery_id, push.subscription_id, Outcome.RETRY.value, push.attempts, delay)
+
+
+def _host(endpoint: str) -> str:
+    return httpx.URL(endpoint).host
