@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 from pywebpush import WebPusher
 
 from backend.push import rules
@@ -44,19 +45,24 @@ def encrypt(push: Push) -> bytes:
 
 
 class Sender:
-    def __init__(
-        self, keys: VapidKeys, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
-    ) -> None:
+    """Sends over one aiohttp session (several times the throughput of httpx's pool here, with
+    many connections open at once), made in the loop that first sends."""
+
+    def __init__(self, keys: VapidKeys, *, timeout: float = 10.0) -> None:
         self.keys = keys
-        self._own_client = client is None
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), limits=limits
-        )
+        self.timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0))
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=512, limit_per_host=0)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+        return self._session
 
     async def close(self) -> None:
-        if self._own_client:
-            await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def request_of(self, push: Push) -> tuple[bytes, dict[str, str]]:
         body = encrypt(push)
@@ -79,23 +85,19 @@ class Sender:
             )
             return Settled(push.delivery_id, push.subscription_id, Outcome.REFUSED.value, push.attempts)
         try:
-            answer = await self.client.post(push.endpoint, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            log.info(
-                "push %s: no answer from %s (%s)", push.delivery_id, _host(push.endpoint), type(exc).__name__
-            )
+            async with self._client().post(push.endpoint, data=body, headers=headers) as answer:
+                status, retry_after = answer.status, answer.headers.get("retry-after")
+                said = (await answer.read())[:200]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            host = _host(push.endpoint)
+            log.info("push %s: no answer from %s (%s)", push.delivery_id, host, type(exc).__name__)
             return self._retry(push, None)
-        outcome = rules.outcome_of(answer.status_code)
+        outcome = rules.outcome_of(status)
         if outcome == Outcome.RETRY:
-            return self._retry(push, answer.headers.get("retry-after"))
+            return self._retry(push, retry_after)
         if outcome in (Outcome.TOO_BIG, Outcome.REFUSED):
-            log.warning(
-                "push %s to %s refused: %s %s",
-                push.delivery_id,
-                _host(push.endpoint),
-                answer.status_code,
-                answer.text[:200],
-            )
+            host = _host(push.endpoint)
+            log.warning("push %s to %s refused: %s %r", push.delivery_id, host, status, said)
         return Settled(push.delivery_id, push.subscription_id, outcome.value, push.attempts)
 
     def _retry(self, push: Push, retry_after: str | None) -> Settled:
@@ -105,4 +107,4 @@ class Sender:
 
 
 def _host(endpoint: str) -> str:
-    return httpx.URL(endpoint).host
+    return urlsplit(endpoint).hostname or ""
