@@ -44,6 +44,7 @@ from backend.kernel import migrations
 from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
+from backend.orders.events import OrderPlaced
 from backend.push import service
 from backend.push.dispatcher import Dispatcher
 from backend.push.service import BrowserSubscription, Owner
@@ -97,7 +98,7 @@ def _owner(tx: Tx) -> int:
 
 def _placed(tx: Tx, first: int, count: int) -> None:
     for order_id in range(first, first + count):
-        record(tx, "order.placed", f"order:{order_id}", None, number=f"B-{order_id:06d}", channel="api")
+        record(tx, OrderPlaced(number=f"B-{order_id:06d}", channel="api"), f"order:{order_id}", None)
 
 
 async def _subscribe(db: Database, origin: str, user_id: int) -> None:

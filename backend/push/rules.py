@@ -92,14 +92,14 @@ ORDER_EVENT_KINDS: Mapping[str, Kind] = {
     "order.delivery_failed": Kind.DELIVERY_FAILED,
     "order.accepted": Kind.ACCEPTED,
     "order.out_for_delivery": Kind.OUT_FOR_DELIVERY,
-    "order.next_stop": Kind.OUT_FOR_DELIVERY,
     "order.shipped": Kind.OUT_FOR_DELIVERY,
     "order.delivered": Kind.DELIVERED,
     "order.ready_for_pickup": Kind.READY_FOR_PICKUP,
     "order.cancelled": Kind.CANCELLED,
     "order.rejected": Kind.CANCELLED,
 }
-RUN_EVENTS = frozenset({"run.assigned", "run.changed"})
+# A run planned for a driver (assigned) or changed before it starts (``backend/delivery/events.py``).
+RUN_EVENTS = frozenset({"delivery.run_planned", "delivery.run_changed"})
 # Once an order has been decided, it is no longer late: its alert may be raised again later.
 DECIDED = frozenset({"order.accepted", "order.rejected", "order.cancelled"})
 
@@ -170,7 +170,7 @@ def _int(value: Any) -> int | None:
 def notices_for(type_: str, subject_id: int | None, data: Mapping[str, Any]) -> list[Notice]:
     """What an event announces (stock and lateness are judged elsewhere: they need state)."""
     if type_ in RUN_EVENTS:
-        driver = _int(data.get("driver_id"))
+        driver = _int(data.get("driver"))
         return [Notice(Kind.RUN, driver_id=driver)] if driver is not None else []
     kind = ORDER_EVENT_KINDS.get(type_)
     if kind is None or subject_id is None:

@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from backend.auth.models import PermissionOverride, User
 from backend.auth.rules import Role
+from backend.delivery.events import RunPlanned
+from backend.inventory.events import Level, StockChanged
 from backend.kernel.db import Database
 from backend.kernel.events import record
 from backend.kernel.tx import Tx
@@ -174,7 +176,7 @@ async def test_a_driver_hears_of_their_own_runs_only(floor: Floor, push: PushSer
 
 
 def _run_assigned(tx: Tx, run_id: int, driver_id: int) -> None:
-    record(tx, "run.assigned", f"run:{run_id}", None, driver_id=driver_id)
+    record(tx, RunPlanned(driver=driver_id, day="2026-12-07", stops=3, orders=3), f"run:{run_id}", None)
 
 
 async def test_subscribing_is_idempotent_and_kinds_are_bounded_by_rights(
@@ -376,11 +378,5 @@ async def test_low_stock_is_told_once_while_it_lasts(floor: Floor, push: PushSer
 
 
 def _stock_changed(tx: Tx, product_id: int, location_id: int, free: int) -> None:
-    level = {"product_id": product_id, "location_id": location_id, "on_hand": free, "reserved": 0}
-    record(
-        tx,
-        "stock.changed",
-        f"stock:{product_id}",
-        None,
-        levels=[{**level, "backordered": 0, "reorder_point": 3}],
-    )
+    level = Level(product_id, location_id, on_hand=free, reserved=0, backordered=0, reorder_point=3)
+    record(tx, StockChanged(levels=(level,), available={str(product_id): free}), f"stock:{product_id}", None)

@@ -56,7 +56,9 @@ def test_events_announce_kinds_and_a_release_from_hold_is_no_new_order() -> None
     assert rules.notices_for("order.placed", 3, {"previous": "on_hold"}) == []
     assert rules.notices_for("order.rejected", 3, {}) == [Notice(Kind.CANCELLED, 3)]
     assert rules.notices_for("order.picking", 3, {}) == []
-    assert rules.notices_for("run.changed", 2, {"driver_id": 9}) == [Notice(Kind.RUN, driver_id=9)]
+    assert rules.notices_for("delivery.run_changed", 2, {"driver": 9, "change": "reordered"}) == [
+        Notice(Kind.RUN, driver_id=9)
+    ]
 
 
 def test_endpoints_must_be_public_https() -> None:

@@ -1,7 +1,7 @@
 """Web Push: subscriptions, the outbox of notifications, the dispatcher's lease, alerts told once
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-12 09:00:00.000000
 
 ``push_subscriptions`` holds each browser's endpoint and keys, owned by an account or by one
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0012"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
