@@ -61,8 +61,9 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.run_sync(user_by_email, email)
 
 
-async def _user(db: Database, user_id: int) -> User:
-    """The account as a command left it (commands return ids: they run in another process)."""
+async def get_user(db: Database, user_id: int) -> User:
+    """The account as it is now; also as a command left it (commands return ids: they run in
+    another process)."""
     async with db.read() as session:
         return await session.get_one(User, user_id)
 
@@ -81,7 +82,7 @@ async def create_user(
     user_id = await db.run(
         add_user, email=email, name=name.strip(), role=role, password_hash=password_hash, locale=locale
     )
-    return await _user(db, user_id)
+    return await get_user(db, user_id)
 
 
 def add_user(tx: Tx, *, email: str, name: str, role: Role, password_hash: str, locale: str | None) -> int:
@@ -203,7 +204,7 @@ async def update_profile(
     if inputs.is_blank(name) or len(name) > 120:
         raise AccountError("name_required" if inputs.is_blank(name) else "name_too_long", "name")
     await db.run(_update_profile, user_id, name, locale, expected_version)
-    return await _user(db, user_id)
+    return await get_user(db, user_id)
 
 
 def _update_profile(
@@ -315,6 +316,16 @@ async def list_team(db: Database) -> list[User]:
         return list(result)
 
 
+async def member_permissions(db: Database, user_id: int) -> tuple[User, dict[str, bool]] | None:
+    """A team member whose permissions the owner may adjust, with their overrides; None for no such
+    account or one whose role has none to adjust (the owner, customers)."""
+    async with db.read() as session:
+        member = await session.get(User, user_id)
+        if member is None or Role(member.role) not in rules.ADJUSTABLE_ROLES:
+            return None
+        return member, await session.run_sync(overrides_of, user_id)
+
+
 def overrides_of(session: Session, user_id: int) -> dict[str, bool]:
     rows = session.execute(
         select(PermissionOverride.permission, PermissionOverride.granted).where(
@@ -328,7 +339,7 @@ async def set_permissions(
     db: Database, actor_id: int, user_id: int, wanted: set[Permission], expected_version: int | None
 ) -> User:
     await db.run(_set_permissions, actor_id, user_id, wanted, expected_version)
-    return await _user(db, user_id)
+    return await get_user(db, user_id)
 
 
 def _set_permissions(

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, patch
+from litestar import get, patch
 from litestar.exceptions import ValidationException
 
 from backend.auth import service
 from backend.auth.models import User
 from backend.auth.principal import Principal
-from backend.auth.web.guards import principal_of, signed_in
+from backend.auth.web.guards import signed_in
 from backend.auth.web.schemas import ME_EXAMPLE, ME_PATCH_EXAMPLE, MeOut, MePatch
 from backend.web.api_contract import answers, request_body
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.responses import problem
-
-AnyRequest = Request[Any, Any, Any]
 
 
 def _me(principal: Principal, user: User) -> MeOut:
@@ -36,11 +35,8 @@ def _me(principal: Principal, user: User) -> MeOut:
     summary="The account behind the bearer token",
     responses=answers(200, MeOut, example=ME_EXAMPLE, description="The account"),
 )
-async def api_me(request: AnyRequest) -> MeOut:
-    principal = principal_of(request)
-    async with request.app.state.db.read() as session:
-        user = await session.get_one(User, principal.user_id)
-    return _me(principal, user)
+async def api_me(db: AppDb, principal: CurrentPrincipal) -> MeOut:
+    return _me(principal, await service.get_user(db, principal.user_id))
 
 
 @patch(
@@ -52,16 +48,14 @@ async def api_me(request: AnyRequest) -> MeOut:
         200, MeOut, 409, 422, writes=True, example=ME_EXAMPLE, description="The account changed"
     ),
 )
-async def api_update_me(request: AnyRequest, data: Annotated[MePatch, request_body(ME_PATCH_EXAMPLE)]) -> Any:
-    principal = principal_of(request)
-    async with request.app.state.db.read() as session:
-        current = await session.get_one(User, principal.user_id)
+async def api_update_me(
+    db: AppDb, principal: CurrentPrincipal, data: Annotated[MePatch, request_body(ME_PATCH_EXAMPLE)]
+) -> Any:
+    current = await service.get_user(db, principal.user_id)
     name = current.name if data.name is msgspec.UNSET else data.name
     locale = current.locale if data.locale is msgspec.UNSET else data.locale
     try:
-        user = await service.update_profile(
-            request.app.state.db, principal.user_id, name, locale, data.version
-        )
+        user = await service.update_profile(db, principal.user_id, name, locale, data.version)
     except service.VersionConflict as exc:
         return problem(409, "The account changed since you read it.", current_version=exc.current_version)
     except service.AccountError as exc:

@@ -16,12 +16,15 @@ from backend.auth.invitations import InvitationClosed, InvitationRejected
 from backend.auth.rules import ROLE_LABELS, Permission, Role
 from backend.auth.throttle import Throttle, TooManyAttempts, give_back, take_slot
 from backend.auth.web import forms
-from backend.auth.web.guards import PUBLIC, principal_of, requires
+from backend.auth.web.guards import PUBLIC, requires
 from backend.auth.web.middleware import session_cookie
 from backend.auth.web.team import render_team
 from backend.i18n.translation import N_, gettext
 from backend.idempotency.rules import NOT_KEYED, RESULT_NOT_KEPT
 from backend.idempotency.service import HandledBefore
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
+from backend.web.dependencies import AppDb, AppSettings, CurrentPrincipal, Principals
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -48,29 +51,33 @@ def _message(code: str) -> str:
 
 
 @post("/team/invitations", guards=[manage_users], opt={RESULT_NOT_KEPT: True})
-async def create_invitation(request: AnyRequest) -> Response[Any] | Template:
+async def create_invitation(
+    request: AnyRequest, db: AppDb, settings: AppSettings, principal: CurrentPrincipal
+) -> Response[Any] | Template:
     """The link is shown in this answer only; a repeat of the form's idempotency key leads to the
     team page instead, as the key keeps no result that would hold it."""
-    db, form = request.app.state.db, await request.form()
+    form = await request.form()
     typed = {name: forms.text(form, name, 300) for name in INVITE_FIELDS}
-    lifetime = timedelta(days=request.app.state.settings.invitation_days)
+    lifetime = timedelta(days=settings.invitation_days)
     try:
-        _, raw = await invitations.invite(db, principal_of(request).user_id, lifetime=lifetime, **typed)
+        _, raw = await invitations.invite(db, principal.user_id, lifetime=lifetime, **typed)
     except HandledBefore:
         return see_other("/team?saved=invited")
     except InvitationRejected as exc:
         errors = FormErrors()
         for field, code in exc.problems.items():
             errors.add(field, _message(code))
-        return await render_team(request, typed=typed, errors=errors, status=400)
-    link = f"{request.app.state.settings.origin}/invite/{raw}"
-    return await render_team(request, link=link, invited=typed, status=201)
+        return await render_team(request, db, settings, typed=typed, errors=errors, status=400)
+    link = f"{settings.origin}/invite/{raw}"
+    return await render_team(request, db, settings, link=link, invited=typed, status=201)
 
 
 @post("/team/invitations/{invitation_id:int}/revoke", guards=[manage_users])
-async def revoke_invitation(request: AnyRequest, invitation_id: FromPath[int]) -> Response[Any]:
+async def revoke_invitation(
+    db: AppDb, principal: CurrentPrincipal, invitation_id: FromPath[int]
+) -> Response[Any]:
     try:
-        await invitations.revoke(request.app.state.db, principal_of(request).user_id, invitation_id)
+        await invitations.revoke(db, principal.user_id, invitation_id)
     except service.AccountError as exc:
         raise NotFoundException() from exc
     return see_other("/team?saved=revoked")
@@ -80,12 +87,11 @@ def _throttle_key(request: AnyRequest) -> str:
     return f"invite:{request.client.host if request.client else 'unknown'}"
 
 
-async def _throttled(request: AnyRequest) -> None:
+async def _throttled(request: AnyRequest, db: Database, settings: Settings) -> None:
     """Each address gets as many tries at invitation links as at signing in; opening a link that
     works gives its try back, so only guesses count."""
-    settings = request.app.state.settings
     throttle = Throttle(settings.login_attempts_per_window, timedelta(seconds=settings.login_window_seconds))
-    await take_slot(request.app.state.db, [_throttle_key(request)], throttle)
+    await take_slot(db, [_throttle_key(request)], throttle)
 
 
 def _closed(request: AnyRequest, code: str) -> Template:
@@ -106,31 +112,33 @@ def _accept_page(
     context = {
         "invitation": invitation,
         "role_label": ROLE_LABELS[Role(invitation.role)],
-        "shop": request.app.state.shop.current.name,
         "errors": errors or FormErrors(),
     }
     return page(request, "auth/invitation.html", context, status_code=status, headers=NO_STORE)
 
 
 @get("/invite/{token:str}", opt=PUBLIC)
-async def invitation_page(request: AnyRequest, token: FromPath[str]) -> Template:
+async def invitation_page(
+    request: AnyRequest, db: AppDb, settings: AppSettings, token: FromPath[str]
+) -> Template:
     try:
-        await _throttled(request)
-        invitation = await invitations.open_invitation(request.app.state.db, token)
+        await _throttled(request, db, settings)
+        invitation = await invitations.open_invitation(db, token)
     except TooManyAttempts as exc:
         return _too_many(request, exc)
     except InvitationClosed as exc:
         return _closed(request, exc.code)
-    await give_back(request.app.state.db, _throttle_key(request))
+    await give_back(db, _throttle_key(request))
     return _accept_page(request, invitation)
 
 
 @post("/invite/{token:str}", opt={**PUBLIC, NOT_KEYED: True})
-async def accept_invitation(request: AnyRequest, token: FromPath[str]) -> Response[Any] | Template:
-    db, settings = request.app.state.db, request.app.state.settings
+async def accept_invitation(
+    request: AnyRequest, db: AppDb, settings: AppSettings, principals: Principals, token: FromPath[str]
+) -> Response[Any] | Template:
     password = (await request.form()).get("password")
     try:
-        await _throttled(request)
+        await _throttled(request, db, settings)
         if not isinstance(password, str) or not password:
             raise service.AccountError("required", "password")
         _, raw = await invitations.accept(
@@ -156,7 +164,7 @@ async def accept_invitation(request: AnyRequest, token: FromPath[str]) -> Respon
     if previous is not None and previous.via == "session":
         # Whoever was signed in on this browser is not the person who just joined.
         await service.sign_out(db, previous.credential_hash)
-        request.app.state.principals.forget(previous.credential_hash)
+        principals.forget(previous.credential_hash)
     response = see_other("/")
     response.cookies.append(session_cookie(settings, raw, max_age=settings.session_absolute_hours * 3600))
     return response

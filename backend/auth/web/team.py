@@ -12,10 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth import invitations, rules, service
-from backend.auth.models import User
 from backend.auth.rules import Permission, Role
 from backend.auth.web import forms
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
+from backend.kernel.db import Database
+from backend.kernel.settings import Settings
+from backend.web.dependencies import AppDb, AppSettings, CurrentPrincipal, Principals
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -24,6 +26,8 @@ manage_users = requires(Permission.USERS_MANAGE)
 
 async def render_team(
     request: AnyRequest,
+    db: Database,
+    settings: Settings,
     *,
     typed: Mapping[str, str] | None = None,
     errors: FormErrors | None = None,
@@ -34,14 +38,13 @@ async def render_team(
 ) -> Template:
     """The team, the invitations and the form to invite someone. ``link``: a new invitation's,
     shown in this answer only."""
-    db = request.app.state.db
     context = {
         "members": await service.list_team(db),
         "adjustable": rules.ADJUSTABLE_ROLES,
         "invitations": await invitations.list_invitations(db),
         "invitable": rules.INVITABLE_ROLES,
         "invitation_labels": rules.INVITATION_STATUS_LABELS,
-        "invitation_days": request.app.state.settings.invitation_days,
+        "invitation_days": settings.invitation_days,
         "typed": typed or {"role": Role.STAFF.value},
         "errors": errors or FormErrors(),
         "saved": saved,
@@ -54,22 +57,25 @@ async def render_team(
 
 
 @get("/team", guards=[manage_users])
-async def team_page(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
-    return await render_team(request, saved=saved)
+async def team_page(
+    request: AnyRequest, db: AppDb, settings: AppSettings, saved: FromQuery[str | None] = None
+) -> Template:
+    return await render_team(request, db, settings, saved=saved)
 
 
 async def _permissions_page(
     request: AnyRequest,
+    db: Database,
     user_id: int,
     errors: FormErrors | None = None,
     status: int = 200,
+    *,
     saved: bool = False,
 ) -> Template:
-    async with request.app.state.db.read() as session:
-        member = await session.get(User, user_id)
-        if member is None or Role(member.role) not in rules.ADJUSTABLE_ROLES:
-            raise NotFoundException()
-        overrides = await session.run_sync(service.overrides_of, user_id)
+    found = await service.member_permissions(db, user_id)
+    if found is None:
+        raise NotFoundException()
+    member, overrides = found
     context = {
         "member": member,
         "granted": rules.effective_permissions(Role(member.role), overrides),
@@ -83,13 +89,19 @@ async def _permissions_page(
 
 @get("/team/{user_id:int}/permissions", guards=[manage_users])
 async def permissions_page(
-    request: AnyRequest, user_id: FromPath[int], saved: FromQuery[bool] = False
+    request: AnyRequest, db: AppDb, user_id: FromPath[int], saved: FromQuery[bool] = False
 ) -> Template:
-    return await _permissions_page(request, user_id, saved=saved)
+    return await _permissions_page(request, db, user_id, saved=saved)
 
 
 @post("/team/{user_id:int}/permissions", guards=[manage_users])
-async def save_permissions(request: AnyRequest, user_id: FromPath[int]) -> Response[Any] | Template:
+async def save_permissions(
+    request: AnyRequest,
+    db: AppDb,
+    principal: CurrentPrincipal,
+    principals: Principals,
+    user_id: FromPath[int],
+) -> Response[Any] | Template:
     form = await request.form()
     errors = FormErrors()
     expected = forms.version(form, errors)
@@ -100,21 +112,19 @@ async def save_permissions(request: AnyRequest, user_id: FromPath[int]) -> Respo
         except ValueError:
             errors.add(None, forms.message("unknown_permission"))
     if errors:
-        return await _permissions_page(request, user_id, errors, 400)
+        return await _permissions_page(request, db, user_id, errors, 400)
     try:
-        await service.set_permissions(
-            request.app.state.db, principal_of(request).user_id, user_id, wanted, expected
-        )
+        await service.set_permissions(db, principal.user_id, user_id, wanted, expected)
     except service.VersionConflict as exc:
         errors.add(None, forms.message(exc.code))
-        return await _permissions_page(request, user_id, errors, 409)
+        return await _permissions_page(request, db, user_id, errors, 409)
     except service.AccountError as exc:
         if exc.code == "not_found":
             raise NotFoundException() from exc
         errors.add(None, forms.message(exc.code))
-        return await _permissions_page(request, user_id, errors, 400)
+        return await _permissions_page(request, db, user_id, errors, 400)
     # At once in this process; the event tells the others.
-    request.app.state.principals.forget_user(user_id)
+    principals.forget_user(user_id)
     return see_other(f"/team/{user_id}/permissions?saved=true")
 
 
