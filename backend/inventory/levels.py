@@ -121,6 +121,14 @@ async def find_by_sku(session: AsyncSession, sku: str) -> Product | None:
     return await session.scalar(select(Product).where(Product.sku.in_(sorted({sku, sku.upper()}))).limit(1))
 
 
+async def product_by_id(session: AsyncSession, product_id: int) -> Product | None:
+    return await session.get(Product, product_id)
+
+
+async def location_by_id(session: AsyncSession, location_id: int) -> Location | None:
+    return await session.get(Location, location_id)
+
+
 async def find_product(session: AsyncSession, code: str) -> Product | None:
     """By SKU, else by barcode: a scanner types the barcode into the same field."""
     by_sku = await find_by_sku(session, code)

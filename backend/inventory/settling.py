@@ -41,6 +41,11 @@ class Low:
 # that changed stock passes it down; a module-level function, so it crosses to the writer by name.
 OnLow = Callable[[Tx, Low, int | None], None]
 
+
+def no_reorder(tx: Tx, low: Low, actor_id: int | None) -> None:
+    """What an app without purchasing does about a low level: nothing (nobody drafts reorders)."""
+
+
 _LEVELS = (
     "SELECT l.product_id, l.location_id, l.on_hand, l.reserved, l.backordered, l.reorder_point,"
     " l.reorder_qty, p.supplier_id FROM stock_levels l JOIN products p ON p.id = l.product_id"

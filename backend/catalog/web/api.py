@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import get, patch, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, QueryParameter
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.catalog import listing, rules, service
 from backend.catalog.rules import ProductInput, ProductRejected
 from backend.catalog.web.schemas import (
@@ -24,11 +24,12 @@ from backend.catalog.web.schemas import (
     ProductPatch,
 )
 from backend.i18n.translation import gettext
+from backend.kernel.db import Database
 from backend.web.api_contract import RowId, answers, request_body
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.input_guard import IdQuery
 from backend.web.responses import problem
 
-AnyRequest = Request[Any, Any, Any]
 view_catalog = requires(Permission.CATALOG_VIEW)
 edit_catalog = requires(Permission.CATALOG_EDIT)
 
@@ -90,10 +91,10 @@ def _input(data: ProductIn) -> ProductInput:
     ),
 )
 async def create_product(
-    request: AnyRequest, data: Annotated[ProductIn, request_body(PRODUCT_IN_EXAMPLE)]
+    db: AppDb, principal: CurrentPrincipal, data: Annotated[ProductIn, request_body(PRODUCT_IN_EXAMPLE)]
 ) -> Any:
     try:
-        view = await service.create_product(request.app.state.db, principal_of(request).user_id, _input(data))
+        view = await service.create_product(db, principal.user_id, _input(data))
     except ProductRejected as exc:
         return _rejected(exc)
     return _out(view)
@@ -106,7 +107,7 @@ async def create_product(
     responses=answers(200, ProductList, example=PRODUCT_LIST_EXAMPLE, description="A page of products"),
 )
 async def list_products(
-    request: AnyRequest,
+    db: AppDb,
     *,
     q: FromQuery[str] = "",
     category: IdQuery = None,
@@ -119,14 +120,14 @@ async def list_products(
     except ValueError:
         return problem(400, "The cursor is not one this API gave out.")
     query = listing.ProductQuery(q, category, include_archived, after_name, after_id, limit)
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         page = await listing.list_products(session, query)
     return ProductList([_out(view) for view in page.items], page.next_cursor)
 
 
-async def _get(request: AnyRequest, product_id: int) -> service.ProductView:
+async def _get(db: Database, product_id: int) -> service.ProductView:
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             return await service.get_product(session, product_id)
     except service.ProductNotFound:
         raise NotFoundException(f"No product {product_id}.") from None
@@ -138,8 +139,8 @@ async def _get(request: AnyRequest, product_id: int) -> service.ProductView:
     summary="One product",
     responses=answers(200, ProductOut, 404, example=PRODUCT_EXAMPLE, description="The product"),
 )
-async def get_product(request: AnyRequest, product_id: RowId) -> ProductOut:
-    return _out(await _get(request, product_id))
+async def get_product(db: AppDb, product_id: RowId) -> ProductOut:
+    return _out(await _get(db, product_id))
 
 
 def _patched(current: service.ProductView, data: ProductPatch) -> ProductInput:
@@ -168,14 +169,15 @@ def _patched(current: service.ProductView, data: ProductPatch) -> ProductInput:
     ),
 )
 async def update_product(
-    request: AnyRequest, product_id: RowId, data: Annotated[ProductPatch, request_body(PRODUCT_PATCH_EXAMPLE)]
+    db: AppDb,
+    principal: CurrentPrincipal,
+    product_id: RowId,
+    data: Annotated[ProductPatch, request_body(PRODUCT_PATCH_EXAMPLE)],
 ) -> Any:
-    current = await _get(request, product_id)
+    current = await _get(db, product_id)
     try:
         wanted = _patched(current, data)
-        view = await service.update_product(
-            request.app.state.db, principal_of(request).user_id, product_id, wanted, data.version
-        )
+        view = await service.update_product(db, principal.user_id, product_id, wanted, data.version)
     except ProductRejected as exc:
         return _rejected(exc)
     except service.ProductConflict as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -12,12 +12,15 @@ from litestar.response import Template
 
 from backend.auth.rules import Permission
 from backend.auth.web import forms as auth_forms
-from backend.auth.web.guards import PUBLIC, principal_of, requires
+from backend.auth.web.guards import PUBLIC, requires
 from backend.catalog import listing, photos, rules, service
+from backend.catalog.categories import CategoryCache
 from backend.catalog.rules import ProductRejected
+from backend.catalog.web.dependencies import Categories, ShopCurrency, ShopProfile, StockColumn
 from backend.catalog.web.forms import FIELD_LABELS, ProductForm, differences
 from backend.i18n.translation import current_locale, gettext
-from backend.inventory.levels import free_units
+from backend.kernel.db import Database
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.input_guard import optional_id
 from backend.web.responses import FormErrors, body_limit, page, see_other
 
@@ -29,6 +32,9 @@ edit_catalog = requires(Permission.CATALOG_EDIT)
 @get("/catalog", guards=[view_catalog])
 async def catalog_page(
     request: AnyRequest,
+    db: AppDb,
+    categories: Categories,
+    stock_column: StockColumn,
     *,
     q: FromQuery[str] = "",
     category: FromQuery[str] = "",
@@ -42,24 +48,34 @@ async def catalog_page(
         after_name, after_id = listing.decode_cursor(cursor)
     except ValueError:
         after_name, after_id = None, None
-    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, stock=free_units)
-    async with request.app.state.db.read() as session:
+    query = listing.ProductQuery(q, category_id, include_archived, after_name, after_id, stock=stock_column)
+    async with db.read() as session:
         products = await listing.list_products(session, query)
-        categories = await request.app.state.categories.all(session)
+        known = await categories.all(session)
     context = {
         "listing": products,
-        "stock": products.available,
-        "categories": categories,
+        "categories": known,
         "q": q,
         "category": category_id,
         "archived": include_archived,
         "more_only": cursor is not None,
     }
+    if stock_column is not None:  # the rows show it only when there is one
+        context["stock"] = products.available
     return page(request, "catalog/list.html", context, fragment="catalog/_rows.html")
 
 
+class Editor(NamedTuple):
+    """A request to the product form, with what answering it takes."""
+
+    request: AnyRequest
+    db: Database
+    categories: CategoryCache
+    shop: ShopProfile
+
+
 async def _form_page(
-    request: AnyRequest,
+    editor: Editor,
     form: ProductForm,
     *,
     product: service.ProductView | None = None,
@@ -67,17 +83,18 @@ async def _form_page(
     status: int = 200,
     conflict: list[tuple[str, str, str]] | None = None,
 ) -> Template:
-    async with request.app.state.db.read() as session:
-        categories = await request.app.state.categories.all(session)
+    request, db, categories, shop = editor
+    async with db.read() as session:
+        known = await categories.all(session)
     context = {
         "form": form,
         "product": product,
-        "categories": categories,
+        "categories": known,
         "field_labels": FIELD_LABELS,
         "errors": errors or FormErrors(),
         "conflict": conflict,
         "currencies": rules.currency_options(
-            request.app.state.shop.current.currency, current_locale.get(), form.values.get("currency", "")
+            shop.currency, current_locale.get(), form.values.get("currency", "")
         ),
         "saved": request.query_params.get("saved") == "true",
     }
@@ -85,14 +102,16 @@ async def _form_page(
 
 
 @get("/catalog/new", guards=[edit_catalog])
-async def new_product_page(request: AnyRequest) -> Template:
-    form = ProductForm(values={"currency": request.app.state.shop.current.currency, "tax_rate": "20"})
-    return await _form_page(request, form)
+async def new_product_page(
+    request: AnyRequest, db: AppDb, categories: Categories, shop: ShopCurrency
+) -> Template:
+    form = ProductForm(values={"currency": shop.currency, "tax_rate": "20"})
+    return await _form_page(Editor(request, db, categories, shop), form)
 
 
-async def _product(request: AnyRequest, product_id: int) -> service.ProductView:
+async def _product(db: Database, product_id: int) -> service.ProductView:
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             return await service.get_product(session, product_id)
     except service.ProductNotFound:
         raise NotFoundException() from None
@@ -104,32 +123,46 @@ def _add_problems(errors: FormErrors, exc: ProductRejected) -> None:
 
 
 @post("/catalog/new", guards=[edit_catalog])
-async def create_product(request: AnyRequest) -> Response[Any] | Template:
-    form = ProductForm.read(await request.form(), request.app.state.shop.current.currency)
+async def create_product(
+    request: AnyRequest, db: AppDb, categories: Categories, shop: ShopCurrency, principal: CurrentPrincipal
+) -> Response[Any] | Template:
+    editor = Editor(request, db, categories, shop)
+    form = ProductForm.read(await request.form(), shop.currency)
     errors = FormErrors()
     wanted = form.product(errors)
     if wanted is None:
-        return await _form_page(request, form, errors=errors, status=400)
+        return await _form_page(editor, form, errors=errors, status=400)
     try:
-        view = await service.create_product(request.app.state.db, principal_of(request).user_id, wanted)
+        view = await service.create_product(db, principal.user_id, wanted)
     except ProductRejected as exc:
         _add_problems(errors, exc)
         return await _form_page(
-            request, form, errors=errors, status=409 if "sku_taken" in exc.problems.values() else 400
+            editor, form, errors=errors, status=409 if "sku_taken" in exc.problems.values() else 400
         )
     return see_other(f"/catalog/{view.id}?saved=true")
 
 
 @get("/catalog/{product_id:int}", guards=[view_catalog])
-async def product_page(request: AnyRequest, product_id: FromPath[int]) -> Template:
-    product = await _product(request, product_id)
-    return await _form_page(request, ProductForm.of(product), product=product)
+async def product_page(
+    request: AnyRequest, db: AppDb, categories: Categories, shop: ShopCurrency, product_id: FromPath[int]
+) -> Template:
+    product = await _product(db, product_id)
+    return await _form_page(Editor(request, db, categories, shop), ProductForm.of(product), product=product)
 
 
 @post("/catalog/{product_id:int}", guards=[edit_catalog])
-async def update_product(request: AnyRequest, product_id: FromPath[int]) -> Response[Any] | Template:
+async def update_product(
+    request: AnyRequest,
+    product_id: FromPath[int],
+    *,
+    db: AppDb,
+    categories: Categories,
+    shop: ShopCurrency,
+    principal: CurrentPrincipal,
+) -> Response[Any] | Template:
+    editor = Editor(request, db, categories, shop)
     raw = await request.form()
-    current = await _product(request, product_id)
+    current = await _product(db, product_id)
     form = ProductForm.read(raw, current.currency)
     errors = FormErrors()
     expected = auth_forms.version(raw, errors)
@@ -137,38 +170,45 @@ async def update_product(request: AnyRequest, product_id: FromPath[int]) -> Resp
     if expected is None and not errors.general:
         errors.add(None, auth_forms.message("bad_version"))
     if wanted is None or expected is None:
-        return await _form_page(request, form, product=current, errors=errors, status=400)
+        return await _form_page(editor, form, product=current, errors=errors, status=400)
     try:
-        await service.update_product(
-            request.app.state.db, principal_of(request).user_id, product_id, wanted, expected
-        )
+        await service.update_product(db, principal.user_id, product_id, wanted, expected)
     except service.ProductConflict as exc:
         # Show both versions; the form now carries the current version so "save mine" wins knowingly.
         errors.add(None, auth_forms.message("version_conflict"))
         conflict = differences(ProductForm.of(exc.current), form)
         return await _form_page(
-            request, form, product=exc.current, errors=errors, status=409, conflict=conflict
+            editor, form, product=exc.current, errors=errors, status=409, conflict=conflict
         )
     except ProductRejected as exc:
         _add_problems(errors, exc)
-        return await _form_page(request, form, product=current, errors=errors, status=400)
+        return await _form_page(editor, form, product=current, errors=errors, status=400)
     return see_other(f"/catalog/{product_id}?saved=true")
 
 
 @post("/catalog/{product_id:int}/photo", guards=[edit_catalog])
-async def upload_photo(request: AnyRequest, product_id: FromPath[int]) -> Response[Any] | Template:
+async def upload_photo(
+    request: AnyRequest,
+    product_id: FromPath[int],
+    *,
+    db: AppDb,
+    categories: Categories,
+    shop: ShopCurrency,
+    principal: CurrentPrincipal,
+) -> Response[Any] | Template:
     upload = (await request.form()).get("photo")
     content = await upload.read() if isinstance(upload, UploadFile) else b""
     try:
-        await photos.store_photo(request.app.state.db, principal_of(request).user_id, product_id, content)
+        await photos.store_photo(db, principal.user_id, product_id, content)
     except photos.PhotoRejected as exc:
         if exc.code == "not_found":
             raise NotFoundException() from None
-        current = await _product(request, product_id)
+        current = await _product(db, product_id)
         errors = FormErrors()
         limits = {"size": body_limit(request), "megapixels": photos.MAX_MEGAPIXELS}
         errors.add("photo", gettext(rules.MESSAGES[exc.code], **limits))
-        return await _form_page(request, ProductForm.of(current), product=current, errors=errors, status=400)
+        editor = Editor(request, db, categories, shop)
+        return await _form_page(editor, ProductForm.of(current), product=current, errors=errors, status=400)
     return see_other(f"/catalog/{product_id}?saved=true")
 
 
@@ -177,8 +217,8 @@ PHOTO_CACHING = "public, max-age=31536000, immutable"
 
 
 @get("/media/products/{product_id:int}", opt=PUBLIC, include_in_schema=False)
-async def product_photo(request: AnyRequest, product_id: FromPath[int]) -> Response[bytes]:
-    photo = await photos.load_photo(request.app.state.db, product_id)
+async def product_photo(request: AnyRequest, db: AppDb, product_id: FromPath[int]) -> Response[bytes]:
+    photo = await photos.load_photo(db, product_id)
     if photo is None:
         raise NotFoundException()
     etag = f'"{photo.etag}"'
@@ -189,10 +229,10 @@ async def product_photo(request: AnyRequest, product_id: FromPath[int]) -> Respo
 
 
 @get("/media/products/{product_id:int}/small", opt=PUBLIC, include_in_schema=False)
-async def small_product_photo(request: AnyRequest, product_id: FromPath[int]) -> Response[bytes]:
+async def small_product_photo(request: AnyRequest, db: AppDb, product_id: FromPath[int]) -> Response[bytes]:
     """The photo as a small square for lists; cached for good, as its address changes with it."""
     seen = request.headers.get("if-none-match", "").strip('"').removesuffix("-small") or None
-    rendition = await photos.load_small(request.app.state.db, product_id, seen)
+    rendition = await photos.load_small(db, product_id, seen)
     if rendition is None:
         raise NotFoundException()
     headers = {"ETag": f'"{rendition.etag}-small"', "Cache-Control": PHOTO_CACHING}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.exceptions import NotFoundException
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
-from backend.catalog.models import Product
+from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
 from backend.inventory import commands, levels, rules
 from backend.inventory.service import StockError
+from backend.inventory.web.dependencies import OnLow
 from backend.inventory.web.schemas import (
     ADJUSTMENT_EXAMPLE,
     LEVEL_EXAMPLE,
@@ -21,11 +21,11 @@ from backend.inventory.web.schemas import (
     LevelOut,
     LocationLevelOut,
 )
-from backend.purchasing.reorder import draft_reorder
+from backend.kernel.db import Database
 from backend.web.api_contract import RowId, answers, request_body
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.responses import problem
 
-AnyRequest = Request[Any, Any, Any]
 view_stock = requires(Permission.STOCK_VIEW)
 adjust_stock = requires(Permission.STOCK_ADJUST)
 
@@ -35,9 +35,9 @@ def _rejected(problems: dict[str, str]) -> Any:
     return problem(422, errors[0]["message"], errors=errors)
 
 
-async def _target(request: AnyRequest, data: AdjustmentIn) -> tuple[int, int]:
+async def _target(db: Database, data: AdjustmentIn) -> tuple[int, int]:
     """(product id, location id); a 404 that names the SKU or the location nobody knows."""
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         product = await levels.find_by_sku(session, data.sku)
         location = await levels.find_location(session, data.location)
     if product is None:
@@ -66,16 +66,17 @@ async def _target(request: AnyRequest, data: AdjustmentIn) -> tuple[int, int]:
     ),
 )
 async def create_adjustment(
-    request: AnyRequest, data: Annotated[AdjustmentIn, request_body(ADJUSTMENT_EXAMPLE)]
+    db: AppDb,
+    principal: CurrentPrincipal,
+    on_low: OnLow,
+    data: Annotated[AdjustmentIn, request_body(ADJUSTMENT_EXAMPLE)],
 ) -> Any:
     if problems := rules.adjustment_problems(data.delta, data.reason.strip()):
         return _rejected(problems)
-    product_id, location_id = await _target(request, data)
+    product_id, location_id = await _target(db, data)
     wanted = commands.Adjustment(product_id, location_id, data.delta, data.reason)
     try:
-        after = await commands.adjust(
-            request.app.state.db, principal_of(request).user_id, wanted, on_low=draft_reorder
-        )
+        after = await commands.adjust(db, principal.user_id, wanted, on_low=on_low)
     except StockError as exc:
         detail = gettext(rules.MESSAGES["below_reserved"], **exc.details)
         return problem(409, detail, on_hand=exc.details["on_hand"], reserved=exc.details["reserved"])
@@ -96,9 +97,9 @@ async def create_adjustment(
         description="One level per location",
     ),
 )
-async def product_stock(request: AnyRequest, product_id: RowId) -> list[LocationLevelOut]:
-    async with request.app.state.db.read() as session:
-        if await session.get(Product, product_id) is None:
+async def product_stock(db: AppDb, product_id: RowId) -> list[LocationLevelOut]:
+    async with db.read() as session:
+        if await levels.product_by_id(session, product_id) is None:
             raise NotFoundException(f"No product {product_id}.")
         found = await levels.product_levels(session, product_id)
     return [

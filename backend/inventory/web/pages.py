@@ -11,13 +11,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
-from backend.catalog.models import Product
+from backend.auth.web.guards import requires
 from backend.i18n.translation import N_
 from backend.inventory import commands, levels
 from backend.inventory.rules import MOVEMENT_LABELS
 from backend.inventory.service import StockError
 from backend.inventory.web import product_picker
+from backend.inventory.web.dependencies import OnLow
 from backend.inventory.web.forms import (
     REORDER_FIELDS,
     Typed,
@@ -30,8 +30,9 @@ from backend.inventory.web.forms import (
     whole,
 )
 from backend.inventory.web.product_picker import Picked
-from backend.purchasing.reorder import draft_reorder
+from backend.kernel.db import Database
 from backend.web import inputs
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.input_guard import IdQuery
 from backend.web.responses import FormErrors, page, see_other
 
@@ -52,13 +53,14 @@ TRANSFER_FIELDS = ("product", "source", "target", "quantity")
 @get("/stock", guards=[view_stock])
 async def stock_overview(
     request: AnyRequest,
+    db: AppDb,
     *,
     location: IdQuery = None,
     q: FromQuery[str] = "",
     number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     counted: Annotated[int | None, QueryParameter(ge=0, le=inputs.MAX_ID)] = None,
 ) -> Template:
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         listing = await levels.overview(session, location, q, number)
         places = await levels.all_locations(session)
     context = {"listing": listing, "locations": places, "location": location, "q": q, "counted": counted}
@@ -67,6 +69,7 @@ async def stock_overview(
 
 async def _product_page(
     request: AnyRequest,
+    db: Database,
     product_id: int,
     *,
     errors: FormErrors | None = None,
@@ -75,8 +78,8 @@ async def _product_page(
     reorder_at: int | None = None,
 ) -> Template:
     """``reorder_at``: the location whose reorder form is shown again with its messages."""
-    async with request.app.state.db.read() as session:
-        product = await session.get(Product, product_id)
+    async with db.read() as session:
+        product = await levels.product_by_id(session, product_id)
         if product is None:
             raise NotFoundException()
         found = await levels.product_levels(session, product_id)
@@ -95,36 +98,32 @@ async def _product_page(
 
 @get("/stock/products/{product_id:int}", guards=[view_stock])
 async def product_stock_page(
-    request: AnyRequest, product_id: FromPath[int], saved: FromQuery[str | None] = None
+    request: AnyRequest, db: AppDb, product_id: FromPath[int], saved: FromQuery[str | None] = None
 ) -> Template:
-    return await _product_page(request, product_id, saved=saved)
+    return await _product_page(request, db, product_id, saved=saved)
 
 
 @post("/stock/products/{product_id:int}/reorder", guards=[adjust_stock])
-async def save_reorder(request: AnyRequest, product_id: FromPath[int]) -> Response[Any] | Template:
+async def save_reorder(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, on_low: OnLow, product_id: FromPath[int]
+) -> Response[Any] | Template:
     typed = Typed.read(await request.form(), REORDER_FIELDS)
     errors = FormErrors()
-    async with request.app.state.db.read() as session:
-        if await session.get(Product, product_id) is None:
+    async with db.read() as session:
+        if await levels.product_by_id(session, product_id) is None:
             raise NotFoundException()
         location_id = await location_chosen(session, typed, "location", errors)
     settings = reorder_settings(typed, errors)
     if settings is None or location_id is None:
-        return await _product_page(request, product_id, errors=errors, status=400, reorder_at=location_id)
+        return await _product_page(request, db, product_id, errors=errors, status=400, reorder_at=location_id)
     wanted, seen = settings
     try:
         await commands.set_reorder(
-            request.app.state.db,
-            principal_of(request).user_id,
-            product_id,
-            location_id,
-            wanted=wanted,
-            seen=seen,
-            on_low=draft_reorder,
+            db, principal.user_id, product_id, location_id, wanted=wanted, seen=seen, on_low=on_low
         )
     except StockError as exc:
         errors.add(None, message(exc.code))
-        return await _product_page(request, product_id, errors=errors, status=409, reorder_at=location_id)
+        return await _product_page(request, db, product_id, errors=errors, status=409, reorder_at=location_id)
     return see_other(f"/stock/products/{product_id}?saved=reorder")
 
 
@@ -136,16 +135,17 @@ PICKER = "inventory/_product_choices.html"
 
 async def _move_page(
     request: AnyRequest,
+    db: Database,
     kind: str,
     typed: Typed,
     errors: FormErrors | None = None,
-    status: int = 200,
     *,
+    status: int = 200,
     picked: Picked | None = None,
 ) -> Template:
     """The form, with what its product field names: the product, or choices. htmx asking while
     someone types gets the choices alone."""
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         places = await levels.all_locations(session)
         if picked is None:
             picked = await product_picker.pick(session, typed.get("product"))
@@ -155,28 +155,30 @@ async def _move_page(
     return page(request, MOVE_TEMPLATES[kind], context, status_code=status, fragment=PICKER)
 
 
-async def _picking(request: AnyRequest, kind: str, fields: tuple[str, ...]) -> tuple[Typed, Template | None]:
+async def _picking(
+    request: AnyRequest, db: Database, kind: str, fields: tuple[str, ...]
+) -> tuple[Typed, Template | None]:
     """The form as typed, and the page to show instead of moving stock when the person was only
     finding the product: "Find" (or Enter without JavaScript), or choosing one of the results."""
     form = await request.form()
     typed = Typed.read(form, fields)
     if chosen := text(form, "choose"):
         typed.values["product"] = chosen
-        return typed, await _move_page(request, kind, typed)
+        return typed, await _move_page(request, db, kind, typed)
     if form.get("action") == "find":
-        return typed, await _move_page(request, kind, typed)
+        return typed, await _move_page(request, db, kind, typed)
     return typed, None
 
 
 @get("/stock/adjust", guards=[adjust_stock])
 async def adjust_page(
-    request: AnyRequest, product: FromQuery[str] = "", location: FromQuery[str] = ""
+    request: AnyRequest, db: AppDb, product: FromQuery[str] = "", location: FromQuery[str] = ""
 ) -> Template:
-    return await _move_page(request, "adjust", Typed({"product": product, "location": location}))
+    return await _move_page(request, db, "adjust", Typed({"product": product, "location": location}))
 
 
-async def _product_and_place(request: AnyRequest, typed: Typed, errors: FormErrors, *places: str) -> Picked:
-    async with request.app.state.db.read() as session:
+async def _product_and_place(db: Database, typed: Typed, errors: FormErrors, *places: str) -> Picked:
+    async with db.read() as session:
         picked = await product_named(session, typed, errors)
         for name in places:
             await location_chosen(session, typed, name, errors)
@@ -184,59 +186,59 @@ async def _product_and_place(request: AnyRequest, typed: Typed, errors: FormErro
 
 
 @post("/stock/adjust", guards=[adjust_stock])
-async def adjust(request: AnyRequest) -> Response[Any] | Template:
-    typed, finding = await _picking(request, "adjust", ADJUST_FIELDS)
+async def adjust(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, on_low: OnLow
+) -> Response[Any] | Template:
+    typed, finding = await _picking(request, db, "adjust", ADJUST_FIELDS)
     if finding is not None:
         return finding
     errors = FormErrors()
-    picked = await _product_and_place(request, typed, errors, "location")
+    picked = await _product_and_place(db, typed, errors, "location")
     delta = whole(typed.values, "delta", errors, signed=True)
     product = picked.product
     if errors or product is None or delta is None:
-        return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
+        return await _move_page(request, db, "adjust", typed, errors, status=400, picked=picked)
     wanted = commands.Adjustment(product.id, int(typed.get("location")), delta, typed.get("reason"))
     try:
-        await commands.adjust(
-            request.app.state.db, principal_of(request).user_id, wanted, on_low=draft_reorder
-        )
+        await commands.adjust(db, principal.user_id, wanted, on_low=on_low)
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
-        return await _move_page(request, "adjust", typed, errors, 400, picked=picked)
+        return await _move_page(request, db, "adjust", typed, errors, status=400, picked=picked)
     except StockError as exc:
         errors.add(None, message(exc.code, **exc.details))
-        return await _move_page(request, "adjust", typed, errors, 409, picked=picked)
+        return await _move_page(request, db, "adjust", typed, errors, status=409, picked=picked)
     return see_other(f"/stock/products/{product.id}?saved=adjusted")
 
 
 @get("/stock/transfer", guards=[adjust_stock])
 async def transfer_page(
-    request: AnyRequest, product: FromQuery[str] = "", source: FromQuery[str] = ""
+    request: AnyRequest, db: AppDb, product: FromQuery[str] = "", source: FromQuery[str] = ""
 ) -> Template:
-    return await _move_page(request, "transfer", Typed({"product": product, "source": source}))
+    return await _move_page(request, db, "transfer", Typed({"product": product, "source": source}))
 
 
 @post("/stock/transfer", guards=[adjust_stock])
-async def transfer(request: AnyRequest) -> Response[Any] | Template:
-    typed, finding = await _picking(request, "transfer", TRANSFER_FIELDS)
+async def transfer(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, on_low: OnLow
+) -> Response[Any] | Template:
+    typed, finding = await _picking(request, db, "transfer", TRANSFER_FIELDS)
     if finding is not None:
         return finding
     errors = FormErrors()
-    picked = await _product_and_place(request, typed, errors, "source", "target")
+    picked = await _product_and_place(db, typed, errors, "source", "target")
     quantity = whole(typed.values, "quantity", errors)
     product = picked.product
     if errors or product is None or quantity is None:
-        return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
+        return await _move_page(request, db, "transfer", typed, errors, status=400, picked=picked)
     move = commands.Transfer(product.id, int(typed.get("source")), int(typed.get("target")), quantity)
     try:
-        await commands.transfer(
-            request.app.state.db, principal_of(request).user_id, move, on_low=draft_reorder
-        )
+        await commands.transfer(db, principal.user_id, move, on_low=on_low)
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
-        return await _move_page(request, "transfer", typed, errors, 400, picked=picked)
+        return await _move_page(request, db, "transfer", typed, errors, status=400, picked=picked)
     except StockError as exc:
         errors.add(None, message(exc.code, **exc.details))
-        return await _move_page(request, "transfer", typed, errors, 409, picked=picked)
+        return await _move_page(request, db, "transfer", typed, errors, status=409, picked=picked)
     return see_other(f"/stock/products/{product.id}?saved=transferred")
 
 

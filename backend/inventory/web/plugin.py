@@ -5,11 +5,12 @@ from __future__ import annotations
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
 from backend.inventory import events
-from backend.inventory.web import api, counts, live, locations, pages
+from backend.inventory.web import api, counts, dependencies, live, locations, pages
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
+    dependencies=dependencies.DEPENDENCIES,
     name="inventory",
     api=api.ROUTES,
     pages=[*pages.ROUTES, *counts.ROUTES, *locations.ROUTES],
