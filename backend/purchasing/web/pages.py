@@ -4,16 +4,17 @@ and receiving goods on the phone."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from backend.auth.principal import Principal
 from backend.auth.rules import Permission
 from backend.auth.web import forms as auth_forms
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.i18n.translation import N_
 from backend.inventory import levels
 from backend.inventory.web.forms import Typed, parse_whole
@@ -21,6 +22,7 @@ from backend.kernel.db import Database
 from backend.purchasing import service, suppliers
 from backend.purchasing.rules import STATUS_LABELS, PurchaseStatus
 from backend.purchasing.web.forms import add_problems, add_rejection, chosen_id, message, receipts
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -37,17 +39,25 @@ SAVED = {
 }
 
 
+class Caller(NamedTuple):
+    """A request to a purchase order's page or form, with what answering it takes."""
+
+    request: AnyRequest
+    db: Database
+    principal: Principal
+
+
 @get("/purchase-orders", guards=[manage_purchasing])
-async def orders_page(request: AnyRequest) -> Template:
-    async with request.app.state.db.read() as session:
+async def orders_page(request: AnyRequest, db: AppDb) -> Template:
+    async with db.read() as session:
         orders = await service.list_orders(session)
     return page(request, "purchasing/orders.html", {"orders": orders, "status_labels": STATUS_LABELS})
 
 
 async def _new_page(
-    request: AnyRequest, typed: Typed, errors: FormErrors | None = None, status: int = 200
+    request: AnyRequest, db: Database, typed: Typed, errors: FormErrors | None = None, status: int = 200
 ) -> Template:
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         context = {
             "suppliers": await suppliers.list_suppliers(session),
             "locations": await levels.all_locations(session),
@@ -58,34 +68,34 @@ async def _new_page(
 
 
 @get("/purchase-orders/new", guards=[manage_purchasing])
-async def new_order_page(request: AnyRequest) -> Template:
-    return await _new_page(request, Typed())
+async def new_order_page(request: AnyRequest, db: AppDb) -> Template:
+    return await _new_page(request, db, Typed())
 
 
 @post("/purchase-orders/new", guards=[manage_purchasing])
-async def create_order(request: AnyRequest) -> Response[Any] | Template:
+async def create_order(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal
+) -> Response[Any] | Template:
     typed, errors = Typed.read(await request.form(), ("supplier", "location")), FormErrors()
     supplier, location = chosen_id(typed, "supplier"), chosen_id(typed, "location")
     try:
-        order_id = await service.create_order(
-            request.app.state.db, principal_of(request).user_id, supplier, location
-        )
+        order_id = await service.create_order(db, principal.user_id, supplier, location)
     except service.PurchaseRejected as exc:
         add_problems(errors, exc.problems)
-        return await _new_page(request, typed, errors, 400)
+        return await _new_page(request, db, typed, errors, 400)
     return see_other(f"/purchase-orders/{order_id}?saved=created")
 
 
-async def _order(request: AnyRequest, order_id: int) -> service.OrderView:
+async def _order(db: Database, order_id: int) -> service.OrderView:
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             return await service.get_order(session, order_id)
     except service.PurchaseNotFound:
         raise NotFoundException() from None
 
 
 async def _order_page(
-    request: AnyRequest,
+    caller: Caller,
     order_id: int,
     *,
     template: str = "purchasing/order.html",
@@ -95,50 +105,57 @@ async def _order_page(
     saved: str | None = None,
 ) -> Template:
     context = {
-        "order": await _order(request, order_id),
+        "order": await _order(caller.db, order_id),
         "status_labels": STATUS_LABELS,
         "statuses": PurchaseStatus,
         "typed": typed or Typed(),
         "errors": errors or FormErrors(),
         "saved": SAVED.get(saved or ""),
     }
-    return page(request, template, context, status_code=status)
+    return page(caller.request, template, context, status_code=status)
 
 
 @get("/purchase-orders/{order_id:int}", guards=[manage_purchasing])
 async def order_page(
-    request: AnyRequest, order_id: FromPath[int], saved: FromQuery[str | None] = None
+    request: AnyRequest,
+    db: AppDb,
+    principal: CurrentPrincipal,
+    order_id: FromPath[int],
+    saved: FromQuery[str | None] = None,
 ) -> Template:
-    return await _order_page(request, order_id, saved=saved)
+    return await _order_page(Caller(request, db, principal), order_id, saved=saved)
 
 
 async def _act(
-    request: AnyRequest, order_id: int, action: Action, saved: str, template: str = "purchasing/order.html"
+    caller: Caller, order_id: int, action: Action, saved: str, template: str = "purchasing/order.html"
 ) -> Response[Any] | Template:
     """Run one command at the version the page showed; refusals re-render the page with why."""
-    form = await request.form()
+    form = await caller.request.form()
     typed, errors = Typed({key: str(value) for key, value in form.items()}), FormErrors()
     expected = auth_forms.version(form, errors)
     if expected is None:
         errors.general[:] = [auth_forms.message("bad_version")]
-        return await _order_page(request, order_id, template=template, typed=typed, errors=errors, status=400)
+        return await _order_page(caller, order_id, template=template, typed=typed, errors=errors, status=400)
     try:
-        await action(request.app.state.db, principal_of(request).user_id, expected)
+        await action(caller.db, caller.principal.user_id, expected)
     except service.PurchaseNotFound:
         raise NotFoundException() from None
     except service.PurchaseRejected as exc:
         add_rejection(errors, exc.problems, exc.details)
         status = 409 if exc.is_conflict else 400
         return await _order_page(
-            request, order_id, template=template, typed=typed, errors=errors, status=status
+            caller, order_id, template=template, typed=typed, errors=errors, status=status
         )
     return see_other(f"/purchase-orders/{order_id}?saved={saved}")
 
 
 @post("/purchase-orders/{order_id:int}/lines", guards=[manage_purchasing])
-async def add_line(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+async def add_line(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, order_id: FromPath[int]
+) -> Response[Any] | Template:
+    caller = Caller(request, db, principal)
     typed, errors = Typed.read(await request.form(), ("product", "quantity")), FormErrors()
-    async with request.app.state.db.read() as session:
+    async with db.read() as session:
         product = await levels.find_product(session, typed.get("product"))
     quantity, problem = parse_whole(typed.get("quantity"))
     if product is None:
@@ -146,60 +163,79 @@ async def add_line(request: AnyRequest, order_id: FromPath[int]) -> Response[Any
     if problem:
         errors.add("quantity", message(problem))
     if product is None or quantity is None:
-        return await _order_page(request, order_id, typed=typed, errors=errors, status=400)
+        return await _order_page(caller, order_id, typed=typed, errors=errors, status=400)
 
     async def act(db: Database, actor: int | None, version: int) -> None:
         await service.add_line(db, actor, order_id, version, product_id=product.id, quantity=quantity)
 
-    return await _act(request, order_id, act, "line_added")
+    return await _act(caller, order_id, act, "line_added")
 
 
 @post("/purchase-orders/{order_id:int}/lines/{line_id:int}/remove", guards=[manage_purchasing])
 async def remove_line(
-    request: AnyRequest, order_id: FromPath[int], line_id: FromPath[int]
+    request: AnyRequest,
+    db: AppDb,
+    principal: CurrentPrincipal,
+    order_id: FromPath[int],
+    line_id: FromPath[int],
 ) -> Response[Any] | Template:
+    caller = Caller(request, db, principal)
+
     async def act(db: Database, actor: int | None, version: int) -> None:
         await service.remove_line(db, actor, order_id, version, line_id)
 
-    return await _act(request, order_id, act, "line_removed")
+    return await _act(caller, order_id, act, "line_removed")
 
 
 @post("/purchase-orders/{order_id:int}/send", guards=[manage_purchasing])
-async def send_order(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+async def send_order(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, order_id: FromPath[int]
+) -> Response[Any] | Template:
+    caller = Caller(request, db, principal)
+
     async def act(db: Database, actor: int | None, version: int) -> None:
         await service.send_order(db, actor, order_id, version)
 
-    return await _act(request, order_id, act, "sent")
+    return await _act(caller, order_id, act, "sent")
 
 
 @post("/purchase-orders/{order_id:int}/cancel", guards=[manage_purchasing])
-async def cancel_order(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+async def cancel_order(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, order_id: FromPath[int]
+) -> Response[Any] | Template:
+    caller = Caller(request, db, principal)
+
     async def act(db: Database, actor: int | None, version: int) -> None:
         await service.cancel_order(db, actor, order_id, version)
 
-    return await _act(request, order_id, act, "cancelled")
+    return await _act(caller, order_id, act, "cancelled")
 
 
 @get("/purchase-orders/{order_id:int}/receive", guards=[manage_purchasing])
-async def receive_page(request: AnyRequest, order_id: FromPath[int]) -> Template:
-    return await _order_page(request, order_id, template="purchasing/receive.html")
+async def receive_page(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, order_id: FromPath[int]
+) -> Template:
+    return await _order_page(Caller(request, db, principal), order_id, template="purchasing/receive.html")
 
 
 @post("/purchase-orders/{order_id:int}/receive", guards=[manage_purchasing])
-async def receive(request: AnyRequest, order_id: FromPath[int]) -> Response[Any] | Template:
+async def receive(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, order_id: FromPath[int]
+) -> Response[Any] | Template:
+    caller = Caller(request, db, principal)
     form, errors = await request.form(), FormErrors()
-    order = await _order(request, order_id)
+    order = await _order(db, order_id)
     arrived = receipts(form, order.lines, errors)
     if errors:
         typed = Typed({key: str(value) for key, value in form.items()})
         return await _order_page(
-            request, order_id, template="purchasing/receive.html", typed=typed, errors=errors, status=400
+            caller, order_id, template="purchasing/receive.html", typed=typed, errors=errors, status=400
         )
 
     async def act(db: Database, actor: int | None, version: int) -> None:
         await service.receive(db, actor, order_id, version, arrived)
 
-    return await _act(request, order_id, act, "received", template="purchasing/receive.html")
+    return await _act(caller, order_id, act, "received", template="purchasing/receive.html")
 
 
 ROUTES = [

@@ -10,8 +10,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from backend.auth.rules import Permission
-from backend.auth.web.guards import principal_of, requires
+from backend.auth.web.guards import requires
 from backend.inventory.web.forms import Typed
+from backend.kernel.db import Database
 from backend.purchasing import suppliers
 from backend.purchasing.models import Supplier
 from backend.purchasing.web.forms import (
@@ -21,6 +22,7 @@ from backend.purchasing.web.forms import (
     supplier_input,
     supplier_values,
 )
+from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -28,8 +30,8 @@ manage_purchasing = requires(Permission.PURCHASING_MANAGE)
 
 
 @get("/suppliers", guards=[manage_purchasing])
-async def suppliers_page(request: AnyRequest, saved: FromQuery[bool] = False) -> Template:
-    async with request.app.state.db.read() as session:
+async def suppliers_page(request: AnyRequest, db: AppDb, saved: FromQuery[bool] = False) -> Template:
+    async with db.read() as session:
         found = await suppliers.list_suppliers(session)
     return page(request, "purchasing/suppliers.html", {"suppliers": found, "saved": saved})
 
@@ -45,9 +47,9 @@ def _form_page(
     return page(request, "purchasing/supplier_edit.html", context, status_code=status)
 
 
-async def _supplier(request: AnyRequest, supplier_id: int) -> Supplier:
+async def _supplier(db: Database, supplier_id: int) -> Supplier:
     try:
-        async with request.app.state.db.read() as session:
+        async with db.read() as session:
             return await suppliers.get_supplier(session, supplier_id)
     except suppliers.SupplierNotFound:
         raise NotFoundException() from None
@@ -63,13 +65,15 @@ async def new_supplier_page(request: AnyRequest) -> Template:
 
 
 @post("/suppliers/new", guards=[manage_purchasing])
-async def create_supplier(request: AnyRequest) -> Response[Any] | Template:
+async def create_supplier(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal
+) -> Response[Any] | Template:
     typed, errors = Typed.read(await request.form(), SUPPLIER_FIELDS), FormErrors()
     wanted = supplier_input(typed, errors)
     if wanted is None:
         return _form_page(request, typed, errors=errors, status=400)
     try:
-        await suppliers.create_supplier(request.app.state.db, principal_of(request).user_id, wanted)
+        await suppliers.create_supplier(db, principal.user_id, wanted)
     except suppliers.SupplierRejected as exc:
         add_problems(errors, exc.problems)
         return _form_page(request, typed, errors=errors, status=_status(exc.problems))
@@ -77,24 +81,25 @@ async def create_supplier(request: AnyRequest) -> Response[Any] | Template:
 
 
 @get("/suppliers/{supplier_id:int}", guards=[manage_purchasing])
-async def supplier_page(request: AnyRequest, supplier_id: FromPath[int]) -> Template:
-    supplier = await _supplier(request, supplier_id)
+async def supplier_page(request: AnyRequest, db: AppDb, supplier_id: FromPath[int]) -> Template:
+    supplier = await _supplier(db, supplier_id)
     return _form_page(request, supplier_values(supplier), supplier)
 
 
 @post("/suppliers/{supplier_id:int}", guards=[manage_purchasing])
-async def update_supplier(request: AnyRequest, supplier_id: FromPath[int]) -> Response[Any] | Template:
+async def update_supplier(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, supplier_id: FromPath[int]
+) -> Response[Any] | Template:
     typed, errors = Typed.read(await request.form(), SUPPLIER_FIELDS), FormErrors()
-    current = await _supplier(request, supplier_id)
+    current = await _supplier(db, supplier_id)
     wanted = supplier_input(typed, errors)
     if wanted is None:
         return _form_page(request, typed, current, errors, 400)
-    db, actor = request.app.state.db, principal_of(request).user_id
     try:
-        await suppliers.update_supplier(db, actor, supplier_id, wanted, typed.get("fingerprint"))
+        await suppliers.update_supplier(db, principal.user_id, supplier_id, wanted, typed.get("fingerprint"))
     except suppliers.SupplierConflict:
         errors.add(None, message("supplier_changed"))
-        fresh = await _supplier(request, supplier_id)
+        fresh = await _supplier(db, supplier_id)
         return _form_page(request, supplier_values(fresh), fresh, errors, 409)
     except suppliers.SupplierRejected as exc:
         add_problems(errors, exc.problems)
