@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from jinja2 import Environment
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -38,6 +39,7 @@ AppSettings = Annotated[NamedDependency[Settings], GIVEN]
 CurrentPrincipal = Annotated[NamedDependency[Principal], GIVEN]
 Principals = Annotated[NamedDependency[PrincipalCache], GIVEN]
 Health = Annotated[NamedDependency[DatabaseProbe], GIVEN]
+Templates = Annotated[NamedDependency[Environment], GIVEN]  # the app's own, its plugins' globals in it
 Channels = Annotated[NamedDependency[ChannelsPlugin], GIVEN]  # provided by the plugin itself
 
 
@@ -66,6 +68,10 @@ def provide_health(scope: Scope) -> DatabaseProbe:
     return app_state(scope).health
 
 
+def provide_templates(scope: Scope) -> Environment:
+    return app_state(scope).site.templates  # type: ignore[no-any-return]
+
+
 def _provide(fn: Any) -> Provide:
     return Provide(fn, sync_to_thread=False)
 
@@ -86,6 +92,7 @@ DEPENDENCIES: dict[str, Provide] = {
     "principal": _provide(provide_principal),
     "principals": _provide(provide_principals),
     "health": _provide(provide_health),
+    "templates": _provide(provide_templates),
 }
 
 

@@ -17,10 +17,6 @@ MAY_READ_STATE = {
     "backend/auth/web/middleware.py",
     "backend/idempotency/web/middleware.py",
 }
-# Handlers still to move to parameters; this list only shrinks (a test below keeps it honest).
-NOT_YET_MOVED = {
-    "backend/storefront/web/pages.py",
-}
 
 
 def _web_modules() -> list[Path]:
@@ -60,15 +56,10 @@ def test_no_handler_module_reads_the_apps_state() -> None:
     readers = {
         f"{_relative(path)}:{line}"
         for path in _web_modules()
-        if _relative(path) not in MAY_READ_STATE | NOT_YET_MOVED
+        if _relative(path) not in MAY_READ_STATE
         for line in _reads_state(path)
     }
     assert not readers, f"take it as a parameter (backend/web/dependencies.py): {sorted(readers)}"
-
-
-def test_the_list_of_modules_still_to_move_is_current() -> None:
-    moved = {name for name in NOT_YET_MOVED if not _reads_state(ROOT / name)}
-    assert not moved, f"remove from NOT_YET_MOVED: {sorted(moved)}"
 
 
 def test_no_template_reads_the_apps_state() -> None:

@@ -22,7 +22,7 @@ from backend.storefront.web import checkout_form as checkout
 from backend.storefront.web.checkout_form import CheckoutForm
 from backend.storefront.web.dependencies import Offer
 from backend.storefront.web.pages import cart_cookie, current_cart
-from backend.web.dependencies import AppDb
+from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -63,17 +63,19 @@ async def _checkout_page(
 
 
 @get("/shop/checkout", opt=PUBLIC)
-async def checkout_page(request: AnyRequest, db: AppDb, offer: Offer) -> Response[Any] | Template:
-    basket = await offers.basket(offer, db, current_cart(request))
+async def checkout_page(
+    request: AnyRequest, db: AppDb, settings: AppSettings, offer: Offer
+) -> Response[Any] | Template:
+    basket = await offers.basket(offer, db, current_cart(request, settings))
     return await _checkout_page(request, basket, _prefilled(request))
 
 
 @post("/shop/checkout", opt=PUBLIC)
 async def place_from_checkout(
-    request: AnyRequest, db: AppDb, offer: Offer, actor: CurrentActor
+    request: AnyRequest, db: AppDb, settings: AppSettings, offer: Offer, actor: CurrentActor
 ) -> Response[Any] | Template:
     form = CheckoutForm.read(await request.form())
-    basket = await offers.basket(offer, db, current_cart(request))
+    basket = await offers.basket(offer, db, current_cart(request, settings))
     priced, pickup_points = basket
     if not priced.lines:
         return see_other("/shop/cart")
@@ -88,7 +90,7 @@ async def place_from_checkout(
     except OutOfStock as exc:
         return await _checkout_page(request, basket, form, short_lines_errors(exc), 409)
     answer = see_other(f"/t/{placed.tracking_token}?placed=1")
-    answer.cookies.append(cart_cookie(request, Cart()))
+    answer.cookies.append(cart_cookie(settings, Cart()))
     return answer
 
 
