@@ -9,26 +9,20 @@ from collections.abc import Sequence
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 
 import backend.models  # noqa: F401 - maps every table, so foreign keys between domains resolve
 from backend.auth.web import plugin as auth
 from backend.auth.web.guards import PUBLIC
-from backend.auth.web.middleware import AuthenticationMiddleware
 from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
-from backend.idempotency.web.middleware import IdempotencyMiddleware
 from backend.inventory.web import plugin as inventory
 from backend.kernel.db import Database
 from backend.kernel.logs import ProcessLogging
 from backend.kernel.settings import Settings, from_env
-from backend.ops import compression
 from backend.ops.head import HeadAsGet
-from backend.ops.request_log import RequestLogMiddleware, log_unrouted
+from backend.ops.request_log import log_unrouted
 from backend.ops.security_headers import security_headers
 from backend.ops.web import plugin as ops
 from backend.orders.web import plugin as orders
@@ -40,8 +34,9 @@ from backend.storefront.web import plugin as storefront
 from backend.web import responses as web
 from backend.web.api_contract import openapi_config
 from backend.web.dependencies import DEPENDENCIES
-from backend.web.input_guard import InputGuardMiddleware, InputRequest
-from backend.web.plugin import API_PREFIX, DomainPlugin
+from backend.web.input_guard import InputRequest
+from backend.web.plugin import DomainPlugin
+from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
 DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, storefront, dashboard)
@@ -57,19 +52,9 @@ def _freeze_heap() -> None:
 def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin] = PLUGINS) -> Litestar:
     settings = settings or from_env()
     db = Database(settings.database_url)
-    csrf = CSRFConfig(
-        secret=settings.secret_key, cookie_secure=settings.is_https, exclude=[f"^{API_PREFIX}/"]
-    )
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     app = Litestar(
-        middleware=[
-            RequestLogMiddleware(),
-            compression.MIDDLEWARE,  # outside the idempotency middleware: see backend/ops/compression.py
-            AuthenticationMiddleware(),
-            InputGuardMiddleware(),
-            DefineMiddleware(CSRFMiddleware, config=csrf),
-            IdempotencyMiddleware(),
-        ],
+        middleware=middleware(settings),
         plugins=[channels, HTMXPlugin(), *plugins],
         dependencies=DEPENDENCIES,
         state=State({"settings": settings, "db": db}),
