@@ -75,6 +75,16 @@ async def post_form(
     return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)}, **kwargs)
 
 
+async def caught_up(app: Litestar, seconds: float = 5.0) -> None:
+    """Let the app's tailer read the log up to now, as it would within its next rounds: on
+    PostgreSQL an event committed behind a transaction still open elsewhere is held back a moment
+    (``backend/kernel/events.py``), so read again until nothing is."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while await app.state.tailer.publish_new():
+        assert asyncio.get_running_loop().time() < deadline, "events held back for too long"
+        await asyncio.sleep(0.02)
+
+
 def test_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
     base = Settings(
         data_dir=tmp_path,

@@ -14,7 +14,7 @@ from backend.orders import service
 from backend.orders.drafts import CustomerDetails
 from backend.orders.models import Order
 from backend.orders.views import PlacedOrder
-from tests.api.conftest import Harness, MakeHarness, post_form
+from tests.api.conftest import Harness, MakeHarness, caught_up, post_form
 from tests.api.order_fixtures import Shop, actor_for, build_shop, draft, set_placed_at
 from tests.api.stock_fixtures import level
 
@@ -272,6 +272,7 @@ async def test_the_home_feed_shows_orders_only_to_people_who_may_see_them(
         await post_form(
             owner, f"/team/{staff_id}/permissions", {"permission": ["activity.view"], "version": "1"}
         )
+        await caught_up(harness.app)  # a page's feed goes as far as its tailer has read
         owner_home = await owner.get("/")
     async with harness.signed_in(Role.STAFF) as staff:
         staff_home = await staff.get("/")

@@ -9,7 +9,16 @@ from backend.auth.models import WebSession
 from backend.auth.rules import Role
 from backend.auth.web.middleware import SESSION_COOKIE
 from backend.kernel.db import utcnow
-from tests.api.conftest import PASSWORD, PEOPLE, Harness, MakeHarness, csrf_token, post_form, sign_in
+from tests.api.conftest import (
+    PASSWORD,
+    PEOPLE,
+    Harness,
+    MakeHarness,
+    caught_up,
+    csrf_token,
+    post_form,
+    sign_in,
+)
 from tests.writing import update_all
 
 OWNER_EMAIL = PEOPLE[Role.OWNER][0]
@@ -174,7 +183,7 @@ async def test_a_password_change_elsewhere_signs_out_a_device_that_was_just_acti
         assert (await laptop.get("/me")).status_code == 200  # remembered by the process now
         data = {"current_password": PASSWORD, "new_password": "a much newer secret"}
         assert (await post_form(phone, "/me/password", data)).status_code == 303
-        await harness.app.state.tailer.publish_new()  # what every process's tailer does
+        await caught_up(harness.app)  # what every process's tailer does
         assert (await laptop.get("/me")).status_code == 401
 
 
@@ -185,7 +194,7 @@ async def test_a_sign_out_on_one_process_is_honoured_by_another(make_harness: Ma
         on_second.cookies[SESSION_COOKIE] = on_first.cookies[SESSION_COOKIE]
         assert (await on_second.get("/me")).status_code == 200  # now in the second one's memory
         assert (await post_form(on_first, "/logout", {})).status_code == 303
-        await second.app.state.tailer.publish_new()
+        await caught_up(second.app)
         assert (await on_second.get("/me")).status_code == 401
 
 
