@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.i18n.translation import gettext
-from backend.inventory import rules
+from backend.inventory import levels, rules
 from backend.inventory.models import Location
 from backend.inventory.rules import LocationInput
 from backend.inventory.service import Reorder
@@ -144,7 +144,7 @@ async def product_named(session: AsyncSession, typed: Typed, errors: FormErrors)
 async def location_chosen(session: AsyncSession, typed: Typed, name: str, errors: FormErrors) -> int | None:
     raw = typed.get(name)
     wanted = inputs.parse_id(raw)
-    location = await session.get(Location, wanted) if wanted is not None else None
+    location = await levels.location_by_id(session, wanted) if wanted is not None else None
     if location is None:
         errors.add(name, message("unknown_location"))
         return None
