@@ -1,11 +1,11 @@
-"""What the catalog domain records, one Struct per event type. None of them has a sentence of its
-own yet: the feed names their type."""
+"""What the catalog domain records, one Struct per event type, and the sentence each one reads as."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from backend.kernel.events import DomainEvent, Sentence
+from backend.i18n.translation import N_
+from backend.kernel.events import DomainEvent, Sentence, says
 
 
 class ProductCreated(DomainEvent, tag="product.created"):
@@ -36,4 +36,11 @@ class CatalogImported(DomainEvent, tag="catalog.imported"):
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (ProductCreated, ProductUpdated, ProductPhotoChanged, CatalogImported)
-SENTENCES: dict[type[DomainEvent], Sentence] = {}
+SENTENCES: dict[type[DomainEvent], Sentence] = {
+    ProductCreated: says(N_("%(actor)s added %(name)s to the catalog")),
+    ProductUpdated: says(N_("%(actor)s updated %(name)s")),
+    ProductPhotoChanged: says(N_("%(actor)s changed the photo of %(name)s")),
+    CatalogImported: says(
+        N_("%(actor)s imported %(filename)s: %(created)d added, %(updated)d updated, %(unchanged)d unchanged")
+    ),
+}
