@@ -1,1 +1,1 @@
-"""i18n."""
+"""Languages: the compiled translation catalogs and their upkeep."""

@@ -1,0 +1,1 @@
+"""Invoices and credit notes, the Factur-X PDF, payments, refunds and balances."""

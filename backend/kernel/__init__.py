@@ -1,1 +1,2 @@
-"""kernel."""
+"""The kernel under every domain: the database and its runners, the event log, numbering,
+settings, money and moments."""

@@ -1,1 +1,1 @@
-"""web."""
+"""The catalog domain's web: its pages, API and forms, and the plugin that brings them into the app."""

@@ -1,1 +1,1 @@
-"""web."""
+"""The purchasing domain's web: its pages, API and forms, and the plugin that brings them into the app."""
