@@ -68,7 +68,12 @@ class DomainEvent(msgspec.Struct, frozen=True, tag_field="type"):
     Each tagged subclass is known by its type as soon as its module is imported (the domain's
     commands import it to record it), so a stored event reads back without a list kept by hand."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _NEW.append(cls)  # msgspec sets the tag after this: it is read when the type is looked up
 
+
+_NEW: list[type[DomainEvent]] = []  # subclasses made since the last look-up
 _STRUCTS: dict[str, type[DomainEvent]] = {}
 
 
@@ -102,19 +107,17 @@ def says(message: str) -> Sentence:
 
 
 def _struct(type_: str) -> type[DomainEvent] | None:
-    if type_ not in _STRUCTS:  # a module imported since the last look may have brought it
-        _STRUCTS.update(_subclasses(DomainEvent))
+    if _NEW:
+        _take_new()
     return _STRUCTS.get(type_)
 
 
-def _subclasses(base: type[DomainEvent]) -> dict[str, type[DomainEvent]]:
-    found: dict[str, type[DomainEvent]] = {}
-    for cls in base.__subclasses__():
-        tag = cls.__struct_config__.tag
+def _take_new() -> None:
+    while _NEW:
+        struct = _NEW.pop()
+        tag = struct.__struct_config__.tag
         if isinstance(tag, str) and "." in tag:  # an event type; untagged bases carry their class name
-            found[tag] = cls
-        found |= _subclasses(cls)
-    return found
+            _STRUCTS[tag] = struct
 
 
 def decode(type_: str, data: Mapping[str, Any]) -> DomainEvent | None:
@@ -132,7 +135,7 @@ def decode(type_: str, data: Mapping[str, Any]) -> DomainEvent | None:
 
 def known_types() -> dict[str, type[DomainEvent]]:
     """Every event type whose module is imported so far, with its Struct."""
-    _STRUCTS.update(_subclasses(DomainEvent))
+    _take_new()
     return dict(_STRUCTS)
 
 

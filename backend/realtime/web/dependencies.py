@@ -9,14 +9,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.types import Scope
 
 from backend.realtime.tailer import Tailer
-from backend.web.dependencies import GIVEN, app_state
+from backend.web.dependencies import GIVEN, app_state, from_state
 
 LiveTailer = Annotated[NamedDependency[Tailer], GIVEN]
 LiveCursor = Annotated[NamedDependency[int], GIVEN]
-
-
-def provide_tailer(scope: Scope) -> Tailer:
-    return app_state(scope).tailer  # type: ignore[no-any-return]
 
 
 def provide_live_cursor(scope: Scope) -> int:
@@ -26,6 +22,6 @@ def provide_live_cursor(scope: Scope) -> int:
 
 
 DEPENDENCIES = {
-    "tailer": Provide(provide_tailer, sync_to_thread=False),
+    "tailer": from_state("tailer"),
     "live_cursor": Provide(provide_live_cursor, sync_to_thread=False),
 }
