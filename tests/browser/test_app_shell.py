@@ -37,7 +37,11 @@ def rename_the_shop_elsewhere(new_context: ContextFactory) -> None:
 
 def wait_for_worker(page: Page) -> None:
     # Installing precaches every static file first: on a busy machine that has taken over 10 s.
-    wait_for(page, "navigator.serviceWorker.controller !== null", seconds=30)
+    eventually(page, "navigator.serviceWorker.ready.then(() => true)", seconds=60)
+    # Activated, but its claim may have raced a navigation: a page loaded now is always controlled.
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        page.reload()
+    wait_for(page, "navigator.serviceWorker.controller !== null", seconds=15)
 
 
 def eventually(page: Page, promise: str, arg: object = None, seconds: float = 10) -> None:
