@@ -16,8 +16,10 @@ PLUGIN = DomainPlugin(
     name="storefront",
     pages=[*pages.ROUTES, *checkout.ROUTES, *tracking.ROUTES, *tracking_live.ROUTES],
     navigation=[NavItem(N_("Shop"), "/shop", "shop", 10, Permission.SHOP_ORDER, frozenset({Role.CUSTOMER}))],
-    topic_rules=[tracking_live.TOPIC_RULE, my_orders.TOPIC_RULE],
-    topic_templates=dict([tracking_live.TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]),
+    topic_rules=[tracking_live.TOPIC_RULE, *tracking_live.RUN_TOPIC_RULES, my_orders.TOPIC_RULE],
+    topic_templates=dict(
+        [tracking_live.TOPIC_TEMPLATE, tracking_live.RUN_TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]
+    ),
     template_globals=my_orders.TEMPLATE_GLOBALS,
     state=lambda site: {"offer": OfferCache()},
 )
