@@ -30,7 +30,7 @@ async def delivered(harness: Harness, **changes: object) -> PlacedOrder:
     return order
 
 
-async def rate(client, order: PlacedOrder, stars: str, comment: str = "", version: str = "0"):  # noqa: ANN001, ANN201
+async def rate(client, order: PlacedOrder, stars: str, comment: str = "", version: str = "0"):
     data = {"stars": stars, "comment": comment, "version": version}
     return await post_form(client, f"/t/{order.tracking_token}/rating", data)
 
@@ -40,7 +40,9 @@ async def rating_count(harness: Harness) -> int:
         return int(await session.scalar(select(func.count()).select_from(OrderRating)) or 0)
 
 
-async def test_an_order_not_yet_received_cannot_be_rated_and_shows_no_form(harness: Harness, shop: Shop) -> None:
+async def test_an_order_not_yet_received_cannot_be_rated_and_shows_no_form(
+    harness: Harness, shop: Shop
+) -> None:
     order = await stages.placed(harness)
     async with harness.client() as client:
         page = await client.get(f"/t/{order.tracking_token}")
@@ -64,14 +66,20 @@ async def test_the_customer_rates_once_then_changes_it_and_the_shop_sees_the_lat
         changed = await rate(client, order, "4", "The shop called and made it right", "1")
     assert 'id="rating-form"' in page.text
     assert bad.status_code == 400
-    assert "Choose from 1 to 5 stars." in bad.text and "Keep your comment under 1,000 characters." in bad.text
-    assert first.status_code == 303 and first.headers["location"].endswith("?rated=1#rating")
-    assert 'data-stars="2"' in thanked.text and "Thank you!" in thanked.text
-    assert twice.status_code == 409 and "Your rating was changed meanwhile" in twice.text
+    assert "Choose from 1 to 5 stars." in bad.text
+    assert "Keep your comment under 1,000 characters." in bad.text
+    assert first.status_code == 303
+    assert first.headers["location"].endswith("?rated=1#rating")
+    assert 'data-stars="2"' in thanked.text
+    assert "Thank you!" in thanked.text
+    assert twice.status_code == 409
+    assert "Your rating was changed meanwhile" in twice.text
     assert changed.status_code == 303
     async with harness.db.read() as session:
         saved = await session.get_one(OrderRating, order.id)
-        rated = list(await session.scalars(select(Event).where(Event.type == "order.rated").order_by(Event.id)))
+        rated = list(
+            await session.scalars(select(Event).where(Event.type == "order.rated").order_by(Event.id))
+        )
     assert (saved.stars, saved.comment, saved.version) == (4, "The shop called and made it right", 2)
     assert [(e.data["stars"], e.data.get("changed")) for e in rated] == [(2, False), (4, True)]
     async with harness.signed_in(Role.OWNER) as owner:
@@ -92,15 +100,19 @@ async def test_the_ratings_list_gives_the_average_and_filters_by_stars(harness: 
         listed = await owner.get("/orders/ratings")
         ones = await owner.get("/orders/ratings?stars=1")
         junk = await owner.get("/orders/ratings?stars=9")
-    assert 'data-average="3.33"' in listed.text and "3.3 out of 5" in listed.text
+    assert 'data-average="3.33"' in listed.text
+    assert "3.3 out of 5" in listed.text
     assert len(re.findall(r'data-order="\d+" data-stars', listed.text)) == 3
     assert re.findall(r'data-order="(\d+)" data-stars', ones.text) == [str(orders[2].id)]
-    assert junk.status_code == 200 and len(re.findall(r'data-order="\d+" data-stars', junk.text)) == 3
+    assert junk.status_code == 200
+    assert len(re.findall(r'data-order="\d+" data-stars', junk.text)) == 3
     async with harness.signed_in(Role.CUSTOMER) as customer:
         assert (await customer.get("/orders/ratings")).status_code == 403
 
 
-async def test_a_collected_order_is_rated_from_my_orders_by_its_own_customer_only(harness: Harness, shop: Shop) -> None:
+async def test_a_collected_order_is_rated_from_my_orders_by_its_own_customer_only(
+    harness: Harness, shop: Shop
+) -> None:
     from backend.fulfilment import service as fulfilment
     from backend.fulfilment.rules import pickup_key
 
@@ -112,6 +124,7 @@ async def test_a_collected_order_is_rated_from_my_orders_by_its_own_customer_onl
     async with harness.signed_in(Role.CUSTOMER) as customer:
         own = await post_form(customer, f"/my/orders/{mine.id}/rating", {"stars": "5", "version": "0"})
         theirs = await post_form(customer, f"/my/orders/{other.id}/rating", {"stars": "1", "version": "0"})
-    assert own.status_code == 303 and own.headers["location"] == f"/my/orders/{mine.id}?rated=1#rating"
+    assert own.status_code == 303
+    assert own.headers["location"] == f"/my/orders/{mine.id}?rated=1#rating"
     assert theirs.status_code == 404
     assert await rating_count(harness) == 1

@@ -38,7 +38,9 @@ async def placed(harness: Harness, *, own: bool = False, **changes: object) -> P
     """An order; ``own``: placed in the shop by the signed-in customer, so it is their account's."""
     if own:
         customer = actor_for(Role.CUSTOMER, harness.users[Role.CUSTOMER].id)
-        return await orders.place_order(harness.db, customer, draft(channel="storefront", lines=ONE, **changes))
+        return await orders.place_order(
+            harness.db, customer, draft(channel="storefront", lines=ONE, **changes)
+        )
     return await orders.place_order(harness.db, staff(harness), draft(lines=ONE, **changes))
 
 
@@ -71,7 +73,11 @@ async def out_for_delivery(harness: Harness, *wanted: PlacedOrder) -> int:
         await packed(harness, order)
     today = utcnow()
     run = await planning.plan_run(
-        harness.db, staff(harness), harness.users[Role.DRIVER].id, date.today(), [o.id for o in wanted],
+        harness.db,
+        staff(harness),
+        harness.users[Role.DRIVER].id,
+        date.today(),
+        [o.id for o in wanted],
         starts_at=today,
     )
     run = await harness.db.run(delivery.start_run, driver(harness), run.id, version=run.version)
