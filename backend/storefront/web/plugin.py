@@ -20,6 +20,6 @@ PLUGIN = DomainPlugin(
     topic_templates=dict(
         [tracking_live.TOPIC_TEMPLATE, tracking_live.RUN_TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]
     ),
-    template_globals=my_orders.TEMPLATE_GLOBALS,
+    template_globals={**my_orders.TEMPLATE_GLOBALS, **tracking.TEMPLATE_GLOBALS},
     state=lambda site: {"offer": OfferCache()},
 )

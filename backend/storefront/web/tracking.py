@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import segno
+from babel.dates import format_time
 from litestar import Request, Response, get, post
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -23,7 +26,7 @@ from backend.auth.web import forms as auth_forms
 from backend.auth.web.guards import PUBLIC, customer_account, signed_in
 from backend.delivery import proofs
 from backend.fulfilment.rules import pickup_key
-from backend.i18n.translation import N_, gettext
+from backend.i18n.translation import N_, babel_locale, current_locale, current_timezone, gettext
 from backend.kernel.db import Database, utcnow
 from backend.kernel.settings import Settings
 from backend.orders import ratings
@@ -113,6 +116,16 @@ async def _tracking_page(
         "idempotency_key": uuid.uuid4().hex,  # fresh each time: a corrected form is a new request
     }
     return page(request, "storefront/track.html", context, status_code=status, headers=PRIVATE)
+
+
+def clock(moment: datetime) -> str:
+    """The time of day only, in the shop's zone and the reader's language ("14:10", "2:10 PM"):
+    a delivery window is today's."""
+    locale = babel_locale(current_locale.get())
+    return format_time(moment, "short", tzinfo=ZoneInfo(current_timezone.get()), locale=locale)
+
+
+TEMPLATE_GLOBALS = {"clock": clock}
 
 
 def qr_data_uri(text: str) -> str:
