@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import select, text
 
+from backend.auth.rules import Role
 from backend.orders import service as orders
 from backend.orders.models import Order
 from tests.api import tracking_fixtures as stages
@@ -215,3 +216,33 @@ async def test_the_tracking_socket_hears_the_run_of_its_order(harness: Harness, 
     assert moved is not None
     assert run_topic(run_id) in live.topics_for(position)
     assert track_topic(order.id) in live.topics_for(moved)
+
+
+async def test_the_owner_sets_how_long_links_work_in_the_shop_settings(harness: Harness, shop: Shop) -> None:
+    from tests.api.conftest import post_form
+
+    form = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
+    async with harness.signed_in(Role.OWNER) as owner:
+        page = await owner.get("/settings")
+        version = re.search(r'name="version" value="(\d+)"', page.text)
+        assert version is not None
+        wrong = await post_form(
+            owner, "/settings", {**form, "version": version.group(1), "tracking_days": "0"}
+        )
+        saved = await post_form(
+            owner, "/settings", {**form, "version": version.group(1), "tracking_days": "3"}
+        )
+        without = await post_form(owner, "/settings", {**form, "version": str(int(version.group(1)) + 1)})
+        after = await owner.get("/settings")
+    assert 'name="tracking_days"' in page.text
+    assert 'value="30"' in page.text
+    assert wrong.status_code == 400
+    assert "Give a number of days from 1 to 365." in wrong.text
+    assert saved.status_code == without.status_code == 303
+    assert 'id="f-tracking_days" name="tracking_days"' in after.text
+    assert re.search(r'name="tracking_days"[^>]*value="3"', after.text)
+    order = await stages.placed(harness)
+    await orders.cancel_order(harness.db, stages.staff(harness), order.id, "Gone")
+    await stages.done_days_ago(harness, order.id, 4)
+    async with harness.client() as client:
+        assert (await client.get(f"/t/{order.tracking_token}")).status_code == 410

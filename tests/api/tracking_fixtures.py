@@ -143,7 +143,7 @@ def _set_tracking_days(tx: Tx, days: int) -> None:
 
     profile = tx.session.get(ShopProfile, 1)
     if profile is None:
-        tx.session.add(ShopProfile(id=1, tracking_days=days, **DEFAULTS))
+        tx.session.add(ShopProfile(id=1, version=1, tracking_days=days, **DEFAULTS))
     else:
         profile.tracking_days = days
 
