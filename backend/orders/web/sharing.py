@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -24,14 +23,10 @@ from backend.orders.errors import OrderNotFound
 from backend.orders.models import Order
 from backend.orders.web.dependencies import CurrentActor
 from backend.web.dependencies import AppDb, AppSettings
+from backend.web.qr import qr_data_uri
 from backend.web.responses import page, see_other
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def qr_data_uri(text: str) -> str:
-    """A QR code of ``text`` as an image the page can show (``img-src data:`` is allowed)."""
-    return str(segno.make(text, error="m").svg_data_uri(scale=5, border=2))
 
 
 @get("/orders/{order_id:int}/share", guards=[requires(Permission.ORDERS_VIEW)])

@@ -14,10 +14,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import segno
 from babel.dates import format_time
 from litestar import Request, Response, get, post
-from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -37,6 +35,7 @@ from backend.orders.service import cancel_order
 from backend.orders.web.dependencies import CurrentActor
 from backend.storefront import progress, tracking
 from backend.web.dependencies import AppDb, AppSettings
+from backend.web.qr import qr_data_uri
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -99,7 +98,7 @@ async def _tracking_page(
         "order": order,
         "progress": found,
         "milestones": tracking.milestones(order),
-        "pickup_qr": qr_data_uri(found.pickup_code) if found.pickup_code else None,
+        "pickup_qr": qr_data_uri(found.pickup_code, scale=6) if found.pickup_code else None,
         "rating_form": rating_form or _rating_values(found),
         "seen_at": now,
         "ratable": ratings.RATABLE,
@@ -126,11 +125,6 @@ def clock(moment: datetime) -> str:
 
 
 TEMPLATE_GLOBALS = {"clock": clock}
-
-
-def qr_data_uri(text: str) -> str:
-    """A QR code of ``text`` as an image the page can show (``img-src data:`` is allowed)."""
-    return str(segno.make(text, error="m").svg_data_uri(scale=6, border=2))
 
 
 def _rating_values(found: progress.Progress) -> dict[str, str]:
@@ -295,9 +289,7 @@ async def _proof(db: Database, settings: Settings, order: tracking.Tracked) -> R
     return Response(content, media_type=media_type, headers={**PRIVATE, "Cache-Control": "private, no-store"})
 
 
-@get(
-    "/t/{token:str}/proof", opt=PUBLIC, exception_handlers={LinkExpired: link_gone}, media_type=MediaType.TEXT
-)
+@get("/t/{token:str}/proof", opt=PUBLIC, exception_handlers={LinkExpired: link_gone})
 async def proof_from_tracking(db: AppDb, settings: AppSettings, token: FromPath[str]) -> Response[bytes]:
     return await _proof(db, settings, await _tracked(db, token))
 
