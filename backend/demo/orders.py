@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.catalog.models import Product
@@ -21,10 +21,10 @@ from backend.inventory.rules import MovementKind
 from backend.kernel.db import Database, utcnow
 from backend.kernel.events import Event
 from backend.kernel.tx import Tx
-from backend.orders import service
+from backend.orders import ratings, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.errors import DuplicateExternalRef, OutOfStock
-from backend.orders.models import Order
+from backend.orders.models import Order, OrderRating
 from backend.orders.rules import Actor, OrderStatus
 from backend.orders.views import PlacedOrder
 from backend.purchasing.reorder import draft_reorder
@@ -223,3 +223,39 @@ async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -
         await _backdate(db, order.id, _age(n, target, rng.random() / 4))
         placed += 1
     return placed
+
+
+# What customers said of some finished orders: mostly happy, a few not, so that the ratings list
+# and its average read like a real shop's. The demo customer rated her own finished order.
+RATINGS = (
+    (5, "Parfait, livré à l’heure."),
+    (4, ""),
+    (5, "Très bien emballé, merci !"),
+    (2, "Livré avec une heure de retard."),
+    (5, ""),
+    (3, "Un article manquait, ajouté à la commande suivante."),
+    (4, "Livreur très aimable."),
+    (1, "Colis abîmé."),
+)
+
+
+async def ensure_ratings(db: Database) -> int:
+    """Rate the first finished demo orders that have no rating yet; returns how many were rated."""
+    async with db.read() as session:
+        rated = select(OrderRating.order_id)
+        query = (
+            select(Order.id, Order.external_ref)
+            .where(
+                Order.external_ref.like("DEMO-%"),
+                Order.status.in_([S.DELIVERED, S.PICKED_UP]),
+                Order.id.not_in(rated),
+            )
+            .order_by(Order.external_ref.like("DEMO-C%").desc(), Order.id)
+        )
+        waiting = list((await session.execute(query)).all())
+        already = await session.scalar(select(func.count()).select_from(OrderRating)) or 0
+    made = 0
+    for (order_id, _), (stars, comment) in zip(waiting, RATINGS[already:], strict=False):
+        await db.run(ratings.rate_order, ratings.RatingInput(order_id, stars, comment, 0))
+        made += 1
+    return made

@@ -153,7 +153,32 @@ _MOVES: tuple[type[OrderMoved], ...] = (
     OrderDeliveryFailed,
     OrderCancelled,
 )
-EVENTS: tuple[type[DomainEvent], ...] = (OrderPlaced, OrderOnHold, *_MOVES, OrderEdited, OrderFileImported)
+
+
+class OrderLinkShared(DomainEvent, tag="order.link_shared"):
+    """The team made the order's tracking link to hand on (``orders.sharing``)."""
+
+    number: str
+
+
+class OrderRated(DomainEvent, tag="order.rated"):
+    """The customer rated the order (``orders.ratings``), or changed their rating (``changed``)."""
+
+    number: str
+    stars: int
+    changed: bool = False
+    account: int | UnsetType = UNSET
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (
+    OrderPlaced,
+    OrderOnHold,
+    *_MOVES,
+    OrderEdited,
+    OrderFileImported,
+    OrderLinkShared,
+    OrderRated,
+)
 # Each status's event: a move to ``picked_up`` records ``order.picked_up``.
 _BY_STATUS = {OrderStatus(type_of(e).removeprefix("order.")): e for e in (OrderPlaced, OrderOnHold, *_MOVES)}
 
@@ -187,6 +212,15 @@ def _held(event: OrderOnHold, actor: str) -> str:
     return gettext(N_("Order %(number)s is on hold: %(reason)s"), number=event.number, reason=reason)
 
 
+def _rated(event: OrderRated, actor: str) -> str:
+    said = (
+        N_("The customer changed their rating of order %(number)s: %(stars)d/5")
+        if event.changed
+        else N_("The customer rated order %(number)s: %(stars)d/5")
+    )
+    return gettext(said, number=event.number, stars=event.stars)
+
+
 _IMPORTED = N_(
     "%(actor)s imported %(filename)s: orders placed %(created)d, skipped %(skipped)d, refused %(failed)d"
 )
@@ -206,4 +240,6 @@ SENTENCES: dict[type[DomainEvent], Sentence] = {
     OrderDeliveryFailed: says(N_("Delivery of order %(number)s failed")),
     OrderEdited: says(N_("%(actor)s changed order %(number)s")),
     OrderFileImported: says(_IMPORTED),
+    OrderLinkShared: says(N_("%(actor)s shared the tracking link of order %(number)s")),
+    OrderRated: _rated,
 }

@@ -51,6 +51,11 @@ class Order(Base):
     total_minor: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The link staff hand on (phone, counter, imported orders): its token is derived again from
+    # this salt and the instance secret (``orders.sharing``), so the order page can show it any
+    # time; only its hash is looked up. The checkout's own link keeps working beside it.
+    share_salt: Mapped[str | None] = mapped_column(String(32), default=None)
+    share_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True, default=None)
     external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
     risk_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -82,3 +87,18 @@ class OrderLine(Base):
     tax_minor: Mapped[int] = mapped_column(Integer)
     total_minor: Mapped[int] = mapped_column(Integer)
     backordered: Mapped[int] = mapped_column(Integer, default=0)  # units promised beyond stock
+
+
+class OrderRating(Base):
+    """The customer's rating of a delivered or collected order: one per order, which they may
+    change while their tracking link works (``orders.ratings``)."""
+
+    __tablename__ = "order_ratings"
+    __table_args__ = (CheckConstraint("stars >= 1 AND stars <= 5", name="stars_range"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

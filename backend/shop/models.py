@@ -17,6 +17,9 @@ class ShopProfile(Base):
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     default_locale: Mapped[str] = mapped_column(String(8))
+    # A tracking link stops working this many days after its order is done (delivered, collected,
+    # cancelled or declined).
+    tracking_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -12,6 +12,9 @@ from backend.web import inputs
 
 DEFAULTS = {"name": "Comptoir", "currency": "EUR", "timezone": "Europe/Paris", "default_locale": "en"}
 PREVIEW_AMOUNT_MINOR = 123450
+# How long a tracking link keeps working after its order is done, in days.
+TRACKING_DAYS = 30
+MAX_TRACKING_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class ProfileInput:
     currency: str
     timezone: str
     default_locale: str
+    tracking_days: int | None = None  # None: as it is (a form without the field)
 
 
 @cache
@@ -38,4 +42,6 @@ def problems(profile: ProfileInput) -> dict[str, str]:
         found["timezone"] = "unknown_timezone"
     if profile.default_locale not in SUPPORTED_LOCALES:
         found["default_locale"] = "bad_locale"
+    if profile.tracking_days is not None and not 1 <= profile.tracking_days <= MAX_TRACKING_DAYS:
+        found["tracking_days"] = "tracking_days_out_of_range"
     return found

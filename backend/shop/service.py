@@ -28,6 +28,7 @@ def _snapshot(profile: ShopProfile) -> ShopProfile:
     return ShopProfile(
         id=1,
         version=profile.version,
+        tracking_days=profile.tracking_days or rules.TRACKING_DAYS,
         **{key: getattr(profile, key) for key in rules.DEFAULTS},
     )
 
@@ -35,7 +36,7 @@ def _snapshot(profile: ShopProfile) -> ShopProfile:
 async def get_profile(session: AsyncSession) -> ShopProfile:
     """The profile, or the defaults while none has been saved."""
     profile = await session.get(ShopProfile, 1)
-    return profile or ShopProfile(id=1, version=0, **rules.DEFAULTS)
+    return profile or ShopProfile(id=1, version=0, tracking_days=rules.TRACKING_DAYS, **rules.DEFAULTS)
 
 
 async def update_profile(
@@ -53,14 +54,14 @@ def _update_profile(
     session = tx.session
     profile = session.get(ShopProfile, 1)
     if profile is None:
-        profile = ShopProfile(id=1, version=0, **rules.DEFAULTS)
+        profile = ShopProfile(id=1, version=0, tracking_days=rules.TRACKING_DAYS, **rules.DEFAULTS)
         session.add(profile)
     if expected_version is not None and profile.version != expected_version:
         raise ProfileConflict(_snapshot(profile))
     changes = {
         key: [getattr(profile, key), value]
         for key, value in asdict(wanted).items()
-        if getattr(profile, key) != value
+        if value is not None and getattr(profile, key) != value
     }
     if changes:
         for key, (_, value) in changes.items():

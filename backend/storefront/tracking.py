@@ -8,21 +8,23 @@ order belongs to may also call it off from there, while the order rules let cust
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
 from backend.i18n.translation import N_
 from backend.inventory.models import Location
+from backend.kernel.db import utcnow
 from backend.kernel.events import Event
 from backend.orders import labels
 from backend.orders.decisions import offered_moves
 from backend.orders.events import OrderPlaced
 from backend.orders.models import Order, OrderLine
 from backend.orders.placing import hash_tracking_token
-from backend.orders.rules import Actor
+from backend.orders.rules import FINAL, Actor, FulfilmentMode, OrderStatus
+from backend.shop.models import ShopProfile
 
 # What each step means to the customer; on_hold reads as "being checked", without the why.
 STEP_LABELS = {
@@ -45,6 +47,49 @@ STEP_LABELS = {
 STATUS_LABELS = labels.FOR_CUSTOMERS
 # Reasons the customer should read: the shop's own words when it declines or cancels.
 SHOWN_REASONS = frozenset({"order.rejected", "order.cancelled"})
+# The events that end an order: its tracking link stops working some days after (the shop's
+# ``tracking_days``), so an old link found in a mailbox says nothing any more.
+FINAL_STEPS = frozenset(f"order.{status}" for status in FINAL)
+DEFAULT_TRACKING_DAYS = 30
+S = OrderStatus
+# The customer's way through each mode, and where each status stands on it. A failed delivery
+# waits to go out again (packed); picking is the shop at work on an accepted order.
+MILESTONES = {
+    FulfilmentMode.DELIVERY: (
+        "order.placed",
+        "order.accepted",
+        "order.packed",
+        "order.out_for_delivery",
+        "order.delivered",
+    ),
+    FulfilmentMode.SHIPPING: (
+        "order.placed",
+        "order.accepted",
+        "order.packed",
+        "order.shipped",
+        "order.delivered",
+    ),
+    FulfilmentMode.PICKUP: (
+        "order.placed",
+        "order.accepted",
+        "order.packed",
+        "order.ready_for_pickup",
+        "order.picked_up",
+    ),
+}
+REACHED = {
+    S.PLACED: 0,
+    S.ON_HOLD: 0,
+    S.ACCEPTED: 1,
+    S.PICKING: 1,
+    S.PACKED: 2,
+    S.DELIVERY_FAILED: 2,
+    S.OUT_FOR_DELIVERY: 3,
+    S.SHIPPED: 3,
+    S.READY_FOR_PICKUP: 3,
+    S.DELIVERED: 4,
+    S.PICKED_UP: 4,
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +121,48 @@ class Tracked:
     location_address: str
     lines: list[TrackedLine]
     steps: list[Step]
+    tracking_days: int = DEFAULT_TRACKING_DAYS
+
+    @property
+    def done_at(self) -> datetime | None:
+        """When the order ended (delivered, collected, cancelled, declined); None while it runs."""
+        if self.status not in FINAL:
+            return None
+        return next((step.at for step in reversed(self.steps) if step.type in FINAL_STEPS), self.placed_at)
+
+    @property
+    def link_ends_at(self) -> datetime | None:
+        done = self.done_at
+        return done + timedelta(days=self.tracking_days) if done is not None else None
+
+    def link_expired(self, now: datetime) -> bool:
+        ends = self.link_ends_at
+        return ends is not None and now >= ends
+
+
+@dataclass(frozen=True)
+class Milestone:
+    type: str  # the step's event type, which names it (``STEP_LABELS``)
+    at: datetime | None  # when it was last reached; None: not yet
+    state: str  # done, current or todo
+
+
+def milestones(order: Tracked) -> list[Milestone]:
+    """The steps of the order's mode, each done, current or still to come, with its time; none for
+    an order called off or declined, whose steps say what happened."""
+    reached = REACHED.get(OrderStatus(order.status))
+    if reached is None:
+        return []
+    last = {step.type: step.at for step in order.steps}
+    last.setdefault("order.placed", order.placed_at)
+    path = MILESTONES[FulfilmentMode(order.fulfilment_mode)]
+    states = ["done" if i < reached else "current" if i == reached else "todo" for i in range(len(path))]
+    if reached == len(path) - 1:
+        states[-1] = "done"
+    return [
+        Milestone(kind, last.get(kind) if state != "todo" else None, state)
+        for kind, state in zip(path, states, strict=True)
+    ]
 
 
 def step_type(event: Event) -> str:
@@ -120,18 +207,23 @@ async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
     ]
 
 
-async def tracked_order_id(session: AsyncSession, token: str) -> int | None:
-    """The order a tracking link points at, without loading it (a live socket needs only that)."""
-    if not token or len(token) > 100:
-        return None
+def _by_token(token: str) -> ColumnElement[bool]:
+    """The checkout's link or the one the team shared: both are looked up by their hash only."""
     hashed = hash_tracking_token(token)
-    return await session.scalar(select(Order.id).where(Order.tracking_token_hash == hashed))
+    return or_(Order.tracking_token_hash == hashed, Order.share_token_hash == hashed)
 
 
 async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
+    """The order a tracking link points at, expired or not (``Tracked.link_expired``)."""
     if not token or len(token) > 100:
         return None
-    return await _tracked(session, Order.tracking_token_hash == hash_tracking_token(token))
+    return await _tracked(session, _by_token(token))
+
+
+async def tracked_order_id(session: AsyncSession, token: str, now: datetime | None = None) -> int | None:
+    """The order a working tracking link points at (a live socket needs only that)."""
+    order = await tracked_order(session, token)
+    return order.id if order is not None and not order.link_expired(now or utcnow()) else None
 
 
 async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Tracked | None:
@@ -163,6 +255,7 @@ async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked
         location_address=address or "",
         lines=[TrackedLine(*row[11:]) for row in rows if row[11] is not None],
         steps=await _steps(session, order_id),
+        tracking_days=await session.scalar(select(ShopProfile.tracking_days)) or DEFAULT_TRACKING_DAYS,
     )
 
 

@@ -48,6 +48,8 @@ NOT_PAGES = {
     "/orders/export.csv": "a CSV download",
     "/catalog/export.csv": "a CSV download",
     "/orders/{order_id:int}/card": "a queue card fragment that live updates fetch",
+    "/t/{token:str}/proof": "the photo taken at the door",
+    "/my/orders/{order_id:int}/proof": "the photo taken at the door",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).

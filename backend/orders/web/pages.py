@@ -22,7 +22,7 @@ from backend.catalog.rules import format_tax_rate
 from backend.catalog.service import ProductView
 from backend.kernel.db import Database
 from backend.kernel.events import Event
-from backend.orders import decisions, labels, product_lookup
+from backend.orders import decisions, labels, product_lookup, ratings
 from backend.orders.errors import OrderNotFound
 from backend.orders.events import OrderEdited
 from backend.orders.risk import REASONS
@@ -89,7 +89,10 @@ async def show_order(
     edit = state.edit or edit_form.start(detail)
     places = edit_form.location_choices(choices.locations, detail.summary.fulfilment_mode)
     order = detail.summary
+    async with db.read() as session:
+        rating = await ratings.rating_of(session, order_id)
     context = {
+        "rating": rating,
         "order": order,
         "detail": detail,
         "steps": _steps(detail),

@@ -6,7 +6,20 @@ from __future__ import annotations
 from backend.auth.rules import Permission
 from backend.i18n.translation import N_
 from backend.orders import events
-from backend.orders.web import api, customers, dependencies, edit, entry, imports, listing, live, pages, queue
+from backend.orders.web import (
+    api,
+    customers,
+    dependencies,
+    edit,
+    entry,
+    imports,
+    listing,
+    live,
+    pages,
+    queue,
+    ratings,
+    sharing,
+)
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
@@ -22,6 +35,8 @@ PLUGIN = DomainPlugin(
         *pages.ROUTES,
         *edit.ROUTES,
         *customers.ROUTES,
+        *sharing.ROUTES,
+        *ratings.ROUTES,
     ],
     navigation=[NavItem(N_("Orders"), "/orders", "orders", 10, Permission.ORDERS_VIEW)],
     topic_rules=live.TOPIC_RULES,

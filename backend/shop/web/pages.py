@@ -27,7 +27,19 @@ MESSAGES = {
     "currency_unknown": N_("Choose a currency from the list."),
     "currency_obsolete": N_("This currency is no longer in use; choose a current one."),
     "unknown_timezone": N_("Choose a time zone from the list."),
+    "tracking_days_out_of_range": N_("Give a number of days from 1 to 365."),
 }
+
+
+def _days(form: Any, errors: FormErrors) -> int | None:
+    """The tracking links' life in days; None when the form has no such field."""
+    raw = forms.text(form, "tracking_days", 10)
+    if "tracking_days" not in form:
+        return None
+    if not raw.isdigit():
+        errors.add("tracking_days", gettext(MESSAGES["tracking_days_out_of_range"]))
+        return None
+    return int(raw)
 
 
 def _settings_page(
@@ -71,6 +83,7 @@ async def save_settings(
         currency=forms.text(form, "currency", 10).upper(),
         timezone=forms.text(form, "timezone", 100),
         default_locale=forms.text(form, "default_locale", 10),
+        tracking_days=_days(form, errors),
     )
     draft = ShopProfile(id=1, version=expected or 0, **wanted.__dict__)
     if errors:

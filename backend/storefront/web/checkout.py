@@ -11,11 +11,13 @@ from litestar.response import Template
 
 from backend.auth.rules import Role
 from backend.auth.web.guards import PUBLIC
+from backend.kernel.db import Database
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
 from backend.orders.service import place_order
 from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.form_fields import short_lines_errors
+from backend.storefront import my_orders
 from backend.storefront import offer as offers
 from backend.storefront.cart import Cart
 from backend.storefront.web import checkout_form as checkout
@@ -28,12 +30,26 @@ from backend.web.responses import FormErrors, page, see_other
 AnyRequest = Request[Any, Any, Any]
 
 
-def _prefilled(request: AnyRequest) -> CheckoutForm:
+async def _prefilled(request: AnyRequest, db: Database) -> tuple[CheckoutForm, list[my_orders.SavedAddress]]:
+    """A signed-in customer's name, e-mail, phone and address as their last order had them (or the
+    saved address they picked, ``?address=<id>``), and the other addresses they used."""
     principal = request.scope.get("user")
     form = CheckoutForm()
-    if principal is not None and principal.role == Role.CUSTOMER:
-        form.values.update(name=principal.name, email=principal.email)
-    return form
+    if principal is None or principal.role != Role.CUSTOMER:
+        return form, []
+    form.values.update(name=principal.name, email=principal.email)
+    async with db.read() as session:
+        saved = await my_orders.saved_details(session, principal.user_id)
+    picked = request.query_params.get("address", "")
+    chosen = next(
+        (a for a in saved.addresses if str(a.id) == picked), saved.addresses[0] if saved.addresses else None
+    )
+    if saved.phone:
+        form.values["phone"] = saved.phone
+    if chosen is not None:
+        address = {"line1": chosen.line1, "postal_code": chosen.postal_code, "city": chosen.city}
+        form.values.update(address, country=chosen.country)
+    return form, saved.addresses
 
 
 async def _checkout_page(
@@ -42,12 +58,15 @@ async def _checkout_page(
     form: CheckoutForm,
     errors: FormErrors | None = None,
     status: int = 200,
+    *,
+    addresses: list[my_orders.SavedAddress] | None = None,
 ) -> Response[Any] | Template:
     priced, pickup_points = basket
     if not priced.lines:
         return see_other("/shop/cart")
     context = {
         "form": form,
+        "addresses": addresses or [],
         "errors": errors or FormErrors(),
         "priced": priced,
         "pickup_points": pickup_points,
@@ -67,7 +86,8 @@ async def checkout_page(
     request: AnyRequest, db: AppDb, settings: AppSettings, offer: Offer
 ) -> Response[Any] | Template:
     basket = await offers.basket(offer, db, current_cart(request, settings))
-    return await _checkout_page(request, basket, _prefilled(request))
+    form, addresses = await _prefilled(request, db)
+    return await _checkout_page(request, basket, form, addresses=addresses)
 
 
 @post("/shop/checkout", opt=PUBLIC)

@@ -179,21 +179,28 @@ async def add_to_cart(
         cart = await _checked(shopper, cart, product_id, wanted)
     except CartRejected as exc:
         if not is_htmx(request):
-            return await _cart_page(shopper, cart, FormErrors(general=[cart_message(exc)]), 422)
+            return await cart_page_of(shopper, cart, FormErrors(general=[cart_message(exc)]), 422)
         return _cart_answer(request, cart, cart_message(exc), 422)
     answer = _cart_answer(request, cart, gettext(N_("Added to your cart.")))
     answer.cookies.append(cart_cookie(settings, cart))
     return answer
 
 
-async def _cart_page(
-    shopper: Shopper, cart: Cart, errors: FormErrors | None = None, status: int = 200
+async def cart_page_of(
+    shopper: Shopper,
+    cart: Cart,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    *,
+    notices: list[str] | None = None,
 ) -> Template:
+    """The cart page; ``notices`` tell what was just done to it (an order put in again)."""
     priced = await offers.priced(shopper.offer, shopper.db, cart)
     context = {
         "priced": priced,
         "cart": cart,
         "errors": errors or FormErrors(),
+        "notices": notices or [],
         "labels": AVAILABILITY_LABELS,
     }
     return page(shopper.request, "storefront/cart.html", context, status_code=status)
@@ -201,7 +208,7 @@ async def _cart_page(
 
 @get("/shop/cart", opt=PUBLIC)
 async def cart_page(request: AnyRequest, db: AppDb, settings: AppSettings, offer: Offer) -> Template:
-    return await _cart_page(Shopper(request, db, settings, offer), current_cart(request, settings))
+    return await cart_page_of(Shopper(request, db, settings, offer), current_cart(request, settings))
 
 
 @post("/shop/cart/{product_id:int}", opt=PUBLIC)
@@ -217,7 +224,7 @@ async def change_cart_line(
             raise CartRejected("quantity_out_of_range", maximum=carts.MAX_QUANTITY)
         cart = await _checked(shopper, cart, product_id, quantity)
     except CartRejected as exc:
-        return await _cart_page(shopper, cart, FormErrors(general=[cart_message(exc)]), 422)
+        return await cart_page_of(shopper, cart, FormErrors(general=[cart_message(exc)]), 422)
     answer = see_other("/shop/cart")
     answer.cookies.append(cart_cookie(settings, cart))
     return answer

@@ -1,7 +1,8 @@
 """A tracking page hears its own order's changes, over a socket opened with the tracking token.
 
 The shopper's page holds the token, not an account: the socket is authorised by the token alone
-and hears one topic, ``track:<order id>``. What it hears is only that the order changed
+and hears the topic ``track:<order id>``, and ``track-run:<run id>`` while the order is on a
+delivery run (the driver moving, the stops before it done). What it hears is only that the order changed
 (``storefront/_live_tracking.html``); the page then asks for itself again and shows what a
 customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did what.
 """
@@ -14,13 +15,14 @@ from litestar import WebSocket, websocket
 from litestar.params import FromPath
 
 from backend.auth.web.guards import PUBLIC
-from backend.kernel.events import Event, subject_id
+from backend.kernel.events import STAFF_TOPIC, Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
-from backend.storefront import tracking
+from backend.storefront import progress, tracking
 from backend.web.dependencies import AppDb, AppSettings, Channels
 
 TRACK_PREFIX = "track:"
+RUN_PREFIX = "track-run:"
 CLOSE_UNKNOWN_LINK = 4404
 
 
@@ -30,13 +32,38 @@ def track_topic(order_id: int) -> str:
 
 def _to_its_tracking_page(event: Event) -> set[str]:
     order_id = subject_id(event)
-    if event.type not in tracking.STEP_LABELS or order_id is None:
+    if (event.type not in tracking.STEP_LABELS and event.type != "order.rated") or order_id is None:
         return set()  # e.g. a file of marketplace orders imported: no customer's step
     return {track_topic(order_id)}
 
 
+def run_topic(run_id: int) -> str:
+    return f"{RUN_PREFIX}{run_id}"
+
+
+# What of a run changes a waiting customer's page: the run leaving, a stop done before theirs,
+# the order of the stops, the driver's position.
+RUN_EVENTS = (
+    "delivery.run_started",
+    "delivery.run_changed",
+    "delivery.dropped_off",
+    "delivery.failed",
+    "delivery.position",
+)
+
+
+def _to_its_run_trackers(event: Event) -> set[str]:
+    run_id = subject_id(event) if event.subject.startswith("run:") else None
+    if run_id is None:
+        return set()
+    # A rule that matches an event replaces the default topic: the team hears it as it did.
+    return {run_topic(run_id), STAFF_TOPIC}
+
+
 TOPIC_RULE = ("order.*", _to_its_tracking_page)
+RUN_TOPIC_RULES = [(pattern, _to_its_run_trackers) for pattern in RUN_EVENTS]
 TOPIC_TEMPLATE = (TRACK_PREFIX, "storefront/_live_tracking.html")
+RUN_TOPIC_TEMPLATE = (RUN_PREFIX, "storefront/_live_tracking.html")
 
 
 @websocket("/t/{token:str}/live", opt=PUBLIC)
@@ -53,10 +80,12 @@ async def tracking_updates(
         return
     async with db.read() as session:
         order_id = await tracking.tracked_order_id(session, token)
+        run_id = await progress.run_of(session, order_id) if order_id is not None else None
     if order_id is None:
         await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
         return
-    stream = LiveStream(socket, tailer, {track_topic(order_id)})
+    topics = {track_topic(order_id)} | ({run_topic(run_id)} if run_id is not None else set())
+    stream = LiveStream(socket, tailer, topics)
     await socket.accept()
     listening = tailer.listeners.listening(stream.topics, stream.locale)
     async with listening, channels.start_subscription(stream.topics) as subscriber:
