@@ -13,6 +13,7 @@ from litestar.response import Template
 
 from backend.auth.web import forms as auth_forms
 from backend.auth.web.guards import PUBLIC, customer_account, signed_in
+from backend.fulfilment.tracking import HandOver, hand_over_for_customer
 from backend.i18n.translation import N_, gettext
 from backend.kernel.db import Database
 from backend.orders.drafts import OrderRejected
@@ -22,7 +23,7 @@ from backend.orders.service import cancel_order
 from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.pages import Caller
 from backend.storefront import tracking
-from backend.web.dependencies import AppDb
+from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
@@ -59,9 +60,11 @@ async def _tracking_page(
     placed: bool = False,
     errors: FormErrors | None = None,
     status: int = 200,
+    hand_over: HandOver | None = None,
 ) -> Template:
     context = {
         "order": order,
+        "hand_over": hand_over,  # the pickup code, or the carrier's link
         "placed": placed,
         "path": path,
         # Reached from "My orders", the page follows the order over the account's own socket.
@@ -77,22 +80,34 @@ async def _tracking_page(
     return page(request, "storefront/track.html", context, status_code=status, headers=headers)
 
 
+async def _hand_over(db: Database, secret_key: str, order_id: int) -> HandOver | None:
+    async with db.read() as session:
+        return await hand_over_for_customer(session, secret_key, order_id)
+
+
 @get("/t/{token:str}", opt=PUBLIC)
 async def tracking_page(
-    request: AnyRequest, db: AppDb, actor: CurrentActor, token: FromPath[str], placed: FromQuery[bool] = False
+    request: AnyRequest,
+    db: AppDb,
+    actor: CurrentActor,
+    settings: AppSettings,
+    token: FromPath[str],
+    placed: FromQuery[bool] = False,
 ) -> Template:
     order = await _tracked(db, token)
-    return await _tracking_page(request, actor, order, f"/t/{token}", placed=placed)
+    hand_over = await _hand_over(db, settings.secret_key, order.id)
+    return await _tracking_page(request, actor, order, f"/t/{token}", placed=placed, hand_over=hand_over)
 
 
 @get(MY_ORDERS + "/{order_id:int}", guards=[customer_account])
 async def own_order_page(
-    request: AnyRequest, db: AppDb, actor: CurrentActor, order_id: FromPath[int]
+    request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings, order_id: FromPath[int]
 ) -> Template:
     """The tracking page of one of the signed-in customer's orders, found from "My orders": the
     link with its token was shown once, at checkout, and only its hash is kept."""
     order = await _own(db, actor, order_id)
-    return await _tracking_page(request, actor, order, f"{MY_ORDERS}/{order_id}")
+    hand_over = await _hand_over(db, settings.secret_key, order.id)
+    return await _tracking_page(request, actor, order, f"{MY_ORDERS}/{order_id}", hand_over=hand_over)
 
 
 Refusal = OrderForbidden | OrderRejected | StaleOrder | TransitionRefused
