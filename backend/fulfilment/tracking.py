@@ -27,7 +27,7 @@ class HandOver:
 
     @property
     def pickup_code_shown(self) -> str:
-        """"123 456": easier to read out at the counter."""
+        """ "123 456": easier to read out at the counter."""
         code = self.pickup_code or ""
         return f"{code[:3]}\u00a0{code[3:]}" if code else ""
 

@@ -75,7 +75,8 @@ async def picked(api, order: dict) -> dict:
 async def packed(api, order: dict) -> dict:
     order = await picked(api, order)
     done = await api.post(
-        f"/api/v1/orders/{order['id']}/pack", json={"parcels": 2, "weight_g": 1800, "version": order["version"]}
+        f"/api/v1/orders/{order['id']}/pack",
+        json={"parcels": 2, "weight_g": 1800, "version": order["version"]},
     )
     assert done.status_code == 200, done.text
     return done.json()
@@ -84,11 +85,15 @@ async def packed(api, order: dict) -> dict:
 async def order_events(harness: Harness, order_id: int, kind: str) -> int:
     async with harness.db.read() as session:
         return await session.scalar(
-            select(func.count()).select_from(Event).where(Event.subject == f"order:{order_id}", Event.type == kind)
+            select(func.count())
+            .select_from(Event)
+            .where(Event.subject == f"order:{order_id}", Event.type == kind)
         )
 
 
-async def test_each_move_answers_the_order_with_its_new_status_and_version(harness: Harness, shop, api) -> None:
+async def test_each_move_answers_the_order_with_its_new_status_and_version(
+    harness: Harness, shop, api
+) -> None:
     order = await accepted(api)
     started = await api.post(f"/api/v1/orders/{order['id']}/pick", json={"version": order["version"]})
     body = started.json()
@@ -96,7 +101,11 @@ async def test_each_move_answers_the_order_with_its_new_status_and_version(harne
     assert body["batch_id"] > 0
     scan = await api.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": "apple", "quantity": 1})
     assert scan.status_code == 200, scan.text
-    assert (scan.json()["sku"], scan.json()["picked_quantity"], scan.json()["all_picked"]) == ("APPLE", 1, False)
+    assert (scan.json()["sku"], scan.json()["picked_quantity"], scan.json()["all_picked"]) == (
+        "APPLE",
+        1,
+        False,
+    )
     assert scan.json()["version"] == body["version"] + 1
     detail = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     assert [(line["sku"], line["picked_quantity"]) for line in detail["lines"]] == [("APPLE", 1), ("PEAR", 0)]
@@ -105,10 +114,13 @@ async def test_each_move_answers_the_order_with_its_new_status_and_version(harne
     assert early.status_code == 409
     assert early.json()["code"] == "not_all_picked"
     for sku, quantity in (("APPLE", 1), ("PEAR", 1)):
-        assert (await api.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": sku, "quantity": quantity})).status_code == 200
+        assert (
+            await api.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": sku, "quantity": quantity})
+        ).status_code == 200
     detail = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     packed_now = await api.post(
-        f"/api/v1/orders/{order['id']}/pack", json={"parcels": 2, "weight_g": 1800, "version": detail["version"]}
+        f"/api/v1/orders/{order['id']}/pack",
+        json={"parcels": 2, "weight_g": 1800, "version": detail["version"]},
     )
     assert packed_now.status_code == 200, packed_now.text
     assert packed_now.json()["status"] == "packed"
@@ -117,20 +129,27 @@ async def test_each_move_answers_the_order_with_its_new_status_and_version(harne
         json={"carrier": "colissimo", "tracking_number": " 6A123 ", "version": packed_now.json()["version"]},
     )
     assert shipped.status_code == 200, shipped.text
-    assert (shipped.json()["status"], shipped.json()["version"]) == ("shipped", packed_now.json()["version"] + 1)
+    assert (shipped.json()["status"], shipped.json()["version"]) == (
+        "shipped",
+        packed_now.json()["version"] + 1,
+    )
     detail = (await api.get(f"/api/v1/orders/{order['id']}")).json()
     assert (detail["parcels"], detail["carrier"], detail["tracking_number"]) == (2, "colissimo", "6A123")
     assert [line["picked_quantity"] for line in detail["lines"]] == [2, 1]
 
 
-async def test_pickup_gives_a_code_that_hands_the_order_over_and_sells_the_stock(harness: Harness, shop, api) -> None:
+async def test_pickup_gives_a_code_that_hands_the_order_over_and_sells_the_stock(
+    harness: Harness, shop, api
+) -> None:
     btq = shop.boutique
     before = await level(harness.db, shop.products["APPLE"], btq)
     order = await packed(api, await accepted(api, **PICKUP))
     ready = await api.post(f"/api/v1/orders/{order['id']}/ready", json={"version": order["version"]})
     assert ready.status_code == 200, ready.text
     code = ready.json()["pickup_code"]
-    assert ready.json()["status"] == "ready_for_pickup" and len(code) == 6 and code.isdigit()
+    assert ready.json()["status"] == "ready_for_pickup"
+    assert len(code) == 6
+    assert code.isdigit()
     done = await api.post(f"/api/v1/orders/{order['id']}/collect", json={"code": f"{code[:3]} {code[3:]}"})
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "picked_up"
@@ -189,12 +208,16 @@ async def test_five_wrong_codes_lock_the_order_for_15_minutes(harness: Harness, 
     order = await packed(api, await accepted(api, **PICKUP))
     code = (await api.post(f"/api/v1/orders/{order['id']}/ready", json={})).json()["pickup_code"]
     wrong = "000000" if code != "000000" else "111111"
-    answers = [await api.post(f"/api/v1/orders/{order['id']}/collect", json={"code": wrong}) for _ in range(5)]
+    answers = [
+        await api.post(f"/api/v1/orders/{order['id']}/collect", json={"code": wrong}) for _ in range(5)
+    ]
     assert [a.status_code for a in answers] == [422] * 5
     assert [a.json()["attempts_left"] for a in answers[:4]] == [4, 3, 2, 1]
-    assert answers[4].json()["code"] == "code_locked" and answers[4].json()["locked_until"]
+    assert answers[4].json()["code"] == "code_locked"
+    assert answers[4].json()["locked_until"]
     locked = await api.post(f"/api/v1/orders/{order['id']}/collect", json={"code": code})
-    assert locked.status_code == 422 and locked.json()["code"] == "code_locked"  # even the right one
+    assert locked.status_code == 422
+    assert locked.json()["code"] == "code_locked"
     assert await order_events(harness, order["id"], "order.pickup_code_refused") == 5
     past = utcnow() - timedelta(minutes=1)
     await harness.db.run(update_all, Fulfilment, locked_until=past)
@@ -202,7 +225,9 @@ async def test_five_wrong_codes_lock_the_order_for_15_minutes(harness: Harness, 
     assert done.status_code == 200, done.text
 
 
-async def test_bad_input_is_refused_with_a_clear_message_and_writes_nothing(harness: Harness, shop, api) -> None:
+async def test_bad_input_is_refused_with_a_clear_message_and_writes_nothing(
+    harness: Harness, shop, api
+) -> None:
     order = await accepted(api)
     await api.post(f"/api/v1/orders/{order['id']}/pick", json={})
     cases = [
@@ -226,7 +251,11 @@ async def test_bad_input_is_refused_with_a_clear_message_and_writes_nothing(harn
     assert 400 <= unknown.status_code < 500
     # Tracking numbers: empty, or 200 characters.
     ship_me = await packed(api, await accepted(api))
-    for number, code in (("", "tracking_required"), ("   ", "tracking_required"), ("X" * 200, "tracking_too_long")):
+    for number, code in (
+        ("", "tracking_required"),
+        ("   ", "tracking_required"),
+        ("X" * 200, "tracking_too_long"),
+    ):
         answer = await api.post(
             f"/api/v1/orders/{ship_me['id']}/ship", json={"carrier": "colissimo", "tracking_number": number}
         )
@@ -244,10 +273,12 @@ async def test_bad_input_is_refused_with_a_clear_message_and_writes_nothing(harn
     second_code = (await api.post(f"/api/v1/orders/{second['id']}/ready", json={})).json()["pickup_code"]
     if first_code != second_code:
         crossed = await api.post(f"/api/v1/orders/{second['id']}/collect", json={"code": first_code})
-        assert crossed.status_code == 422 and crossed.json()["code"] == "code_wrong"
+        assert crossed.status_code == 422
+        assert crossed.json()["code"] == "code_wrong"
     assert (await api.get(f"/api/v1/orders/{second['id']}")).json()["status"] == "ready_for_pickup"
     malformed = await api.post(f"/api/v1/orders/{second['id']}/collect", json={"code": "12ab"})
-    assert malformed.status_code == 422 and malformed.json()["errors"][0]["code"] == "code_invalid"
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["code"] == "code_invalid"
     missing = await api.post("/api/v1/orders/999999/pick", json={})
     assert missing.status_code == 404
 
@@ -274,10 +305,12 @@ async def test_two_phones_picking_the_same_order_one_wins_the_other_sees_who(har
         assert statuses == [200, 409], [a.text for a in answers]
         loser = next(answer for answer in answers if answer.status_code == 409).json()
         winner = "Olive Owner" if answers[0].status_code == 200 else "Sami Staff"
-        assert loser["by"] == winner and winner in loser["detail"]
+        assert loser["by"] == winner
+        assert winner in loser["detail"]
         other = staff if winner == "Olive Owner" else owner
         scan = await other.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": "APPLE", "quantity": 1})
-        assert scan.status_code == 409 and scan.json()["code"] == "picked_by_another"
+        assert scan.status_code == 409
+        assert scan.json()["code"] == "picked_by_another"
         assert scan.json()["by"] == winner
     assert await order_events(harness, order["id"], "order.picking") == 1
 
@@ -286,8 +319,12 @@ async def test_a_replayed_confirmation_counts_once(harness: Harness, shop, api) 
     order = await accepted(api)
     await api.post(f"/api/v1/orders/{order['id']}/pick", json={})
     headers = {"Idempotency-Key": "scan-apple-1"}
-    first = await api.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": "APPLE", "quantity": 1}, headers=headers)
-    second = await api.post(f"/api/v1/orders/{order['id']}/picked", json={"sku": "APPLE", "quantity": 1}, headers=headers)
+    first = await api.post(
+        f"/api/v1/orders/{order['id']}/picked", json={"sku": "APPLE", "quantity": 1}, headers=headers
+    )
+    second = await api.post(
+        f"/api/v1/orders/{order['id']}/picked", json={"sku": "APPLE", "quantity": 1}, headers=headers
+    )
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.headers.get("idempotent-replayed") == "true"
     assert first.json() == second.json()

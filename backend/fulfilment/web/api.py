@@ -125,9 +125,7 @@ async def confirm_picked(
 ) -> Any:
     code = _code(data.sku, data.barcode)
     try:
-        done = await db.run(
-            service.confirm_pick, actor, order_id, code, data.quantity, version=data.version
-        )
+        done = await db.run(service.confirm_pick, actor, order_id, code, data.quantity, version=data.version)
     except REFUSED as exc:
         return answer(exc)
     return _with(
@@ -175,7 +173,9 @@ async def pack_order(
     data: Annotated[s.PackIn, request_body(s.PACK_EXAMPLE)],
 ) -> Any:
     try:
-        packed = await db.run(service.pack, actor, order_id, data.parcels, data.weight_g, version=data.version)
+        packed = await db.run(
+            service.pack, actor, order_id, data.parcels, data.weight_g, version=data.version
+        )
     except REFUSED as exc:
         return answer(exc)
     return order_out(packed)

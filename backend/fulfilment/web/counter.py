@@ -39,6 +39,7 @@ async def show_counter(
     request: forms.AnyRequest,
     db: Database,
     search: str = "",
+    *,
     errors: FormErrors | None = None,
     status: int = 200,
     chosen: int | None = None,
@@ -86,15 +87,16 @@ async def collect(
     search = forms.text(form, "q", 100)
     order_id, code = await _order_and_code(db, form, errors)
     if order_id is None:
-        return await show_counter(request, db, search, errors, 422)
-    done = await _collect(db, actor, settings.secret_key, order_id, code, errors)
+        return await show_counter(request, db, search, errors=errors, status=422)
+    done = await _collect(db, actor, settings.secret_key, order_id, code, errors=errors)
     if done is None:
-        return await show_counter(request, db, search, errors, 409 if errors.general else 422, order_id)
+        status = 409 if errors.general else 422
+        return await show_counter(request, db, search, errors=errors, status=status, chosen=order_id)
     return see_other(f"/fulfilment/counter?collected={done}")
 
 
 async def _collect(
-    db: Database, actor: Actor, secret: str, order_id: int, code: str, errors: FormErrors
+    db: Database, actor: Actor, secret: str, order_id: int, code: str, *, errors: FormErrors
 ) -> str | None:
     """The order's number once handed over; None with the reason in ``errors``."""
     key = rules.pickup_key(secret)

@@ -5,6 +5,8 @@ with a carrier and a tracking number, or waiting for a delivery run."""
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from litestar import Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -33,10 +35,10 @@ async def show_order(
     request: forms.AnyRequest,
     db: Database,
     order_id: int,
+    *,
     errors: FormErrors | None = None,
     status: int = 200,
     typed: dict[str, str] | None = None,
-    pickup_code: str | None = None,
 ) -> Template:
     try:
         async with db.read() as session:
@@ -53,7 +55,6 @@ async def show_order(
         "errors": errors or FormErrors(),
         "typed": typed or {},
         "labels": labels,
-        "pickup_code": pickup_code,
         "all_picked": rules.all_picked((line.quantity, line.picked_quantity) for line in view.lines),
     }
     return page(request, "fulfilment/order.html", context, status_code=status)
@@ -64,26 +65,28 @@ async def order_page(request: forms.AnyRequest, db: AppDb, order_id: FromPath[in
     return await show_order(request, db, order_id)
 
 
-async def _run_move(
-    request: forms.AnyRequest,
-    db: Database,
-    order_id: int,
-    typed: dict[str, str],
-    errors: FormErrors,
-    command: object,
-    *args: object,
-    version: int | None,
-) -> Template | None:
+class Asked(NamedTuple):
+    """A move asked from the page: what answering it takes, and the form as typed."""
+
+    request: forms.AnyRequest
+    db: Database
+    order_id: int
+    typed: dict[str, str]
+    errors: FormErrors
+
+
+async def _run_move(asked: Asked, command: Any, *args: object, version: int | None) -> Template | None:
     """Runs the move; the page with why when it was refused, None when it was applied."""
+    request, db, order_id, typed, errors = asked
     if errors:
-        return await show_order(request, db, order_id, errors, 422, typed)
+        return await show_order(request, db, order_id, errors=errors, status=422, typed=typed)
     try:
-        await db.run(command, *args, version=version)  # type: ignore[arg-type]
+        await db.run(command, *args, version=version)
     except OrderNotFound:
         raise NotFoundException() from None
     except REFUSED as exc:
         status = forms.refusal(exc, errors)
-        return await show_order(request, db, order_id, errors, status, typed)
+        return await show_order(request, db, order_id, errors=errors, status=status, typed=typed)
     return None
 
 
@@ -98,9 +101,8 @@ async def pack(
     parcels = forms.number(form, "parcels", errors, "parcels_invalid", default=1)
     weight = forms.number(form, "weight_g", errors, "weight_invalid")
     version = forms.version(form, errors)
-    refused = await _run_move(
-        request, db, order_id, typed, errors, service.pack, actor, order_id, parcels, weight, version=version
-    )
+    asked = Asked(request, db, order_id, typed, errors)
+    refused = await _run_move(asked, service.pack, actor, order_id, parcels, weight, version=version)
     if refused is not None:
         return refused
     batch = forms.text(form, "batch", 20)
@@ -117,9 +119,8 @@ async def ready(
     errors = FormErrors()
     version = forms.version(form, errors)
     key = rules.pickup_key(settings.secret_key)
-    refused = await _run_move(
-        request, db, order_id, {}, errors, service.ready_for_pickup, actor, key, order_id, version=version
-    )
+    asked = Asked(request, db, order_id, {}, errors)
+    refused = await _run_move(asked, service.ready_for_pickup, actor, key, order_id, version=version)
     return refused or see_other(f"/fulfilment/orders/{order_id}")
 
 
@@ -130,21 +131,14 @@ async def ship(
     form = await request.form()
     errors = FormErrors()
     # Read longer than allowed, so that the rule says "too long" rather than cutting it short.
-    typed = {"carrier": forms.text(form, "carrier", 64), "tracking_number": forms.text(form, "tracking_number", 300)}
+    typed = {
+        "carrier": forms.text(form, "carrier", 64),
+        "tracking_number": forms.text(form, "tracking_number", 300),
+    }
     version = forms.version(form, errors)
-    refused = await _run_move(
-        request,
-        db,
-        order_id,
-        typed,
-        errors,
-        service.ship,
-        actor,
-        order_id,
-        typed["carrier"],
-        typed["tracking_number"],
-        version=version,
-    )
+    asked = Asked(request, db, order_id, typed, errors)
+    carrier, number = typed["carrier"], typed["tracking_number"]
+    refused = await _run_move(asked, service.ship, actor, order_id, carrier, number, version=version)
     return refused or see_other(f"/fulfilment/orders/{order_id}")
 
 
@@ -172,4 +166,3 @@ async def slip_document(db: AppDb, order_id: FromPath[int]) -> Response[bytes]:
 
 
 ROUTES = [order_page, pack, ready, ship, slip_page, slip_document]
-

@@ -61,6 +61,7 @@ async def _to_pick_page(
     actor: Actor,
     settings: Any,
     location_raw: str | None,
+    *,
     errors: FormErrors | None = None,
     status: int = 200,
 ) -> Template:
@@ -117,14 +118,14 @@ async def start_batch(
     location_id = inputs.parse_id(location_raw)
     if chosen is None or location_id is None:
         errors.add(None, message("batch_empty"))
-        return await _to_pick_page(request, db, actor, settings, location_raw, errors, 400)
+        return await _to_pick_page(request, db, actor, settings, location_raw, errors=errors, status=400)
     try:
         started = await db.run(service.start_batch, actor, location_id, chosen)
     except OrderNotFound:
         raise NotFoundException() from None
     except REFUSED as exc:
         status = forms.refusal(exc, errors)
-        return await _to_pick_page(request, db, actor, settings, location_raw, errors, status)
+        return await _to_pick_page(request, db, actor, settings, location_raw, errors=errors, status=status)
     return see_other(f"/fulfilment/batches/{started.batch_id}")
 
 
@@ -172,6 +173,7 @@ async def show_batch(
     request: forms.AnyRequest,
     db: Database,
     batch_id: int,
+    *,
     errors: FormErrors | None = None,
     status: int = 200,
     wrong: bool = False,
@@ -221,17 +223,26 @@ async def scan(
     if not code:
         errors.add("code", message("code_required"))
     if errors:
-        return await show_batch(request, db, batch_id, errors, 422)
+        return await show_batch(request, db, batch_id, errors=errors, status=422)
     row, why = _row_for(await _pick_list(db, batch_id), code)
     if row is None:
         errors.add("code", gettext(why or NOT_IN_BATCH))
         status = 409 if why == ONLY_CANCELLED else 422
-        return await show_batch(request, db, batch_id, errors, status, wrong=why == NOT_IN_BATCH)
-    return await _confirm(request, db, actor, batch_id, row.order_id, row.sku, quantity)
+        return await show_batch(
+            request, db, batch_id, errors=errors, status=status, wrong=why == NOT_IN_BATCH
+        )
+    return await _confirm(request, db, actor, batch_id, order_id=row.order_id, sku=row.sku, quantity=quantity)
 
 
 async def _confirm(
-    request: forms.AnyRequest, db: Database, actor: Actor, batch_id: int, order_id: int, sku: str, quantity: int
+    request: forms.AnyRequest,
+    db: Database,
+    actor: Actor,
+    batch_id: int,
+    *,
+    order_id: int,
+    sku: str,
+    quantity: int,
 ) -> Redirect | Template:
     errors = FormErrors()
     try:
@@ -240,7 +251,7 @@ async def _confirm(
         raise NotFoundException() from None
     except REFUSED as exc:
         status = forms.refusal(exc, errors)
-        return await show_batch(request, db, batch_id, errors, status)
+        return await show_batch(request, db, batch_id, errors=errors, status=status)
     return see_other(f"/fulfilment/batches/{batch_id}")
 
 
@@ -261,8 +272,9 @@ async def tap(
     errors = FormErrors()
     quantity = forms.number(form, "quantity", errors, "quantity_invalid", default=1)
     if errors:
-        return await show_batch(request, db, batch_id, errors, 422)
-    return await _confirm(request, db, actor, batch_id, order_id, forms.text(form, "sku", 64), quantity)
+        return await show_batch(request, db, batch_id, errors=errors, status=422)
+    sku = forms.text(form, "sku", 64)
+    return await _confirm(request, db, actor, batch_id, order_id=order_id, sku=sku, quantity=quantity)
 
 
 @post("/fulfilment/orders/{order_id:int}/short", guards=[manage_orders])
@@ -275,14 +287,14 @@ async def short(
     errors = FormErrors()
     found = forms.number(form, "found", errors, "found_invalid")
     if errors:
-        return await show_batch(request, db, batch_id, errors, 422)
+        return await show_batch(request, db, batch_id, errors=errors, status=422)
     try:
         await db.run(service.short_pick, actor, order_id, forms.text(form, "sku", 64), found)
     except OrderNotFound:
         raise NotFoundException() from None
     except REFUSED as exc:
         status = forms.refusal(exc, errors)
-        return await show_batch(request, db, batch_id, errors, status)
+        return await show_batch(request, db, batch_id, errors=errors, status=status)
     return see_other(f"/fulfilment/batches/{batch_id}?saved=short")
 
 

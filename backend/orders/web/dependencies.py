@@ -14,7 +14,6 @@ from typing import Annotated
 
 from litestar.di import NamedDependency, Provide
 from litestar.types import Scope
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal

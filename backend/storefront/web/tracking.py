@@ -91,6 +91,7 @@ async def tracking_page(
     db: AppDb,
     actor: CurrentActor,
     settings: AppSettings,
+    *,
     token: FromPath[str],
     placed: FromQuery[bool] = False,
 ) -> Template:
