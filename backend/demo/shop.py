@@ -326,8 +326,8 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
             _ensure_breakage,
         ):
             created += await step(db, owner_id)
-        created += await ensure_orders(db, owner_id, orders)
+        created += await ensure_orders(db, owner_id, orders, settings.secret_key)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
-        return created + await ensure_own_orders(db, owner_id, customer_id)
+        return created + await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
     finally:
         await db.dispose()
