@@ -80,6 +80,13 @@
       form.elements.code.select()
       return
     }
+    if (quantityOf(form) > left(row)) {
+      event.preventDefault()
+      event.stopImmediatePropagation()
+      buzz()
+      say(text('textTooMany'))
+      return
+    }
     say('')
     if (!navigator.onLine) {
       count(row, quantityOf(form))

@@ -39,6 +39,10 @@ from backend.web.responses import FormErrors, page, see_other
 
 manage_orders = requires(Permission.ORDERS_VIEW, Permission.ORDERS_MANAGE)
 
+# An order of the batch in one of these was taken off it (cancelled, or held after a short pick):
+# what was taken for it goes back on the shelf. Past picking (packed and on), it is simply done.
+STOPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.ON_HOLD, OrderStatus.PLACED, OrderStatus.ACCEPTED})
+
 NOT_IN_BATCH = N_("This product is not on any order of this batch.")
 ALL_PICKED = N_("Every unit of this product is already picked.")
 ONLY_CANCELLED = N_("Only an order that is no longer being picked asks for this product: put it back.")
@@ -184,6 +188,7 @@ async def show_batch(
         "orders": _orders(listed),
         "errors": errors or FormErrors(),
         "wrong": wrong,  # the scan was refused: the page sounds it
+        "stopped": STOPPED,
         "labels": labels,
         "saved": request.query_params.get("saved"),
     }
@@ -204,11 +209,12 @@ def _row_for(listed: PickList, code: str) -> tuple[PickRow | None, str | None]:
     matching = [row for row in listed.rows if _matches(row, code)]
     if not matching:
         return None, NOT_IN_BATCH
-    open_rows = [row for row in matching if row.order_status == OrderStatus.PICKING]
-    if not open_rows:
-        return None, ONLY_CANCELLED
-    waiting = [row for row in open_rows if row.picked_quantity < row.quantity]
-    return (waiting[0], None) if waiting else (None, ALL_PICKED)
+    waiting = [row for row in matching if row.picked_quantity < row.quantity]
+    open_rows = [row for row in waiting if row.order_status == OrderStatus.PICKING]
+    if open_rows:
+        return open_rows[0], None
+    # What is left to take of it is for orders no longer being picked (cancelled, held): a conflict.
+    return None, ONLY_CANCELLED if waiting else ALL_PICKED
 
 
 @post("/fulfilment/batches/{batch_id:int}/scan", guards=[manage_orders])
