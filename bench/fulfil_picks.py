@@ -36,6 +36,7 @@ import foundation
 import orders as order_bench
 from foundation import HOST, BenchError
 from sqlalchemy import func, select
+from yarl import URL
 
 import backend.models  # noqa: F401 - maps every table, as the app does
 from backend.catalog.models import Product
@@ -74,7 +75,7 @@ async def _sign_in(session: aiohttp.ClientSession, base: str) -> str:
     async with session.post(f"{base}/login", data=form, allow_redirects=False) as answer:
         if answer.status != 303:
             raise BenchError(f"sign-in answered {answer.status}")
-    return session.cookie_jar.filter_cookies(base)["csrftoken"].value
+    return session.cookie_jar.filter_cookies(URL(base))["csrftoken"].value
 
 
 async def _accepted_orders(
@@ -197,7 +198,9 @@ async def _picked_units(url: str) -> int:
 
 
 async def _drive(base: str, token: str, url: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as pages:
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as pages:  # cookies of 127.0.0.1
         signed_in = (pages, await _sign_in(pages, base), url)
         await _round(base, token, signed_in, ROUNDS)  # warm-up, not counted
         rounds = [await _round(base, token, signed_in, n) for n in range(ROUNDS)]
@@ -241,7 +244,7 @@ def benchmark(work: Path) -> dict[str, Any]:
         "real", [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)], env, work
     )
     try:
-        foundation.wait_healthy(base, server, work / "real.log")
+        foundation.wait_healthy(base, server, work / "real.log", timeout=180)  # a busy machine starts slowly
         figures = asyncio.run(_drive(base, token, url))
     finally:
         foundation.stop(server)
