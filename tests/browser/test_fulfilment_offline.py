@@ -16,13 +16,17 @@ from sqlalchemy import func, select
 
 from backend.auth.rules import Permission
 from backend.catalog.models import Product
+from backend.fulfilment import rules as fulfilment_rules
+from backend.fulfilment import service as fulfilment
 from backend.fulfilment.board import fulfilment_of
-from backend.inventory.models import StockLevel
+from backend.inventory.models import Location, StockLevel
 from backend.kernel.events import Event
+from backend.kernel.settings import load_secret
 from backend.orders import service
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor
+from tests.browser import page_audit as audit
 from tests.browser.conftest import ContextFactory, first_page, sign_in
 from tests.browser.test_app_shell import OWNER, eventually, wait_for_worker, wait_until_cached
 from tests.browser.test_offline_catalog import OUTBOX_EMPTY
@@ -223,3 +227,58 @@ def test_an_order_cancelled_while_the_picker_was_offline_is_a_conflict_never_pic
     page.locator(".outbox__item").get_by_role("button").first.click()  # review the server's answer
     expect(page.locator("[data-refusal]")).to_contain_text("no longer being picked")
     expect(page.locator(f"[data-pick-order='{cancelled.order_id}'] [data-conflict]")).to_be_visible()
+
+
+async def _ready_for_pickup(data_dir: Path, sku: str) -> tuple[str, str]:
+    """A pickup order taken to the counter by the shop's commands: (its tracking token, its code)."""
+    shopper = CustomerDetails("Rita Retrait", f"rita-{uuid.uuid4().hex[:8]}@example.com")
+    wanted = OrderDraft(shopper, [WantedLine(sku, 1)], "pickup", "card", "storefront", None, location="BTQ")
+    db = database(data_dir)
+    try:
+        placed = await service.place_order(db, Actor(None), wanted)
+        order = await service.accept_order(db, SHOP, placed.id)
+        staff = Actor(None, frozenset({Permission.ORDERS_MANAGE}))
+        await db.run(fulfilment.start_batch, staff, order.location_id, [fulfilment.Seen(order.id)])
+        await db.run(fulfilment.confirm_pick, staff, order.id, sku, 1)
+        await db.run(fulfilment.pack, staff, order.id, 1, 300)
+        key = fulfilment_rules.pickup_key(_secret(data_dir))
+        ready = await db.run(fulfilment.ready_for_pickup, staff, key, order.id)
+        return placed.tracking_token, ready.pickup_code
+    finally:
+        await db.dispose()
+
+
+def _secret(data_dir: Path) -> str:
+    return load_secret(data_dir)
+
+
+def test_the_customer_sees_the_pickup_code_and_its_qr_code_on_the_tracking_page(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    sku = _run(_boutique_sku(server_data_dir))
+    token, code = _run(_ready_for_pickup(server_data_dir, sku))
+    page = first_page(new_context())
+    page.set_viewport_size(PHONE)
+    page.goto(f"/t/{token}")
+    expect(page.locator("[data-pickup-code] [data-code]")).to_have_attribute("data-code", code)
+    expect(page.locator("[data-pickup-code] svg")).to_be_visible()
+    assert page.locator("[data-pickup-code] svg").bounding_box()["width"] >= 150
+    audit.screenshot(page, "anonymous", "390x844", "t-token-pickup-code")
+    assert audit.layout_faults(page) == []
+
+
+async def _boutique_sku(data_dir: Path) -> str:
+    db = database(data_dir)
+    try:
+        async with db.read() as session:
+            free = StockLevel.on_hand - StockLevel.reserved
+            return await session.scalar(
+                select(Product.sku)
+                .join(StockLevel, StockLevel.product_id == Product.id)
+                .join(Location, Location.id == StockLevel.location_id)
+                .where(Location.code == "BTQ", Product.active, free >= 3)
+                .order_by(Product.sku)
+                .limit(1)
+            )
+    finally:
+        await db.dispose()
