@@ -13,6 +13,7 @@ SCRIPTS=(
   bench/storefront.py
   bench/order_list.py
   bench/orders.py
+  bench/fulfil_picks.py
   bench/delivery_plan.py
 )
 

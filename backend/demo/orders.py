@@ -15,6 +15,8 @@ from sqlalchemy import func, select, update
 
 from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.catalog.models import Product
+from backend.demo.fulfilment import Walker
+from backend.fulfilment.models import Fulfilment
 from backend.inventory import service as stock
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
@@ -125,8 +127,16 @@ def _move_back(tx: Tx, order_id: int, placed: datetime, step_gap: timedelta) -> 
     session = tx.session
     session.execute(update(Order).where(Order.id == order_id).values(placed_at=placed, updated_at=placed))
     events = session.scalars(select(Event).where(Event.subject == f"order:{order_id}").order_by(Event.id))
+    moments: dict[str, datetime] = {}
     for step, event in enumerate(events):
         event.at = placed + step_gap * step
+        moments.setdefault(event.type, event.at)
+    fulfilment = session.get(Fulfilment, order_id)
+    if fulfilment is not None:  # its times follow the moves it records
+        fulfilment.picking_started_at = moments.get("order.picking", fulfilment.picking_started_at)
+        fulfilment.packed_at = moments.get("order.packed", fulfilment.packed_at)
+        dispatched = moments.get("order.shipped") or moments.get("order.picked_up")
+        fulfilment.dispatched_at = dispatched or fulfilment.dispatched_at
 
 
 async def _skus(db: Database) -> list[str]:
@@ -170,7 +180,7 @@ async def _place(db: Database, actor: Actor, draft: OrderDraft, stocker_id: int 
 OWN_ORDERS = (("DEMO-C1", "done", 41), ("DEMO-C2", "accepted", 2), ("DEMO-C3", "placed", 0))
 
 
-async def ensure_own_orders(db: Database, owner_id: int, customer_id: int) -> int:
+async def ensure_own_orders(db: Database, owner_id: int, customer_id: int, secret_key: str = "") -> int:
     """Place what is missing of the demo customer's own orders; returns how many were placed."""
     owner = Actor(owner_id, ROLE_PERMISSIONS[Role.OWNER])
     shopper = Actor(customer_id, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True)
@@ -179,6 +189,7 @@ async def ensure_own_orders(db: Database, owner_id: int, customer_id: int) -> in
         done = set(
             await session.scalars(select(Order.external_ref).where(Order.external_ref.like("DEMO-C%")))
         )
+    walker = Walker(db, owner, secret_key)
     placed = 0
     for n, (ref, target, days) in enumerate(OWN_ORDERS):
         if ref in done:
@@ -195,15 +206,17 @@ async def ensure_own_orders(db: Database, owner_id: int, customer_id: int) -> in
         )
         order = await _place(db, shopper, draft, stocker_id=owner_id)
         for status in _path("delivery", target):
-            await service.transition_order(db, owner, order.id, status)
+            await walker.move(order.id, status)
         await _backdate(db, order.id, timedelta(days=days, minutes=5))
         placed += 1
     return placed
 
 
-async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -> int:
-    """Place what is missing of the first ``count`` demo orders; returns how many were placed."""
+async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT, secret_key: str = "") -> int:
+    """Place what is missing of the first ``count`` demo orders; returns how many were placed.
+    The fulfilment steps go through its commands (``Walker``); ``secret_key`` makes pickup codes."""
     owner = Actor(owner_id, ROLE_PERMISSIONS[Role.OWNER])
+    walker = Walker(db, owner, secret_key)
     rng = random.Random(2026)
     skus = await _skus(db)
     async with db.read() as session:
@@ -219,7 +232,7 @@ async def ensure_orders(db: Database, owner_id: int, count: int = ORDER_COUNT) -
             continue
         for status in _path(str(draft.fulfilment_mode), target):
             reason = "Demo" if status in {S.ON_HOLD, S.REJECTED, S.CANCELLED} else ""
-            await service.transition_order(db, owner, order.id, status, reason=reason)
+            await walker.move(order.id, status, reason)
         await _backdate(db, order.id, _age(n, target, rng.random() / 4))
         placed += 1
     return placed

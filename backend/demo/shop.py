@@ -21,9 +21,10 @@ from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders, ensure_ratings
 from backend.inventory import service as stock
+from backend.inventory.commands import set_bin
 from backend.inventory.events import StockAdjusted
 from backend.inventory.locations import create_location
-from backend.inventory.models import Location, StockMovement
+from backend.inventory.models import Location, StockLevel, StockMovement
 from backend.inventory.rules import LocationInput, MovementKind
 from backend.kernel.db import Database
 from backend.kernel.events import record
@@ -303,6 +304,32 @@ def _break_jars(tx: Tx, change: stock.Change, actor_id: int) -> int:
     return 1
 
 
+async def _ensure_bins(db: Database, actor_id: int) -> int:
+    """A shelf position for each product at each location, by aisle (one per SKU prefix, i.e. per
+    category) and shelf: the pick lists walk them in that order."""
+    return await db.run(_place_on_shelves, actor_id)
+
+
+def _place_on_shelves(tx: Tx, actor_id: int) -> int:
+    session = tx.session
+    if session.scalar(select(StockLevel.bin).where(StockLevel.bin.is_not(None)).limit(1)) is not None:
+        return 0  # placed on a run before: what came since stays where the team puts it
+    levels = session.execute(
+        select(StockLevel.product_id, StockLevel.location_id, Product.sku)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(StockLevel.bin.is_(None))
+        .order_by(StockLevel.location_id, Product.sku)
+    ).all()
+    aisles: dict[tuple[int, str], int] = {}
+    shelves: dict[tuple[int, str], int] = {}
+    for product_id, location_id, sku in levels:
+        prefix = sku.split("-", 1)[0]
+        aisle = aisles.setdefault((location_id, prefix), len([k for k in aisles if k[0] == location_id]))
+        shelf = shelves[(location_id, prefix)] = shelves.get((location_id, prefix), 0) + 1
+        set_bin(tx, actor_id, product_id, location_id, f"{chr(ord('A') + aisle % 26)}-{shelf:02d}")
+    return len(levels)
+
+
 async def has_accounts(settings: Settings) -> bool:
     db = Database(settings.database_url)
     try:
@@ -324,11 +351,12 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
             _ensure_products,
             _ensure_opening_stock,
             _ensure_breakage,
+            _ensure_bins,
         ):
             created += await step(db, owner_id)
-        created += await ensure_orders(db, owner_id, orders)
+        created += await ensure_orders(db, owner_id, orders, settings.secret_key)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
-        created += await ensure_own_orders(db, owner_id, customer_id)
+        created += await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
         return created + await ensure_ratings(db)
     finally:
         await db.dispose()

@@ -304,3 +304,43 @@ async def pickup_code_of(session: AsyncSession, key: bytes, order_id: int) -> st
     code = rules.pickup_code(key, order_id, found[0])
     # The hash says which code was issued: a salt that no longer matches it shows nothing.
     return code if rules.code_matches(key, order_id, code, found[1]) else None
+
+
+@dataclass(frozen=True)
+class OpenBatch:
+    batch_id: int
+    started_at: datetime
+    orders: int  # still being picked
+
+
+async def open_batches(session: AsyncSession, picker_id: int | None) -> list[OpenBatch]:
+    """The picker's batches with orders still being picked, newest first: where to carry on."""
+    query = (
+        select(PickBatch.id, PickBatch.started_at, func.count(Order.id))
+        .join(Fulfilment, Fulfilment.batch_id == PickBatch.id)
+        .join(Order, Order.id == Fulfilment.order_id)
+        .where(PickBatch.picker_id == picker_id, Order.status == OrderStatus.PICKING)
+        .group_by(PickBatch.id, PickBatch.started_at)
+        .order_by(PickBatch.id.desc())
+    )
+    return [OpenBatch(*row) for row in await session.execute(query)]
+
+
+async def pickup_orders(session: AsyncSession, search: str = "", limit: int = 50) -> list[Card]:
+    """Orders waiting at the counter, oldest first; ``search`` is part of the customer's name or
+    the order number."""
+    query = _cards().where(Order.status == OrderStatus.READY_FOR_PICKUP)
+    words = search.strip()
+    if words:
+        escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            func.lower(Order.customer_name).like(pattern, escape="\\")
+            | func.lower(Order.number).like(pattern, escape="\\")
+        )
+    rows = await session.execute(query.order_by(Order.placed_at, Order.id).limit(limit))
+    return [Card(*row) for row in rows]
+
+
+async def order_by_number(session: AsyncSession, number: str) -> int | None:
+    return await session.scalar(select(Order.id).where(Order.number == number.strip().upper()))

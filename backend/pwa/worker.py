@@ -17,6 +17,7 @@ SHELL_ASSETS = (
     "app.js",
     "outbox.js",
     "offline.js",
+    "fulfilment.js",  # the picker's list works offline once opened
     "icons.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

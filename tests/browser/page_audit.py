@@ -50,6 +50,7 @@ NOT_PAGES = {
     "/orders/{order_id:int}/card": "a queue card fragment that live updates fetch",
     "/t/{token:str}/proof": "the photo taken at the door",
     "/my/orders/{order_id:int}/proof": "the photo taken at the door",
+    "/fulfilment/orders/{order_id:int}/slip.pdf": "a PDF download",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -65,6 +66,10 @@ PARAMETERS = {
     ("my", "order_id"): "SELECT min(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id"
     " JOIN users u ON u.id = c.user_id WHERE u.email = 'customer@demo.test'",
     ("shop", "product_id"): "SELECT min(id) FROM products WHERE active",
+    # A batch still being picked, and a packed parcel waiting for its carrier (the shipping form).
+    ("fulfilment", "batch_id"): "SELECT max(f.batch_id) FROM fulfilments f JOIN orders o ON o.id = f.order_id"
+    " WHERE o.status = 'picking'",
+    ("fulfilment", "order_id"): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.

@@ -19,7 +19,7 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
-from backend.orders.web.dependencies import CurrentActor
+from backend.orders.web.dependencies import CurrentActor, OrderFacts, OrderFactsReader
 from backend.orders.web.schemas import (
     ORDER_DETAIL_EXAMPLE,
     ORDER_EXAMPLE,
@@ -83,8 +83,10 @@ def _out(view: OrderSummary) -> OrderOut:
     )
 
 
-def _detail(view: OrderDetail) -> OrderDetailOut:
+def _detail(view: OrderDetail, facts: OrderFacts | None = None) -> OrderDetailOut:
     base = msgspec.structs.asdict(_out(view.summary))
+    facts = facts or OrderFacts([])
+    picked = facts.picked + [0] * (len(view.lines) - len(facts.picked))
     return OrderDetailOut(
         **base,
         address=view.address,
@@ -100,13 +102,17 @@ def _detail(view: OrderDetail) -> OrderDetailOut:
                 line.tax_minor,
                 line.total_minor,
                 line.backordered,
+                units,
             )
-            for line in view.lines
+            for line, units in zip(view.lines, picked, strict=False)
         ],
         timeline=[
             TimelineOut(entry.id, entry.at, entry.type, entry.actor_name, entry.data)
             for entry in view.timeline
         ],
+        parcels=facts.parcels,
+        carrier=facts.carrier,
+        tracking_number=facts.tracking_number,
     )
 
 
@@ -162,6 +168,11 @@ REFUSALS = (
 )
 
 
+# The domains above that move orders with commands of their own (fulfilment) answer as this API does.
+order_out = _out
+refused = _refused
+
+
 def _placed_body(placed: PlacedOrder, origin: str) -> bytes:
     out = PlacedOut(
         placed.id,
@@ -209,10 +220,12 @@ async def place_order(
     summary="One order with its lines and timeline",
     responses=answers(200, OrderDetailOut, 404, example=ORDER_DETAIL_EXAMPLE, description="The order"),
 )
-async def get_order(db: AppDb, order_id: RowId) -> Any:
+async def get_order(db: AppDb, order_id: RowId, order_facts: OrderFactsReader) -> Any:
     try:
         async with db.read() as session:
-            return _detail(await queries.get_order(session, order_id))
+            detail = await queries.get_order(session, order_id)
+            facts = None if order_facts is None else await order_facts(session, order_id)
+            return _detail(detail, facts)
     except errors.OrderNotFound as exc:
         return _refused(exc)
 

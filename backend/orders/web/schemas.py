@@ -102,6 +102,7 @@ class LineOut(msgspec.Struct):
     tax_minor: int
     total_minor: int
     backordered: int
+    picked_quantity: int = 0  # units picked so far (fulfilment)
 
 
 class TimelineOut(msgspec.Struct):
@@ -117,6 +118,10 @@ class OrderDetailOut(OrderOut):
     notes: str
     lines: list[LineOut]
     timeline: list[TimelineOut]
+    # How it was packed and handed over, once it was (fulfilment); null before.
+    parcels: int | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 class OrderListOut(msgspec.Struct):
@@ -181,6 +186,7 @@ ORDER_DETAIL_EXAMPLE = {
             "tax_minor": 78,
             "total_minor": 1500,
             "backordered": 0,
+            "picked_quantity": 6,
         }
     ],
     "timeline": [
@@ -193,6 +199,9 @@ ORDER_DETAIL_EXAMPLE = {
             "data": {},
         },
     ],
+    "parcels": 1,
+    "carrier": "colissimo",
+    "tracking_number": "6A12345678901",
 }
 ORDER_LIST_EXAMPLE = {"items": [ORDER_EXAMPLE], "next_cursor": "41"}
 TRANSITION_EXAMPLE = {"version": 1, "reason": "Customer asked to wait for payday"}
