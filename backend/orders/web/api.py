@@ -19,7 +19,7 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
-from backend.orders.web.dependencies import CurrentActor
+from backend.orders.web.dependencies import CurrentActor, OrderFactsSources
 from backend.orders.web.schemas import (
     ORDER_DETAIL_EXAMPLE,
     ORDER_EXAMPLE,
@@ -209,12 +209,17 @@ async def place_order(
     summary="One order with its lines and timeline",
     responses=answers(200, OrderDetailOut, 404, example=ORDER_DETAIL_EXAMPLE, description="The order"),
 )
-async def get_order(db: AppDb, order_id: RowId) -> Any:
+async def get_order(db: AppDb, order_id: RowId, order_facts: OrderFactsSources) -> Any:
+    """With the facts the domains above orders add (``order_facts``: paid and balance…)."""
     try:
         async with db.read() as session:
-            return _detail(await queries.get_order(session, order_id))
+            detail = _detail(await queries.get_order(session, order_id))
+            facts: dict[str, Any] = {}
+            for source in order_facts:
+                facts.update(await source(session, order_id))
     except errors.OrderNotFound as exc:
         return _refused(exc)
+    return msgspec.structs.replace(detail, **facts)
 
 
 def _when(raw: str | None, name: str) -> datetime | None:

@@ -1,18 +1,30 @@
-"""What the orders domain gives handlers: who acts on orders (``actor: CurrentActor``)."""
+"""What the orders domain gives handlers: who acts on orders (``actor: CurrentActor``), and the
+facts the domains above add to an order read through the API (``order_facts: OrderFactsSources``).
+
+Order facts are an extension point (``web.dependencies.extension``): a plugin above orders lists
+its sources in ``DomainPlugin.extends["order_facts"]``; each is ``async (session, order_id) ->
+{field: value}`` and its fields are ``OrderDetailOut``'s (invoicing: ``paid_minor`` and
+``balance_minor``). Orders calls them without knowing who they are.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 from litestar.di import NamedDependency, Provide
 from litestar.types import Scope
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principal import Principal
 from backend.auth.rules import Role
 from backend.orders.rules import Actor
-from backend.web.dependencies import GIVEN
+from backend.web.dependencies import GIVEN, extension
 
 CurrentActor = Annotated[NamedDependency[Actor], GIVEN]
+ORDER_FACTS = "order_facts"
+OrderFacts = Callable[[AsyncSession, int], Awaitable[Mapping[str, Any]]]
+OrderFactsSources = Annotated[NamedDependency[tuple[OrderFacts, ...]], GIVEN]
 
 
 def provide_actor(scope: Scope) -> Actor:
@@ -23,4 +35,4 @@ def provide_actor(scope: Scope) -> Actor:
     return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
 
 
-DEPENDENCIES = {"actor": Provide(provide_actor, sync_to_thread=False)}
+DEPENDENCIES = {"actor": Provide(provide_actor, sync_to_thread=False), ORDER_FACTS: extension(ORDER_FACTS)}
