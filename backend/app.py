@@ -18,6 +18,7 @@ from backend.auth.web.guards import PUBLIC
 from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
 from backend.inventory.web import plugin as inventory
+from backend.invoicing.web import plugin as invoicing
 from backend.kernel.db import Database
 from backend.kernel.logs import ProcessLogging
 from backend.kernel.settings import Settings, from_env
@@ -39,7 +40,7 @@ from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
-DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, storefront, dashboard)
+DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, invoicing, storefront, dashboard)
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 
