@@ -95,3 +95,8 @@ class Site:
         # Extension points, by name: what the plugins above a domain add to its answers (e.g. the
         # orders API's ``order_facts``), read by that domain through ``web.dependencies.extension``.
         self.extensions: dict[str, list[Any]] = {}
+        self.templates.globals["extension"] = self.extension  # e.g. the panels of an order's page
+
+    def extension(self, point: str) -> tuple[Any, ...]:
+        """What the plugins added to the extension point ``point``, in the plugins' order."""
+        return tuple(self.extensions.get(point, ()))

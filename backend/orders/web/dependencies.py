@@ -23,6 +23,9 @@ from backend.web.dependencies import GIVEN, extension
 
 CurrentActor = Annotated[NamedDependency[Actor], GIVEN]
 ORDER_FACTS = "order_facts"
+# Templates the order page includes after its own sections (``extension("order_panels")``), each
+# given the page's context: how a domain above orders shows its part of an order.
+ORDER_PANELS = "order_panels"
 OrderFacts = Callable[[AsyncSession, int], Awaitable[Mapping[str, Any]]]
 OrderFactsSources = Annotated[NamedDependency[tuple[OrderFacts, ...]], GIVEN]
 
