@@ -19,6 +19,7 @@ from backend.auth.service import create_user, get_user_by_email
 from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
+from backend.demo.invoices import ensure_invoices
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders
 from backend.inventory import service as stock
 from backend.inventory.events import StockAdjusted
@@ -328,6 +329,7 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
             created += await step(db, owner_id)
         created += await ensure_orders(db, owner_id, orders)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
-        return created + await ensure_own_orders(db, owner_id, customer_id)
+        created += await ensure_own_orders(db, owner_id, customer_id)
+        return created + await ensure_invoices(db, owner_id)
     finally:
         await db.dispose()

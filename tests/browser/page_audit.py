@@ -48,6 +48,8 @@ NOT_PAGES = {
     "/orders/export.csv": "a CSV download",
     "/catalog/export.csv": "a CSV download",
     "/orders/{order_id:int}/card": "a queue card fragment that live updates fetch",
+    "/invoices/export.csv": "a CSV download",
+    "/invoices/{invoice_id:int}/pdf": "a PDF download",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -63,6 +65,7 @@ PARAMETERS = {
     ("my", "order_id"): "SELECT min(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id"
     " JOIN users u ON u.id = c.user_id WHERE u.email = 'customer@demo.test'",
     ("shop", "product_id"): "SELECT min(id) FROM products WHERE active",
+    ("invoices", "invoice_id"): "SELECT id FROM invoices WHERE status = 'partly_paid' ORDER BY id",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.
