@@ -53,7 +53,7 @@ async def test_the_pages_open_for_the_owner(harness: Harness, owner) -> None:
 
 
 async def test_an_invoice_typed_on_the_phone_is_issued_once(harness: Harness, owner) -> None:
-    data = {**FORM, "action": "issue", "_idempotency_key": "k-phone-1"}
+    data = {**FORM, "then": "issue", "_idempotency_key": "k-phone-1"}
     first = await post_form(owner, "/invoices/new", data)
     assert first.status_code == 303, first.text
     again = await post_form(owner, "/invoices/new", data)  # the outbox replaying it
@@ -65,7 +65,7 @@ async def test_an_invoice_typed_on_the_phone_is_issued_once(harness: Harness, ow
 
 
 async def test_a_draft_then_issued_from_its_page(harness: Harness, owner) -> None:
-    made = await post_form(owner, "/invoices/new", {**FORM, "action": "draft"})
+    made = await post_form(owner, "/invoices/new", {**FORM, "then": "draft"})
     invoice_id = int(made.headers["location"].split("/")[2].split("?")[0])
     page = await owner.get(f"/invoices/{invoice_id}")
     assert "Issue the invoice" in page.text
@@ -81,18 +81,18 @@ async def test_a_draft_then_issued_from_its_page(harness: Harness, owner) -> Non
 
 async def test_the_form_shows_each_problem_beside_its_field(harness: Harness, owner) -> None:
     response = await post_form(
-        owner, "/invoices/new", {**FORM, "name": " ", "line1_price": "abc", "action": "issue"}
+        owner, "/invoices/new", {**FORM, "name": " ", "line1_price": "abc", "then": "issue"}
     )
     assert response.status_code == 422
     assert 'id="f-line1_price-error"' in response.text
-    blank = await post_form(owner, "/invoices/new", {**FORM, "name": "", "action": "issue"})
+    blank = await post_form(owner, "/invoices/new", {**FORM, "name": "", "then": "issue"})
     assert blank.status_code == 422
     assert 'id="f-name-error"' in blank.text
     assert await count(harness, Invoice) == 0
 
 
 async def test_payments_credit_notes_and_the_list(harness: Harness, owner) -> None:
-    made = await post_form(owner, "/invoices/new", {**FORM, "action": "issue", "_idempotency_key": "k2"})
+    made = await post_form(owner, "/invoices/new", {**FORM, "then": "issue", "_idempotency_key": "k2"})
     url = made.headers["location"].split("?")[0]
     invoice_id = int(url.rsplit("/", 1)[1])
     refused = await post_form(owner, f"{url}/payments", {"method": "card", "amount": "10", "reference": ""})

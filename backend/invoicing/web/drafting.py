@@ -68,7 +68,7 @@ async def create_invoice(request: AnyRequest, db: AppDb, actor: CurrentActor, sh
     read = forms.invoice_input(typed, shop.currency, client_ref, errors)
     if errors or read.draft is None:
         return _form_page(request, typed, errors, 422)
-    command = service.create_and_issue if typed.get("action") == "issue" else service.create_draft
+    command = service.create_and_issue if typed.get("then") == "issue" else service.create_draft
     try:
         made = await db.run(command, actor, read.draft)
     except REFUSED as exc:

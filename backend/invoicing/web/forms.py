@@ -39,7 +39,7 @@ def line_field(row: int, part: str) -> str:
 
 
 def invoice_typed(form: Mapping[str, object]) -> Typed:
-    names = (*CUSTOMER_FIELDS, "customer_id", "action")
+    names = (*CUSTOMER_FIELDS, "customer_id", "then")  # not "action": it would hide the form's own
     lines = tuple(line_field(row, part) for row in range(LINE_ROWS) for part in LINE_PARTS)
     typed = Typed.read(form, (*names, *lines))
     typed.values["is_business"] = "on" if form.get("is_business") in ("on", "true", "1") else ""

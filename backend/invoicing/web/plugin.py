@@ -14,5 +14,5 @@ PLUGIN = DomainPlugin(
     pages=[*pages.ROUTES, *drafting.ROUTES, *settings.ROUTES],
     extends={ORDER_FACTS: facts.ORDER_FACTS, ORDER_PANELS: ("invoicing/_order_slot.html",)},
     describers=sentences(events.SENTENCES),
-    template_globals={"invoice_day": forms.invoice_day},
+    template_globals={"invoice_day": forms.invoice_day, "invoice_rate": forms.format_tax_rate},
 )
