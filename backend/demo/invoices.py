@@ -85,8 +85,8 @@ async def ensure_invoices(db: Database, owner_id: int) -> int:
         )
     await db.run(billing.save_billing, owner, SELLER, None)
     made = 0
-    for n, (order_id, method, total) in enumerate(finished):
-        made += await _order_invoice(db, owner, n, order_id, method, total)
+    for n, order in enumerate(finished):
+        made += await _order_invoice(db, owner, n, tuple(order))
     for n, (customer, lines, fate) in enumerate(SCRATCH, start=len(finished)):
         draft = await db.run(
             service.create_draft, owner, DraftInput(customer, lines, client_ref=f"demo-invoice-{n}")
@@ -97,7 +97,8 @@ async def ensure_invoices(db: Database, owner_id: int) -> int:
     return made
 
 
-async def _order_invoice(db: Database, owner: Actor, n: int, order_id: int, method: str, total: int) -> int:
+async def _order_invoice(db: Database, owner: Actor, n: int, order: tuple[int, str, int]) -> int:
+    order_id, method, total = order
     made = await db.run(service.create_from_order, owner, order_id, f"demo-invoice-{n}")
     issued = await db.run(service.issue_invoice, owner, made.id)
     paid_method, reference = REFERENCES[method]
