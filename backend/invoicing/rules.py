@@ -276,6 +276,8 @@ MESSAGES: Mapping[str, str] = {
     "credit_note_mismatch": N_("This credit note does not correct this invoice."),
     "year_turned": N_("The year has just turned: issue it again."),
     "order_or_lines": N_("Give an order, or a customer and lines."),
+    "nothing_due": N_("Nothing is due on this."),
+    "no_provider": N_("Online card payment is not set up."),
 }
 
 STATUS_LABELS: Mapping[InvoiceStatus, str] = {

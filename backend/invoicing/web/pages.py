@@ -156,11 +156,6 @@ async def show_invoice(
     return page(request, "invoicing/invoice.html", context, status_code=status)
 
 
-@get("/invoices/{invoice_id:int}", guards=[manage_invoices])
-async def invoice_page(request: AnyRequest, db: AppDb, invoice_id: FromPath[int]) -> Template:
-    return await show_invoice(request, db, invoice_id)
-
-
 @get("/invoices/{invoice_id:int}/pdf", guards=[manage_invoices])
 async def invoice_pdf(db: AppDb, invoice_id: FromPath[int]) -> Response[bytes]:
     view = await _view(db, invoice_id)
@@ -258,7 +253,6 @@ ROUTES = [
     invoice_list,
     export_invoices,
     amounts_due,
-    invoice_page,
     invoice_pdf,
     issue,
     mark_sent,

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 
-from backend.invoicing import events
+from backend.invoicing import events, providers
 from backend.invoicing.consumer import Reactions
-from backend.invoicing.web import api, drafting, facts, forms, pages, settings
+from backend.invoicing.web import api, checkout, drafting, facts, forms, pages, settings
 from backend.orders.web.dependencies import ORDER_FACTS, ORDER_PANELS
 from backend.web.plugin import DomainPlugin, sentences
 
@@ -33,11 +33,13 @@ async def reacting(app: Litestar) -> AsyncIterator[None]:
 
 PLUGIN = DomainPlugin(
     name="invoicing",
-    api=[*api.ROUTES],
-    pages=[*pages.ROUTES, *drafting.ROUTES, *settings.ROUTES],
+    api=[*api.ROUTES, *checkout.API_ROUTES],
+    pages=[*pages.ROUTES, *drafting.ROUTES, *settings.ROUTES, *checkout.PAGE_ROUTES],
+    routers=[checkout.WEBHOOKS],
     extends={ORDER_FACTS: facts.ORDER_FACTS, ORDER_PANELS: ("invoicing/_order_slot.html",)},
     describers=sentences(events.SENTENCES),
     template_globals={"invoice_day": forms.invoice_day, "invoice_rate": forms.format_tax_rate},
-    state=lambda site: {READER: Reactions()},
+    state=lambda site: {READER: Reactions(), checkout.PROVIDER: providers.from_env()},
+    dependencies=checkout.DEPENDENCIES,
     lifespan=[reacting],
 )
