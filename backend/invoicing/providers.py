@@ -103,16 +103,22 @@ class StripeCheckout:
             raise ProviderRejected(str(exc)) from None
         if event.type not in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
             return None
-        session = event.data.object
+        session = event.data.object.to_dict()
         target = (session.get("metadata") or {}).get("comptoir_target") or session.get("client_reference_id")
-        if session.get("payment_status") != "paid" or not target:
-            return None
+        amount, currency = session.get("amount_total"), session.get("currency")
+        if (
+            session.get("payment_status") != "paid"
+            or not target
+            or not isinstance(amount, int)
+            or not currency
+        ):
+            return None  # signed, but nothing Comptoir asked for is paid by it
         return Paid(
-            provider_ref=f"stripe:{session['id']}",
+            provider_ref=f"stripe:{session.get('id')}"[:100],
             target=str(target),
-            amount_minor=int(session["amount_total"]),
-            currency=str(session["currency"]).upper(),
-            reference=str(session.get("payment_intent") or session["id"])[:100],
+            amount_minor=amount,
+            currency=str(currency).upper(),
+            reference=str(session.get("payment_intent") or session.get("id"))[:100],
         )
 
 

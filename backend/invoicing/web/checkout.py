@@ -115,7 +115,7 @@ async def invoice_page(
     return shown
 
 
-@post("/stripe", opt=PUBLIC, include_in_schema=False)
+@post("/stripe", opt=PUBLIC, include_in_schema=False, status_code=200)
 async def stripe_webhook(request: AnyRequest, db: AppDb, payment_provider: Provider) -> Any:
     """Stripe's notices, signed (``Stripe-Signature``): a paid Checkout session is recorded once."""
     if payment_provider is None:
