@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import stripe
+if TYPE_CHECKING:
+    import stripe
 
 STRIPE_TOLERANCE_SECONDS = 300  # a signature older than this is refused (replayed captures)
 
@@ -62,6 +63,8 @@ class StripeCheckout:
     name: str = "stripe"
 
     def _client(self) -> stripe.StripeClient:
+        import stripe  # a large library, loaded only when a link is made
+
         addresses = {"api": self.api_base} if self.api_base else None
         return stripe.StripeClient(self.secret_key, base_addresses=addresses, max_network_retries=1)  # type: ignore[arg-type]
 
@@ -95,6 +98,8 @@ class StripeCheckout:
         that record nothing. Raises ``ProviderRejected`` for anything not signed by Stripe."""
         if not self.webhook_secret:  # an empty secret would accept what anyone signs with it
             raise ProviderRejected("no webhook signing secret is configured")
+        import stripe  # a large library, loaded only when Stripe calls
+
         try:
             event = stripe.Webhook.construct_event(
                 payload, signature, self.webhook_secret, tolerance=STRIPE_TOLERANCE_SECONDS

@@ -12,11 +12,11 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
-from backend.invoicing import pdf, service, views
+from backend.invoicing import service, views
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceNotFound, InvoiceRejected
 from backend.invoicing.payments import PaymentInput, PaymentRef, record_payment, record_refund
 from backend.invoicing.service import CreditLine, InvoiceRef
-from backend.invoicing.web import convert
+from backend.invoicing.web import convert, documents
 from backend.invoicing.web.schemas import (
     CREDIT_EXAMPLE,
     CREDIT_IN_EXAMPLE,
@@ -152,7 +152,7 @@ async def invoice_pdf(db: AppDb, invoice_id: RowId) -> Response[bytes]:
         view = await views.invoice_view(session, invoice_id)
     if view is None:
         raise NotFoundException(f"No invoice {invoice_id}.")
-    body = pdf.render_pdf(view) if view.number is None else pdf.facturx_pdf(view)
+    body = documents.pdf_of(view)
     name = view.number or f"draft-{view.id}"
     return Response(
         body,

@@ -17,10 +17,10 @@ from litestar.response import Stream, Template
 from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
-from backend.invoicing import pdf, rules, service, views
+from backend.invoicing import rules, service, views
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceNotFound, InvoiceRejected
 from backend.invoicing.payments import PaymentInput, record_payment
-from backend.invoicing.web import forms
+from backend.invoicing.web import documents, forms
 from backend.invoicing.web.forms import Typed
 from backend.kernel.csv_writing import SafeWriter
 from backend.orders.web.dependencies import CurrentActor
@@ -145,7 +145,7 @@ async def show_invoice(
     saved = SAVED.get(request.query_params.get("saved", ""))
     context = {
         "invoice": view,
-        "mentions": pdf.legal_mentions(view, view.locale) if view.number else [],
+        "mentions": documents.mentions_of(view),
         "errors": errors or FormErrors(),
         "typed": typed or Typed({"method": "bank_transfer", "reference": view.number or ""}),
         "method_options": forms.method_options(),
@@ -159,7 +159,7 @@ async def show_invoice(
 @get("/invoices/{invoice_id:int}/pdf", guards=[manage_invoices])
 async def invoice_pdf(db: AppDb, invoice_id: FromPath[int]) -> Response[bytes]:
     view = await _view(db, invoice_id)
-    body = pdf.render_pdf(view) if view.number is None else pdf.facturx_pdf(view)
+    body = documents.pdf_of(view)
     name = view.number or f"draft-{view.id}"
     return Response(
         body,
