@@ -19,6 +19,7 @@ from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
 from backend.fulfilment.web import plugin as fulfilment
 from backend.inventory.web import plugin as inventory
+from backend.invoicing.web import plugin as invoicing
 from backend.kernel.db import Database
 from backend.kernel.logs import ProcessLogging
 from backend.kernel.settings import Settings, from_env
@@ -40,7 +41,7 @@ from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
-DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, fulfilment, storefront, dashboard)
+DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, fulfilment, invoicing, storefront, dashboard)
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 

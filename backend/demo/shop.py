@@ -19,6 +19,7 @@ from backend.auth.service import create_user, get_user_by_email
 from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
+from backend.demo.invoices import ensure_invoices
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders, ensure_ratings
 from backend.inventory import service as stock
 from backend.inventory.commands import set_bin
@@ -357,6 +358,7 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
         created += await ensure_orders(db, owner_id, orders, settings.secret_key)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
         created += await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
-        return created + await ensure_ratings(db)
+        created += await ensure_ratings(db)
+        return created + await ensure_invoices(db, owner_id)
     finally:
         await db.dispose()

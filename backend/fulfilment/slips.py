@@ -79,7 +79,9 @@ async def slip_of(session: AsyncSession, order_id: int) -> Slip:
 
 def qr_svg(text: str, scale: int = 4) -> str:
     """An inline SVG of the QR code, sized by the page (no style attribute: the CSP allows none)."""
-    svg: str = segno.make(text, error="m").svg_inline(scale=scale, dark="#000", light="#fff", border=2, omitsize=True)
+    svg: str = segno.make(text, error="m").svg_inline(
+        scale=scale, dark="#000", light="#fff", border=2, omitsize=True
+    )
     return svg
 
 

@@ -28,6 +28,7 @@ from backend.web import inputs
 
 MAX_TERMS_DAYS = 60  # Code de commerce, L. 441-10: at most 60 days from the invoice's date
 MAX_CAPITAL_MINOR = 10**15
+AUTO_INVOICE_CHOICES = ("", "dispatch", "delivery")  # never, when it leaves, when the customer has it
 
 __all__ = [
     "BillingForbidden",
@@ -61,6 +62,7 @@ class BillingInput:
     late_penalty_rate_centi: int | None = None  # None: three times the legal interest rate
     iban: str = ""
     pay_before_dispatch: tuple[str, ...] = field(default_factory=tuple)
+    auto_invoice_at: str = ""  # AUTO_INVOICE_CHOICES: when an order is invoiced by itself
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ MESSAGES: Mapping[str, str] = {
     "bad_iban": N_("This is not a valid IBAN."),
     "bad_country": N_("Enter a two-letter country code."),
     "bad_method": N_("Unknown payment method."),
+    "bad_auto_invoice": N_("Choose when orders are invoiced."),
 }
 
 _LIMITS = {"legal_name": 120, "address_line1": 200, "postal_code": 20, "city": 120, "legal_form": 40}
@@ -121,6 +124,8 @@ def billing_problems(wanted: BillingInput) -> dict[str, str]:
     methods = {method.value for method in PaymentMethod}
     if any(method not in methods for method in wanted.pay_before_dispatch):
         found["pay_before_dispatch"] = "bad_method"
+    if wanted.auto_invoice_at not in AUTO_INVOICE_CHOICES:
+        found["auto_invoice_at"] = "bad_auto_invoice"
     return found
 
 

@@ -8,7 +8,7 @@ is never more than what was paid, net of earlier refunds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,6 +117,22 @@ def record_payment(tx: Tx, actor: Actor, wanted: PaymentInput) -> PaymentRef:
         invoice.paid_minor += payment.amount_minor
         settle(invoice)
     return _recorded(tx, actor, payment, refund=False)
+
+
+def record_online(tx: Tx, actor: Actor, target: str, wanted: PaymentInput, currency: str) -> PaymentRef:
+    """A payment an online provider confirmed for ``target`` (``order:12`` or ``invoice:7``), by
+    card, in ``currency``; the provider's id makes a second notice of it a no-op."""
+    kind, _, raw = target.partition(":")
+    if kind not in ("order", "invoice") or not raw.isdigit():
+        raise InvoiceRejected({"target": "target_required"})
+    key = "order_id" if kind == "order" else "invoice_id"
+    wanted = PaymentInput(**{**asdict(wanted), key: int(raw)})
+    if wanted.provider_ref and (found := _by_provider_ref(tx, wanted.provider_ref)):
+        return _ref(tx, found, replayed=True)
+    order, invoice = _targets(tx, wanted)
+    if _currency(order, invoice) != currency:
+        raise InvoiceRejected({"amount_minor": "currency_mismatch"})
+    return record_payment(tx, actor, wanted)
 
 
 def record_refund(tx: Tx, actor: Actor, wanted: PaymentInput) -> PaymentRef:

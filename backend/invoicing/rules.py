@@ -275,6 +275,9 @@ MESSAGES: Mapping[str, str] = {
     "refund_above_paid": N_("A refund cannot be more than what was paid."),
     "credit_note_mismatch": N_("This credit note does not correct this invoice."),
     "year_turned": N_("The year has just turned: issue it again."),
+    "order_or_lines": N_("Give an order, or a customer and lines."),
+    "nothing_due": N_("Nothing is due on this."),
+    "no_provider": N_("Online card payment is not set up."),
 }
 
 STATUS_LABELS: Mapping[InvoiceStatus, str] = {

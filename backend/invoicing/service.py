@@ -42,6 +42,7 @@ __all__ = [
     "DraftInput",
     "InvoiceRef",
     "LineInput",
+    "create_and_issue",
     "create_draft",
     "create_from_order",
     "credit_invoice",
@@ -499,6 +500,13 @@ def issue_invoice(tx: Tx, actor: Actor, invoice_id: int, version: int | None = N
     tx.session.flush()
     record(tx, events.InvoiceIssued(number=invoice.number), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
+
+
+def create_and_issue(tx: Tx, actor: Actor, draft: DraftInput) -> InvoiceRef:
+    """Draft and issue at once (the phone's "issue" of a form typed offline): the same
+    ``client_ref`` again finds the first invoice, already issued, and changes nothing."""
+    made = create_draft(tx, actor, draft)
+    return issue_invoice(tx, actor, made.id)
 
 
 def _attach_order_payments(tx: Tx, invoice: Invoice) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.customers.models import Customer
 from backend.invoicing import rules
 from backend.invoicing.billing import get_billing
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
@@ -171,10 +172,17 @@ async def list_invoices(
     before_id: int | None = None,
     limit: int = 50,
     today: date | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
 ) -> list[InvoiceRow]:
-    """Newest first; ``status`` ``overdue`` picks open invoices past their due date."""
+    """Newest first; ``status`` ``overdue`` picks open invoices past their due date; the period
+    is on the issue date (drafts have none)."""
     today = today or date.today()
     query = select(Invoice).order_by(Invoice.id.desc()).limit(limit)
+    if issued_from is not None:
+        query = query.where(Invoice.issue_date >= issued_from)
+    if issued_to is not None:
+        query = query.where(Invoice.issue_date <= issued_to)
     if status == InvoiceStatus.OVERDUE:
         query = query.where(Invoice.status.in_(rules.OPEN_STATUSES), Invoice.due_date < today)
     elif status:
@@ -207,6 +215,7 @@ class CustomerDue:
     customer_id: int
     currency: str
     balance_minor: int  # negative: credit the customer holds
+    name: str = ""
 
 
 async def amounts_due_by_customer(session: AsyncSession) -> list[CustomerDue]:
@@ -222,4 +231,33 @@ async def amounts_due_by_customer(session: AsyncSession) -> list[CustomerDue]:
         .group_by(Invoice.customer_id, Invoice.currency)
     )
     rows = [CustomerDue(int(c), cur, int(total)) for c, cur, total in await session.execute(query) if total]
-    return sorted(rows, key=lambda row: -row.balance_minor)
+    ids = {row.customer_id for row in rows}
+    names = dict(
+        (await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))).all()
+    )
+    named = [
+        CustomerDue(row.customer_id, row.currency, row.balance_minor, names.get(row.customer_id, ""))
+        for row in rows
+    ]
+    return sorted(named, key=lambda row: -row.balance_minor)
+
+
+async def order_invoices(session: AsyncSession, order_id: int) -> list[InvoiceRow]:
+    """An order's invoices and credit notes, oldest first (drafts included)."""
+    query = select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)
+    today = date.today()
+    return [
+        InvoiceRow(
+            invoice.id,
+            invoice.kind,
+            invoice.number,
+            rules.shown_status(InvoiceStatus(invoice.status), invoice.due_date, today).value,
+            str(invoice.customer.get("name", "")),
+            invoice.issue_date,
+            invoice.due_date,
+            invoice.total_minor,
+            _owed(invoice),
+            invoice.currency,
+        )
+        for invoice in await session.scalars(query)
+    ]

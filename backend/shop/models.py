@@ -49,4 +49,6 @@ class ShopBilling(Base):
     late_penalty_rate_centi: Mapped[int | None] = mapped_column(Integer, default=None)
     iban: Mapped[str] = mapped_column(String(34), default="")
     pay_before_dispatch: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The order status at which an invoice is issued by itself; empty: only on demand.
+    auto_invoice_at: Mapped[str] = mapped_column(String(24), default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)

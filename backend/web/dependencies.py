@@ -86,6 +86,16 @@ def from_state(name: str) -> Provide:
     return _provide(provide)
 
 
+def extension(point: str) -> Provide:
+    """A dependency that is what the app's plugins added to the extension point ``point`` (a
+    tuple, in the plugins' order; empty when none did): how a domain calls the domains above it."""
+
+    def provide(scope: Scope) -> tuple[Any, ...]:
+        return tuple(app_state(scope).site.extensions.get(point, ()))
+
+    return _provide(provide)
+
+
 DEPENDENCIES: dict[str, Provide] = {
     "db": _provide(provide_db),
     "settings": _provide(provide_settings),

@@ -66,6 +66,9 @@ class DomainPlugin(InitPluginProtocol):
     # What its handlers are given, by parameter name (``backend/web/dependencies.py``): the domain's
     # own per-process objects, for its handlers and those of the domains above it.
     dependencies: Mapping[str, Provide] = field(default_factory=dict)
+    # What it adds to a lower domain's extension points, by the point's name: the lower domain
+    # calls them without importing the higher one (e.g. invoicing's balance in the orders API).
+    extends: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         site = site_of(app_config)
@@ -94,6 +97,8 @@ class DomainPlugin(InitPluginProtocol):
         live.quiet.update(self.quiet)
         live.topic_templates.update(self.topic_templates)
         live.describers.update(self.describers)
+        for point, items in self.extends.items():
+            site.extensions.setdefault(point, []).extend(items)
 
     @staticmethod
     def assemble(plugins: Sequence[DomainPlugin]) -> Site:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
+from typing import Any
 
 from jinja2 import Environment
 from litestar import Router
@@ -91,3 +92,11 @@ class Site:
         # Per-process objects by their name on ``app.state`` (caches): the realtime plugin loads
         # them at start and tells them of each new event and commit (``on_event``, ``on_commit``).
         self.state: dict[str, object] = {}
+        # Extension points, by name: what the plugins above a domain add to its answers (e.g. the
+        # orders API's ``order_facts``), read by that domain through ``web.dependencies.extension``.
+        self.extensions: dict[str, list[Any]] = {}
+        self.templates.globals["extension"] = self.extension  # e.g. the panels of an order's page
+
+    def extension(self, point: str) -> tuple[Any, ...]:
+        """What the plugins added to the extension point ``point``, in the plugins' order."""
+        return tuple(self.extensions.get(point, ()))

@@ -51,6 +51,8 @@ NOT_PAGES = {
     "/t/{token:str}/proof": "the photo taken at the door",
     "/my/orders/{order_id:int}/proof": "the photo taken at the door",
     "/fulfilment/orders/{order_id:int}/slip.pdf": "a PDF download",
+    "/invoices/export.csv": "a CSV download",
+    "/invoices/{invoice_id:int}/pdf": "a PDF download",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -69,7 +71,11 @@ PARAMETERS = {
     # A batch still being picked, and a packed parcel waiting for its carrier (the shipping form).
     ("fulfilment", "batch_id"): "SELECT max(f.batch_id) FROM fulfilments f JOIN orders o ON o.id = f.order_id"
     " WHERE o.status = 'picking'",
-    ("fulfilment", "order_id"): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
+    (
+        "fulfilment",
+        "order_id",
+    ): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
+    ("invoices", "invoice_id"): "SELECT id FROM invoices WHERE status = 'partly_paid' ORDER BY id",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from backend.auth.rules import Permission
 from backend.fulfilment import events
-from backend.fulfilment.web import api, board, counter, dependencies, live, packing, picking, shipping
+from backend.fulfilment.web import api, board, counter, facts, live, packing, picking, shipping
 from backend.i18n.translation import N_
+from backend.orders.web.dependencies import ORDER_FACTS
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
-    dependencies=dependencies.DEPENDENCIES,
     name="fulfilment",
     api=api.ROUTES,
     pages=[*board.ROUTES, *picking.ROUTES, *packing.ROUTES, *counter.ROUTES, *shipping.ROUTES],
@@ -20,4 +20,5 @@ PLUGIN = DomainPlugin(
     fragments=live.FRAGMENTS,
     quiet=live.QUIET,
     describers=sentences(events.SENTENCES),
+    extends={ORDER_FACTS: facts.ORDER_FACTS},  # picked, parcels, carrier, tracking number
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -19,7 +20,7 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
-from backend.orders.web.dependencies import CurrentActor, OrderFacts, OrderFactsReader
+from backend.orders.web.dependencies import CurrentActor, OrderFactsSources
 from backend.orders.web.schemas import (
     ORDER_DETAIL_EXAMPLE,
     ORDER_EXAMPLE,
@@ -83,12 +84,14 @@ def _out(view: OrderSummary) -> OrderOut:
     )
 
 
-def _detail(view: OrderDetail, facts: OrderFacts | None = None) -> OrderDetailOut:
-    base = msgspec.structs.asdict(_out(view.summary))
-    facts = facts or OrderFacts([])
-    picked = facts.picked + [0] * (len(view.lines) - len(facts.picked))
+def _detail(view: OrderDetail, facts: Mapping[str, Any]) -> OrderDetailOut:
+    """The order as JSON, with the facts of the domains above; ``picked`` (units per line, in the
+    order's line order) goes to the lines, every other fact is a field of ``OrderDetailOut``."""
+    facts = dict(facts)
+    picked = list(facts.pop("picked", ()))
+    picked += [0] * (len(view.lines) - len(picked))
     return OrderDetailOut(
-        **base,
+        **msgspec.structs.asdict(_out(view.summary)),
         address=view.address,
         notes=view.notes,
         lines=[
@@ -110,9 +113,7 @@ def _detail(view: OrderDetail, facts: OrderFacts | None = None) -> OrderDetailOu
             TimelineOut(entry.id, entry.at, entry.type, entry.actor_name, entry.data)
             for entry in view.timeline
         ],
-        parcels=facts.parcels,
-        carrier=facts.carrier,
-        tracking_number=facts.tracking_number,
+        **facts,
     )
 
 
@@ -220,14 +221,17 @@ async def place_order(
     summary="One order with its lines and timeline",
     responses=answers(200, OrderDetailOut, 404, example=ORDER_DETAIL_EXAMPLE, description="The order"),
 )
-async def get_order(db: AppDb, order_id: RowId, order_facts: OrderFactsReader) -> Any:
+async def get_order(db: AppDb, order_id: RowId, order_facts: OrderFactsSources) -> Any:
+    """With the facts the domains above orders add (``order_facts``: picked, paid, balance…)."""
     try:
         async with db.read() as session:
-            detail = await queries.get_order(session, order_id)
-            facts = None if order_facts is None else await order_facts(session, order_id)
-            return _detail(detail, facts)
+            view = await queries.get_order(session, order_id)
+            facts: dict[str, Any] = {}
+            for source in order_facts:
+                facts.update(await source(session, order_id))
     except errors.OrderNotFound as exc:
         return _refused(exc)
+    return _detail(view, facts)
 
 
 def _when(raw: str | None, name: str) -> datetime | None:

@@ -1,16 +1,16 @@
 """What the orders domain gives handlers: who acts on orders (``actor: CurrentActor``), and the
-facts a domain above adds to an order's JSON (``order_facts: OrderFactsReader``).
+facts the domains above add to an order read through the API (``order_facts: OrderFactsSources``).
 
-The order's API shows what picking, packing and shipping recorded (picked quantities, parcels,
-carrier, tracking number); those tables belong to the fulfilment domain, above this one. Its plugin
-gives the reader; the orders' own gives none, so an app without fulfilment shows empty figures.
+Order facts are an extension point (``web.dependencies.extension``): a plugin above orders lists
+its sources in ``DomainPlugin.extends["order_facts"]``; each is ``async (session, order_id) ->
+{field: value}`` and its fields are ``OrderDetailOut``'s (invoicing: ``paid_minor`` and
+``balance_minor``). Orders calls them without knowing who they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 from litestar.di import NamedDependency, Provide
 from litestar.types import Scope
@@ -19,23 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth.principal import Principal
 from backend.auth.rules import Role
 from backend.orders.rules import Actor
-from backend.web.dependencies import GIVEN
+from backend.web.dependencies import GIVEN, extension
 
 CurrentActor = Annotated[NamedDependency[Actor], GIVEN]
-
-
-@dataclass(frozen=True)
-class OrderFacts:
-    """What a domain above adds to an order's JSON."""
-
-    picked: list[int]  # units picked per line, in the order's line order
-    parcels: int | None = None
-    carrier: str | None = None
-    tracking_number: str | None = None
-
-
-FactsRead = Callable[[AsyncSession, int], Awaitable[OrderFacts | None]]
-OrderFactsReader = Annotated[NamedDependency[FactsRead | None], GIVEN]
+ORDER_FACTS = "order_facts"
+# Templates the order page includes after its own sections (``extension("order_panels")``), each
+# given the page's context: how a domain above orders shows its part of an order.
+ORDER_PANELS = "order_panels"
+OrderFacts = Callable[[AsyncSession, int], Awaitable[Mapping[str, Any]]]
+OrderFactsSources = Annotated[NamedDependency[tuple[OrderFacts, ...]], GIVEN]
 
 
 def provide_actor(scope: Scope) -> Actor:
@@ -46,11 +38,4 @@ def provide_actor(scope: Scope) -> Actor:
     return Actor(principal.user_id, principal.permissions, is_customer=principal.role == Role.CUSTOMER)
 
 
-def no_order_facts() -> FactsRead | None:
-    return None
-
-
-DEPENDENCIES = {
-    "actor": Provide(provide_actor, sync_to_thread=False),
-    "order_facts": Provide(no_order_facts, sync_to_thread=False),
-}
+DEPENDENCIES = {"actor": Provide(provide_actor, sync_to_thread=False), ORDER_FACTS: extension(ORDER_FACTS)}

@@ -122,6 +122,9 @@ class OrderDetailOut(OrderOut):
     parcels: int | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    # Facts the domains above orders add (``order_facts``); null when the app has none of them.
+    paid_minor: int | None = None  # invoicing: paid, net of refunds
+    balance_minor: int | None = None  # invoicing: still owed (negative: owed back, kept as credit)
 
 
 class OrderListOut(msgspec.Struct):
@@ -202,6 +205,8 @@ ORDER_DETAIL_EXAMPLE = {
     "parcels": 1,
     "carrier": "colissimo",
     "tracking_number": "6A12345678901",
+    "paid_minor": 1000,
+    "balance_minor": 500,
 }
 ORDER_LIST_EXAMPLE = {"items": [ORDER_EXAMPLE], "next_cursor": "41"}
 TRANSITION_EXAMPLE = {"version": 1, "reason": "Customer asked to wait for payday"}
