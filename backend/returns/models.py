@@ -32,7 +32,9 @@ class Return(Base):
     refund_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), default=None)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), default=None)
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
