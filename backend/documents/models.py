@@ -31,7 +31,9 @@ class DocumentLink(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     opens: Mapped[int] = mapped_column(Integer, default=0)
     last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
@@ -44,7 +46,9 @@ class DocumentOpen(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    link_id: Mapped[int | None] = mapped_column(ForeignKey("document_links.id", ondelete="CASCADE"), default=None)
+    link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_links.id", ondelete="CASCADE"), default=None
+    )
     kind: Mapped[str] = mapped_column(String(24))
     subject_id: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)

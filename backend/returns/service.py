@@ -366,9 +366,7 @@ def _invoice_of(tx: Tx, order_id: int) -> Invoice | None:
     return tx.session.scalars(query.order_by(Invoice.id.desc())).first()
 
 
-def _credit(
-    tx: Tx, actor: Actor, found: Return, order: Order, invoice: Invoice, lines: list[ReturnLine]
-) -> Invoice:
+def _credit(tx: Tx, actor: Actor, invoice: Invoice, reason: str, lines: list[ReturnLine]) -> Invoice:
     positions = {
         line.sku: line.position
         for line in tx.session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
@@ -378,7 +376,6 @@ def _credit(
     )
     if not credited:
         raise ReturnRejected({"lines": "nothing_to_refund"})
-    reason = f"Return {found.id} of order {order.number}"
     note = credit_invoice(tx, actor, invoice.id, reason, credited)
     return tx.session.get_one(Invoice, note.id)
 
@@ -403,7 +400,8 @@ def refund_return(
     lines = _lines(tx, found.id)
     invoice = _invoice_of(tx, order.id)
     try:
-        note = _credit(tx, actor, found, order, invoice, lines) if invoice is not None else None
+        reason = f"Return {found.id} of order {order.number}"
+        note = _credit(tx, actor, invoice, reason, lines) if invoice is not None else None
         amount = wanted.amount_minor
         if amount is None:
             amount = note.total_minor if note is not None else _value(tx, lines)

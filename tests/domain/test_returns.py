@@ -70,14 +70,19 @@ async def test_the_whole_lifecycle_restocks_credits_and_refunds(floor: Floor) ->
         refund = await session.get(Payment, refunded.refund_id)
         view = await views.get_return(session, asked.id)
         types = list(await session.scalars(select(Event.type).where(Event.subject == f"return:{asked.id}")))
-    assert note is not None and note.kind == "credit_note" and note.corrects_id == order.invoice_id
-    assert note.number and note.number.startswith("AV-")
-    assert refund is not None and (refund.kind, refund.credit_note_id, refund.amount_minor) == (
+    assert note is not None
+    assert note.kind == "credit_note"
+    assert note.corrects_id == order.invoice_id
+    assert note.number
+    assert note.number.startswith("AV-")
+    assert refund is not None
+    assert (refund.kind, refund.credit_note_id, refund.amount_minor) == (
         "refund",
         note.id,
         900,
     )
-    assert view is not None and view.credit_note_number == note.number
+    assert view is not None
+    assert view.credit_note_number == note.number
     assert [line.condition for line in view.lines] == ["as_new", "damaged"]
     assert types == ["return.requested", "return.approved", "return.received", "return.refunded"]
 
@@ -172,7 +177,8 @@ async def test_refund_above_paid_is_refused_and_leaves_no_credit_note(floor: Flo
         )
         found = await session.get(Return, asked.id)
     assert notes == 0
-    assert found is not None and (found.status, found.version) == ("received", received.version)
+    assert found is not None
+    assert (found.status, found.version) == ("received", received.version)
 
 
 async def test_refund_of_an_unpaid_order_is_refused(floor: Floor) -> None:
@@ -190,7 +196,8 @@ async def test_moves_are_version_checked_and_repeats_are_no_ops(floor: Floor) ->
     asked = await floor.db.run(service.request_return, ANYONE, ask(order.order_id, order.tracking_token))
     approved = await floor.db.run(service.approve_return, floor.owner, asked.id, 1)
     repeated = await floor.db.run(service.approve_return, floor.owner, asked.id, 1)
-    assert repeated.replayed and repeated.version == approved.version
+    assert repeated.replayed
+    assert repeated.version == approved.version
     with pytest.raises(ReturnConflict) as stale:
         await floor.db.run(service.receive_return, floor.owner, asked.id, (Inspection("APPLE", "as_new"),), 1)
     assert stale.value.code == "stale"
