@@ -125,8 +125,11 @@ def revoke_link(tx: Tx, actor: Actor, link_id: int) -> None:
     record(tx, revoked, f"document:{link.id}", actor.user_id)
 
 
-def record_open(tx: Tx, token_hash: str, user_id: int | None, device: str) -> Opened | None:
-    """An open through a link (None: no live link has this hash, and nothing is written)."""
+def record_open(
+    tx: Tx, token_hash: str, user_id: int | None, device: str, by_staff: bool = False
+) -> Opened | None:
+    """An open through a link (None: no live link has this hash, and nothing is written). One by
+    the team (checking the link before sending it) is kept but not counted as the recipient's."""
     link = tx.session.scalars(
         select(DocumentLink).where(DocumentLink.token_hash == token_hash, DocumentLink.revoked_at.is_(None))
     ).first()
@@ -143,7 +146,7 @@ def record_open(tx: Tx, token_hash: str, user_id: int | None, device: str) -> Op
             at=now,
         )
     )
-    if not rules.counts(Device(device)):
+    if by_staff or not rules.counts(Device(device)):
         return Opened(link.id, link.kind, link.subject_id, link.opens)
     # One statement: two opens at the same moment both count.
     opens = tx.session.execute(

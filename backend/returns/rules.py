@@ -94,6 +94,7 @@ MESSAGES: Mapping[str, str] = {
     "amount_invalid": N_("Enter an amount from 0.01."),
     "method_invalid": N_("Choose how the money goes back."),
     "stale": N_("The return changed since you read it."),
+    "forbidden": N_("You are not allowed to do that."),
 }
 
 
