@@ -126,7 +126,7 @@ async def returns_of_order(session: AsyncSession, order_id: int) -> list[ReturnV
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Return.status, func.count()).group_by(Return.status))
-    return dict(rows)
+    return {status: int(count) for status, count in rows.all()}
 
 
 async def window_days(session: AsyncSession) -> tuple[int, int]:
