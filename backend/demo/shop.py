@@ -20,6 +20,7 @@ from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders
+from backend.demo.returns import ensure_returns
 from backend.inventory import service as stock
 from backend.inventory.events import StockAdjusted
 from backend.inventory.locations import create_location
@@ -328,6 +329,7 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
             created += await step(db, owner_id)
         created += await ensure_orders(db, owner_id, orders)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
-        return created + await ensure_own_orders(db, owner_id, customer_id)
+        created += await ensure_own_orders(db, owner_id, customer_id)
+        return created + await ensure_returns(db, owner_id)
     finally:
         await db.dispose()

@@ -48,6 +48,10 @@ NOT_PAGES = {
     "/orders/export.csv": "a CSV download",
     "/catalog/export.csv": "a CSV download",
     "/orders/{order_id:int}/card": "a queue card fragment that live updates fetch",
+    "/orders/{order_id:int}/returns": "the returns panel the order page fetches",
+    "/t/{token:str}/returns": "the returns panel the tracking page fetches",
+    "/my/orders/{order_id:int}/returns": "the returns panel the tracking page fetches",
+    "/d/": "a shared document (a PDF), not a page",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -63,6 +67,9 @@ PARAMETERS = {
     ("my", "order_id"): "SELECT min(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id"
     " JOIN users u ON u.id = c.user_id WHERE u.email = 'customer@demo.test'",
     ("shop", "product_id"): "SELECT min(id) FROM products WHERE active",
+    ("returns", "return_id"): "SELECT id FROM returns ORDER BY status = 'approved' DESC, id",
+    ("documents", "kind"): "SELECT 'invoice'",
+    ("documents", "subject_id"): "SELECT min(subject_id) FROM document_links WHERE kind = 'invoice'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.

@@ -28,6 +28,7 @@ from backend.i18n.translation import N_, gettext
 from backend.invoicing.models import Invoice
 from backend.invoicing.rules import InvoiceStatus
 from backend.kernel.db import Database
+from backend.ops.head import method_asked
 from backend.orders.models import Order
 from backend.orders.rules import Actor, OrderStatus
 from backend.orders.web.dependencies import CurrentActor
@@ -61,7 +62,9 @@ async def open_document(
         link = await views.link_by_token(session, token)
     if link is None:
         raise NotFoundException(NO_DOCUMENT, headers=PRIVATE)
-    device = rules.device_of(request.headers.get("user-agent"))
+    # A HEAD (a link checker, a preview) is kept as a preview's: never the recipient's open.
+    asked_head = method_asked(request.scope) == "HEAD"
+    device = rules.Device.BOT if asked_head else rules.device_of(request.headers.get("user-agent"))
     by_staff = actor.user_id is not None and not actor.is_customer
     opened = await db.run(service.record_open, rules.hash_token(token), actor.user_id, device.value, by_staff)
     if opened is None:  # withdrawn in the meantime
