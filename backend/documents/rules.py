@@ -59,6 +59,7 @@ MESSAGES: Mapping[str, str] = {
     "not_found": N_("There is no such document."),
     "not_issued": N_("Only an issued invoice can be shared."),
     "no_proof": N_("This order has no proof of delivery yet."),
+    "email_invalid": N_("Enter one e-mail address."),
 }
 
 _BOT = re.compile(

@@ -40,7 +40,11 @@ async def test_the_api_lifecycle(harness: Harness, order: Delivered, api) -> Non
     body = {"order": order.order_id, "lines": [{"sku": "APPLE", "quantity": 2, "reason": "damaged"}]}
     made = await api.post("/api/v1/returns", json=body)
     assert made.status_code == 201, made.text
-    assert (made.json()["status"], made.json()["version"], made.json()["order"]) == ("requested", 1, order.order_id)
+    assert (made.json()["status"], made.json()["version"], made.json()["order"]) == (
+        "requested",
+        1,
+        order.order_id,
+    )
     rid = made.json()["id"]
     stale = await api.post(f"/api/v1/returns/{rid}/approve", json={"version": 7})
     assert stale.status_code == 409
@@ -49,7 +53,8 @@ async def test_the_api_lifecycle(harness: Harness, order: Delivered, api) -> Non
     approved = await api.post(f"/api/v1/returns/{rid}/approve", json={"version": 1})
     assert approved.json()["status"] == "approved"
     received = await api.post(
-        f"/api/v1/returns/{rid}/receive", json={"version": 2, "lines": [{"sku": "APPLE", "condition": "as_new"}]}
+        f"/api/v1/returns/{rid}/receive",
+        json={"version": 2, "lines": [{"sku": "APPLE", "condition": "as_new"}]},
     )
     assert received.status_code == 200, received.text
     assert received.json()["lines"][0]["restocked"] == 2
@@ -90,10 +95,14 @@ async def test_a_customer_asks_from_the_tracking_link(harness: Harness, order: D
         page = await client.get(f"/t/{order.tracking_token}/return")
         assert page.status_code == 200
         assert 'name="qty-APPLE"' in page.text
-        refused = await post_form(client, f"/t/{order.tracking_token}/return", {"qty-APPLE": "9", "reason-APPLE": "damaged"})
+        refused = await post_form(
+            client, f"/t/{order.tracking_token}/return", {"qty-APPLE": "9", "reason-APPLE": "damaged"}
+        )
         assert refused.status_code == 400
         sent = await post_form(
-            client, f"/t/{order.tracking_token}/return", {"qty-APPLE": "1", "reason-APPLE": "damaged", "qty-PEAR": "0"}
+            client,
+            f"/t/{order.tracking_token}/return",
+            {"qty-APPLE": "1", "reason-APPLE": "damaged", "qty-PEAR": "0"},
         )
         assert sent.status_code == 303
         assert sent.headers["location"] == f"/t/{order.tracking_token}?return=asked"
@@ -106,7 +115,9 @@ async def test_a_customer_asks_from_the_tracking_link(harness: Harness, order: D
 
 async def test_the_team_pages(harness: Harness, order: Delivered) -> None:
     async with harness.signed_in(Role.OWNER) as client:
-        await post_form(client, f"/t/{order.tracking_token}/return", {"qty-APPLE": "1", "reason-APPLE": "other"})
+        await post_form(
+            client, f"/t/{order.tracking_token}/return", {"qty-APPLE": "1", "reason-APPLE": "other"}
+        )
         async with harness.db.read() as session:
             rid = await session.scalar(select(Return.id))
         listing = await client.get("/returns")
@@ -116,11 +127,17 @@ async def test_the_team_pages(harness: Harness, order: Delivered) -> None:
         assert refused.status_code == 400
         approved = await post_form(client, f"/returns/{rid}/approve", {"version": "1"})
         assert approved.status_code == 303
-        stale = await post_form(client, f"/returns/{rid}/receive", {"version": "1", "condition-APPLE": "as_new"})
+        stale = await post_form(
+            client, f"/returns/{rid}/receive", {"version": "1", "condition-APPLE": "as_new"}
+        )
         assert stale.status_code == 409
-        received = await post_form(client, f"/returns/{rid}/receive", {"version": "2", "condition-APPLE": "as_new"})
+        received = await post_form(
+            client, f"/returns/{rid}/receive", {"version": "2", "condition-APPLE": "as_new"}
+        )
         assert received.status_code == 303
-        refunded = await post_form(client, f"/returns/{rid}/refund", {"version": "3", "method": "card", "amount": ""})
+        refunded = await post_form(
+            client, f"/returns/{rid}/refund", {"version": "3", "method": "card", "amount": ""}
+        )
         assert refunded.status_code == 303, refunded.text
         shown = await client.get(f"/returns/{rid}")
         assert "Refunded" in shown.text
@@ -130,14 +147,20 @@ async def test_the_team_pages(harness: Harness, order: Delivered) -> None:
         assert window.status_code == 303
 
 
-async def test_document_links_record_opens_and_show_only_their_document(harness: Harness, order: Delivered) -> None:
+async def test_document_links_record_opens_and_show_only_their_document(
+    harness: Harness, order: Delivered
+) -> None:
     async with harness.signed_in(Role.OWNER) as client:
         panel = await client.get(f"/orders/{order.order_id}/documents")
         assert f'value="invoice:{order.invoice_id}"' in panel.text
         made = await post_form(
             client,
             "/documents/links",
-            {"document": f"invoice:{order.invoice_id}", "recipient": "the customer", "back": f"/orders/{order.order_id}"},
+            {
+                "document": f"invoice:{order.invoice_id}",
+                "recipient": "the customer",
+                "back": f"/orders/{order.order_id}",
+            },
         )
         assert made.status_code == 200
         url = re.search(r"https?://testserver(/d/[A-Za-z0-9_-]+)", made.text)

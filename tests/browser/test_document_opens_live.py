@@ -30,7 +30,9 @@ async def _invoiced_order(data_dir: Path) -> int:
         await db.dispose()
 
 
-def test_the_owner_sees_the_customer_open_the_link_live(new_context: ContextFactory, server_data_dir: Path) -> None:
+def test_the_owner_sees_the_customer_open_the_link_live(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
     order_id = _run(_invoiced_order(server_data_dir))
     owner = first_page(new_context())
     errors: list[str] = []

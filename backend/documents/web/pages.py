@@ -8,6 +8,8 @@ served for this one reader (``no-store``)."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -21,13 +23,14 @@ from backend.auth.rules import Permission
 from backend.auth.web.guards import PUBLIC, requires
 from backend.delivery.reads import proofs_of_order
 from backend.delivery.rules import StopStatus
-from backend.documents import rules, service, views
+from backend.documents import mail, rules, service, views
 from backend.documents.renderers import RENDERERS
 from backend.documents.rules import Kind
 from backend.i18n.translation import N_, gettext
 from backend.invoicing.models import Invoice
 from backend.invoicing.rules import InvoiceStatus
 from backend.kernel.db import Database
+from backend.kernel.settings import Settings
 from backend.ops.head import method_asked
 from backend.orders.models import Order
 from backend.orders.rules import Actor, OrderStatus
@@ -37,6 +40,7 @@ from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
+log = logging.getLogger("comptoir.documents")
 view_orders = requires(Permission.ORDERS_VIEW)
 PRIVATE = {"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 NO_DOCUMENT = N_("This link opens no document: it was withdrawn, or it is not whole.")
@@ -113,6 +117,7 @@ async def _order_panel(
     made: service.LinkMade | None = None,
     errors: FormErrors | None = None,
     status: int = 200,
+    mailing: Mailing | None = None,
 ) -> Template:
     async with db.read() as session:
         if await session.get(Order, order_id) is None:
@@ -130,6 +135,7 @@ async def _order_panel(
         "made_url": _url(request, made),
         "errors": errors or FormErrors(),
         "back": f"/orders/{order_id}",
+        "mail": mailing or Mailing(),
     }
     return page(
         request, "documents/panel_page.html", context, fragment="documents/_panel.html", status_code=status
@@ -142,9 +148,9 @@ def _url(request: AnyRequest, made: service.LinkMade | None) -> str | None:
 
 @get("/orders/{order_id:int}/documents", guards=[view_orders])
 async def order_documents(
-    request: AnyRequest, db: AppDb, actor: CurrentActor, order_id: FromPath[int]
+    request: AnyRequest, db: AppDb, settings: AppSettings, actor: CurrentActor, order_id: FromPath[int]
 ) -> Template:
-    return await _order_panel(request, db, actor, order_id)
+    return await _order_panel(request, db, actor, order_id, mailing=Mailing(bool(settings.smtp_url)))
 
 
 async def _subject_panel(
@@ -157,6 +163,7 @@ async def _subject_panel(
     made: service.LinkMade | None = None,
     errors: FormErrors | None = None,
     status: int = 200,
+    mailing: Mailing | None = None,
 ) -> Template:
     if kind not in rules.SHARED_BY:
         raise NotFoundException()
@@ -173,6 +180,7 @@ async def _subject_panel(
         "made_url": _url(request, made),
         "errors": errors or FormErrors(),
         "back": f"/documents/{kind}/{subject_id}",
+        "mail": mailing or Mailing(),
     }
     return page(
         request, "documents/panel_page.html", context, fragment="documents/_panel.html", status_code=status
@@ -181,10 +189,18 @@ async def _subject_panel(
 
 @get("/documents/{kind:str}/{subject_id:int}", guards=[view_orders])
 async def subject_documents(
-    request: AnyRequest, db: AppDb, actor: CurrentActor, kind: FromPath[str], subject_id: FromPath[int]
+    request: AnyRequest,
+    *,
+    db: AppDb,
+    settings: AppSettings,
+    actor: CurrentActor,
+    kind: FromPath[str],
+    subject_id: FromPath[int],
 ) -> Template:
     """One document's links (an invoice's page shows them: ``documents/_subject_slot.html``)."""
-    return await _subject_panel(request, db, actor, kind, subject_id)
+    return await _subject_panel(
+        request, db, actor, kind, subject_id, mailing=Mailing(bool(settings.smtp_url))
+    )
 
 
 def _back_panel(back: str) -> tuple[str, int] | tuple[str, str, int] | None:
@@ -205,23 +221,57 @@ async def _answer(request: AnyRequest, db: Database, actor: Actor, back: str, **
     return await _subject_panel(request, db, actor, where[1], where[2], **shown)  # type: ignore[arg-type,misc]
 
 
+@dataclass(frozen=True)
+class Mailing:
+    """Whether the panel offers to e-mail the link, and what became of the last one sent."""
+
+    enabled: bool = False
+    sent_to: str = ""
+    failed: bool = False
+
+
+async def _mail(request: AnyRequest, settings: Settings, made: service.LinkMade, to: str) -> Mailing:
+    """E-mail the link just made (never the file); a failure leaves the link to copy by hand."""
+    kind = gettext(rules.KIND_LABELS[made.kind])
+    letter = mail.Letter(
+        to,
+        gettext(N_("%(document)s from %(shop)s"), document=kind, shop=request.url.hostname or ""),
+        gettext(N_("Your document: %(url)s"), url=_url(request, made)),
+    )
+    try:
+        await mail.send_link(settings.smtp_url, settings.smtp_from, letter)
+    except mail.MailFailed as exc:
+        log.warning("the link of document %s was not e-mailed: %s", made.id, exc)
+        return Mailing(True, to, failed=True)
+    return Mailing(True, to)
+
+
 @post("/documents/links", guards=[view_orders])
-async def share_document(request: AnyRequest, db: AppDb, actor: CurrentActor) -> Template:
+async def share_document(
+    request: AnyRequest, db: AppDb, settings: AppSettings, actor: CurrentActor
+) -> Template:
     form = await request.form()
     back = str(form.get("back") or "")
     kind, _, subject = str(form.get("document") or "").partition(":")
     subject_id = inputs.parse_id(subject) or 0
     recipient = str(form.get("recipient") or "")[: rules.MAX_RECIPIENT + 1]
+    to = str(form.get("email") or "").strip() if settings.smtp_url else ""
+    errors = FormErrors()
+    if to and mail.address_problem(to):
+        errors.add("email", gettext(rules.MESSAGES["email_invalid"]))
+        return await _answer(request, db, actor, back, errors=errors, status=400, mailing=Mailing(True))
     try:
         made = await db.run(service.create_link, actor, kind, subject_id, recipient)
     except service.DocumentForbidden:
         raise PermissionDeniedException() from None
     except service.DocumentRejected as exc:
-        errors = FormErrors()
         for key, code in exc.problems.items():
             errors.add("recipient" if key == "recipient" else None, gettext(rules.MESSAGES[code]))
-        return await _answer(request, db, actor, back, errors=errors, status=400)
-    return await _answer(request, db, actor, back, made=made)
+        return await _answer(
+            request, db, actor, back, errors=errors, status=400, mailing=Mailing(bool(settings.smtp_url))
+        )
+    mailing = await _mail(request, settings, made, to) if to else Mailing(bool(settings.smtp_url))
+    return await _answer(request, db, actor, back, made=made, mailing=mailing)
 
 
 @post("/documents/links/{link_id:int}/revoke", guards=[view_orders])
