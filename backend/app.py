@@ -17,6 +17,7 @@ from backend.auth.web import plugin as auth
 from backend.auth.web.guards import PUBLIC
 from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
+from backend.documents.web import plugin as documents
 from backend.fulfilment.web import plugin as fulfilment
 from backend.inventory.web import plugin as inventory
 from backend.invoicing.web import plugin as invoicing
@@ -31,6 +32,7 @@ from backend.orders.web import plugin as orders
 from backend.purchasing.web import plugin as purchasing
 from backend.pwa.web import plugin as pwa
 from backend.realtime.web import plugin as realtime
+from backend.returns.web import plugin as returns
 from backend.shop.web import plugin as shop
 from backend.storefront.web import plugin as storefront
 from backend.web import responses as web
@@ -41,7 +43,20 @@ from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
-DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, fulfilment, invoicing, storefront, dashboard)
+DOMAINS = (
+    auth,
+    shop,
+    catalog,
+    inventory,
+    purchasing,
+    orders,
+    fulfilment,
+    invoicing,
+    documents,
+    returns,
+    storefront,
+    dashboard,
+)
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 

@@ -11,6 +11,7 @@ from backend.delivery.models import (
     RunStop,
     StopOrder,
 )
+from backend.documents.models import DocumentLink, DocumentOpen
 from backend.fulfilment.models import Carrier, Fulfilment, PickBatch, PickedLine
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
@@ -21,6 +22,7 @@ from backend.kernel.numbering import Counter
 from backend.orders.models import Order, OrderLine
 from backend.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from backend.push.models import PushAlert, PushDelivery, PushLease, PushSubscription
+from backend.returns.models import Return, ReturnLine, ReturnSettings
 from backend.shop.models import ShopBilling, ShopProfile
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "CustomerAddress",
     "DeliveryRun",
     "DeliverySettings",
+    "DocumentLink",
+    "DocumentOpen",
     "Event",
     "EventCursor",
     "Fulfilment",
@@ -55,6 +59,9 @@ __all__ = [
     "PushLease",
     "PushSubscription",
     "Reservation",
+    "Return",
+    "ReturnLine",
+    "ReturnSettings",
     "RunPosition",
     "RunStop",
     "ShopBilling",

@@ -21,6 +21,7 @@ from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
 from backend.demo.invoices import ensure_invoices
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders, ensure_ratings
+from backend.demo.returns import ensure_returns
 from backend.inventory import service as stock
 from backend.inventory.commands import set_bin
 from backend.inventory.events import StockAdjusted
@@ -359,6 +360,7 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
         created += await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
         created += await ensure_ratings(db)
-        return created + await ensure_invoices(db, owner_id)
+        created += await ensure_invoices(db, owner_id)
+        return created + await ensure_returns(db, owner_id)
     finally:
         await db.dispose()

@@ -65,6 +65,10 @@ class Settings:
     vapid_public_key: str = ""
     vapid_subject: str = ""  # a mailto: or https: contact for push services; empty, derived from base_url
     push_poll_seconds: float = 0.5
+    # Shared documents: an SMTP server (smtp://user:password@host:587, smtps://… for TLS from the
+    # start) through which a document's link (never the file) may be e-mailed; off unless set.
+    smtp_url: str = field(default="", repr=False)
+    smtp_from: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,7 +136,16 @@ def from_env() -> Settings:
         vapid_public_key=_env("VAPID_PUBLIC_KEY", "").strip(),
         vapid_subject=_env("VAPID_SUBJECT", "").strip(),
         push_poll_seconds=_env_float("PUSH_POLL_SECONDS", 0.5),
+        smtp_url=_smtp_url(),
+        smtp_from=_env("SMTP_FROM", "").strip(),
     )
+
+
+def _smtp_url() -> str:
+    url = _env("SMTP_URL", "").strip()
+    if url and not url.startswith(("smtp://", "smtps://")):
+        raise SystemExit("COMPTOIR_SMTP_URL must be an smtp:// or smtps:// address")
+    return url
 
 
 def _service_url(name: str) -> str:

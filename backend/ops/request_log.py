@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("comptoir.access")
 # Path parameters that are secrets (a tracking link is its token): whoever reads the logs must not
-# be able to follow, or call off, a shopper's order, nor join the team with an invitation link.
+# be able to follow, or call off, a shopper's order, join the team with an invitation link, or open
+# a document shared by link.
 SECRET_PATH_PARAMS = frozenset({"token"})
 # Paths whose next segment is such a secret. Requests no route took (a link-preview bot's method,
 # a mistyped tail) have no path parameters to go by, yet carry the same token.
-SECRET_PATH_PREFIXES = ("/t/", "/invite/")
+SECRET_PATH_PREFIXES = ("/t/", "/invite/", "/d/")
 
 
 def logged_path(scope: Scope) -> str:

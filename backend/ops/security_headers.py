@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from backend.kernel.settings import Settings
 
 # A tracking link is its token: the page must not hand its address to whatever it links to.
-PRIVATE_PATH_PREFIXES = ("/t/",)
+PRIVATE_PATH_PREFIXES = ("/t/", "/d/")  # tracking links, shared documents
 # Swagger UI, the API's documentation, comes from the CDN with an inline script of its own and
 # inline styles; it shows the schema and nothing a visitor wrote.
 API_DOCS_PREFIX = "/schema"

@@ -53,6 +53,10 @@ NOT_PAGES = {
     "/fulfilment/orders/{order_id:int}/slip.pdf": "a PDF download",
     "/invoices/export.csv": "a CSV download",
     "/invoices/{invoice_id:int}/pdf": "a PDF download",
+    "/orders/{order_id:int}/returns": "the returns panel the order page fetches",
+    "/t/{token:str}/returns": "the returns panel the tracking page fetches",
+    "/my/orders/{order_id:int}/returns": "the returns panel the tracking page fetches",
+    "/d/": "a shared document (a PDF), not a page",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -76,6 +80,9 @@ PARAMETERS = {
         "order_id",
     ): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
     ("invoices", "invoice_id"): "SELECT id FROM invoices WHERE status = 'partly_paid' ORDER BY id",
+    ("returns", "return_id"): "SELECT id FROM returns ORDER BY status = 'approved' DESC, id",
+    ("documents", "kind"): "SELECT 'invoice'",
+    ("documents", "subject_id"): "SELECT min(subject_id) FROM document_links WHERE kind = 'invoice'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.
