@@ -159,9 +159,10 @@ def test_the_tracking_page_offline_shows_the_last_state(
     expect(page.locator(".track-seen__offline")).to_be_visible()
     assert page.locator("#seen-at").inner_text().startswith(seen.split(" · ")[0])
     assert page.evaluate(NO_SIDEWAYS)
-    page.set_viewport_size({"width": 320, "height": 640})
-    assert page.evaluate(NO_SIDEWAYS)
     audit.screenshot(page, "anonymous", "390x844", "t-token-offline")
+    page.set_viewport_size(audit.SIZES["320x640"])
+    assert page.evaluate(NO_SIDEWAYS)
+    audit.screenshot(page, "anonymous", "320x640", "t-token-offline")
 
 
 async def _placed_token(data_dir: Path) -> str:
