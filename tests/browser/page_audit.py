@@ -67,7 +67,10 @@ PARAMETERS = {
     # A batch still being picked, and a packed parcel waiting for its carrier (the shipping form).
     ("fulfilment", "batch_id"): "SELECT max(f.batch_id) FROM fulfilments f JOIN orders o ON o.id = f.order_id"
     " WHERE o.status = 'picking'",
-    ("fulfilment", "order_id"): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
+    (
+        "fulfilment",
+        "order_id",
+    ): "SELECT min(id) FROM orders WHERE status = 'packed' AND fulfilment_mode = 'shipping'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.
