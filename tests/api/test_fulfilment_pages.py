@@ -189,8 +189,8 @@ async def test_the_customer_sees_the_pickup_code_on_the_tracking_page(harness: H
     async with harness.client() as anonymous:
         tracking = await anonymous.get(f"/t/{token}")
     assert tracking.status_code == 200
-    assert f'data-code="{code}"' in tracking.text
-    assert "<svg" in tracking.text
+    assert f'<p class="pickup-code__value" id="pickup-code">{code}</p>' in tracking.text
+    assert 'class="pickup-code__qr" src="data:image/svg+xml' in tracking.text
 
 
 async def test_carriers_can_be_added_by_the_owner_only(harness: Harness, shop) -> None:

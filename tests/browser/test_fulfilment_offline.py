@@ -27,7 +27,7 @@ from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order
 from backend.orders.rules import Actor
 from tests.browser import page_audit as audit
-from tests.browser.conftest import ContextFactory, first_page, sign_in
+from tests.browser.conftest import ContextFactory, first_page, sign_in, wait_for
 from tests.browser.test_app_shell import OWNER, eventually, wait_for_worker, wait_until_cached
 from tests.browser.test_offline_catalog import OUTBOX_EMPTY
 from tests.browser.test_order_queue import ADDRESS, database
@@ -262,7 +262,8 @@ def test_the_customer_sees_the_pickup_code_and_its_qr_code_on_the_tracking_page(
     page.goto(f"/t/{token}")
     expect(page.locator("#pickup-code")).to_have_text(code)
     expect(page.locator("#pickup img.pickup-code__qr")).to_be_visible()
-    assert page.locator("#pickup img.pickup-code__qr").bounding_box()["width"] >= 150
+    # The tracking part is drawn again when its socket opens: measured once it has settled.
+    wait_for(page, "document.querySelector('#pickup img.pickup-code__qr')?.getBoundingClientRect().width >= 150")
     audit.screenshot(page, "anonymous", "390x844", "t-token-pickup-code")
     assert audit.layout_faults(page) == []
 
