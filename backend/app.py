@@ -27,6 +27,7 @@ from backend.ops.security_headers import security_headers
 from backend.ops.web import plugin as ops
 from backend.orders.web import plugin as orders
 from backend.purchasing.web import plugin as purchasing
+from backend.push.web import plugin as push
 from backend.pwa.web import plugin as pwa
 from backend.realtime.web import plugin as realtime
 from backend.shop.web import plugin as shop
@@ -39,7 +40,7 @@ from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
-DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, storefront, dashboard)
+DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, storefront, dashboard, push)
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 

@@ -65,6 +65,9 @@ class Settings:
     vapid_public_key: str = ""
     vapid_subject: str = ""  # a mailto: or https: contact for push services; empty, derived from base_url
     push_poll_seconds: float = 0.5
+    # Subscriptions and sends to push services on this machine only (tests, the benchmark): the
+    # app then never posts a notification to a host on the internet.
+    push_loopback_only: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -132,6 +135,7 @@ def from_env() -> Settings:
         vapid_public_key=_env("VAPID_PUBLIC_KEY", "").strip(),
         vapid_subject=_env("VAPID_SUBJECT", "").strip(),
         push_poll_seconds=_env_float("PUSH_POLL_SECONDS", 0.5),
+        push_loopback_only=_env("PUSH_LOOPBACK_ONLY", "0") == "1",
     )
 
 
