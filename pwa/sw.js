@@ -175,8 +175,9 @@ async function openPage (url) {
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
   const open = windows.find((client) => client.url === target) || windows.find((client) => 'navigate' in client)
   if (open) {
-    const focused = await open.focus()
-    return focused.url === target ? focused : focused.navigate(target)
+    // Focusing needs the tap's user activation; the page is taken to the order either way.
+    await open.focus().catch(() => {})
+    return open.url === target ? open : open.navigate(target)
   }
   return self.clients.openWindow(target)
 }
