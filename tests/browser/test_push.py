@@ -136,7 +136,8 @@ def test_a_new_order_notification_shows_and_its_accept_action_accepts_once(
     message = new_order_message(order)
 
     cdp.send(
-        "ServiceWorker.deliverPushMessage", {"origin": server, "registrationId": registration, "data": message}
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server, "registrationId": registration, "data": message},
     )
     eventually(page, f"{NOTIFICATIONS}.then((found) => found.length === 1)")
     [shown] = page.evaluate(
@@ -155,9 +156,12 @@ def test_a_new_order_notification_shows_and_its_accept_action_accepts_once(
     # The same message again (a push service may deliver twice): it replaces the first.
     page.wait_for_timeout(20)
     cdp.send(
-        "ServiceWorker.deliverPushMessage", {"origin": server, "registrationId": registration, "data": message}
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server, "registrationId": registration, "data": message},
     )
-    eventually(page, f"{NOTIFICATIONS}.then((found) => found.length === 1 && found[0].timestamp > {shown['at']})")
+    eventually(
+        page, f"{NOTIFICATIONS}.then((found) => found.length === 1 && found[0].timestamp > {shown['at']})"
+    )
 
     worker = worker_of(context)
     tap(worker, "accept")
@@ -169,7 +173,8 @@ def test_a_new_order_notification_shows_and_its_accept_action_accepts_once(
 
     # The notification comes again and is tapped again: same key, answered from the stored result.
     cdp.send(
-        "ServiceWorker.deliverPushMessage", {"origin": server, "registrationId": registration, "data": message}
+        "ServiceWorker.deliverPushMessage",
+        {"origin": server, "registrationId": registration, "data": message},
     )
     eventually(page, f"{NOTIFICATIONS}.then((found) => found.length === 1)")
     pages_before = len(context.pages)
@@ -212,7 +217,9 @@ async def _devices_for(data_dir: Path, email: str, count: int) -> None:
         for kinds in (("new_order", "order_late"), None)[:count]:
             device = service.new_device()
             json_ = device.subscription()
-            browser = BrowserSubscription(json_["endpoint"], json_["keys"]["p256dh"], json_["keys"]["auth"], "en", kinds)
+            browser = BrowserSubscription(
+                json_["endpoint"], json_["keys"]["p256dh"], json_["keys"]["auth"], "en", kinds
+            )
             await db.run(push.subscribe, Owner(user_id=user_id), browser, True, True)
     finally:
         await db.dispose()
