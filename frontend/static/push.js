@@ -44,7 +44,9 @@
   }
 
   function show (box, state) {
-    box.querySelector('[data-push-state]').textContent = state ? box.dataset[`text${state}`] || '' : ''
+    const said = box.querySelector('[data-push-state]')
+    said.textContent = state ? box.dataset[`text${state}`] || '' : ''
+    said.hidden = !said.textContent
     box.querySelector('[data-push-enable]').hidden = state === 'On'
     box.querySelector('[data-push-disable]').hidden = state !== 'On'
   }
