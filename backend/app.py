@@ -30,6 +30,7 @@ from backend.ops.security_headers import security_headers
 from backend.ops.web import plugin as ops
 from backend.orders.web import plugin as orders
 from backend.purchasing.web import plugin as purchasing
+from backend.push.web import plugin as push
 from backend.pwa.web import plugin as pwa
 from backend.realtime.web import plugin as realtime
 from backend.returns.web import plugin as returns
@@ -56,6 +57,7 @@ DOMAINS = (
     returns,
     storefront,
     dashboard,
+    push,
 )
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 

@@ -118,3 +118,127 @@ async function forgetPages () {
   const requests = await cache.keys()
   await Promise.all(requests.filter((request) => !shell.has(request.url)).map((request) => cache.delete(request)))
 }
+
+// Web Push ----------------------------------------------------------------------------------------
+// What the dispatcher sends (backend/push/messages.py): { kind, title, body, tag, lang, url?,
+// order_id?, accept?: { version, key, label, open_label } }. The tag is the order's: a newer
+// notification about an order replaces the older one. A shopper's notification carries no URL
+// (only their browser knows the tracking link): the page that subscribed left it in STATE.
+const STATE = 'push-state' // kept across versions, shared with the pages (frontend/static/push.js)
+const ICON = PRECACHE_URLS.find((path) => path.includes('icon-192')) || '/favicon.ico'
+
+async function recalled (name) {
+  const found = await (await caches.open(STATE)).match(`/push/state/${name}`)
+  return found ? found.json() : null
+}
+
+async function remember (name, value) {
+  await (await caches.open(STATE)).put(`/push/state/${name}`, new Response(JSON.stringify(value)))
+}
+
+self.addEventListener('push', (event) => {
+  let message = {}
+  try { message = event.data ? event.data.json() : {} } catch { message = { body: event.data.text() } }
+  event.waitUntil(showMessage(message))
+})
+
+async function showMessage (message) {
+  const url = message.url || (message.order_id && (await recalled(`order-${message.order_id}`))) || '/'
+  const options = {
+    body: message.body || '',
+    icon: ICON,
+    badge: ICON,
+    tag: message.tag || undefined,
+    renotify: Boolean(message.tag),
+    lang: message.lang || undefined,
+    timestamp: Date.now(),
+    data: { url, kind: message.kind, orderId: message.order_id, accept: message.accept || null }
+  }
+  if (message.accept && message.order_id) {
+    options.actions = [
+      { action: 'accept', title: message.accept.label || 'Accept' },
+      { action: 'open', title: message.accept.open_label || 'Open' }
+    ]
+  }
+  await self.registration.showNotification(message.title || 'Comptoir', options)
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  const data = event.notification.data || {}
+  event.waitUntil(event.action === 'accept' ? acceptFromNotification(data) : openPage(data.url || '/'))
+})
+
+// A window of the app already open is brought forward and taken to the page; otherwise one opens.
+async function openPage (url) {
+  const target = new URL(url, self.location.origin).href
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+  const open = windows.find((client) => client.url === target) || windows.find((client) => 'navigate' in client)
+  if (open) {
+    // Focusing needs the tap's user activation; the page is taken to the order either way.
+    await open.focus().catch(() => {})
+    return open.url === target ? open : open.navigate(target)
+  }
+  return self.clients.openWindow(target)
+}
+
+// "Accept" from the notification: the same form the queue posts, with the notification's own
+// idempotency key (a second tap is answered from the stored result, never applied twice) and the
+// version the order had when it was announced (a changed order is refused). Anything but an
+// accepted order (refused, signed out, offline) opens the order instead.
+async function acceptFromNotification (data) {
+  const page = data.url || `/orders/${data.orderId}`
+  try {
+    const token = await csrfToken()
+    const body = new URLSearchParams({
+      version: String(data.accept.version), _idempotency_key: data.accept.key, _csrf_token: token
+    })
+    const response = await fetch(`/orders/${data.orderId}/accept`, {
+      method: 'POST', body, credentials: 'same-origin', redirect: 'manual', headers: { 'x-csrftoken': token }
+    })
+    // Accepted: the queue answers with a redirect (seen here as an opaque one).
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ pushAccepted: data.orderId })
+      return
+    }
+  } catch (error) {
+    // offline: open the order below, where the person sees its state and decides
+  }
+  return openPage(page)
+}
+
+// The CSRF token is the csrftoken cookie's value: read where the worker may read cookies, else
+// the one the last page with notifications turned on left behind.
+async function csrfToken () {
+  if (self.cookieStore) {
+    const cookie = await self.cookieStore.get('csrftoken').catch(() => null)
+    if (cookie && cookie.value) return cookie.value
+  }
+  return (await recalled('csrf')) || ''
+}
+
+// The push service replaced or ended the subscription: subscribe again, for the same person or
+// order and the same kinds, and forget the old one on the server.
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription))
+})
+
+async function resubscribe (oldSubscription, newSubscription) {
+  const kept = (await recalled('subscription')) || { kinds: null, token: null }
+  let subscription = newSubscription
+  if (!subscription) {
+    const { public_key: key } = await (await fetch('/push/key', { credentials: 'same-origin' })).json()
+    const raw = atob(key.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - key.length % 4) % 4))
+    subscription = await self.registration.pushManager.subscribe({
+      userVisibleOnly: true, applicationServerKey: Uint8Array.from(raw, (c) => c.charCodeAt(0))
+    })
+  }
+  const token = await csrfToken()
+  const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-csrftoken': token }
+  const post = (method, body) => fetch('/push/subscriptions', { method, headers, credentials: 'same-origin', body: JSON.stringify(body) })
+  const answer = await post('POST', { ...subscription.toJSON(), kinds: kept.kinds, token: kept.token })
+  if (!answer.ok) throw new Error(`subscribing again answered ${answer.status}`)
+  await remember('subscription', { endpoint: subscription.endpoint, kinds: kept.kinds, token: kept.token })
+  const old = oldSubscription ? oldSubscription.endpoint : kept.endpoint
+  if (old && old !== subscription.endpoint) await post('DELETE', { endpoint: old, token: kept.token })
+}

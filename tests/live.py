@@ -47,6 +47,7 @@ class LiveServer:
             "COMPTOIR_TAILER_POLL_SECONDS": str(self.poll_seconds),
             "COMPTOIR_LOG_REQUESTS": "0",
             "COMPTOIR_HTMX_SOURCE": "local",
+            "COMPTOIR_PUSH_LOOPBACK_ONLY": "1",
             **self.extra_env,
         }
         command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(self.port)]

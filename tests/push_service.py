@@ -7,7 +7,7 @@ the key in ``k=``) and decrypts the aes128gcm body of RFC 8291 with the subscrip
 endpoint with 404, 410, 413, 429 (with Retry-After) or 500, or not at all.
 
 Run alone (``python -m tests.push_service --port N``) it also lists what it received at
-``GET /received`` and makes subscriptions at ``POST /subscriptions`` (the benchmark's use).
+``GET /received`` (``?since=N``: from the N+1th on) and makes subscriptions at ``POST /subscriptions`` (the benchmark's use).
 """
 
 from __future__ import annotations
@@ -164,13 +164,17 @@ class PushService:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        status, extra, content = await self._handle(scope["method"], scope["path"], headers, body)
+        query = dict(part.split("=", 1) for part in scope["query_string"].decode().split("&") if "=" in part)
+        since = int(query["since"]) if query.get("since", "").isdigit() else 0
+        status, extra, content = await self._handle(scope["method"], scope["path"], headers, body, since)
         await send({"type": "http.response.start", "status": status, "headers": extra})
         await send({"type": "http.response.body", "body": content})
 
-    async def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple:
+    async def _handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, since: int = 0
+    ) -> tuple:
         if method == "GET" and path == "/received":
-            rows = [vars(r) for r in self.received]
+            rows = [vars(r) for r in self.received[since:]]
             return 200, [(b"content-type", b"application/json")], json.dumps(rows).encode()
         if method == "POST" and path == "/subscriptions":
             return (

@@ -69,6 +69,9 @@ class Settings:
     # start) through which a document's link (never the file) may be e-mailed; off unless set.
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = ""
+    # Subscriptions and sends to push services on this machine only (tests, the benchmark): the
+    # app then never posts a notification to a host on the internet.
+    push_loopback_only: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,6 +141,7 @@ def from_env() -> Settings:
         push_poll_seconds=_env_float("PUSH_POLL_SECONDS", 0.5),
         smtp_url=_smtp_url(),
         smtp_from=_env("SMTP_FROM", "").strip(),
+        push_loopback_only=_env("PUSH_LOOPBACK_ONLY", "0") == "1",
     )
 
 

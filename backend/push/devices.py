@@ -51,6 +51,12 @@ async def devices_of_order(session: AsyncSession, order_id: int) -> list[Device]
     return [_device(row) for row in rows]
 
 
+async def kinds_of(session: AsyncSession, subscription_id: int) -> list[str]:
+    """The kinds one subscription hears (what subscribing kept of what was asked)."""
+    row = await session.get(PushSubscription, subscription_id)
+    return list(row.kinds) if row is not None else []
+
+
 async def is_subscribed(session: AsyncSession, endpoint: str) -> bool:
     found = await session.scalar(select(PushSubscription.id).where(PushSubscription.endpoint == endpoint))
     return found is not None

@@ -86,12 +86,18 @@ class Dispatcher:
         self._renew_at = 0.0
         self._late_at = 0.0
         self._wake = asyncio.Event()
+        # Whether the log may have moved since it was last read: set by ``wake`` (a commit, an
+        # event read by the tailer), by a full batch and by the poll interval, not by a push
+        # service's answer, which only needs settling.
+        self._log_moved = True
+        self._plan_at = 0.0
         self._stopped = False
         self._in_flight: dict[int, tuple[str, asyncio.Task[Settled]]] = {}
         self._answers: list[Settled] = []
 
     def wake(self, *_: object) -> None:
         """Look at the log now (e.g. after a commit that recorded events: ``db.on_commit``)."""
+        self._log_moved = True
         self._wake.set()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -133,7 +139,12 @@ class Dispatcher:
         held_back = False
         busy = await self._settle()
         if await self._hold():
-            planned, held_back = await self._plan()
+            planned = False
+            if self._log_moved or time.monotonic() >= self._plan_at:
+                self._log_moved = False  # before reading: a commit meanwhile sets it again
+                planned, held_back = await self._plan()
+                self._plan_at = time.monotonic() + (HELD_BACK_SECONDS if held_back else self.poll_seconds)
+                self._log_moved = self._log_moved or planned
             started = await self._start_due()
             busy = busy or planned or started
         return busy, held_back
@@ -232,7 +243,7 @@ class Dispatcher:
             return False
         busy = Counter(origin for origin, _ in self._in_flight.values())
         started = 0
-        for push in await self._due(room + len(self._in_flight)):
+        for push in await self._due(room):
             origin = _origin(push.endpoint)
             if push.delivery_id in self._in_flight or busy[origin] >= self.per_origin:
                 continue
@@ -246,6 +257,9 @@ class Dispatcher:
         return False  # answers wake the loop
 
     async def _due(self, limit: int) -> list[Push]:
+        """Due deliveries not already on their way: the ones in flight are left out by the query
+        rather than read again and skipped (reading them back each round cost more than sending)."""
+        in_flight = list(self._in_flight)
         async with self.db.read() as session:
             rows = await session.execute(
                 select(
@@ -261,7 +275,7 @@ class Dispatcher:
                     PushDelivery.attempts,
                 )
                 .join(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
-                .where(PushDelivery.due_at <= datetime.now(UTC))
+                .where(PushDelivery.due_at <= datetime.now(UTC), PushDelivery.id.not_in(in_flight))
                 .order_by(PushDelivery.due_at, PushDelivery.id)
                 .limit(limit)
             )
@@ -270,7 +284,7 @@ class Dispatcher:
     def _answered(self, task: asyncio.Task[Settled]) -> None:
         if not task.cancelled() and task.exception() is None:
             self._answers.append(task.result())
-        self.wake()
+        self._wake.set()
 
     async def _settle(self) -> bool:
         if not self._answers:

@@ -85,13 +85,16 @@ def render(
     kind: Kind, said: Said, locale: str, *, url: str | None, tag: str, extra: Mapping[str, Any] | None = None
 ) -> str:
     """The payload for one recipient, in ``locale``."""
+    extra = dict(extra or {})
     token = current_locale.set(locale if locale in SUPPORTED_LOCALES else "en")
     try:
         title, body = _texts(kind, said)
+        if "accept" in extra:  # the notification's buttons, in its language
+            extra["accept"] = {**extra["accept"], "label": gettext("Accept"), "open_label": gettext("Open")}
     finally:
         current_locale.reset(token)
     payload: dict[str, Any] = {"kind": kind.value, "title": title, "body": body, "tag": tag, "lang": locale}
     if url is not None:
         payload["url"] = url
-    payload.update(extra or {})
+    payload.update(extra)
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

@@ -245,16 +245,28 @@ def _is_local_host(host: str) -> bool:
     return not address.is_global
 
 
+def is_loopback(endpoint: str) -> bool:
+    """Whether an endpoint is on this machine (what tests and the benchmark alone may use)."""
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def subscription_problems(
-    endpoint: str, p256dh: str, auth: str, *, allow_local: bool = False
+    endpoint: str, p256dh: str, auth: str, *, allow_local: bool = False, loopback_only: bool = False
 ) -> dict[str, str]:
     """Field → problem code for a browser's ``PushSubscription``. The server will POST to the
     endpoint, so it must be a push service's public https address, not a host of our network
-    (``allow_local`` lets tests use one on the loopback)."""
+    (``allow_local`` lets tests use one on the loopback; ``loopback_only`` takes nothing else)."""
     found = {}
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
-    if len(endpoint) > MAX_ENDPOINT or parts.username or parts.password or parts.fragment or not host:
+    malformed = len(endpoint) > MAX_ENDPOINT or parts.username or parts.password or parts.fragment or not host
+    if malformed or (loopback_only and not is_loopback(endpoint)):
         found["endpoint"] = "invalid_endpoint"
     elif allow_local and _is_local_host(host) and parts.scheme in ("http", "https"):
         pass

@@ -98,13 +98,15 @@ def _owned_by(owner: Owner) -> object:
 # -- subscribing ----------------------------------------------------------------------------------
 
 
-def subscribe(tx: Tx, owner: Owner, browser: BrowserSubscription, allow_local: bool = False) -> int:
+def subscribe(
+    tx: Tx, owner: Owner, browser: BrowserSubscription, allow_local: bool = False, loopback_only: bool = False
+) -> int:
     """Keep the browser's subscription for ``owner``; returns its id. Idempotent on the endpoint:
     a browser that subscribes again (new keys, another person signed in on the phone, other kinds)
     updates its one row. Raises ``PushRefused`` for a malformed subscription or kinds nobody lets
     the owner have, ``SubscriptionNotFound`` for an owner that does not exist."""
     problems = rules.subscription_problems(
-        browser.endpoint, browser.p256dh, browser.auth, allow_local=allow_local
+        browser.endpoint, browser.p256dh, browser.auth, allow_local=allow_local, loopback_only=loopback_only
     )
     if problems:
         raise PushRefused(problems)
@@ -140,6 +142,14 @@ def unsubscribe(tx: Tx, owner: Owner, endpoint: str) -> bool:
     unsubscribe is not an error)."""
     found = tx.session.execute(
         delete(PushSubscription).where(PushSubscription.endpoint == endpoint, _owned_by(owner))
+    )
+    return bool(found.rowcount)
+
+
+def forget_device(tx: Tx, owner: Owner, subscription_id: int) -> bool:
+    """Remove one of the owner's devices (the "me" page); False when it was already gone."""
+    found = tx.session.execute(
+        delete(PushSubscription).where(PushSubscription.id == subscription_id, _owned_by(owner))
     )
     return bool(found.rowcount)
 

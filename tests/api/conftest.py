@@ -92,6 +92,7 @@ def test_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         secret_key="test-secret-" + "x" * 40,
         log_requests=False,
         tailer_poll_seconds=0.2,
+        push_loopback_only=True,  # no notification ever leaves the machine
     )
     return replace(base, **overrides)
 

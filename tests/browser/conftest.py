@@ -85,7 +85,12 @@ def server(server_data_dir: Path) -> Iterator[str]:
     """The base URL of a migrated server with the demo data."""
     data_dir = server_data_dir
     port = _free_port()
-    env = {**os.environ, "COMPTOIR_DATA_DIR": str(data_dir), "COMPTOIR_PORT": str(port)}
+    env = {
+        **os.environ,
+        "COMPTOIR_DATA_DIR": str(data_dir),
+        "COMPTOIR_PORT": str(port),
+        "COMPTOIR_PUSH_LOOPBACK_ONLY": "1",  # no notification ever leaves the machine
+    }
     _comptoir("db", "upgrade", env=env)
     _comptoir("demo", env=env)
     log = data_dir / "server.log"

@@ -42,6 +42,7 @@ NOT_PAGES = {
     "/static/": "files",
     "/media/": "product photos",
     "/health": "the health probe (JSON)",
+    "/push/key": "the VAPID public key (JSON)",
     "/manifest.webmanifest": "the web app manifest",
     "/sw.js": "the service worker",
     "/favicon.ico": "the icon",

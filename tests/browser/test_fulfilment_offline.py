@@ -263,7 +263,9 @@ def test_the_customer_sees_the_pickup_code_and_its_qr_code_on_the_tracking_page(
     expect(page.locator("#pickup-code")).to_have_text(code)
     expect(page.locator("#pickup img.pickup-code__qr")).to_be_visible()
     # The tracking part is drawn again when its socket opens: measured once it has settled.
-    wait_for(page, "document.querySelector('#pickup img.pickup-code__qr')?.getBoundingClientRect().width >= 150")
+    wait_for(
+        page, "document.querySelector('#pickup img.pickup-code__qr')?.getBoundingClientRect().width >= 150"
+    )
     audit.screenshot(page, "anonymous", "390x844", "t-token-pickup-code")
     assert audit.layout_faults(page) == []
 
