@@ -17,6 +17,7 @@ from backend.auth.web import plugin as auth
 from backend.auth.web.guards import PUBLIC
 from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
+from backend.delivery.web import plugin as delivery
 from backend.inventory.web import plugin as inventory
 from backend.kernel.db import Database
 from backend.kernel.logs import ProcessLogging
@@ -39,7 +40,7 @@ from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
 
 # In this order: an event's live fragments are drawn in it, and the plugins' lifespans start in it.
-DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, storefront, dashboard)
+DOMAINS = (auth, shop, catalog, inventory, purchasing, orders, delivery, storefront, dashboard)
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 
