@@ -25,13 +25,18 @@ ONE = [WantedLine("APPLE", 1)]
 
 async def packed(db: Database, owner: Actor, **changes: object) -> int:
     """A delivery order placed, accepted, picked and packed; its id."""
+    return (await packed_tracked(db, owner, **changes))[0]
+
+
+async def packed_tracked(db: Database, owner: Actor, **changes: object) -> tuple[int, str]:
+    """A packed delivery order's id and tracking token."""
     placed = await orders.place_order(db, owner, draft(lines=ONE, **changes))
     order = await orders.accept_order(db, owner, placed.id)
     started = await db.run(fulfilment.start_batch, owner, order.location_id, [fulfilment.Seen(order.id)])
     order = started.orders[0]
     done = await db.run(fulfilment.confirm_pick, owner, order.id, "APPLE", 1)
     await db.run(fulfilment.pack, owner, order.id, 1, 500, version=done.summary.version)
-    return order.id
+    return order.id, placed.tracking_token
 
 
 @dataclass

@@ -7,6 +7,7 @@ from backend.auth.rules import Permission
 from backend.delivery import events
 from backend.delivery.web import api, driver, live, pages, proof_pages
 from backend.i18n.translation import N_
+from backend.web import assets
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
@@ -20,4 +21,5 @@ PLUGIN = DomainPlugin(
     fragments=live.FRAGMENTS,
     quiet=live.QUIET,
     describers=sentences(events.SENTENCES),
+    template_globals={"map_assets": assets.map_assets},
 )
