@@ -42,7 +42,9 @@ async def _packed_orders(db: Database, owner: Actor, day: datetime) -> list[int]
             fulfilment_mode="delivery",
             payment_method="cash_on_delivery" if n in CASH else "card",
             channel="storefront",
-            address=Address(street, "Paris" if postal.startswith("75") else "Montreuil", postal, "FR", lat, lon),
+            address=Address(
+                street, "Paris" if postal.startswith("75") else "Montreuil", postal, "FR", lat, lon
+            ),
             external_ref=f"DEMO-R{n:02d}",
             slot=slot,
         )

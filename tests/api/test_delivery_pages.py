@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import re
 
-
 from backend.auth.rules import Role
 from tests.api.conftest import Harness, post_form
 from tests.api.delivery_fixtures import NATION, jpeg, owner_actor, packed, packed_tracked, png
@@ -30,9 +29,11 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
     async with harness.signed_in(Role.OWNER) as boss, harness.signed_in(Role.DRIVER) as driver:
         board = await boss.get("/deliveries")
         assert board.status_code == 200
-        assert "Ready for delivery" in board.text and 'data-ready="' in board.text
+        assert "Ready for delivery" in board.text
+        assert 'data-ready="' in board.text
         none = await post_form(boss, "/deliveries/plan", {"orders": [str(cod)], "action": "create"})
-        assert none.status_code == 400 and "Choose at least one driver" in none.text
+        assert none.status_code == 400
+        assert "Choose at least one driver" in none.text
         made = await post_form(
             boss,
             "/deliveries/plan",
@@ -41,7 +42,8 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         assert made.status_code == 303, made.text
         run_id = first_run_id(made.headers["location"])
         page = await boss.get(f"/deliveries/runs/{run_id}")
-        assert page.status_code == 200 and page.text.count('class="list__item stop"') == 2
+        assert page.status_code == 200
+        assert page.text.count('class="list__item stop"') == 2
         version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
         stop_ids = re.findall(r'id="stop-(\d+)"', page.text)
         moved = await post_form(
@@ -55,22 +57,23 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
             f"/deliveries/runs/{run_id}/stops/{stop_ids[1]}/move",
             {"direction": "up", "version": version},
         )
-        assert stale.status_code == 409 and "changed since you last saw it" in stale.text
+        assert stale.status_code == 409
+        assert "changed since you last saw it" in stale.text
         page = await boss.get(f"/deliveries/runs/{run_id}")
         assert re.findall(r'id="stop-(\d+)"', page.text) == [stop_ids[1], stop_ids[0]]
 
         home = await driver.get("/")
-        assert home.status_code == 303 and home.headers["location"] == "/deliveries/today"
+        assert home.status_code == 303
+        assert home.headers["location"] == "/deliveries/today"
         today = await driver.get("/deliveries/today")
-        assert "Start the run and share my position" in today.text and "every 30 seconds" in today.text
+        assert "Start the run and share my position" in today.text
+        assert "every 30 seconds" in today.text
         started = await post_form(driver, f"/deliveries/today/{run_id}/start", {})
         assert started.status_code == 303
         today = await driver.get("/deliveries/today")
-        assert (
-            today.text.count('enctype="multipart/form-data"') == 2
-            and "geo:" in today.text
-            and "tel:" in today.text
-        )
+        assert today.text.count('enctype="multipart/form-data"') == 2
+        assert "geo:" in today.text
+        assert "tel:" in today.text
         stops = dict(re.findall(r'id="stop-(\d+)" data-stop="(\d+)"', today.text))
         cod_stop = next(
             s for s in stops if f"/stops/{s}/delivered" in today.text and "Collect" in _card(today.text, s)
@@ -96,7 +99,8 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         failed = await post_form(
             driver, f"/deliveries/today/{run_id}/stops/{other}/failed", {"reason": "other"}
         )
-        assert failed.status_code == 400 and "Say what happened" in failed.text
+        assert failed.status_code == 400
+        assert "Say what happened" in failed.text
         failed = await post_form(
             driver,
             f"/deliveries/today/{run_id}/stops/{other}/failed",
@@ -110,7 +114,8 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         assert declared.status_code == 303
 
         page = await boss.get(f"/deliveries/runs/{run_id}")
-        assert "Gate locked" in page.text and 'data-cash="collected"' in page.text
+        assert "Gate locked" in page.text
+        assert 'data-cash="collected"' in page.text
         version = re.search(
             r'action="/deliveries/runs/\d+/cash".*?name="version" value="(\d+)"', page.text, re.S
         ).group(1)
@@ -193,6 +198,8 @@ async def test_pages_answer_for_an_empty_shop(harness: Harness) -> None:
     async with harness.signed_in(Role.OWNER) as boss, harness.signed_in(Role.DRIVER) as driver:
         board, today = await boss.get("/deliveries"), await driver.get("/deliveries/today")
         missing = await boss.get("/deliveries/runs/999")
-    assert board.status_code == 200 and "No packed delivery order waits for a run." in board.text
-    assert today.status_code == 200 and "No stops for you today" in today.text
+    assert board.status_code == 200
+    assert "No packed delivery order waits for a run." in board.text
+    assert today.status_code == 200
+    assert "No stops for you today" in today.text
     assert missing.status_code == 404
