@@ -144,7 +144,9 @@
         await resizing.get(photo)
         resizing.delete(photo)
         form.dataset.ready = 'true'
-        form.requestSubmit()
+        // The same submission again, for offline.js to send or keep; a plain POST without it.
+        const again = new SubmitEvent('submit', { bubbles: true, cancelable: true, submitter: event.submitter })
+        if (form.dispatchEvent(again)) HTMLFormElement.prototype.submit.call(form)
       }
     })
   })

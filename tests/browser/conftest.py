@@ -131,9 +131,8 @@ def _cdn(up: bool) -> Callable[[Route], None]:
         path = local.get(route.request.url)
         if up and path:
             # The pages load these with crossorigin="anonymous": without CORS, SRI refuses them.
-            route.fulfill(
-                path=path, content_type="text/javascript", headers={"access-control-allow-origin": "*"}
-            )
+            kind = "text/css" if path.suffix == ".css" else "text/javascript"  # the map's style sheet
+            route.fulfill(path=path, content_type=kind, headers={"access-control-allow-origin": "*"})
         else:
             route.abort("internetdisconnected")
 

@@ -48,6 +48,9 @@ NOT_PAGES = {
     "/orders/export.csv": "a CSV download",
     "/catalog/export.csv": "a CSV download",
     "/orders/{order_id:int}/card": "a queue card fragment that live updates fetch",
+    "/deliveries/proofs/": "proof pictures",
+    "/t/{token:str}/proof": "proof pictures, through a tracking link",
+    "/deliveries/orders/": "an order's proofs, a fragment its page loads",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -63,6 +66,9 @@ PARAMETERS = {
     ("my", "order_id"): "SELECT min(o.id) FROM orders o JOIN customers c ON c.id = o.customer_id"
     " JOIN users u ON u.id = c.user_id WHERE u.email = 'customer@demo.test'",
     ("shop", "product_id"): "SELECT min(id) FROM products WHERE active",
+    ("deliveries", "run_id"): "SELECT min(id) FROM delivery_runs WHERE status = 'started'",
+    ("deliveries", "order_id"): "SELECT min(id) FROM orders WHERE fulfilment_mode = 'delivery'"
+    " AND status = 'packed'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.
