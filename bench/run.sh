@@ -14,6 +14,7 @@ SCRIPTS=(
   bench/order_list.py
   bench/orders.py
   bench/delivery_plan.py
+  bench/delivery_confirm.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

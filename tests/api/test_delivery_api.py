@@ -6,6 +6,7 @@ applied once, and the bad input and access the issue lists, each a clear error w
 from __future__ import annotations
 
 import base64
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from backend.auth.rules import Role
 from backend.delivery import reads
 from backend.kernel.events import Event
+from backend.orders.models import Order
 from tests.api.conftest import Harness
 from tests.api.delivery_fixtures import (
     BASTILLE,
@@ -354,3 +356,33 @@ async def test_a_stop_changed_since_the_phone_saw_it_is_a_conflict(harness: Harn
         )
     assert late.status_code == 409
     assert late.json()["code"] in {"stop_changed", "stop_done"}
+
+
+async def test_a_delivery_order_placed_through_the_api_keeps_its_slot(harness: Harness) -> None:
+    await build_shop(harness.db)
+    token = await harness.token(Role.OWNER)
+    base = {
+        "customer": {"name": "Ada", "email": "ada@example.com"},
+        "lines": [{"sku": "APPLE", "quantity": 1}],
+        "fulfilment_mode": "delivery",
+        "payment_method": "card",
+        "address": {"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"},
+    }
+    slot = {"start": "2026-12-14T14:00:00+01:00", "end": "2026-12-14T17:00:00+01:00"}
+    async with harness.client() as client:
+        placed = await client.post(
+            "/api/v1/orders", json={**base, "delivery_slot": slot}, headers=bearer(token)
+        )
+        backwards = {"start": slot["end"], "end": slot["start"]}
+        wrong = await client.post(
+            "/api/v1/orders", json={**base, "delivery_slot": backwards}, headers=bearer(token)
+        )
+    assert placed.status_code == 201, placed.text
+    assert wrong.status_code == 422
+    async with harness.db.read() as session:
+        groups = await reads.ready_for_delivery(session)  # not packed yet: not ready
+        order = await session.get(Order, placed.json()["id"])
+    assert groups == []
+    assert order is not None
+    assert order.delivery_slot_start is not None
+    assert order.delivery_slot_start.astimezone(UTC).hour == 13
