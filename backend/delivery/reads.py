@@ -325,3 +325,25 @@ async def hand_over(session: AsyncSession, order_ids: list[int]) -> dict[int, li
     for order_id, name, quantity in await session.execute(query):
         found.setdefault(order_id, []).append((name, quantity))
     return found
+
+
+async def order_eta(session: AsyncSession, order_id: int, now: datetime | None = None) -> datetime | None:
+    """When the driver should reach this order (for its tracking page): the ETA of its stop while
+    that stop waits on a started run; None otherwise."""
+    query = (
+        select(StopOrder.run_id, StopOrder.stop_id)
+        .join(RunStop, RunStop.id == StopOrder.stop_id)
+        .join(DeliveryRun, DeliveryRun.id == StopOrder.run_id)
+        .where(
+            StopOrder.order_id == order_id,
+            RunStop.status == StopStatus.PENDING,
+            DeliveryRun.status == RunStatus.STARTED.value,
+        )
+        .limit(1)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    view = await session.run_sync(run_view, found[0], now)
+    stop = next((s for s in view.stops if s.id == found[1]), None) if view else None
+    return None if stop is None else stop.eta

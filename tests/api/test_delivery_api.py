@@ -105,6 +105,8 @@ async def test_a_run_from_plan_to_counted_cash(harness: Harness, shop: Shop) -> 
         assert started.status_code == 200, started.text
         assert started.json()["status"] == "started"
         assert {await shop.order_status(client, name) for name in shop.orders} == {"out_for_delivery"}
+        async with harness.db.read() as session:  # what the tracking page shows the customer
+            assert await reads.order_eta(session, shop.orders["bastille"]) is not None
 
         first = stop_of(run, shop.orders["cod"])
         signature = base64.b64encode(png()).decode()
@@ -142,6 +144,8 @@ async def test_a_run_from_plan_to_counted_cash(harness: Harness, shop: Shop) -> 
         assert failed.status_code == 200, failed.text
         assert await shop.order_status(client, "bastille") == "delivery_failed"
         assert await ready_ids(harness) == {shop.orders["bastille"]}
+        async with harness.db.read() as session:
+            assert await reads.order_eta(session, shop.orders["bastille"]) is None
 
         moved = await client.post(
             f"{url}/positions", json={"latitude": 48.85, "longitude": 2.36, "accuracy_m": 20}, headers=driver

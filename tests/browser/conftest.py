@@ -8,6 +8,7 @@ vendored copies, "down" fails the request.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import socket
@@ -29,6 +30,10 @@ from backend.web.assets import VENDOR_DIR, VENDOR_SCRIPTS
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CDN_ROUTE = "https://cdn.jsdelivr.net/**"
+TILES_ROUTE = "https://tile.openstreetmap.org/**"  # the delivery map's tiles: a blank one each here
+BLANK_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
+)
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -139,6 +144,11 @@ def _cdn(up: bool) -> Callable[[Route], None]:
     return answer
 
 
+def blank_tiles(route: Route) -> None:
+    """Map tiles without the internet: the map draws, on a blank ground."""
+    route.fulfill(body=BLANK_TILE, content_type="image/png", headers={"access-control-allow-origin": "*"})
+
+
 @pytest.fixture
 def new_context(
     playwright: Playwright, server: str, tmp_path_factory: pytest.TempPathFactory
@@ -162,6 +172,7 @@ def new_context(
         )
         context.set_default_timeout(10_000)
         context.route(CDN_ROUTE, _cdn(cdn_up))
+        context.route(TILES_ROUTE, blank_tiles)
         opened.append(context)
         return context
 
