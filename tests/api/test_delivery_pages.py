@@ -70,6 +70,18 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         assert "every 30 seconds" in today.text
         started = await post_form(driver, f"/deliveries/today/{run_id}/start", {})
         assert started.status_code == 303
+        fix = {"latitude": 48.857, "longitude": 2.35, "accuracy_m": 14}
+        csrf = {"x-csrftoken": driver.cookies["csrftoken"]}
+        sent = await driver.post(f"/deliveries/today/{run_id}/position", json=fix, headers=csrf)
+        assert sent.status_code == 204, sent.text
+        absurd = await driver.post(
+            f"/deliveries/today/{run_id}/position", json={**fix, "latitude": 91}, headers=csrf
+        )
+        assert absurd.status_code == 422
+        watched = await boss.get(f"/deliveries/runs/{run_id}")
+        assert watched.status_code == 200
+        assert "within 14 m" in watched.text
+        assert "Drivers on the road" in (await boss.get("/deliveries")).text
         today = await driver.get("/deliveries/today")
         assert today.text.count('enctype="multipart/form-data"') == 2
         assert "geo:" in today.text
