@@ -36,6 +36,7 @@
     try { markers = JSON.parse(box.dataset.markers || '[]') } catch { markers = [] }
     box.hidden = false
     const map = L.map(box, { scrollWheelZoom: false })
+    map.attributionControl.setPrefix(false) // the tiles' credit only: no tiny link beside the navigation
     L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map)
     const points = markers.map((marker) => {
       const colour = marker.driver ? '#b3261e' : (marker.done ? '#6b7280' : '#1f5f4a')

@@ -83,7 +83,7 @@ async def _outcomes(data_dir: Path, run_id: int) -> dict[str, int]:
             rows = await session.execute(
                 select(Event.type, func.count()).where(Event.subject == f"run:{run_id}").group_by(Event.type)
             )
-            return dict(rows.tuples().all())
+            return dict(rows.all())
     finally:
         await db.dispose()
 
