@@ -17,6 +17,7 @@ from backend.auth.web import plugin as auth
 from backend.auth.web.guards import PUBLIC
 from backend.catalog.web import plugin as catalog
 from backend.dashboard.web import plugin as dashboard
+from backend.delivery.web import plugin as delivery
 from backend.documents.web import plugin as documents
 from backend.fulfilment.web import plugin as fulfilment
 from backend.inventory.web import plugin as inventory
@@ -52,6 +53,7 @@ DOMAINS = (
     purchasing,
     orders,
     fulfilment,
+    delivery,
     invoicing,
     documents,
     returns,

@@ -15,6 +15,7 @@ SCRIPTS=(
   bench/orders.py
   bench/fulfil_picks.py
   bench/delivery_plan.py
+  bench/delivery_confirm.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import User
 from backend.customers.models import Customer
-from backend.delivery import rules
+from backend.delivery import rules, service
 from backend.delivery.models import DeliveryRun, RunStop, StopOrder
 from backend.delivery.rules import ProofHolder, RunStatus, StopStatus
 from backend.delivery.views import RunView, delivery_rules, run_view
-from backend.orders.models import Order
+from backend.orders.models import Order, OrderLine
 from backend.orders.rules import FulfilmentMode, OrderStatus
 
 
@@ -236,3 +236,114 @@ async def cash_owed(session: AsyncSession, driver_id: int | None = None) -> dict
         for driver, amounts in owed.items()
         if any(amounts.values())
     }
+
+
+@dataclass(frozen=True)
+class Driver:
+    id: int
+    name: str
+    email: str
+    role: str
+
+
+async def drivers(session: AsyncSession) -> list[Driver]:
+    """Who may be given a run: active drivers first, then the owner and staff (standing in)."""
+    query = select(User.id, User.name, User.email, User.role).where(
+        User.active.is_(True), User.role.in_(["driver", "owner", "staff"])
+    )
+    found = [Driver(*row) for row in await session.execute(query)]
+    return sorted(found, key=lambda d: (d.role != "driver", d.name.lower(), d.id))
+
+
+async def account(session: AsyncSession, *, user_id: int | None = None, email: str = "") -> Driver | None:
+    """One account by id or by e-mail (case-insensitive), active or not."""
+    query = select(User.id, User.name, User.email, User.role)
+    if user_id is not None:
+        query = query.where(User.id == user_id)
+    else:
+        query = query.where(func.lower(User.email) == email.strip().lower())
+    row = (await session.execute(query.limit(1))).first()
+    return None if row is None else Driver(*row)
+
+
+async def current_run_of(session: AsyncSession, driver_id: int, day: date) -> int | None:
+    """The driver's run to show as "Today's run": the started one, else the first planned one of
+    the day, else the last one finished that day."""
+    query = (
+        select(DeliveryRun.id, DeliveryRun.status)
+        .where(DeliveryRun.driver_id == driver_id, DeliveryRun.day <= day)
+        .where(or_(DeliveryRun.day == day, DeliveryRun.status != RunStatus.FINISHED.value))
+        .order_by(DeliveryRun.day, DeliveryRun.id)
+    )
+    rows = list(await session.execute(query))
+    order = {RunStatus.STARTED.value: 0, RunStatus.PLANNED.value: 1, RunStatus.FINISHED.value: 2}
+    best = sorted(rows, key=lambda row: (order.get(row[1], 3), row[0]))
+    return best[0][0] if best else None
+
+
+@dataclass(frozen=True)
+class OrderAddress:
+    order_id: int
+    number: str
+    customer_name: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str
+    latitude: float | None
+    longitude: float | None
+
+
+async def order_address(session: AsyncSession, order_id: int) -> OrderAddress | None:
+    """Where a delivery order goes, for setting its address's pin (its own coordinates, else the
+    pin already set)."""
+    order = await session.get(Order, order_id)
+    if order is None or order.fulfilment_mode != FulfilmentMode.DELIVERY:
+        return None
+    point = await session.run_sync(lambda sync: service.position_of(sync, order))
+    return OrderAddress(
+        order.id,
+        order.number,
+        order.customer_name,
+        order.address_line1 or "",
+        order.address_postal_code or "",
+        order.address_city or "",
+        order.address_country or "",
+        point[0] if point else None,
+        point[1] if point else None,
+    )
+
+
+async def hand_over(session: AsyncSession, order_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """What to hand over for each order: its lines' names and quantities, in their order."""
+    query = (
+        select(OrderLine.order_id, OrderLine.name, OrderLine.quantity)
+        .where(OrderLine.order_id.in_(order_ids))
+        .order_by(OrderLine.order_id, OrderLine.position)
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for order_id, name, quantity in await session.execute(query):
+        found.setdefault(order_id, []).append((name, quantity))
+    return found
+
+
+async def order_eta(session: AsyncSession, order_id: int, now: datetime | None = None) -> datetime | None:
+    """When the driver should reach this order (for its tracking page): the ETA of its stop while
+    that stop waits on a started run; None otherwise."""
+    query = (
+        select(StopOrder.run_id, StopOrder.stop_id)
+        .join(RunStop, RunStop.id == StopOrder.stop_id)
+        .join(DeliveryRun, DeliveryRun.id == StopOrder.run_id)
+        .where(
+            StopOrder.order_id == order_id,
+            RunStop.status == StopStatus.PENDING,
+            DeliveryRun.status == RunStatus.STARTED.value,
+        )
+        .limit(1)
+    )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    view = await session.run_sync(run_view, found[0], now)
+    stop = next((s for s in view.stops if s.id == found[1]), None) if view else None
+    return None if stop is None else stop.eta

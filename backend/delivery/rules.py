@@ -402,6 +402,7 @@ MESSAGES: Mapping[str, str] = {
     "currency_mixed": N_("All orders of one run must be in the same currency."),
     "driver_unknown": N_("No active driver has this account."),
     "drivers_empty": N_("Choose at least one driver."),
+    "one_driver": N_("A run is for one driver: choose one, or plan the day for several."),
     "date_invalid": N_("Choose a date."),
     "run_not_planned": N_("This run has started: its stops can no longer change."),
     "run_not_started": N_("This run has not started."),

@@ -19,6 +19,7 @@ from backend.auth.service import create_user, get_user_by_email
 from backend.catalog.models import Product
 from backend.catalog.rules import ProductInput
 from backend.catalog.service import create_product
+from backend.demo.deliveries import ensure_runs
 from backend.demo.invoices import ensure_invoices
 from backend.demo.orders import ORDER_COUNT, ensure_orders, ensure_own_orders, ensure_ratings
 from backend.demo.returns import ensure_returns
@@ -44,6 +45,7 @@ DEMO_ACCOUNTS = (
     ("owner@demo.test", "Camille Martin", Role.OWNER, None),
     ("staff@demo.test", "Sam Leroy", Role.STAFF, None),
     ("driver@demo.test", "Alex Moreau", Role.DRIVER, None),
+    ("driver2@demo.test", "Nadia Benali", Role.DRIVER, None),
     ("customer@demo.test", "Jeanne Petit", Role.CUSTOMER, None),
 )
 
@@ -360,6 +362,7 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
         created += await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
         created += await ensure_ratings(db)
+        created += await ensure_runs(db, owner_id)
         created += await ensure_invoices(db, owner_id)
         return created + await ensure_returns(db, owner_id)
     finally:

@@ -40,15 +40,16 @@ def _common() -> dict[str, list[str]]:
 
 def page_policy(settings: Settings) -> str:
     source = settings.htmx_source
-    scripts = ["'self'", *assets.htmx_cdn_urls(source), *assets.inline_script_hashes(source)]
+    map_scripts, map_styles = assets.map_cdn_urls(source)
+    scripts = ["'self'", *assets.htmx_cdn_urls(source), *map_scripts, *assets.inline_script_hashes(source)]
     # 'self' covers same-origin sockets in current browsers; the public origin is named for older ones.
     socket = "ws" + settings.origin.removeprefix("http")
     return _policy(
         _common()
         | {
             "script-src": scripts,
-            "style-src": ["'self'"],
-            "img-src": ["'self'", "data:", "blob:"],
+            "style-src": ["'self'", *map_styles],
+            "img-src": ["'self'", "data:", "blob:", assets.MAP_TILES],  # the delivery map's tiles
             "connect-src": ["'self'", socket],
             "manifest-src": ["'self'"],
             "worker-src": ["'self'"],

@@ -48,7 +48,23 @@ HTMX_WS = VendorScript(
     "dist/ws.min.js",
     "sha384-1RwI/nvUSrMRuNj7hX1+27J8XDdCoSLf0EjEyF69nacuWyiJYoQ/j39RT1mSnd2G",
 )
-VENDOR_SCRIPTS = (HTMX, HTMX_WS)
+HTMX_SCRIPTS = (HTMX, HTMX_WS)
+# The delivery map (Leaflet) is loaded by the pages that show one, from the CDN with SRI and, when
+# that fails, from the same-origin copy: ``map_assets``. Its tiles come from OpenStreetMap.
+LEAFLET = VendorScript(
+    "leaflet",
+    "1.9.4",
+    "dist/leaflet.js",
+    "sha384-cxOPjt7s7Iz04uaHJceBmS+qpjv2JkIHNVcuOrM+YHwZOmJGBXI00mdUXEq65HTH",
+)
+LEAFLET_CSS = VendorScript(
+    "leaflet",
+    "1.9.4",
+    "dist/leaflet.css",
+    "sha384-sHL9NAb7lN7rfvG5lfHpm643Xkcjzp4jFvuavGOndn6pjVqS6ny56CAt3nsEVT4H",
+)
+MAP_TILES = "https://tile.openstreetmap.org"
+VENDOR_SCRIPTS = (*HTMX_SCRIPTS, LEAFLET, LEAFLET_CSS)
 
 
 @cache
@@ -85,7 +101,7 @@ def _fallback(script: VendorScript, condition: str) -> str:
 def htmx_tags(source: str = "cdn") -> Markup:
     """htmx and its websocket extension: from the CDN with SRI, else from this server."""
     if source == "local":
-        return Markup("".join(_tag(s.local_url, s.sri, False) for s in VENDOR_SCRIPTS))  # noqa: S704 - constants
+        return Markup("".join(_tag(s.local_url, s.sri, False) for s in HTMX_SCRIPTS))  # noqa: S704 - constants
     parts = [
         _tag(HTMX.cdn_url, HTMX.sri, True),
         _fallback(HTMX, "window.htmx"),
@@ -101,7 +117,26 @@ def htmx_tags(source: str = "cdn") -> Markup:
 
 def htmx_cdn_urls(source: str = "cdn") -> list[str]:
     """The CDN addresses the pages load scripts from, for the Content-Security-Policy."""
-    return [] if source == "local" else [s.cdn_url for s in VENDOR_SCRIPTS]
+    return [] if source == "local" else [s.cdn_url for s in HTMX_SCRIPTS]
+
+
+def map_assets(source: str = "cdn") -> dict[str, str]:
+    """Where a map page loads Leaflet from (the CDN unless told to stay local) and its fallback."""
+    local = source == "local"
+    return {
+        "js": LEAFLET.local_url if local else LEAFLET.cdn_url,
+        "js_sri": LEAFLET.sri,
+        "js_local": LEAFLET.local_url,
+        "css": LEAFLET_CSS.local_url if local else LEAFLET_CSS.cdn_url,
+        "css_sri": LEAFLET_CSS.sri,
+        "css_local": LEAFLET_CSS.local_url,
+        "tiles": MAP_TILES + "/{z}/{x}/{y}.png",
+    }
+
+
+def map_cdn_urls(source: str = "cdn") -> tuple[list[str], list[str]]:
+    """The map's script and style addresses on the CDN, for the Content-Security-Policy."""
+    return ([], []) if source == "local" else ([LEAFLET.cdn_url], [LEAFLET_CSS.cdn_url])
 
 
 @cache

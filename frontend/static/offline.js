@@ -185,8 +185,8 @@
   document.addEventListener('submit', async (event) => {
     const form = event.target
     if (!user || !form.matches('form[data-offline]') || event.defaultPrevented) return
-    // Files are not queued, and GET forms change nothing: those stay plain submissions.
-    if (form.method !== 'post' || form.enctype === 'multipart/form-data') return
+    // GET forms change nothing: those stay plain submissions.
+    if (form.method !== 'post') return
     event.preventDefault()
     if (busy.has(form)) return // a second tap while the first is on its way
     busy.add(form)
@@ -196,9 +196,16 @@
     const request = {
       url: action.pathname + action.search,
       method: 'POST',
-      body: new URLSearchParams(data).toString(),
       label: form.dataset.offlineLabel || document.title,
       page: here()
+    }
+    // A form with files keeps its parts, files included (outbox.js sends them as multipart).
+    if (form.enctype === 'multipart/form-data') {
+      request.parts = [...data.entries()]
+        .filter(([, value]) => !(value instanceof File) || value.size > 0) // no file chosen: no part
+        .map(([name, value]) => value instanceof File ? [name, value, value.name] : [name, value])
+    } else {
+      request.body = new URLSearchParams(data).toString()
     }
     try {
       let waiting

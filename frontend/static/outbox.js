@@ -2,7 +2,8 @@
 // Shared by the pages (offline.js draws it) and the service worker (Background Sync replays it),
 // so it touches neither the DOM nor anything only one of them has.
 //
-// A record: { id, user, url, method, body, label, page, createdAt, state, status, html }.
+// A record: { id, user, url, method, body | parts, label, page, createdAt, state, status, html }.
+// parts: [name, value, filename?] of a form with files (values that are files are Blobs).
 // state: 'pending'  — not answered yet: sent on the next replay;
 //        'conflict' — the server answered 409 (changed meanwhile): html holds its page, the owner chooses;
 //        'error'    — refused (422: key reused with another body, other 4xx): html holds the reason.
@@ -77,12 +78,23 @@
   // The stored body carries the CSRF field of the page it came from; a page replaying passes its
   // own, fresher token as the header, which the server reads first. Neither is part of the
   // idempotency fingerprint, so this does not change what the key stands for.
+  // A form with files (a drop-off's photo) is kept as its parts, the files as Blobs, which
+  // IndexedDB stores as they are; it is sent again as multipart, as the browser would have.
   function send (record, csrfToken) {
-    const headers = { 'content-type': 'application/x-www-form-urlencoded' }
+    const headers = record.parts ? {} : { 'content-type': 'application/x-www-form-urlencoded' }
     if (csrfToken) headers['x-csrftoken'] = csrfToken
     return fetch(record.url, {
-      method: record.method, body: record.body, headers, credentials: 'same-origin', redirect: 'follow'
+      method: record.method, body: record.parts ? formData(record.parts) : record.body, headers, credentials: 'same-origin', redirect: 'follow'
     })
+  }
+
+  function formData (parts) {
+    const data = new FormData()
+    for (const [name, value, filename] of parts) {
+      if (value instanceof Blob) data.append(name, value, filename || 'file')
+      else data.append(name, value)
+    }
+    return data
   }
 
   // Answers that mean "not now" rather than "no": the record stays pending and the replay stops,

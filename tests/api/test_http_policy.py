@@ -14,7 +14,13 @@ from tests.api.order_fixtures import actor_for, build_shop, draft
 
 # Headers that differ between two answers to the same request.
 PER_ANSWER = {"date", "set-cookie"}
-SAMPLE_PARAMS = {int: "1", "file_path": "app.css", "path": "openapi.yaml", "kind": "invoice"}
+SAMPLE_PARAMS = {
+    int: "1",
+    "file_path": "app.css",
+    "path": "openapi.yaml",
+    "kind": "invoice",
+    "digest": "0" * 64,
+}
 
 
 def _sample_path(route: HTTPRoute, token: str) -> str:

@@ -31,7 +31,9 @@ def test_every_route_declares_an_access_rule(tmp_path) -> None:
 
 # path → status each role gets on GET (None = a visitor who is not signed in).
 EXPECTED = {
-    "/": {ANON: 303, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
+    "/": {ANON: 303, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 303, Role.CUSTOMER: 200},
+    "/deliveries": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 403, Role.CUSTOMER: 403},
+    "/deliveries/today": {ANON: 401, Role.OWNER: 200, Role.STAFF: 403, Role.DRIVER: 200, Role.CUSTOMER: 403},
     "/login": {ANON: 200, Role.OWNER: 303, Role.STAFF: 303, Role.DRIVER: 303, Role.CUSTOMER: 303},
     "/me": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},
     "/more": {ANON: 401, Role.OWNER: 200, Role.STAFF: 200, Role.DRIVER: 200, Role.CUSTOMER: 200},

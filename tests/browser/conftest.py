@@ -8,6 +8,7 @@ vendored copies, "down" fails the request.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import socket
@@ -29,6 +30,10 @@ from backend.web.assets import VENDOR_DIR, VENDOR_SCRIPTS
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CDN_ROUTE = "https://cdn.jsdelivr.net/**"
+TILES_ROUTE = "https://tile.openstreetmap.org/**"  # the delivery map's tiles: a blank one each here
+BLANK_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg=="
+)
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -136,13 +141,17 @@ def _cdn(up: bool) -> Callable[[Route], None]:
         path = local.get(route.request.url)
         if up and path:
             # The pages load these with crossorigin="anonymous": without CORS, SRI refuses them.
-            route.fulfill(
-                path=path, content_type="text/javascript", headers={"access-control-allow-origin": "*"}
-            )
+            kind = "text/css" if path.suffix == ".css" else "text/javascript"  # the map's style sheet
+            route.fulfill(path=path, content_type=kind, headers={"access-control-allow-origin": "*"})
         else:
             route.abort("internetdisconnected")
 
     return answer
+
+
+def blank_tiles(route: Route) -> None:
+    """Map tiles without the internet: the map draws, on a blank ground."""
+    route.fulfill(body=BLANK_TILE, content_type="image/png", headers={"access-control-allow-origin": "*"})
 
 
 @pytest.fixture
@@ -168,6 +177,7 @@ def new_context(
         )
         context.set_default_timeout(10_000)
         context.route(CDN_ROUTE, _cdn(cdn_up))
+        context.route(TILES_ROUTE, blank_tiles)
         opened.append(context)
         return context
 

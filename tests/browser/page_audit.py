@@ -58,6 +58,8 @@ NOT_PAGES = {
     "/t/{token:str}/returns": "the returns panel the tracking page fetches",
     "/my/orders/{order_id:int}/returns": "the returns panel the tracking page fetches",
     "/d/": "a shared document (a PDF), not a page",
+    "/deliveries/proofs/": "proof pictures",
+    "/deliveries/orders/": "an order's proofs, a fragment its page loads",
 }
 
 # A path parameter's value: the first row of the demo data, by (first path segment, name).
@@ -84,6 +86,9 @@ PARAMETERS = {
     ("returns", "return_id"): "SELECT id FROM returns ORDER BY status = 'approved' DESC, id",
     ("documents", "kind"): "SELECT 'invoice'",
     ("documents", "subject_id"): "SELECT min(subject_id) FROM document_links WHERE kind = 'invoice'",
+    ("deliveries", "run_id"): "SELECT min(id) FROM delivery_runs WHERE status = 'started'",
+    ("deliveries", "order_id"): "SELECT min(id) FROM orders WHERE fulfilment_mode = 'delivery'"
+    " AND status = 'packed'",
 }
 
 # htmx reports failed requests and swaps as events on the element; the page keeps them for the test.

@@ -22,7 +22,17 @@ from backend.auth.models import User
 from backend.orders.views import PlacedOrder
 from backend.web import vendoring
 from tests.browser import page_audit as audit
-from tests.browser.conftest import CDN_ROUTE, CHROMIUM, LAUNCH_ARGS, _cdn, _unavailable, sign_in, wait_for
+from tests.browser.conftest import (
+    CDN_ROUTE,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    TILES_ROUTE,
+    _cdn,
+    _unavailable,
+    blank_tiles,
+    sign_in,
+    wait_for,
+)
 from tests.browser.test_order_queue import _hold_then, _place, database
 from tests.conftest import _run
 
@@ -78,6 +88,7 @@ def _context(browser: Browser, server: str, role: str) -> tuple[BrowserContext, 
     )
     context.set_default_timeout(15_000)
     context.route(CDN_ROUTE, _cdn(True))
+    context.route(TILES_ROUTE, blank_tiles)
     context.add_init_script(audit.HTMX_ERRORS)
     page = context.new_page()
     listener = audit.Listener(server)

@@ -6,7 +6,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from backend.auth.principal import Principal
-from backend.auth.rules import Permission, Role
+from backend.auth.rules import Role
 from backend.auth.web.guards import PUBLIC, signed_in
 from backend.dashboard.web.dependencies import Feeds
 from backend.kernel.db import Database
@@ -30,9 +30,9 @@ async def home(
         return see_other("/shop")
     if principal.role == Role.CUSTOMER:
         return await _my_orders(request, db, principal, live_cursor)
-    if principal.role == Role.DRIVER and not principal.can(Permission.ACTIVITY_VIEW):
-        return page(request, "dashboard/run.html")  # the team's feed only for a driver allowed it
-    template = "dashboard/run.html" if principal.role == Role.DRIVER else "dashboard/home.html"
+    if principal.role == Role.DRIVER:
+        return see_other("/deliveries/today")  # the driver's "Today's run"
+    template = "dashboard/home.html"
     feed_html = await feeds.feed_html(db, principal, live_cursor)
     return page(request, template, {"feed_html": feed_html, "newest_event_id": live_cursor})
 

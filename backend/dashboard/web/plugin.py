@@ -17,7 +17,7 @@ PLUGIN = DomainPlugin(
     navigation=[
         NavItem(N_("Home"), "/", "home", 0, roles=frozenset({Role.OWNER, Role.STAFF})),
         NavItem(N_("My orders"), "/", "orders", 0, roles=frozenset({Role.CUSTOMER})),
-        NavItem(N_("Today's run"), "/", "deliveries", 0, roles=frozenset({Role.DRIVER})),
+        NavItem(N_("Today's run"), "/deliveries/today", "deliveries", 0, roles=frozenset({Role.DRIVER})),
         NavItem(N_("Menu"), "/more", "more", 100),
     ],
     state=lambda site: {"feeds": FeedCache(site)},

@@ -17,7 +17,7 @@ from backend.catalog.rules import format_tax_rate
 from backend.i18n.translation import gettext
 from backend.kernel.db import Database
 from backend.orders import errors, queries, service
-from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.drafts import Address, CustomerDetails, DeliverySlot, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
 from backend.orders.web.dependencies import CurrentActor, OrderFactsSources
@@ -69,6 +69,9 @@ def _draft(data: OrderIn) -> OrderDraft:
         priority=data.priority,
         notes=data.notes,
         external_ref=data.external_ref,
+        slot=None
+        if data.delivery_slot is None
+        else DeliverySlot(data.delivery_slot.start, data.delivery_slot.end),
     )
 
 

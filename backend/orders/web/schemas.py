@@ -31,6 +31,13 @@ class AddressIn(msgspec.Struct):
     longitude: float | None = None
 
 
+class SlotIn(msgspec.Struct, forbid_unknown_fields=True):
+    """When a delivery may arrive (aware moments, at most 12 hours apart)."""
+
+    start: datetime
+    end: datetime
+
+
 class OrderIn(msgspec.Struct):
     customer: CustomerIn
     lines: list[LineIn]
@@ -42,6 +49,7 @@ class OrderIn(msgspec.Struct):
     external_ref: Text | None = None
     priority: str = "normal"
     notes: Text = ""
+    delivery_slot: SlotIn | None = None
 
 
 class PlacedOut(msgspec.Struct):
@@ -141,6 +149,7 @@ ORDER_IN_EXAMPLE = {
     "priority": "normal",
     "notes": "Ring twice.",
     "external_ref": "WEB-1042",
+    "delivery_slot": {"start": "2026-12-14T14:00:00+01:00", "end": "2026-12-14T17:00:00+01:00"},
 }
 PLACED_EXAMPLE = {
     "id": 42,
