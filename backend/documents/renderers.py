@@ -4,7 +4,8 @@ what it needs and answering the file (or None when the document is gone).
 Invoices and credit notes are the invoicing domain's Factur-X PDF; the proof of delivery and the
 packing slip are drawn here from the delivery and fulfilment reads (a page with the drop-off's
 time, recipient, photo and signature; the order's lines with what was picked and how it left).
-Drawing a PDF is CPU work: it runs in a thread, off the event loop.
+Drawing a PDF is CPU work: it runs in a thread, off the event loop. The drawing libraries (fpdf,
+factur-x) are imported on the first drawing, not when the app starts.
 """
 
 from __future__ import annotations
@@ -16,18 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from fpdf import FPDF
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.delivery import proofs
 from backend.delivery.reads import OrderProof, proofs_of_order
 from backend.delivery.rules import StopStatus
 from backend.documents.rules import Kind
 from backend.fulfilment.board import FulfilmentView, fulfilment_of
 from backend.i18n.translation import gettext
-from backend.invoicing.pdf import FONT_DIR, facturx_pdf
 from backend.invoicing.views import invoice_view
 from backend.kernel.settings import Settings
 from backend.orders.models import Order
@@ -45,6 +42,8 @@ Renderer = Callable[[AsyncSession, int, Settings], Awaitable[Rendered | None]]
 
 
 async def _invoice(session: AsyncSession, subject_id: int, settings: Settings) -> Rendered | None:
+    from backend.invoicing.pdf import facturx_pdf
+
     view = await invoice_view(session, subject_id)
     if view is None or view.number is None:
         return None
@@ -52,24 +51,41 @@ async def _invoice(session: AsyncSession, subject_id: int, settings: Settings) -
     return Rendered(content, "application/pdf", f"{view.number}.pdf")
 
 
-class _Sheet(FPDF):
+class _Sheet:
     """A plain A4 page in DejaVu (every language's letters), or the core font where it is absent."""
 
     def __init__(self) -> None:
-        super().__init__(format="A4")
+        from fpdf import FPDF
+
+        from backend.invoicing.pdf import FONT_DIR
+
+        self.pdf = FPDF(format="A4")
         regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
         self.face = "Helvetica"
         if regular.exists() and bold.exists():
-            self.add_font("Body", "", str(regular))
-            self.add_font("Body", "B", str(bold))
+            self.pdf.add_font("Body", "", str(regular))
+            self.pdf.add_font("Body", "B", str(bold))
             self.face = "Body"
-        self.add_page()
+        self.pdf.add_page()
 
     def line_of(self, text: str, size: float = 10, bold: bool = False) -> None:
         if self.face == "Helvetica":
             text = text.encode("latin-1", "replace").decode("latin-1")
-        self.set_font(self.face, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(self.face, "B" if bold else "", size)
+        self.pdf.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+
+    def gap(self, height: float) -> None:
+        self.pdf.ln(height)
+
+    def picture(self, content: bytes, width: float) -> None:
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(content))
+        image.load()
+        self.pdf.image(image.convert("RGB"), w=width)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
 
 
 async def _order(session: AsyncSession, order_id: int) -> tuple[Order, str] | None:
@@ -95,11 +111,9 @@ def _proof_pdf(shop: str, order: Order, proof: OrderProof, pictures: list[bytes]
     if address:
         sheet.line_of(address)
     for picture in pictures:
-        image = Image.open(io.BytesIO(picture))
-        image.load()
-        sheet.ln(4)
-        sheet.image(image.convert("RGB"), w=90)
-    return bytes(sheet.output())
+        sheet.gap(4)
+        sheet.picture(picture, 90)
+    return sheet.output()
 
 
 async def _proof(session: AsyncSession, subject_id: int, settings: Settings) -> Rendered | None:
@@ -109,6 +123,8 @@ async def _proof(session: AsyncSession, subject_id: int, settings: Settings) -> 
         return None
     order, shop = found
     proof = delivered[-1]
+    from backend.delivery import proofs
+
     directory: Path = settings.delivery_proof_dir
     pictures = []
     for digest in (proof.photo_hash, proof.signature_hash):
@@ -129,18 +145,18 @@ def _slip_pdf(shop: str, order: Order, fulfilment: FulfilmentView) -> bytes:
     )
     if address:
         sheet.line_of(address)
-    sheet.ln(3)
+    sheet.gap(3)
     for line in fulfilment.lines:
         packed = line.picked_quantity or line.quantity
         sheet.line_of(f"{packed} × {line.name} ({line.sku})")
         if line.short_quantity:
             sheet.line_of(f"   {gettext('To follow')}: {line.short_quantity}", 9)
-    sheet.ln(3)
+    sheet.gap(3)
     if fulfilment.parcels:
         sheet.line_of(f"{gettext('Parcels')}: {fulfilment.parcels}")
     if fulfilment.carrier_name and fulfilment.tracking_number:
         sheet.line_of(f"{fulfilment.carrier_name} · {fulfilment.tracking_number}")
-    return bytes(sheet.output())
+    return sheet.output()
 
 
 async def _packing_slip(session: AsyncSession, subject_id: int, settings: Settings) -> Rendered | None:
