@@ -1,7 +1,7 @@
 """Invoices made by themselves: the moment an order is invoiced without anyone asking
 
-Revision ID: 0019
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06 11:30:00.000000
 
 ``shop_billing.auto_invoice_at`` is the order status at which an invoice is drafted and issued
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
