@@ -135,8 +135,12 @@ BROKEN_JSON = {
 async def test_a_broken_json_body_is_a_400_problem_on_every_api_write(harness: Harness, kind: str) -> None:
     shop = await build_shop(harness.db)
     token = await harness.token(Role.OWNER)
+    # A provider's webhook reads its body as signed bytes, and is not there unless the provider is
+    # configured (tests/api/test_stripe_checkout.py: a body that is not what was signed is a 400).
     writes = [
-        (route, m) for route, m in _routes(harness.app) if route.path.startswith("/api/") and m in WRITES
+        (route, m)
+        for route, m in _routes(harness.app)
+        if route.path.startswith("/api/") and not route.path.startswith("/api/v1/webhooks/") and m in WRITES
     ]
     assert len(writes) >= 8
     answers = {}
