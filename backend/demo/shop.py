@@ -361,9 +361,10 @@ async def load_demo(settings: Settings, orders: int = ORDER_COUNT) -> int:
         created += await ensure_orders(db, owner_id, orders, settings.secret_key)
         customer_id = (await _ids(db, User.email, User.id))["customer@demo.test"]
         created += await ensure_own_orders(db, owner_id, customer_id, settings.secret_key)
-        created += await ensure_ratings(db)
         created += await ensure_runs(db, owner_id)
         created += await ensure_invoices(db, owner_id)
-        return created + await ensure_returns(db, owner_id)
+        created += await ensure_returns(db, owner_id)
+        # Last: the runs deliver orders, and a second load must find the same finished orders.
+        return created + await ensure_ratings(db)
     finally:
         await db.dispose()

@@ -78,7 +78,7 @@ async def test_opening_the_link_then_choosing_a_password_signs_the_person_in_onc
         too_short = await _accept(newcomer, link, "short")
         common = await _accept(newcomer, link, "password1234")
         accepted = await _accept(newcomer, link)
-        home = await newcomer.get("/")
+        home = await newcomer.get("/", follow_redirects=True)  # a driver's home is their run
         me = await newcomer.get("/me")
         again = await _accept(newcomer, link, "another long password")
     assert form.status_code == 200

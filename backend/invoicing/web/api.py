@@ -34,7 +34,7 @@ from backend.invoicing.web.schemas import (
     IssueIn,
     PaymentIn,
     PaymentOut,
-    RefundIn,
+    PaymentRefundIn,
 )
 from backend.orders.web.dependencies import CurrentActor
 from backend.web.api_contract import RowId, answers, request_body
@@ -210,7 +210,7 @@ async def create_payment(
     responses=answers(201, PaymentOut, 404, writes=True, example=PAYMENT_EXAMPLE, description="The refund"),
 )
 async def create_refund(
-    db: AppDb, actor: CurrentActor, data: Annotated[RefundIn, request_body(REFUND_IN_EXAMPLE)]
+    db: AppDb, actor: CurrentActor, data: Annotated[PaymentRefundIn, request_body(REFUND_IN_EXAMPLE)]
 ) -> Any:
     wanted = PaymentInput(
         data.method,

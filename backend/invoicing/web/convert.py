@@ -13,11 +13,11 @@ from backend.invoicing.errors import InvoiceRejected
 from backend.invoicing.service import CustomerInput, DraftInput, LineInput
 from backend.invoicing.views import InvoiceView
 from backend.invoicing.web.schemas import (
-    CustomerIn,
+    BilledCustomerIn,
     InvoiceIn,
     InvoiceLineOut,
     InvoiceOut,
-    LineIn,
+    InvoiceLineIn,
     PaymentLineOut,
     RateOut,
 )
@@ -31,7 +31,7 @@ def problems(found: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "message": message(code), "code": code} for key, code in found.items()]
 
 
-def customer_input(data: CustomerIn) -> CustomerInput:
+def customer_input(data: BilledCustomerIn) -> CustomerInput:
     return CustomerInput(
         data.name,
         data.address_line1,
@@ -55,7 +55,7 @@ def _rate(raw: str | None, where: str) -> int | None:
         raise InvoiceRejected({where: "tax_rate_invalid"}) from None
 
 
-def line_input(line: LineIn, n: int) -> LineInput:
+def line_input(line: InvoiceLineIn, n: int) -> LineInput:
     rate = _rate(line.tax_rate, f"lines[{n}]")
     return LineInput(line.quantity, line.description, line.sku or None, line.unit_price_minor, rate)
 

@@ -11,7 +11,7 @@ Text = Annotated[str, msgspec.Meta(max_length=500)]
 Short = Annotated[str, msgspec.Meta(max_length=120)]
 
 
-class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
+class BilledCustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Short
     address_line1: Annotated[str, msgspec.Meta(max_length=200)] = ""
     postal_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
@@ -24,7 +24,7 @@ class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     id: int | None = None  # the customer record, when there is one
 
 
-class LineIn(msgspec.Struct, forbid_unknown_fields=True):
+class InvoiceLineIn(msgspec.Struct, forbid_unknown_fields=True):
     """A line by SKU (price and rate from the catalog unless given) or by description."""
 
     quantity: int
@@ -38,8 +38,8 @@ class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
     """Either ``order`` (the order's lines and customer), or ``customer`` and ``lines``."""
 
     order: int | None = None
-    customer: CustomerIn | None = None
-    lines: list[LineIn] | None = None
+    customer: BilledCustomerIn | None = None
+    lines: list[InvoiceLineIn] | None = None
     client_ref: Annotated[str, msgspec.Meta(max_length=64)] | None = None  # the client's own id
     delivery_date: date | None = None
     locale: Annotated[str, msgspec.Meta(max_length=8)] = "fr"
@@ -128,7 +128,7 @@ class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
-class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
     method: Annotated[str, msgspec.Meta(max_length=24)]
     amount_minor: int
     reason: Text

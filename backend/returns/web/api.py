@@ -26,7 +26,7 @@ from backend.returns.web.schemas import (
     RETURN_LIST_EXAMPLE,
     MoveIn,
     ReceiveIn,
-    RefundIn,
+    ReturnRefundIn,
     ReturnIn,
     ReturnLineOut,
     ReturnListOut,
@@ -197,9 +197,9 @@ async def refund_return(
     db: AppDb,
     actor: CurrentActor,
     return_id: RowId,
-    data: Annotated[RefundIn | None, request_body(REFUND_EXAMPLE)] = None,
+    data: Annotated[ReturnRefundIn | None, request_body(REFUND_EXAMPLE)] = None,
 ) -> Any:
-    data = data or RefundIn()
+    data = data or ReturnRefundIn()
     wanted = service.RefundInput(data.method, data.amount_minor)
     try:
         await db.run(service.refund_return, actor, return_id, wanted, data.version)

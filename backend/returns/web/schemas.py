@@ -46,7 +46,7 @@ class ReceiveIn(msgspec.Struct, forbid_unknown_fields=True):
     version: Units | None = None
 
 
-class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
+class ReturnRefundIn(msgspec.Struct, forbid_unknown_fields=True):
     """Both optional: the order's payment method, and what the returned lines cost (the credit
     note's total when the order was invoiced)."""
 
