@@ -15,9 +15,9 @@ from backend.invoicing.views import InvoiceView
 from backend.invoicing.web.schemas import (
     BilledCustomerIn,
     InvoiceIn,
+    InvoiceLineIn,
     InvoiceLineOut,
     InvoiceOut,
-    InvoiceLineIn,
     PaymentLineOut,
     RateOut,
 )

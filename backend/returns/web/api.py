@@ -26,11 +26,11 @@ from backend.returns.web.schemas import (
     RETURN_LIST_EXAMPLE,
     MoveIn,
     ReceiveIn,
-    ReturnRefundIn,
     ReturnIn,
     ReturnLineOut,
     ReturnListOut,
     ReturnOut,
+    ReturnRefundIn,
 )
 from backend.web.api_contract import RowId, answers, request_body
 from backend.web.dependencies import AppDb
