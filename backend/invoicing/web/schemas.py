@@ -7,8 +7,14 @@ from typing import Annotated, Any
 
 import msgspec
 
+from backend.web.inputs import MAX_ID
+
 Text = Annotated[str, msgspec.Meta(max_length=500)]
 Short = Annotated[str, msgspec.Meta(max_length=120)]
+
+
+# A row named in a request: out of range is a 400 (never a database error).
+RowRef = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
 
 class BilledCustomerIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,7 +43,7 @@ class InvoiceLineIn(msgspec.Struct, forbid_unknown_fields=True):
 class InvoiceIn(msgspec.Struct, forbid_unknown_fields=True):
     """Either ``order`` (the order's lines and customer), or ``customer`` and ``lines``."""
 
-    order: int | None = None
+    order: RowRef | None = None
     customer: BilledCustomerIn | None = None
     lines: list[InvoiceLineIn] | None = None
     client_ref: Annotated[str, msgspec.Meta(max_length=64)] | None = None  # the client's own id
@@ -123,8 +129,8 @@ class PaymentIn(msgspec.Struct, forbid_unknown_fields=True):
 
     method: Annotated[str, msgspec.Meta(max_length=24)]
     amount_minor: int
-    order: int | None = None
-    invoice: int | None = None
+    order: RowRef | None = None
+    invoice: RowRef | None = None
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
@@ -132,9 +138,9 @@ class PaymentRefundIn(msgspec.Struct, forbid_unknown_fields=True):
     method: Annotated[str, msgspec.Meta(max_length=24)]
     amount_minor: int
     reason: Text
-    order: int | None = None
-    invoice: int | None = None
-    credit_note: int | None = None  # the credit note it pays back
+    order: RowRef | None = None
+    invoice: RowRef | None = None
+    credit_note: RowRef | None = None  # the credit note it pays back
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
@@ -149,8 +155,8 @@ class PaymentOut(msgspec.Struct):
 
 
 class CheckoutIn(msgspec.Struct, forbid_unknown_fields=True):
-    order: int | None = None
-    invoice: int | None = None
+    order: RowRef | None = None
+    invoice: RowRef | None = None
 
 
 class CheckoutOut(msgspec.Struct):
