@@ -39,7 +39,7 @@ def test_an_invited_driver_chooses_a_password_and_lands_signed_in(new_context: C
     newcomer.locator("#f-password").fill("a long walk to the market")
     with newcomer.expect_navigation():
         newcomer.get_by_role("button", name="Join and sign in").click()
-    assert urlparse(newcomer.url).path == "/"  # their home
+    assert urlparse(newcomer.url).path == "/deliveries/today"  # a driver's home is their run
     assert newcomer.locator("body").get_attribute("data-signed-in") == "true"
     newcomer.goto("/me")
     expect(newcomer.locator("#main")).to_contain_text(email)

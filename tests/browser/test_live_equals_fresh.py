@@ -113,6 +113,7 @@ def assert_live_equals_fresh(
         page.wait_for_timeout(50)
     fresh_page = page.context.new_page()
     fresh_page.goto(page.url)
+    fresh_page.wait_for_load_state("networkidle")  # the parts a page loads in (returns, invoicing)
     fresh = regions(fresh_page, selectors)
     fresh_page.close()
     assert all(part is not None for part in fresh), fresh

@@ -3,13 +3,10 @@ runs API; run events go to the team and the run's driver and redraw the run's pa
 
 from __future__ import annotations
 
-from backend.auth.rules import Permission
 from backend.delivery import events
 from backend.delivery.web import api, driver, live, pages, proof_pages
-from backend.i18n.translation import N_
 from backend.orders.web.dependencies import ORDER_PANELS
 from backend.web import assets
-from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin, sentences
 
 PLUGIN = DomainPlugin(
@@ -17,7 +14,7 @@ PLUGIN = DomainPlugin(
     api=api.ROUTES,
     pages=[*pages.ROUTES, *driver.ROUTES, *proof_pages.ROUTES],
     # The driver's "Today's run" is the home's entry ("/" opens it for a driver).
-    navigation=[NavItem(N_("Deliveries"), "/deliveries", "deliveries", 40, Permission.DELIVERIES_MANAGE)],
+    # Reached from the Menu page (dashboard/more.html): a seventh tab is too narrow on a 320 px phone.
     topic_rules=live.TOPIC_RULES,
     fragments=live.FRAGMENTS,
     quiet=live.QUIET,
