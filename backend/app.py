@@ -64,10 +64,20 @@ DOMAINS = (
 PLUGINS = tuple(package.PLUGIN for package in (*DOMAINS, realtime, pwa, ops))  # with what they share
 
 
-# What is loaded at start lives as long as the process: keep the collector off it (short pauses).
+# What the served app loads at start lives as long as the process: keep the collector off it
+# (short pauses).
 def _freeze_heap() -> None:
     gc.collect()
     gc.freeze()
+
+
+def served_app() -> Litestar:
+    """The app as ``comptoir serve`` runs it, one per process for the process's whole life, with
+    its start-up heap frozen. Only there: a frozen object is never collected, so a process that
+    makes and drops apps (the tests make one per test) would keep every one of them."""
+    app = create_app()
+    app.on_startup.append(_freeze_heap)
+    return app
 
 
 def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin] = PLUGINS) -> Litestar:
@@ -80,7 +90,6 @@ def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin]
         dependencies=DEPENDENCIES,
         state=State({"settings": settings, "db": db}),
         lifespan=[db.serving()],
-        on_startup=[_freeze_heap],
         exception_handlers=web.EXCEPTION_HANDLERS,
         request_class=InputRequest,
         request_max_body_size=settings.max_body_bytes,

@@ -48,7 +48,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
         warm_up()  # its import of the app runs beside uvicorn's
     config = uvicorn.Config(
-        "backend.app:create_app",
+        "backend.app:served_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import httpx
 import pytest
 
+from backend.app import _freeze_heap, create_app, served_app
+from tests.api.conftest import test_settings
 from tests.live import ROOT, free_port
 
 STOPS = [
@@ -76,3 +80,19 @@ def test_a_stopped_server_exits_0_without_an_error_after_saying_where_it_served(
     assert f"Comptoir is serving on http://127.0.0.1:{port}" in lines
     alarming = [line for line in lines if any(word in line for word in ("ERROR", "Traceback", "Aborted"))]
     assert alarming == []
+
+
+async def test_an_app_made_and_dropped_in_one_process_is_freed(tmp_path: Path, database_url: str) -> None:
+    """Only the served app freezes its start-up heap: a frozen object is never collected, and a
+    process that makes apps one after another (the tests make one each) would keep them all."""
+    app = create_app(test_settings(tmp_path, database_url))
+    async with app.lifespan():
+        await app.state.housekept.wait()
+    gone = weakref.ref(app.state.db)  # the app itself takes no weak reference; its database lives by it
+    del app
+    gc.collect()
+    assert gone() is None
+
+
+def test_the_served_app_freezes_its_start_up_heap() -> None:
+    assert _freeze_heap in served_app().on_startup
