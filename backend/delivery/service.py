@@ -33,7 +33,7 @@ from backend.delivery.errors import (
 )
 from backend.delivery.models import AddressPin, DeliveryRun, DeliverySettings, RunPosition, RunStop, StopOrder
 from backend.delivery.rules import DropOff, Fix, Proofs, RunStatus, StopStatus
-from backend.delivery.views import RunView, StopView, delivery_rules, run_view, stops_of
+from backend.delivery.views import RunView, StopView, delivery_rules, done_stop_view, run_view, stops_of
 from backend.inventory.models import Location
 from backend.kernel.db import upsert_into, utcnow
 from backend.kernel.events import record, type_of
@@ -100,9 +100,13 @@ class RunDraft:
 
 @dataclass(frozen=True)
 class StopDone:
-    """A drop-off confirmed or failed; ``repeated``: it already was, nothing was written."""
+    """A drop-off confirmed or failed: the stop, and the run's state and version after it
+    (the whole run is not read back: a phone confirms one stop at a time, many at once);
+    ``repeated``: it already was, nothing was written."""
 
-    run: RunView
+    run_id: int
+    run_status: str
+    run_version: int
     stop: StopView
     repeated: bool = False
 
@@ -525,8 +529,8 @@ def _stop_orders(tx: Tx, stop: RunStop) -> list[Order]:
 
 
 def _done(session: Session, run: DeliveryRun, stop: RunStop, repeated: bool) -> StopDone:
-    view = _view(session, run.id)
-    return StopDone(view, next(s for s in view.stops if s.id == stop.id), repeated)
+    session.flush()
+    return StopDone(run.id, run.status, run.version, done_stop_view(session, stop), repeated)
 
 
 def confirm_drop_off(

@@ -187,6 +187,19 @@ def run_view(session: Session, run_id: int, now: datetime | None = None) -> RunV
     )
 
 
+def done_stop_view(session: Session, stop: RunStop) -> StopView:
+    """One stop delivered or failed, alone: its ETA is the moment it was done, whatever the rest
+    of the run (``rules.etas``)."""
+    assert stop.done_at is not None
+    query = (
+        select(Order)
+        .join(StopOrder, StopOrder.order_id == Order.id)
+        .where(StopOrder.stop_id == stop.id)
+        .order_by(Order.id)
+    )
+    return _stop_view(stop, list(session.scalars(query)), stop.done_at)
+
+
 def _stop_view(stop: RunStop, orders: list[Order], eta: datetime) -> StopView:
     first = orders[0] if orders else None
     return StopView(

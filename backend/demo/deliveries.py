@@ -64,13 +64,13 @@ def _drop(run: RunView, sequence: int, recipient: str) -> tuple[int, DropOff]:
 
 
 async def _drive(db: Database, driver: Actor, run: RunView, *, delivered: int, failed: int = 0) -> RunView:
+    """The run started, then its first stops delivered or failed; the run as started."""
     run = await db.run(service.start_run, driver, run.id)
     for sequence in range(delivered):
         stop_id, drop = _drop(run, sequence, run.stops[sequence].orders[0].customer_name)
-        run = (await db.run(service.confirm_drop_off, driver, run.id, stop_id, drop)).run
+        await db.run(service.confirm_drop_off, driver, run.id, stop_id, drop)
     for sequence in range(delivered, delivered + failed):
-        stop_id = run.stops[sequence].id
-        run = (await db.run(service.fail_stop, driver, run.id, stop_id, "nobody_home")).run
+        await db.run(service.fail_stop, driver, run.id, run.stops[sequence].id, "nobody_home")
     return run
 
 

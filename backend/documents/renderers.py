@@ -78,11 +78,12 @@ class _Sheet:
         self.pdf.ln(height)
 
     def picture(self, content: bytes, width: float) -> None:
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         image = Image.open(io.BytesIO(content))
         image.load()
-        self.pdf.image(image.convert("RGB"), w=width)
+        upright = ImageOps.exif_transpose(image)  # a phone's photo is kept with its orientation
+        self.pdf.image(upright.convert("RGB"), w=width)
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

@@ -78,3 +78,13 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 120, 40)).save(out, "JPEG")
     return out.getvalue()
+
+
+def camera_jpeg() -> bytes:
+    """A photo with what a camera writes in it: the maker, and where it was taken."""
+    exif = Image.Exif()
+    exif[0x010F] = "Maker of the phone"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()

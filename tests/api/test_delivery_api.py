@@ -6,15 +6,17 @@ applied once, and the bad input and access the issue lists, each a clear error w
 from __future__ import annotations
 
 import base64
+import io
 from datetime import UTC
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
-from backend.delivery import reads
+from backend.delivery import proofs, reads
 from backend.kernel.events import Event
 from backend.orders.models import Order
 from tests.api.conftest import Harness
@@ -22,8 +24,8 @@ from tests.api.delivery_fixtures import (
     BASTILLE,
     NATION,
     Drivers,
+    camera_jpeg,
     drivers_with_api,
-    jpeg,
     owner_actor,
     packed,
     png,
@@ -121,8 +123,16 @@ async def test_a_run_from_plan_to_counted_cash(harness: Harness, shop: Shop) -> 
         }
         done = await client.post(f"{url}/stops/{first['id']}/delivered", json=drop, headers=driver)
         assert done.status_code == 200, done.text
-        stop = stop_of(done.json(), shop.orders["cod"])
+        assert set(done.json()) == {"run", "stop"}  # the stop alone, not the whole run read back
+        assert done.json()["run"] == {
+            "id": run["id"],
+            "status": "started",
+            "version": started.json()["version"],
+        }
+        stop = done.json()["stop"]
+        assert (stop["id"], stop["orders"]) == (first["id"], first["orders"])
         assert (stop["status"], stop["recipient"], stop["cash_minor"]) == ("delivered", "Ada", 250)
+        assert (stop["eta"], stop["cash_to_collect_minor"], stop["late"]) == (stop["done_at"], 250, False)
         assert stop["device_at"].startswith("2026-12-14T08:20")
         assert stop["done_at"]
         assert stop["signature"].startswith("/deliveries/proofs/")
@@ -130,18 +140,29 @@ async def test_a_run_from_plan_to_counted_cash(harness: Harness, shop: Shop) -> 
 
         second = stop_of(run, shop.orders["far"])
         fields = {"recipient": "Bob", "latitude": "48.8483", "longitude": "2.3958", "accuracy_m": "8"}
-        files = {"photo": ("door.jpg", jpeg(), "image/jpeg")}
+        files = {"photo": ("door.jpg", camera_jpeg(), "image/jpeg")}
         photo = await client.post(
             f"{url}/stops/{second['id']}/delivered", data=fields, files=files, headers=driver
         )
         assert photo.status_code == 200, photo.text
-        assert stop_of(photo.json(), shop.orders["far"])["photo"].startswith("/deliveries/proofs/")
+        proof = photo.json()["stop"]["photo"]
+        assert proof.startswith("/deliveries/proofs/")
+        stored = proofs.read(harness.settings.delivery_proof_dir, proof.rsplit("/", 1)[1])
+        assert stored is not None
+        assert stored[1] == "image/jpeg"  # the phone's JPEG, kept
+        assert Image.open(io.BytesIO(camera_jpeg())).getexif().get_ifd(0x8825)  # sent with its GPS
+        assert not Image.open(io.BytesIO(stored[0])).getexif()  # kept without: no position
+        assert b"Maker of the phone" not in stored[0]
 
         third = stop_of(run, shop.orders["bastille"])
         failed = await client.post(
             f"{url}/stops/{third['id']}/failed", json={"reason": "nobody_home"}, headers=driver
         )
         assert failed.status_code == 200, failed.text
+        assert (failed.json()["stop"]["status"], failed.json()["stop"]["failure_reason"]) == (
+            "failed",
+            "nobody_home",
+        )
         assert await shop.order_status(client, "bastille") == "delivery_failed"
         assert await ready_ids(harness) == {shop.orders["bastille"]}
         async with harness.db.read() as session:

@@ -145,7 +145,7 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
 
         proofs = await boss.get(f"/deliveries/orders/{cod}/proofs")
         photo = re.search(r'src="(/deliveries/proofs/[0-9a-f]{64})"', proofs.text).group(1)
-        assert (await boss.get(photo)).headers["content-type"] == "image/webp"
+        assert (await boss.get(photo)).headers["content-type"] == "image/jpeg"  # the phone's, as sent
         assert (await driver.get(photo)).status_code == 200
         order_page = await boss.get(f"/orders/{cod}")
         assert f"/deliveries/orders/{cod}/proofs" in order_page.text

@@ -102,7 +102,8 @@ async def test_a_run_from_plan_to_cash(floor: Floor, tmp_path: Path) -> None:
     assert (done.repeated, again.repeated, done.stop.status) == (False, True, "delivered")
     assert len(await typed(floor, "order.delivered")) == 2  # both orders of the stop, once each
     assert len(await typed(floor, "delivery.dropped_off")) == 1
-    assert read(tmp_path, done.stop.photo_hash)[1] == "image/webp"
+    assert read(tmp_path, done.stop.photo_hash)[1] == "image/jpeg"
+    assert (done.run_id, done.run_status, done.stop.eta) == (run.id, "started", done.stop.done_at)
 
     failed = await floor.db.run(service.fail_stop, floor.driver, run.id, second.id, "nobody_home")
     assert failed.stop.status == "failed"

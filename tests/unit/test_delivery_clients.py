@@ -152,12 +152,12 @@ def _png(drawn: bool) -> bytes:
 
 def test_proofs_are_stored_once_by_hash_and_read_back(tmp_path: Path) -> None:
     out = io.BytesIO()
-    Image.new("RGB", (1600, 900), (10, 90, 200)).save(out, "JPEG")
+    Image.new("RGB", (1600, 900), (10, 90, 200)).save(out, "PNG")
     kept = proofs.keep(tmp_path, out.getvalue(), _png(True))
     again = proofs.keep(tmp_path, out.getvalue(), _png(True))
     assert kept == again
     photo, media_type = proofs.read(tmp_path, kept.photo)
-    assert media_type == "image/webp"
+    assert media_type == "image/webp"  # not a phone's JPEG: re-encoded
     assert Image.open(io.BytesIO(photo)).size == (800, 450)
     assert proofs.read(tmp_path, kept.signature) == (_png(True), "image/png")
     assert len(list(tmp_path.rglob("*.*"))) == 2
@@ -176,4 +176,69 @@ def test_what_is_not_a_proof_is_refused(tmp_path: Path) -> None:
     with pytest.raises(proofs.ProofRejected) as not_png:
         proofs.keep(tmp_path, None, jpeg.getvalue())
     assert not_png.value.problems == {"signature": "proof_not_an_image"}
+    assert list(tmp_path.iterdir()) == []
+
+
+def _camera_jpeg(size: tuple[int, int], *, progressive: bool = False) -> bytes:
+    """A JPEG as a camera writes it: EXIF with the orientation, the maker and the GPS position,
+    XMP, a comment, and a motion photo's video after the picture."""
+    image = Image.new("RGB", size, (10, 90, 200))
+    ImageDraw.Draw(image).rectangle((4, 4, size[0] // 2, size[1] // 3), fill=(250, 200, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: shown turned a quarter
+    exif[0x010F] = "Maker of the phone"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 7.0)}
+    out = io.BytesIO()
+    image.save(
+        out,
+        "JPEG",
+        exif=exif.tobytes(),
+        comment=b"home of the customer",
+        xmp=b"<x:xmpmeta><exif:GPSLatitude>48,51</exif:GPSLatitude></x:xmpmeta>",
+        progressive=progressive,
+    )
+    return out.getvalue() + b"ftypmp42 video of the doorstep"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_phone_jpeg_is_kept_as_sent_without_its_metadata(tmp_path: Path, progressive: bool) -> None:
+    sent = _camera_jpeg((640, 480), progressive=progressive)
+    original = Image.open(io.BytesIO(sent))
+    assert original.getexif().get_ifd(0x8825)  # the camera's GPS position is there
+    assert b"xmpmeta" in sent
+    kept = proofs.keep(tmp_path, sent, None)
+    photo, media_type = proofs.read(tmp_path, kept.photo)  # type: ignore[misc]
+    assert media_type == "image/jpeg"
+    for secret in (b"Maker of the phone", b"GPSLatitude", b"home of the customer", b"video", b"xmpmeta"):
+        assert secret not in photo
+    stored = Image.open(io.BytesIO(photo))
+    assert dict(stored.getexif()) == {0x0112: 6}  # the orientation alone: shown upright
+    assert stored.getexif().get_ifd(0x8825) == {}
+    assert stored.tobytes() == original.tobytes()  # the same picture, not re-encoded
+    assert photo.endswith(b"\xff\xd9")
+
+
+def test_a_jpeg_larger_than_a_phone_sends_is_re_encoded_without_metadata(tmp_path: Path) -> None:
+    kept = proofs.keep(tmp_path, _camera_jpeg((3000, 2000)), None)
+    photo, media_type = proofs.read(tmp_path, kept.photo)  # type: ignore[misc]
+    assert media_type == "image/webp"
+    stored = Image.open(io.BytesIO(photo))
+    assert stored.size == (533, 800)  # turned upright, then resized
+    assert not stored.getexif()
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param(lambda jpeg: jpeg[: len(jpeg) // 2], id="cut off"),
+        pytest.param(lambda jpeg: jpeg[:2] + b"\xff\xe1\xff\xff" + jpeg[6:], id="segment past the end"),
+        pytest.param(lambda jpeg: b"\xff\xd8\xff\xe0" + b"\x00" * 40, id="header only"),
+    ],
+)
+def test_a_broken_jpeg_is_not_a_picture(tmp_path: Path, broken) -> None:  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (10, 90, 200)).save(out, "JPEG")
+    with pytest.raises(proofs.ProofRejected) as refused:
+        proofs.keep(tmp_path, broken(out.getvalue()), None)
+    assert refused.value.problems == {"photo": "proof_not_an_image"}
     assert list(tmp_path.iterdir()) == []

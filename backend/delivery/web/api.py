@@ -19,7 +19,7 @@ from backend.delivery.errors import DeliveryForbidden, DeliveryRejected, RunNotF
 from backend.delivery.rules import Fix
 from backend.delivery.views import RunView
 from backend.delivery.web import dropoffs
-from backend.delivery.web.common import delivery_people, departure, run_out
+from backend.delivery.web.common import delivery_people, departure, run_out, stop_done_out
 from backend.delivery.web.refusals import REFUSALS, refusal
 from backend.delivery.web.schemas import (
     CASH_EXAMPLE,
@@ -29,6 +29,7 @@ from backend.delivery.web.schemas import (
     RUN_EXAMPLE,
     RUN_IN_EXAMPLE,
     RUN_LIST_EXAMPLE,
+    STOP_DONE_EXAMPLE,
     VERSION_EXAMPLE,
     CashIn,
     DeliveredIn,
@@ -38,6 +39,7 @@ from backend.delivery.web.schemas import (
     RunIn,
     RunListOut,
     RunOut,
+    StopDoneOut,
     VersionIn,
 )
 from backend.kernel.db import Database, utcnow
@@ -51,6 +53,9 @@ from backend.web.responses import problem
 AnyRequest = Request[Any, Any, Any]
 RUN_ANSWERS = answers(
     200, RunOut, 403, 404, 409, 422, writes=True, example=RUN_EXAMPLE, description="The run"
+)
+STOP_ANSWERS = answers(
+    200, StopDoneOut, 403, 404, 409, 422, writes=True, example=STOP_DONE_EXAMPLE, description="The stop"
 )
 VersionBody = Annotated[VersionIn | None, request_body(VERSION_EXAMPLE)]
 
@@ -76,6 +81,10 @@ async def _email(db: Database, user_id: int) -> str:
 async def _out(db: Database, view: RunView, status: int = 200) -> Response[bytes]:
     body = msgspec.json.encode(run_out(view, await _email(db, view.driver_id)))
     return Response(body, status_code=status, media_type=MediaType.JSON)
+
+
+def _stop_answer(done: service.StopDone) -> Response[bytes]:
+    return Response(msgspec.json.encode(stop_done_out(done)), media_type=MediaType.JSON)
 
 
 def _day(raw: str) -> date:
@@ -284,7 +293,7 @@ class DropOffOperation(Operation):
     summary="Confirm a drop-off: the stop's orders are delivered",
     status_code=200,
     operation_class=DropOffOperation,
-    responses=RUN_ANSWERS,
+    responses=STOP_ANSWERS,
 )
 async def stop_delivered(
     request: AnyRequest,
@@ -295,7 +304,8 @@ async def stop_delivered(
     run_id: RowId,
     stop_id: RowId,
 ) -> Response[Any]:
-    """Confirmed twice (a double tap, a resent request), the second answers as the first."""
+    """Confirmed twice (a double tap, a resent request), the second answers as the first. The
+    answer is the stop and its run's state (``GET /runs/{id}`` reads the whole run)."""
     try:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             drop, photo, signature = await dropoffs.from_form(await request.form(), None)
@@ -308,7 +318,7 @@ async def stop_delivered(
         )
     except REFUSALS as exc:
         return _problem(exc)
-    return await _out(db, done.run)
+    return _stop_answer(done)
 
 
 @post(
@@ -316,7 +326,7 @@ async def stop_delivered(
     guards=[delivery_people],
     summary="Fail a stop (reason): its orders are delivery_failed, ready to plan again",
     status_code=200,
-    responses=RUN_ANSWERS,
+    responses=STOP_ANSWERS,
 )
 async def stop_failed(
     db: AppDb,
@@ -331,7 +341,7 @@ async def stop_failed(
         )
     except REFUSALS as exc:
         return _problem(exc)
-    return await _out(db, done.run)
+    return _stop_answer(done)
 
 
 @post(

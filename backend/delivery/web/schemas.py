@@ -115,6 +115,19 @@ class RunOut(msgspec.Struct):
     cash: CashOut
 
 
+class RunStateOut(msgspec.Struct):
+    id: int
+    status: str
+    version: int
+
+
+class StopDoneOut(msgspec.Struct):
+    """A confirmed or failed stop: the stop, and where its run stands."""
+
+    run: RunStateOut
+    stop: StopOut
+
+
 class RunHeadOut(msgspec.Struct):
     id: int
     status: str
@@ -169,6 +182,21 @@ RUN_EXAMPLE = {
         "received_minor": None,
         "difference_minor": None,
         "owed_minor": 0,
+    },
+}
+STOP_DONE_EXAMPLE = {
+    "run": {"id": 3, "status": "started", "version": 2},
+    "stop": {
+        **_STOP,
+        "status": "delivered",
+        "version": 2,
+        "eta": "2026-12-14T09:14:07Z",
+        "done_at": "2026-12-14T09:14:07Z",
+        "device_at": "2026-12-14T08:14:05Z",
+        "recipient": "Ada Martin",
+        "cash_minor": 2500,
+        "cash_to_collect_minor": 2500,
+        "photo": "/deliveries/proofs/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     },
 }
 RUN_LIST_EXAMPLE = {
