@@ -37,6 +37,8 @@ class Card:
     placed_at: datetime
     updated_at: datetime
     version: int
+    slot_start: datetime | None = None  # a delivery's slot, if one was chosen
+    slot_end: datetime | None = None
 
     @property
     def due_at(self) -> datetime:
@@ -54,6 +56,8 @@ _CARD = (
     Order.placed_at,
     Order.updated_at,
     Order.version,
+    Order.delivery_slot_start,
+    Order.delivery_slot_end,
 )
 
 

@@ -22,6 +22,7 @@ MAX_NOTES = 1000
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{6,15}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 MAX_SLOT = timedelta(hours=12)  # a "slot" longer than this is a day, not a promise
+SLOT_HORIZON = timedelta(days=30)  # how far ahead a form offers a slot: a promise the shop can plan
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ def slot_problems(slot: DeliverySlot | None, mode: str) -> dict[str, str]:
     if slot.start.tzinfo is None or slot.end.tzinfo is None or slot.end <= slot.start:
         return {"slot": "slot_invalid"}
     return {"slot": "slot_too_long"} if slot.end - slot.start > MAX_SLOT else {}
+
+
+def slot_timing_problems(slot: DeliverySlot, now: datetime) -> dict[str, str]:
+    """A slot chosen on a form: not over already, and within the horizon the shop plans."""
+    if slot.end <= now:
+        return {"slot": "slot_past"}
+    return {"slot": "slot_too_far"} if slot.start > now + SLOT_HORIZON else {}
 
 
 def lines_problems(lines: list[WantedLine]) -> dict[str, str]:

@@ -45,6 +45,8 @@ class OrderSummary:
     version: int
     placed_at: datetime
     updated_at: datetime
+    delivery_slot_start: datetime | None = None  # the slot chosen for a delivery, if any
+    delivery_slot_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ def summary_of(order: Order, location_code: str) -> OrderSummary:
         version=order.version,
         placed_at=order.placed_at,
         updated_at=order.updated_at,
+        delivery_slot_start=order.delivery_slot_start,
+        delivery_slot_end=order.delivery_slot_end,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select
@@ -11,6 +13,7 @@ from backend.auth.rules import Role
 from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location
 from backend.orders.models import Order, OrderLine
+from backend.shop.service import get_profile
 from backend.storefront import cart as carts
 from tests.api.conftest import Harness, post_form
 from tests.api.stock_fixtures import add_location, add_product, set_columns
@@ -191,3 +194,79 @@ async def test_an_unknown_tracking_link_is_not_found(harness: Harness) -> None:
         response = await client.get("/t/not-a-real-token", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert "No order has this tracking link." in response.text
+
+
+async def _shop_zone(harness: Harness) -> ZoneInfo:
+    """The zone the shop's forms read a slot's day and times in."""
+    async with harness.db.read() as session:
+        return ZoneInfo((await get_profile(session)).timezone)
+
+
+def _slot_day(zone: ZoneInfo, days: int = 2) -> str:
+    return (datetime.now(zone).date() + timedelta(days=days)).isoformat()
+
+
+async def test_a_delivery_carries_the_slot_the_shopper_chose(harness: Harness) -> None:
+    tea, _ = await _shop(harness)
+    zone = await _shop_zone(harness)
+    day = _slot_day(zone)
+    async with harness.client() as client:
+        await _fill_cart(client, tea)
+        form = await client.get("/shop/checkout")
+        assert 'name="slot_date" type="date"' in form.text
+        assert f'min="{datetime.now(zone).date().isoformat()}"' in form.text
+        slot = {"slot_date": day, "slot_from": "14:00", "slot_to": "16:30"}
+        placed = await post_form(client, "/shop/checkout", {**DELIVERY, **slot})
+        assert placed.status_code == 303, placed.text
+    async with harness.db.read() as session:
+        order = await session.scalar(select(Order))
+    start, end = order.delivery_slot_start.astimezone(zone), order.delivery_slot_end.astimezone(zone)
+    assert (start.date().isoformat(), start.strftime("%H:%M"), end.strftime("%H:%M")) == (
+        day,
+        "14:00",
+        "16:30",
+    )
+
+
+async def test_no_slot_or_a_pickup_leaves_the_order_without_one(harness: Harness) -> None:
+    tea, _ = await _shop(harness)
+    zone = await _shop_zone(harness)
+    async with harness.client() as client:
+        await _fill_cart(client, tea)
+        assert (await post_form(client, "/shop/checkout", DELIVERY)).status_code == 303
+        await _fill_cart(client, tea)
+        typed = {
+            "slot_date": _slot_day(zone),
+            "slot_from": "14:00",
+            "slot_to": "10:00",
+        }  # hidden for a pickup
+        pickup = {**DELIVERY, "mode": "pickup", "payment": "cash", "location": "main", **typed}
+        assert (await post_form(client, "/shop/checkout", pickup)).status_code == 303
+    async with harness.db.read() as session:
+        slots = list(await session.execute(select(Order.delivery_slot_start, Order.delivery_slot_end)))
+    assert [tuple(row) for row in slots] == [(None, None), (None, None)]
+
+
+async def test_a_bad_slot_is_shown_on_the_form_and_nothing_is_written(harness: Harness) -> None:
+    tea, _ = await _shop(harness)
+    zone = await _shop_zone(harness)
+    day = _slot_day(zone)
+    yesterday = _slot_day(zone, -1)
+    async with harness.client() as client:
+        await _fill_cart(client, tea)
+        for slot, message in (
+            ({"slot_date": day, "slot_from": "16:00", "slot_to": "14:00"}, "ends after it starts"),
+            ({"slot_date": day, "slot_from": "14:00", "slot_to": "14:00"}, "ends after it starts"),
+            ({"slot_date": yesterday, "slot_from": "08:00", "slot_to": "10:00"}, "already over"),
+            ({"slot_date": _slot_day(zone, 45), "slot_from": "08:00", "slot_to": "10:00"}, "next 30 days"),
+            ({"slot_date": day, "slot_from": "14:00"}, "the times it starts and ends"),
+            ({"slot_date": "14/12/2026", "slot_from": "08:00", "slot_to": "10:00"}, "YYYY-MM-DD"),
+            ({"slot_date": day, "slot_from": "8h", "slot_to": "10:00"}, "HH:MM"),
+            ({"slot_date": day, "slot_from": "06:00", "slot_to": "19:00"}, "at most 12 hours"),
+        ):
+            response = await post_form(client, "/shop/checkout", {**DELIVERY, **slot})
+            assert response.status_code == 400, slot
+            assert message in response.text, slot
+            assert 'id="f-slot-error"' in response.text, slot
+            assert f'value="{slot["slot_date"]}"' in response.text  # what was typed stays
+    assert await _orders(harness) == 0

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime, timedelta
 
 from backend.auth.rules import Role
+from backend.orders.drafts import DeliverySlot
 from tests.api.conftest import Harness, post_form
 from tests.api.delivery_fixtures import NATION, jpeg, owner_actor, packed, packed_tracked, png
 from tests.api.order_fixtures import build_shop
@@ -215,3 +217,19 @@ async def test_pages_answer_for_an_empty_shop(harness: Harness) -> None:
     assert today.status_code == 200
     assert "No stops for you today" in today.text
     assert missing.status_code == 404
+
+
+async def test_a_slot_shows_on_the_ready_lists_and_the_order_page(harness: Harness) -> None:
+    await build_shop(harness.db)
+    owner = owner_actor(harness.users[Role.OWNER])
+    start = datetime(2026, 12, 14, 13, 0, tzinfo=UTC)
+    slotted = await packed(harness.db, owner, slot=DeliverySlot(start, start + timedelta(hours=2)))
+    async with harness.signed_in(Role.OWNER) as boss:
+        ready = await boss.get("/fulfilment/delivery")
+        board = await boss.get("/deliveries")  # its ready list groups by slot already
+        order = await boss.get(f"/orders/{slotted}")
+    assert ready.text.count("data-slot") == 1
+    assert "slot " in ready.text
+    assert 'id="order-slot"' in order.text
+    assert "Delivery slot:" in order.text
+    assert board.status_code == 200

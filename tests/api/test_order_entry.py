@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import httpx
 from sqlalchemy import func, select
 
@@ -12,6 +15,7 @@ from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.models import Order, OrderLine
 from backend.orders.rules import Actor
 from backend.orders.service import place_order
+from backend.shop.service import get_profile
 from tests.api.conftest import Harness, post_form
 from tests.api.html_attributes import attributes
 from tests.api.stock_fixtures import add_location, add_product, set_columns
@@ -142,3 +146,60 @@ async def test_only_people_who_take_orders_get_the_entry_page(harness: Harness) 
         async with harness.signed_in(role) as client:
             assert (await client.get("/orders/new")).status_code == 403
             assert (await _act(client, "place", {"sku": "TEA", "quantity": "1"})).status_code == 403
+
+
+DELIVERY = {
+    "name": "Bo",
+    "phone": "0612345678",
+    "mode": "delivery",
+    "line1": "3 rue des Lilas",
+    "postal_code": "75011",
+    "city": "Paris",
+    "country": "FR",
+    "payment": "cash_on_delivery",
+    "priority": "normal",
+    "sku": "TEA",
+    "quantity": "1",
+}
+
+
+async def _shop_zone(harness: Harness) -> ZoneInfo:
+    """The zone the shop's forms read a slot's day and times in."""
+    async with harness.db.read() as session:
+        return ZoneInfo((await get_profile(session)).timezone)
+
+
+async def test_staff_give_a_phone_delivery_its_slot(harness: Harness) -> None:
+    await _shop(harness)
+    zone = await _shop_zone(harness)
+    day = (datetime.now(zone).date() + timedelta(days=1)).isoformat()
+    async with harness.signed_in(Role.STAFF) as client:
+        page = await client.get("/orders/new")
+        assert 'id="delivery-slot"' in page.text
+        placed = await _act(
+            client, "place", {**DELIVERY, "slot_date": day, "slot_from": "09:00", "slot_to": "11:00"}
+        )
+        assert placed.status_code == 303, placed.text
+        shown = await client.get(placed.headers["location"])
+    assert 'id="order-slot"' in shown.text
+    async with harness.db.read() as session:
+        order = await session.scalar(select(Order))
+    start, end = order.delivery_slot_start.astimezone(zone), order.delivery_slot_end.astimezone(zone)
+    assert (start.date().isoformat(), start.hour, end.hour) == (day, 9, 11)
+
+
+async def test_a_bad_slot_is_explained_on_the_entry_form(harness: Harness) -> None:
+    await _shop(harness)
+    zone = await _shop_zone(harness)
+    day = (datetime.now(zone).date() + timedelta(days=1)).isoformat()
+    async with harness.signed_in(Role.STAFF) as client:
+        for slot, message in (
+            ({"slot_date": day, "slot_from": "11:00", "slot_to": "09:00"}, "ends after it starts"),
+            ({"slot_date": "2020-01-01", "slot_from": "09:00", "slot_to": "11:00"}, "already over"),
+            ({"slot_to": "11:00"}, "the times it starts and ends"),
+        ):
+            answer = await _act(client, "place", {**DELIVERY, **slot})
+            assert answer.status_code == 400, slot
+            assert message in answer.text, slot
+            assert 'id="f-slot-error"' in answer.text
+    assert await _count(harness, Order) == 0

@@ -11,6 +11,7 @@ from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
 from backend.catalog import listing
 from backend.i18n.translation import N_, gettext
+from backend.kernel.db import utcnow
 from backend.orders import history, product_lookup
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OrderForbidden, OutOfStock
@@ -19,7 +20,7 @@ from backend.orders.service import place_order
 from backend.orders.web import entry_form as entries
 from backend.orders.web.dependencies import CurrentActor
 from backend.orders.web.entry_form import Entry
-from backend.orders.web.form_fields import short_lines_errors, split_problems
+from backend.orders.web.form_fields import short_lines_errors, slot_days, split_problems
 from backend.orders.web.pages import Caller
 from backend.web import inputs
 from backend.web.dependencies import AppDb
@@ -54,6 +55,7 @@ async def _entry_page(
         "modes": entries.MODES,
         "payments": entries.PAYMENTS,
         "priorities": entries.PRIORITIES,
+        "slot_days": slot_days(utcnow()),
         "labels": {
             "mode": entries.MODE_LABELS,
             "payment": entries.PAYMENT_LABELS,
@@ -102,7 +104,10 @@ async def _place(caller: Caller, entry: Entry) -> Response[Any] | Template:
     try:
         if entry.bad_quantities:
             raise OrderRejected({"lines": "quantity_not_whole"})
-        placed = await place_order(caller.db, caller.actor, entries.draft_of(entry))
+        draft = entries.draft_of(entry, utcnow())
+        if isinstance(draft, dict):
+            raise OrderRejected(draft)
+        placed = await place_order(caller.db, caller.actor, draft)
     except OrderRejected as exc:
         fields, general = split_problems(exc.problems, _message)
         return await _entry_page(caller, entry, errors=FormErrors(fields, general), status=400)

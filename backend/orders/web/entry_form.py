@@ -7,16 +7,18 @@ every button (add a product, pick a customer, remove a line, place) posts the wh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from backend.i18n.translation import N_
 from backend.orders.drafts import MAX_LINE_QUANTITY, Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import MODE_LABELS, Channel, FulfilmentMode, PaymentMethod, Priority
+from backend.orders.web.form_fields import SLOT_FIELDS, read_slot
 from backend.web import inputs
 
 FIELDS = (
     "name", "email", "phone", "mode", "line1", "postal_code", "city", "country",
-    "location", "payment", "priority", "notes", "term", "find",
+    "location", "payment", "priority", "notes", "term", "find", *SLOT_FIELDS,
 )  # fmt: skip
 MAX_LINES = 100
 
@@ -63,8 +65,12 @@ def read(form: Any, fields: tuple[str, ...] = FIELDS) -> Entry:
     return entry
 
 
-def draft_of(entry: Entry) -> OrderDraft:
-    """The order to place; the order service checks every field and names what is wrong."""
+def draft_of(entry: Entry, now: datetime) -> OrderDraft | dict[str, str]:
+    """The order to place; the order service checks every field and names what is wrong. The
+    slot's day and times are the form's to read (a delivery's only): their problems come back."""
+    slot = read_slot(entry.values, now) if entry.mode == FulfilmentMode.DELIVERY else None
+    if isinstance(slot, dict):
+        return slot
     address = None
     if entry.mode != FulfilmentMode.PICKUP:
         country = entry.get("country").upper()
@@ -79,6 +85,7 @@ def draft_of(entry: Entry) -> OrderDraft:
         location=entry.get("location") or None,
         priority=entry.get("priority") or Priority.NORMAL.value,
         notes=entry.get("notes"),
+        slot=slot,
     )
 
 

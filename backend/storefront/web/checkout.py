@@ -11,12 +11,12 @@ from litestar.response import Template
 
 from backend.auth.rules import Role
 from backend.auth.web.guards import PUBLIC
-from backend.kernel.db import Database
+from backend.kernel.db import Database, utcnow
 from backend.orders.drafts import OrderRejected
 from backend.orders.errors import OutOfStock
 from backend.orders.service import place_order
 from backend.orders.web.dependencies import CurrentActor
-from backend.orders.web.form_fields import short_lines_errors
+from backend.orders.web.form_fields import short_lines_errors, slot_days
 from backend.storefront import my_orders
 from backend.storefront import offer as offers
 from backend.storefront.cart import Cart
@@ -76,6 +76,7 @@ async def _checkout_page(
         "mode_labels": checkout.MODE_LABELS,
         "payments": checkout.PAYMENT_CHOICES,
         "payment_labels": checkout.PAYMENT_LABELS,
+        "slot_days": slot_days(utcnow()),
         "idempotency_key": uuid.uuid4().hex,  # fresh each time: a corrected form is a new request
     }
     return page(request, "storefront/checkout.html", context, status_code=status)
@@ -99,7 +100,7 @@ async def place_from_checkout(
     priced, pickup_points = basket
     if not priced.lines:
         return see_other("/shop/cart")
-    draft = checkout.draft_of(form, priced, {place.code for place in pickup_points})
+    draft = checkout.draft_of(form, priced, {place.code for place in pickup_points}, utcnow())
     try:
         if isinstance(draft, dict):
             raise OrderRejected(draft)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from backend.i18n.translation import N_, gettext
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
+from backend.orders.rules import MESSAGES as ORDER_MESSAGES
 from backend.orders.rules import Channel, FulfilmentMode, PaymentMethod
-from backend.orders.web.form_fields import split_problems
+from backend.orders.web.form_fields import SLOT_CODES, SLOT_FIELDS, read_slot, split_problems
 from backend.storefront.offer import PricedCart
 
 FIELDS = (
@@ -27,6 +29,7 @@ FIELDS = (
     "location",
     "payment",
     "notes",
+    *SLOT_FIELDS,
 )
 MODES = (FulfilmentMode.DELIVERY, FulfilmentMode.PICKUP)
 # How a shopper may pay, by how the goods reach them. No card here: nothing takes card payments yet.
@@ -59,6 +62,7 @@ MESSAGES = {
     "payment_method_invalid": N_("Choose how you will pay."),
     "fulfilment_mode_invalid": N_("Choose delivery or pickup."),
     "notes_too_long": N_("Keep the notes under 1,000 characters."),
+    **{code: ORDER_MESSAGES[code] for code in SLOT_CODES},
 }
 GENERAL = N_("Some of the order could not be taken; see the cart.")
 
@@ -100,9 +104,16 @@ def _choice_problems(form: CheckoutForm, pickup_codes: set[str]) -> dict[str, st
     return problems
 
 
-def draft_of(form: CheckoutForm, cart: PricedCart, pickup_codes: set[str]) -> OrderDraft | dict[str, str]:
-    """The order to place, or the problems (service field path → code) of the form's own choices."""
-    if problems := _choice_problems(form, pickup_codes):
+def draft_of(
+    form: CheckoutForm, cart: PricedCart, pickup_codes: set[str], now: datetime
+) -> OrderDraft | dict[str, str]:
+    """The order to place, or the problems (service field path → code) of the form's own choices.
+    A delivery may come with a slot (a day and two times); a pickup ignores what was typed there."""
+    problems = _choice_problems(form, pickup_codes)
+    slot = read_slot(form.values, now) if form.mode == FulfilmentMode.DELIVERY else None
+    if isinstance(slot, dict):
+        problems |= slot
+    if problems:
         return problems
     mode = FulfilmentMode(form.mode)
     address = None
@@ -119,4 +130,5 @@ def draft_of(form: CheckoutForm, cart: PricedCart, pickup_codes: set[str]) -> Or
         address=address,
         location=form.get("location") if mode == FulfilmentMode.PICKUP else None,
         notes=form.get("notes"),
+        slot=slot if not isinstance(slot, dict) else None,
     )
