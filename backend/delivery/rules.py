@@ -390,6 +390,7 @@ MESSAGES: Mapping[str, str] = {
     "proof_too_large": N_("This file is too large."),
     "cash_required": N_("Say how much cash was collected."),
     "cash_invalid": N_("A cash amount is a whole, positive number of cents."),
+    "cash_amount_invalid": N_("Type the cash as an amount, such as 12.50."),
     "currency_mismatch": N_("This amount is not in the shop's currency."),
     "moment_invalid": N_("This time has no time zone."),
     "reason_invalid": N_("Choose why the delivery failed."),

@@ -106,6 +106,19 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         }
         url = f"/deliveries/today/{run_id}/stops/{cod_stop}/delivered"
         files = {"photo": ("door.jpg", jpeg(), "image/jpeg")}
+        for cash, message in (
+            ("2.505", "cash"),  # more decimals than euros have
+            ("-1", "cash"),
+            ("two euros", "cash"),
+            ("", "cash"),  # none said, on a cash-on-delivery stop
+        ):
+            refused = await post_form(driver, url, {**form, "cash": cash, "cash_minor": "250"}, files=files)
+            assert refused.status_code == 400, cash
+            error = re.search(rf'id="cash-{cod_stop}-error">([^<]+)<', refused.text)
+            assert error, (cash, refused.text)  # under the field it was typed in
+            assert message in error.group(1).lower()
+            assert f'value="{cash}"' in refused.text  # what was typed stays
+        form["cash"] = "2,50"  # typed in euros, either decimal mark
         done = await post_form(driver, url, form, files=files)
         assert done.status_code == 303, done.text
         again = await post_form(driver, url, form, files=files)
@@ -122,6 +135,12 @@ async def test_owner_plans_driver_delivers_owner_counts(harness: Harness) -> Non
         )
         assert failed.status_code == 303
         assert (await post_form(driver, f"/deliveries/today/{run_id}/finish", {})).status_code == 303
+        too_precise = await post_form(
+            driver, f"/deliveries/today/{run_id}/cash", {"amount": "2.001", "currency": "EUR"}
+        )
+        assert too_precise.status_code == 400
+        assert 'id="f-amount-error"' in too_precise.text
+        assert 'value="2.001"' in too_precise.text
         declared = await post_form(
             driver, f"/deliveries/today/{run_id}/cash", {"amount": "2.00", "currency": "EUR"}
         )

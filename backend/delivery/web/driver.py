@@ -18,6 +18,7 @@ from litestar.response import Template
 
 from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
+from backend.catalog.rules import format_price_input
 from backend.delivery import reads, rules, service
 from backend.delivery.errors import DeliveryRejected
 from backend.delivery.rules import Fix
@@ -53,7 +54,9 @@ async def _today_page(
     failed_stop: int | None = None,
     done: str | None = None,
     status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> Template:
+    """``typed``: what the driver typed in an amount field the server refused, shown again."""
     assert actor.user_id is not None
     async with db.read() as session:
         run_id = await reads.current_run_of(session, actor.user_id, _today())
@@ -70,6 +73,8 @@ async def _today_page(
         "done": DONE.get(done or ""),
         "address_of": address_of,
         "reasons": rules.FAILURE_LABELS,
+        "typed": typed or {},
+        "major": format_price_input,  # an amount as the driver would type it: "12.50"
     }
     return page(request, "delivery/today.html", context, status_code=status)
 
@@ -81,14 +86,26 @@ async def today(
     return await _today_page(request, db, actor, done=done)
 
 
+# The core's problems about an amount, shown under the field where the driver typed it.
+AMOUNT_FIELDS = {"cash_minor": "cash", "amount_minor": "amount"}
+
+
 async def _refused(
-    request: AnyRequest, db: Database, actor: Actor, exc: Exception, stop_id: int | None
+    request: AnyRequest,
+    db: Database,
+    actor: Actor,
+    exc: Exception,
+    stop_id: int | None,
+    *,
+    typed: dict[str, str] | None = None,
 ) -> Template:
     found, errors = refusal(exc), FormErrors()
     for item in found.errors() or [{"key": "", "message": found.message}]:
-        errors.add(None, item["message"])
+        errors.add(AMOUNT_FIELDS.get(item["key"]), item["message"])
     status = 400 if found.status == 422 else found.status
-    return await _today_page(request, db, actor, errors=errors, failed_stop=stop_id, status=status)
+    return await _today_page(
+        request, db, actor, errors=errors, failed_stop=stop_id, status=status, typed=typed
+    )
 
 
 @post(TODAY + "/{run_id:int}/start", guards=[drive])
@@ -115,17 +132,18 @@ async def delivered(
     stop_id: FromPath[int],
 ) -> Any:
     form = await request.form()
+    cash_raw = str(form.get("cash") or "").strip()[:32]
     try:
+        # Typed in major units ("12.50", "12,50") like every amount of the app; the core counts minor.
         currency = str(form.get("currency") or "EUR")[:3]
-        cash_raw = str(form.get("cash") or "").strip()
         cash = amount(cash_raw, currency, "cash_minor") if cash_raw else None
-        drop, photo, signature = await dropoffs.from_form(form, cash)
+        drop, photo, signature = await dropoffs.from_form(form, cash, typed_in_major=True)
         where = (run_id, stop_id)
         await dropoffs.confirm(
             db, actor, settings.delivery_proof_dir, where, drop=drop, photo=photo, signature=signature
         )
     except REFUSALS as exc:
-        return await _refused(request, db, actor, exc, stop_id)
+        return await _refused(request, db, actor, exc, stop_id, typed={"cash": cash_raw})
     return see_other(TODAY)
 
 
@@ -160,12 +178,13 @@ async def finish(request: AnyRequest, db: AppDb, actor: CurrentActor, run_id: Fr
 @post(TODAY + "/{run_id:int}/cash", guards=[drive])
 async def declare(request: AnyRequest, db: AppDb, actor: CurrentActor, run_id: FromPath[int]) -> Any:
     form = await request.form()
+    typed = str(form.get("amount") or "").strip()[:32]
     try:
         currency = str(form.get("currency") or "EUR")[:3]
-        handed = amount(form.get("amount"), currency, "amount_minor")
+        handed = amount(typed, currency, "amount_minor")  # major units, as typed
         await db.run(service.declare_cash, actor, run_id, handed, currency)
     except REFUSALS as exc:
-        return await _refused(request, db, actor, exc, None)
+        return await _refused(request, db, actor, exc, None, typed={"amount": typed})
     return see_other(f"{TODAY}?done=declared")
 
 

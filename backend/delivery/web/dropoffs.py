@@ -96,15 +96,17 @@ async def file_bytes(form: Mapping[str, Any], name: str) -> bytes | None:
 
 
 async def from_form(
-    form: Mapping[str, Any], cash_minor: int | None
+    form: Mapping[str, Any], cash_minor: int | None, *, typed_in_major: bool = False
 ) -> tuple[DropOff, bytes | None, bytes | None]:
-    """The drop-off of a multipart form (API field names; the page gives the cash already in
-    minor units). Raises ``DeliveryRejected`` for numbers that are not numbers."""
+    """The drop-off of a multipart form (API field names). The API's ``cash_minor`` is in minor
+    units; the driver's page types the cash in major units and gives it converted
+    (``typed_in_major``: its form's ``cash_minor``, if any, is ignored). Raises
+    ``DeliveryRejected`` for numbers that are not numbers."""
     problems: dict[str, str] = {}
     latitude = _number(form, "latitude", problems, "coordinate_invalid")
     longitude = _number(form, "longitude", problems, "coordinate_invalid")
     accuracy = _number(form, "accuracy_m", problems, "accuracy_invalid")
-    if cash_minor is None:
+    if cash_minor is None and not typed_in_major:
         cash_minor = _whole(form, "cash_minor", problems, "cash_invalid")
     version = _whole(form, "version", problems, "stop_changed")
     at = moment(form.get("at"), problems)

@@ -317,10 +317,12 @@ async def suggest(
 
 
 def amount(raw: object, currency: str, field: str) -> int:
+    """An amount typed in major units ("12.50", "12,50"), as every amount of the app is, in
+    minor units; ``field`` names it in the refusal."""
     try:
         return parse_price(str(raw or ""), currency)
     except ValueError:
-        raise DeliveryRejected({field: "cash_invalid"}) from None
+        raise DeliveryRejected({field: "cash_amount_invalid"}) from None
 
 
 @post("/deliveries/runs/{run_id:int}/cash", guards=[manage_deliveries])
