@@ -1,5 +1,6 @@
 """The invoicing domain in the app: its API, pages and settings; what it adds to the orders API
-(``order_facts``) and to an order's page (``order_panels``); and, while the app runs, its reader of
+(``order_facts``) and to an order's page (``order_panels``); what its events redraw on open pages
+(``live.py``); and, while the app runs, its reader of
 the log (auto-invoices, holds for payment, cash on delivery: ``invoicing/reactions.py``). Other
 modules of the domain's web (returns, documents) add their routes to the lists below."""
 
@@ -13,7 +14,7 @@ from litestar import Litestar
 
 from backend.invoicing import events, providers
 from backend.invoicing.consumer import Reactions
-from backend.invoicing.web import api, checkout, drafting, facts, forms, pages, settings
+from backend.invoicing.web import api, checkout, drafting, facts, forms, live, pages, settings
 from backend.orders.web.dependencies import ORDER_FACTS, ORDER_PANELS
 from backend.web.plugin import DomainPlugin, sentences
 
@@ -37,8 +38,14 @@ PLUGIN = DomainPlugin(
     pages=[*pages.ROUTES, *drafting.ROUTES, *settings.ROUTES, *checkout.PAGE_ROUTES],
     routers=[checkout.WEBHOOKS],
     extends={ORDER_FACTS: facts.ORDER_FACTS, ORDER_PANELS: ("invoicing/_order_slot.html",)},
+    topic_rules=live.TOPIC_RULES,
+    fragments=live.FRAGMENTS,
     describers=sentences(events.SENTENCES),
-    template_globals={"invoice_day": forms.invoice_day, "invoice_rate": forms.format_tax_rate},
+    template_globals={
+        "invoice_day": forms.invoice_day,
+        "invoice_rate": forms.format_tax_rate,
+        "invoicing_touched": live.touched,
+    },
     state=lambda site: {READER: Reactions(), checkout.PROVIDER: providers.from_env()},
     dependencies=checkout.DEPENDENCIES,
     lifespan=[reacting],
