@@ -28,6 +28,7 @@ from backend.invoicing import rules, service
 from backend.invoicing.billing import load_billing
 from backend.invoicing.errors import InvoiceRejected
 from backend.invoicing.payments import PaymentInput, _order_due, _order_sums, record_payment
+from backend.kernel import dead_letters
 from backend.kernel.events import Event, EventCursor
 from backend.kernel.tx import Tx
 from backend.orders import service as orders
@@ -181,6 +182,14 @@ def _collect_cash(tx: Tx, event: Seen) -> int:
 
 
 # -- The cursor -----------------------------------------------------------------------------------
+
+
+def set_aside(tx: Tx, failed: dead_letters.Failed) -> bool:
+    """An event that kept failing, recorded once with its error; the cursor moves past it.
+    False when another process set it aside first."""
+    recorded = dead_letters.set_aside(tx, failed)
+    move_cursor(tx, failed.event_id)
+    return recorded
 
 
 def move_cursor(tx: Tx, event_id: int) -> None:

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
+from backend.invoicing import reactions
 from backend.invoicing.models import Invoice, Payment
+from backend.kernel.dead_letters import Failed
 from backend.orders import service as orders
 from tests.api.conftest import Harness, post_form
 from tests.api.order_fixtures import actor_for, build_shop, draft
@@ -292,3 +294,13 @@ async def test_the_invoice_page_shows_its_shared_links_and_redraws_its_main_part
     assert "<html" not in part.text
     assert "/documents/invoice/" not in part.text  # the panels are not redrawn with it
 
+
+async def test_the_owner_sees_the_events_invoicing_set_aside(harness: Harness, owner) -> None:
+    assert 'id="set-aside"' not in (await owner.get("/settings/billing")).text
+    failed = Failed("invoicing", 41, "delivery.dropped_off", "stop:7", "TypeError('<lots>')", 4)
+    assert await harness.db.run(reactions.set_aside, failed)
+    assert not await harness.db.run(reactions.set_aside, failed)  # a second process: recorded once
+    shown = await owner.get("/settings/billing")
+    assert 'id="set-aside"' in shown.text
+    assert "stop:7" in shown.text
+    assert "TypeError(&#39;&lt;lots&gt;&#39;)" in shown.text
