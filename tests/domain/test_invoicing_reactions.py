@@ -183,3 +183,20 @@ async def test_a_poisoned_event_is_set_aside_once_and_the_events_behind_it_go_on
         await read_all(floor.db, again)
     assert len(await _dead_letters(floor)) == 1  # recorded once
     assert await status_of(floor, placed.id) == "on_hold"
+
+
+async def test_the_hold_for_payment_is_taken_in_the_acceptance_and_not_again(floor: Floor) -> None:
+    reader = await ready(floor, pay_before_dispatch=("bank_transfer",))
+    placed = await orders.place_order(floor.db, floor.owner, draft(payment_method="bank_transfer"))
+    moved = await orders.transition_order(
+        floor.db, floor.owner, placed.id, OrderStatus.ACCEPTED, on_accept=(reactions.hold_on_accept,)
+    )
+    assert moved.status == "on_hold"  # no reader has run
+    await read_all(floor.db, reader)  # the reaction to order.accepted finds it held already
+    async with floor.db.read() as session:
+        moves = list(
+            await session.scalars(
+                select(Event.type).where(Event.subject == f"order:{placed.id}").order_by(Event.id)
+            )
+        )
+    assert moves == ["order.placed", "order.accepted", "order.on_hold"]
