@@ -17,6 +17,7 @@ from backend.idempotency.models import IdempotencyKey
 from backend.inventory.models import Location, Reservation, StockLevel, StockMovement
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.kernel.db import Base
+from backend.kernel.dead_letters import DeadLetter
 from backend.kernel.events import Event, EventCursor
 from backend.kernel.numbering import Counter
 from backend.orders.models import Order, OrderLine
@@ -34,6 +35,7 @@ __all__ = [
     "Counter",
     "Customer",
     "CustomerAddress",
+    "DeadLetter",
     "DeliveryRun",
     "DeliverySettings",
     "DocumentLink",

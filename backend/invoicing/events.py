@@ -15,23 +15,29 @@ class InvoiceDrafted(DomainEvent, tag="invoice.drafted"):
     order_id: int | UnsetType = UNSET  # a draft made from an order
 
 
-class InvoiceEdited(DomainEvent, tag="invoice.edited"):
+class OfOrder(DomainEvent, kw_only=True):
+    """An invoice's event names its order, if any, so the order's page hears it too."""
+
+    order_id: int | None = None
+
+
+class InvoiceEdited(OfOrder, tag="invoice.edited"):
     total_minor: int
 
 
-class InvoiceDiscarded(DomainEvent, tag="invoice.discarded"):
+class InvoiceDiscarded(OfOrder, tag="invoice.discarded"):
     pass
 
 
-class InvoiceIssued(DomainEvent, tag="invoice.issued"):
+class InvoiceIssued(OfOrder, tag="invoice.issued"):
     number: str
 
 
-class InvoiceSent(DomainEvent, tag="invoice.sent"):
+class InvoiceSent(OfOrder, tag="invoice.sent"):
     pass
 
 
-class InvoiceCredited(DomainEvent, tag="invoice.credited"):
+class InvoiceCredited(OfOrder, tag="invoice.credited"):
     credit_note: str  # its number
 
 
@@ -47,7 +53,7 @@ class PaymentRecorded(MoneyMoved, tag="payment.recorded"):
 
 
 class RefundRecorded(MoneyMoved, tag="refund.recorded"):
-    pass
+    credit_note_id: int | None = None  # the credit note it pays back
 
 
 class BillingUpdated(DomainEvent, tag="shop.billing_updated"):

@@ -106,6 +106,7 @@ class Payment(Base):
         CheckConstraint("order_id IS NOT NULL OR invoice_id IS NOT NULL", name="has_target"),
         Index("ix_payments_order_id", "order_id"),
         Index("ix_payments_invoice_id", "invoice_id"),
+        Index("ix_payments_credit_note_id", "credit_note_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -181,13 +181,14 @@ def _add(
 
 def _recorded(tx: Tx, actor: Actor, payment: Payment, *, refund: bool) -> PaymentRef:
     subject = f"order:{payment.order_id}" if payment.order_id else f"invoice:{payment.invoice_id}"
-    kind = events.RefundRecorded if refund else events.PaymentRecorded
-    moved = kind(
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        method=payment.method,
-        invoice_id=payment.invoice_id,
-    )
+    amounts = {"amount_minor": payment.amount_minor, "currency": payment.currency, "method": payment.method}
+    moved: events.MoneyMoved
+    if refund:
+        moved = events.RefundRecorded(
+            **amounts, invoice_id=payment.invoice_id, credit_note_id=payment.credit_note_id
+        )
+    else:
+        moved = events.PaymentRecorded(**amounts, invoice_id=payment.invoice_id)
     record(tx, moved, subject, actor.user_id)
     return _ref(tx, payment)
 

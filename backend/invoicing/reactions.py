@@ -28,6 +28,7 @@ from backend.invoicing import rules, service
 from backend.invoicing.billing import load_billing
 from backend.invoicing.errors import InvoiceRejected
 from backend.invoicing.payments import PaymentInput, _order_due, _order_sums, record_payment
+from backend.kernel import dead_letters
 from backend.kernel.events import Event, EventCursor
 from backend.kernel.tx import Tx
 from backend.orders import service as orders
@@ -127,6 +128,16 @@ def _hold_if_unpaid(tx: Tx, order_id: int, pay_first: tuple[str, ...]) -> int:
     return _move(tx, order, S.ON_HOLD, AWAITING_PAYMENT)
 
 
+def hold_on_accept(tx: Tx, order_id: int) -> None:
+    """In the acceptance's own transaction (orders' ``order_accepted``): an order to be paid
+    first goes on hold at once, never seen as accepted in between. The reaction to
+    ``order.accepted`` then finds it on hold and does nothing; it still holds orders accepted by a
+    way that does not pass this step."""
+    pay_first = load_billing(tx).pay_before_dispatch
+    if pay_first:
+        _hold_if_unpaid(tx, order_id, pay_first)
+
+
 def _release_if_paid(tx: Tx, order_id: int, pay_first: tuple[str, ...]) -> int:
     order = tx.session.get(Order, order_id)
     if order is None or order.status != S.ON_HOLD or _last_hold_reason(tx, order_id) != AWAITING_PAYMENT:
@@ -181,6 +192,14 @@ def _collect_cash(tx: Tx, event: Seen) -> int:
 
 
 # -- The cursor -----------------------------------------------------------------------------------
+
+
+def set_aside(tx: Tx, failed: dead_letters.Failed) -> bool:
+    """An event that kept failing, recorded once with its error; the cursor moves past it.
+    False when another process set it aside first."""
+    recorded = dead_letters.set_aside(tx, failed)
+    move_cursor(tx, failed.event_id)
+    return recorded
 
 
 def move_cursor(tx: Tx, event_id: int) -> None:

@@ -440,7 +440,12 @@ def update_draft(tx: Tx, actor: Actor, invoice_id: int, version: int, draft: Dra
         _put_lines(tx, invoice, priced, prices_include_tax=False)
     invoice.version += 1
     tx.session.flush()
-    record(tx, events.InvoiceEdited(total_minor=invoice.total_minor), f"invoice:{invoice.id}", actor.user_id)
+    record(
+        tx,
+        events.InvoiceEdited(total_minor=invoice.total_minor, order_id=invoice.order_id),
+        f"invoice:{invoice.id}",
+        actor.user_id,
+    )
     return ref(invoice)
 
 
@@ -450,7 +455,7 @@ def discard_draft(tx: Tx, actor: Actor, invoice_id: int, version: int) -> None:
     invoice = _editable(tx, invoice_id, version)
     tx.session.delete(invoice)
     tx.session.flush()
-    record(tx, events.InvoiceDiscarded(), f"invoice:{invoice_id}", actor.user_id)
+    record(tx, events.InvoiceDiscarded(order_id=invoice.order_id), f"invoice:{invoice_id}", actor.user_id)
 
 
 # -- Issue, send, credit --------------------------------------------------------------------------
@@ -498,7 +503,12 @@ def issue_invoice(tx: Tx, actor: Actor, invoice_id: int, version: int | None = N
     invoice.version += 1
     settle(invoice)
     tx.session.flush()
-    record(tx, events.InvoiceIssued(number=invoice.number), f"invoice:{invoice.id}", actor.user_id)
+    record(
+        tx,
+        events.InvoiceIssued(number=invoice.number, order_id=invoice.order_id),
+        f"invoice:{invoice.id}",
+        actor.user_id,
+    )
     return ref(invoice)
 
 
@@ -541,7 +551,7 @@ def mark_sent(tx: Tx, actor: Actor, invoice_id: int) -> InvoiceRef:
         invoice.version += 1
         settle(invoice)
         tx.session.flush()
-        record(tx, events.InvoiceSent(), f"invoice:{invoice.id}", actor.user_id)
+        record(tx, events.InvoiceSent(order_id=invoice.order_id), f"invoice:{invoice.id}", actor.user_id)
     return ref(invoice)
 
 
@@ -592,7 +602,12 @@ def credit_invoice(
     invoice.version += 1
     settle(invoice)
     tx.session.flush()
-    record(tx, events.InvoiceCredited(credit_note=note.number), f"invoice:{invoice.id}", actor.user_id)
+    record(
+        tx,
+        events.InvoiceCredited(credit_note=note.number, order_id=invoice.order_id),
+        f"invoice:{invoice.id}",
+        actor.user_id,
+    )
     return ref(note)
 
 

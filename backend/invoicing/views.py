@@ -67,7 +67,8 @@ class InvoiceView:
     issue_date: date | None
     delivery_date: date | None
     due_date: date | None
-    payments: tuple[PaymentView, ...]
+    payments: tuple[PaymentView, ...]  # a credit note's: the refunds that paid it back
+    corrects_id: int | None = None  # a credit note's invoice
 
 
 def _unit_net(line: InvoiceLine) -> int:
@@ -83,9 +84,9 @@ async def invoice_view(
     lines = await session.scalars(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id).order_by(InvoiceLine.position)
     )
-    payments = await session.scalars(
-        select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.id)
-    )
+    # A refund is money of the invoice it corrects; its credit note names it as well.
+    paid_on = Payment.credit_note_id if invoice.kind == Kind.CREDIT_NOTE else Payment.invoice_id
+    payments = await session.scalars(select(Payment).where(paid_on == invoice_id).order_by(Payment.id))
     corrects = await session.get(Invoice, invoice.corrects_id) if invoice.corrects_id else None
     seller = invoice.seller or await _current_seller(session)
     status = rules.shown_status(InvoiceStatus(invoice.status), invoice.due_date, today or date.today())
@@ -130,6 +131,7 @@ async def invoice_view(
             PaymentView(p.id, p.kind, p.method, p.amount_minor, p.reference, p.reason, p.recorded_at)
             for p in payments
         ),
+        corrects_id=invoice.corrects_id,
     )
 
 
@@ -161,6 +163,7 @@ class InvoiceRow:
     total_minor: int
     balance_minor: int
     currency: str
+    corrects_id: int | None = None  # a credit note's invoice
 
 
 async def list_invoices(
@@ -242,6 +245,34 @@ async def amounts_due_by_customer(session: AsyncSession) -> list[CustomerDue]:
     return sorted(named, key=lambda row: -row.balance_minor)
 
 
+@dataclass(frozen=True)
+class Refundable:
+    """What a refund from an invoice's page (or its credit note's) may pay back, and through
+    which credit notes."""
+
+    invoice_id: int  # the invoice the money was paid on
+    paid_minor: int  # net of refunds already made
+    credit_notes: tuple[tuple[int, str], ...]  # (id, number) of the notes correcting it
+
+
+async def refundable(session: AsyncSession, view: InvoiceView) -> Refundable | None:
+    """None for a draft, or a credit note whose invoice is gone."""
+    invoice_id = view.corrects_id if view.kind == Kind.CREDIT_NOTE else view.id
+    if view.number is None or invoice_id is None:
+        return None
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None:
+        return None
+    notes = await session.execute(
+        select(Invoice.id, Invoice.number)
+        .where(Invoice.corrects_id == invoice_id, Invoice.number.is_not(None))
+        .order_by(Invoice.id)
+    )
+    return Refundable(
+        invoice_id, invoice.paid_minor - invoice.refunded_minor, tuple((i, str(n)) for i, n in notes)
+    )
+
+
 async def order_invoices(session: AsyncSession, order_id: int) -> list[InvoiceRow]:
     """An order's invoices and credit notes, oldest first (drafts included)."""
     query = select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)
@@ -258,6 +289,7 @@ async def order_invoices(session: AsyncSession, order_id: int) -> list[InvoiceRo
             invoice.total_minor,
             _owed(invoice),
             invoice.currency,
+            invoice.corrects_id,
         )
         for invoice in await session.scalars(query)
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -58,6 +58,7 @@ from backend.orders.views import OrderSummary, PlacedOrder
 from backend.purchasing.reorder import draft_reorder
 
 __all__ = [
+    "AcceptStep",
     "OrderEdit",
     "accept_order",
     "cancel_order",
@@ -141,6 +142,12 @@ async def _check_external_ref(db: Database, draft: OrderDraft) -> None:
 # -- the lifecycle --------------------------------------------------------------------------------
 
 
+AcceptStep = Callable[[Tx, int], object]
+"""What a domain above orders does in an acceptance's own transaction, given the order's id
+(``order_accepted``, ``web/dependencies.py``): a module-level function, since a command's arguments
+may cross to the writer process."""
+
+
 @dataclass(frozen=True)
 class Move:
     """An order to move to ``wanted``; ``reason`` is already checked (``reason_problem``)."""
@@ -176,10 +183,12 @@ async def transition_order(
     *,
     version: int | None = None,
     reason: str = "",
+    on_accept: tuple[AcceptStep, ...] = (),
 ) -> OrderSummary:
     """Move an order to ``wanted`` if the table allows it from its current status, the actor has
     the right and ``version`` (when given) is current; releases the stock on rejection and
-    cancellation, turns it into a sale on dispatch; records ``order.<wanted>``.
+    cancellation, turns it into a sale on dispatch; records ``order.<wanted>``. An acceptance
+    runs ``on_accept`` in its transaction (e.g. invoicing's hold for payment).
 
     Raises ``OrderNotFound``, ``OrderForbidden``, ``StaleOrder``, ``TransitionRefused`` or
     ``OrderRejected`` (a reason is required and missing).
@@ -187,14 +196,19 @@ async def transition_order(
     reason = reason.strip()
     if problem := reason_problem(wanted, reason):
         raise OrderRejected({"reason": problem})
-    return await db.run(move_order, actor, Move(order_id, wanted, version, reason))
+    return await db.run(move_order, actor, Move(order_id, wanted, version, reason), None, on_accept)
 
 
 def move_order(
-    tx: Tx, actor: Actor, move: Move, details: Mapping[str, str | int] | None = None
+    tx: Tx,
+    actor: Actor,
+    move: Move,
+    details: Mapping[str, str | int] | None = None,
+    on_accept: tuple[AcceptStep, ...] = (),
 ) -> OrderSummary:
     """The command behind ``transition_order``, and the one way other domains' commands move an
-    order (fulfilment): ``details``, small and flat, join the ``order.<wanted>`` event's data."""
+    order (fulfilment): ``details``, small and flat, join the ``order.<wanted>`` event's data;
+    ``on_accept`` runs after an acceptance is recorded, in the same transaction."""
     session, wanted = tx.session, move.wanted
     order = session.get(Order, move.order_id)
     if order is None:
@@ -208,6 +222,9 @@ def move_order(
     )
     record(tx, event, f"order:{order.id}", actor.user_id)
     tx.at_batch_end(("stock.settle", actor.user_id), settle_batch(actor.user_id, draft_reorder))
+    if wanted == OrderStatus.ACCEPTED:
+        for step in on_accept:
+            step(tx, order.id)
     return load_summary(session, order.id)
 
 

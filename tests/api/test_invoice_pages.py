@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
+from backend.invoicing import reactions
 from backend.invoicing.models import Invoice, Payment
+from backend.kernel.dead_letters import Failed
 from backend.orders import service as orders
 from tests.api.conftest import Harness, post_form
 from tests.api.order_fixtures import actor_for, build_shop, draft
@@ -163,3 +165,142 @@ async def test_staff_without_the_settings_right_cannot_change_billing(harness: H
     async with harness.signed_in(Role.DRIVER) as driver:
         assert (await driver.get("/invoices")).status_code == 403
         assert (await driver.get("/settings/billing")).status_code == 403
+
+
+async def _issued_and_paid(owner, key: str) -> str:
+    made = await post_form(owner, "/invoices/new", {**FORM, "then": "issue", "_idempotency_key": key})
+    url = made.headers["location"].split("?")[0]
+    paid = await post_form(owner, f"{url}/payments", {"method": "cash", "amount": "50", "reference": ""})
+    assert paid.status_code == 303, paid.text
+    return url
+
+
+async def refunds_of(harness: Harness) -> list[Payment]:
+    async with harness.db.read() as session:
+        return list(
+            await session.scalars(select(Payment).where(Payment.kind == "refund").order_by(Payment.id))
+        )
+
+
+async def test_a_refund_is_recorded_from_the_invoice_page_once(harness: Harness, owner) -> None:
+    url = await _issued_and_paid(owner, "k-refund")
+    page = await owner.get(url)
+    assert 'action="' + url + '/refunds"' in page.text
+    assert "50.00" in page.text  # what may be paid back
+    refund = {"refund_method": "cash", "refund_amount": "12,50", "refund_reason": "Scratched frame"}
+    first = await post_form(owner, f"{url}/refunds", {**refund, "_idempotency_key": "k-r1"})
+    assert first.status_code == 303, first.text
+    assert first.headers["location"].endswith("?saved=refunded")
+    again = await post_form(owner, f"{url}/refunds", {**refund, "_idempotency_key": "k-r1"})  # replayed
+    assert again.status_code == 303
+    [made] = await refunds_of(harness)
+    assert (made.amount_minor, made.method, made.reason) == (1250, "cash", "Scratched frame")
+    shown = await owner.get(f"{url}?saved=refunded")
+    assert "Refund recorded." in shown.text
+    assert "Scratched frame" in shown.text
+    async with harness.db.read() as session:
+        invoice = await session.get_one(Invoice, made.invoice_id)
+        assert invoice.refunded_minor == 1250
+
+
+async def test_a_refund_above_what_was_paid_is_refused_in_the_form(harness: Harness, owner) -> None:
+    url = await _issued_and_paid(owner, "k-refund-over")
+    refund = {"refund_method": "card", "refund_amount": "50.01", "refund_reason": "Too much"}
+    over = await post_form(owner, f"{url}/refunds", refund)
+    assert over.status_code == 422
+    assert 'id="f-refund_amount-error"' in over.text
+    assert "A refund cannot be more than what was paid." in over.text
+    assert 'value="50.01"' in over.text  # what was typed stays
+    blank = await post_form(owner, f"{url}/refunds", {**refund, "refund_amount": "abc", "refund_reason": " "})
+    assert blank.status_code == 422
+    assert 'id="f-refund_amount-error"' in blank.text
+    assert 'id="f-refund_reason-error"' in blank.text
+    odd = await post_form(owner, f"{url}/refunds", {**refund, "refund_amount": "5", "refund_method": "gold"})
+    assert odd.status_code == 422
+    assert 'id="f-refund_method-error"' in odd.text
+    stranger = await post_form(
+        owner, f"{url}/refunds", {**refund, "refund_amount": "5", "refund_credit_note": "99"}
+    )
+    assert stranger.status_code == 422
+    assert "This credit note does not correct this invoice." in stranger.text
+    assert await refunds_of(harness) == []
+    unknown = await post_form(owner, "/invoices/999999/refunds", refund)
+    assert unknown.status_code == 404
+
+
+async def test_a_credit_note_is_paid_back_from_its_own_page(harness: Harness, owner) -> None:
+    url = await _issued_and_paid(owner, "k-refund-note")
+    credited = await post_form(owner, f"{url}/credit", {"reason": "Tube returned", "credit_1": "1"})
+    assert credited.status_code == 303
+    async with harness.db.read() as session:
+        note_id = int(await session.scalar(select(Invoice.id).where(Invoice.kind == "credit_note")))
+    note_url = f"/invoices/{note_id}"
+    on_invoice = await owner.get(url)
+    assert f'<option value="{note_id}"' in on_invoice.text  # the credit note to link, from the invoice
+    on_note = await owner.get(note_url)
+    assert f'name="refund_credit_note" value="{note_id}"' in on_note.text
+    refund = {"refund_method": "cash", "refund_amount": "8.97", "refund_reason": "Tube returned"}
+    done = await post_form(owner, f"{note_url}/refunds", {**refund, "refund_credit_note": str(note_id)})
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith(note_url)
+    [made] = await refunds_of(harness)
+    assert (made.credit_note_id, made.amount_minor) == (note_id, 897)
+    assert made.invoice_id == int(url.rsplit("/", 1)[1])  # the money was paid on the invoice
+    assert "Tube returned" in (await owner.get(note_url)).text
+
+
+async def test_an_order_is_refunded_from_its_panel(harness: Harness, owner) -> None:
+    staff = actor_for(Role.STAFF, harness.users[Role.STAFF].id)
+    placed = await orders.place_order(harness.db, staff, draft())
+    panel_url = f"/orders/{placed.id}/invoicing"
+    assert "Record a refund" not in (await owner.get(panel_url, headers={"HX-Request": "true"})).text
+    paid = await post_form(owner, f"/orders/{placed.id}/payments", {"method": "cash", "amount": "3"})
+    assert paid.status_code == 303
+    panel = await owner.get(panel_url, headers={"HX-Request": "true"})
+    assert f'action="/orders/{placed.id}/refunds"' in panel.text
+    refund = {"refund_method": "cash", "refund_amount": "3.50", "refund_reason": "Changed their mind"}
+    over = await post_form(owner, f"/orders/{placed.id}/refunds", refund)
+    assert over.status_code == 422
+    assert 'id="f-refund_amount-error"' in over.text
+    assert "A refund cannot be more than what was paid." in over.text
+    done = await post_form(
+        owner, f"/orders/{placed.id}/refunds", {**refund, "refund_amount": "3", "_idempotency_key": "k-o"}
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/orders/{placed.id}"
+    again = await post_form(
+        owner, f"/orders/{placed.id}/refunds", {**refund, "refund_amount": "3", "_idempotency_key": "k-o"}
+    )
+    assert again.status_code == 303
+    [made] = await refunds_of(harness)
+    assert (made.order_id, made.amount_minor, made.invoice_id) == (placed.id, 300, None)
+    assert (await post_form(owner, "/orders/999999/refunds", refund)).status_code == 404
+
+
+async def test_the_invoice_page_shows_its_shared_links_and_redraws_its_main_part(
+    harness: Harness, owner
+) -> None:
+    draft_made = await post_form(owner, "/invoices/new", {**FORM, "then": "draft"})
+    draft_url = draft_made.headers["location"].split("?")[0]
+    assert "/documents/invoice/" not in (await owner.get(draft_url)).text  # not shared before its number
+    url = await _issued_and_paid(owner, "k-shared")
+    invoice_id = int(url.rsplit("/", 1)[1])
+    page = await owner.get(url)
+    assert f'hx-get="/documents/invoice/{invoice_id}"' in page.text
+    assert f'id="invoicing-live-invoice-{invoice_id}"' in page.text
+    part = await owner.get(url, headers={"HX-Request": "true"})
+    assert part.text.lstrip().startswith("{#") is False
+    assert 'id="invoice-main"' in part.text
+    assert "<html" not in part.text
+    assert "/documents/invoice/" not in part.text  # the panels are not redrawn with it
+
+
+async def test_the_owner_sees_the_events_invoicing_set_aside(harness: Harness, owner) -> None:
+    assert 'id="set-aside"' not in (await owner.get("/settings/billing")).text
+    failed = Failed("invoicing", 41, "delivery.dropped_off", "stop:7", "TypeError('<lots>')", 4)
+    assert await harness.db.run(reactions.set_aside, failed)
+    assert not await harness.db.run(reactions.set_aside, failed)  # a second process: recorded once
+    shown = await owner.get("/settings/billing")
+    assert 'id="set-aside"' in shown.text
+    assert "stop:7" in shown.text
+    assert "TypeError(&#39;&lt;lots&gt;&#39;)" in shown.text

@@ -13,9 +13,11 @@ from facturx import get_xml_from_pdf
 from sqlalchemy import func, select
 
 from backend.auth.rules import Role
+from backend.invoicing.billing import BillingInput, save_billing
 from backend.invoicing.models import Invoice, Payment
+from backend.kernel.events import Event
 from tests.api.conftest import Harness
-from tests.api.order_fixtures import build_shop
+from tests.api.order_fixtures import actor_for, build_shop
 
 YEAR = date.today().year
 ORDER = {
@@ -218,3 +220,24 @@ async def test_people_without_the_invoices_permission_are_refused(harness: Harne
             "/api/v1/invoices", json=SCRATCH, headers={"Authorization": f"Bearer {token}"}
         )
     assert response.status_code == 403
+
+
+async def test_an_order_to_be_paid_first_goes_on_hold_with_its_acceptance(harness: Harness, api) -> None:
+    owner = actor_for(Role.OWNER, harness.users[Role.OWNER].id)
+    await harness.db.run(save_billing, owner, BillingInput(pay_before_dispatch=("bank_transfer",)), None)
+    transfer = (await api.post("/api/v1/orders", json=ORDER)).json()
+    card = (await api.post("/api/v1/orders", json={**ORDER, "payment_method": "card"})).json()
+    held = await api.post(f"/api/v1/orders/{transfer['id']}/accept")
+    assert held.status_code == 200, held.text
+    assert held.json()["status"] == "on_hold"  # the answer to the acceptance itself
+    timeline = (await api.get(f"/api/v1/orders/{transfer['id']}")).json()["timeline"]
+    assert [entry["type"] for entry in timeline] == ["order.placed", "order.accepted", "order.on_hold"]
+    async with harness.db.read() as session:
+        reason = await session.scalar(
+            select(Event.data).where(
+                Event.subject == f"order:{transfer['id']}", Event.type == "order.on_hold"
+            )
+        )
+    assert reason["reason"] == "Awaiting payment"
+    accepted = await api.post(f"/api/v1/orders/{card['id']}/accept")
+    assert accepted.json()["status"] == "accepted"  # a card order is not held

@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.delivery import planning
 from backend.delivery import service as delivery
@@ -20,13 +20,15 @@ from backend.invoicing.consumer import Reactions
 from backend.invoicing.models import Invoice, Payment
 from backend.invoicing.payments import PaymentInput
 from backend.kernel.db import Database
-from backend.kernel.events import events_held_back
+from backend.kernel.dead_letters import MAX_ATTEMPTS, DeadLetter
+from backend.kernel.events import Event, EventCursor, events_held_back
 from backend.orders import service as orders
 from backend.orders.models import Order
 from backend.orders.rules import OrderStatus
 from tests.api.order_fixtures import draft
 from tests.domain.conftest import Floor
 from tests.domain.test_delivery_service import jpeg, packed, png
+from tests.writing import run_sql
 
 NINE = datetime(2026, 12, 14, 8, 0, tzinfo=UTC)
 
@@ -125,3 +127,76 @@ def test_only_the_events_invoicing_reacts_to_are_read_by_a_command() -> None:
     assert reactions.concerns(Event(type="order.shipped", subject="order:1", data={}))
     assert reactions.concerns(Event(type="delivery.dropped_off", subject="run:1", data={}))
     assert not reactions.concerns(Event(type="stock.changed", subject="stock:1", data={}))
+
+
+async def _poison(floor: Floor) -> int:
+    """A driver's drop-off whose cash is not a number (an old or broken writer): reacting to it
+    raises, every time."""
+    add_event = (
+        "INSERT INTO events (at, type, subject, data) VALUES (:at, 'delivery.dropped_off', 'stop:1', :data)"
+    )
+    data = '{"stop": 1, "cash_minor": "lots"}'
+    await floor.db.run(run_sql, add_event, {"at": datetime.now(UTC), "data": data})
+    async with floor.db.read() as session:
+        return int(await session.scalar(select(func.max(Event.id))))
+
+
+async def _dead_letters(floor: Floor) -> list[DeadLetter]:
+    async with floor.db.read() as session:
+        return list(await session.scalars(select(DeadLetter)))
+
+
+async def test_a_poisoned_event_is_set_aside_once_and_the_events_behind_it_go_on(floor: Floor) -> None:
+    await floor.db.run(save_billing, floor.owner, BillingInput(pay_before_dispatch=("bank_transfer",)), None)
+    waiting = Reactions(backoff=60)
+    await waiting.start(floor.db)
+    reader = Reactions(backoff=0)
+    await reader.start(floor.db)
+    poisoned = await _poison(floor)
+    placed = await orders.place_order(floor.db, floor.owner, draft(payment_method="bank_transfer"))
+    await orders.accept_order(floor.db, floor.owner, placed.id)
+
+    # Behind the bad event the order's hold waits the back-off: nothing set aside yet.
+    await read_all(floor.db, waiting)
+    await read_all(floor.db, waiting)
+    assert waiting.failures == {poisoned: 1}
+    assert await status_of(floor, placed.id) == "accepted"
+    assert await _dead_letters(floor) == []
+
+    for _ in range(MAX_ATTEMPTS):
+        await read_all(floor.db, reader)
+    assert await status_of(floor, placed.id) == "on_hold"  # the event behind it was reacted to
+    [aside] = await _dead_letters(floor)
+    assert (aside.consumer, aside.event_id, aside.event_type) == (
+        "invoicing",
+        poisoned,
+        "delivery.dropped_off",
+    )
+    assert aside.attempts == MAX_ATTEMPTS
+    assert "TypeError" in aside.error
+    async with floor.db.read() as session:
+        assert (await session.get_one(EventCursor, "invoicing")).last_event_id > poisoned
+
+    again = Reactions(backoff=0)
+    again.position = (0, 0)  # another process reading the whole log again
+    for _ in range(MAX_ATTEMPTS):
+        await read_all(floor.db, again)
+    assert len(await _dead_letters(floor)) == 1  # recorded once
+    assert await status_of(floor, placed.id) == "on_hold"
+
+
+async def test_the_hold_for_payment_is_taken_in_the_acceptance_and_not_again(floor: Floor) -> None:
+    reader = await ready(floor, pay_before_dispatch=("bank_transfer",))
+    placed = await orders.place_order(floor.db, floor.owner, draft(payment_method="bank_transfer"))
+    moved = await orders.transition_order(
+        floor.db, floor.owner, placed.id, OrderStatus.ACCEPTED, on_accept=(reactions.hold_on_accept,)
+    )
+    assert moved.status == "on_hold"  # no reader has run
+    await read_all(floor.db, reader)  # the reaction to order.accepted finds it held already
+    async with floor.db.read() as session:
+        moves = list(
+            await session.scalars(
+                select(Event.type).where(Event.subject == f"order:{placed.id}").order_by(Event.id)
+            )
+        )
+    assert moves == ["order.placed", "order.accepted", "order.on_hold"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
@@ -20,7 +21,7 @@ from backend.auth.web.guards import requires
 from backend.customers.models import Customer
 from backend.invoicing import service, views
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceRejected
-from backend.invoicing.payments import PaymentInput, order_balance, record_payment
+from backend.invoicing.payments import PaymentInput, order_balance, record_payment, record_refund
 from backend.invoicing.rules import METHOD_LABELS, STATUS_LABELS, InvoiceStatus, Kind
 from backend.invoicing.web import forms
 from backend.invoicing.web.forms import Typed
@@ -109,6 +110,41 @@ async def pay_order(request: AnyRequest, db: AppDb, actor: CurrentActor, order_i
     return see_other(f"/orders/{order_id}")
 
 
+@post("/orders/{order_id:int}/refunds", guards=[manage_invoices])
+async def refund_order(request: AnyRequest, db: AppDb, actor: CurrentActor, order_id: FromPath[int]) -> Any:
+    """Money paid back on the order; with a credit note chosen, on the invoice that note corrects."""
+    typed = Typed.read(await request.form(), forms.REFUND_FIELDS)
+    errors = FormErrors()
+    async with db.read() as session:
+        balance = await order_balance(session, order_id)
+        notes = {
+            row.id: row.corrects_id for row in await views.order_invoices(session, order_id) if row.number
+        }
+    if balance is None:
+        raise NotFoundException(f"No order {order_id}.")
+    amount, note = forms.refund_input(typed, balance.currency, notes, errors)
+    if errors or amount is None:
+        return await _panel(request, db, order_id, errors, 422, refund=typed)
+    wanted = PaymentInput(
+        typed.get("refund_method"),
+        amount,
+        order_id=order_id,
+        invoice_id=notes.get(note) if note else None,
+        reason=typed.get("refund_reason"),
+        credit_note_id=note,
+    )
+    try:
+        await db.run(record_refund, actor, wanted)
+    except REFUSED as exc:
+        refused = FormErrors()
+        if isinstance(exc, InvoiceRejected):
+            forms.refund_problems(exc.problems, refused)
+        else:
+            refused.add(None, forms.message("forbidden"))
+        return await _panel(request, db, order_id, refused, 422, refund=typed)
+    return see_other(f"/orders/{order_id}")
+
+
 def _errors(exc: Exception) -> FormErrors:
     errors = FormErrors()
     if isinstance(exc, InvoiceRejected):
@@ -127,11 +163,13 @@ async def _panel(
     status: int = 200,
     *,
     typed: Typed | None = None,
+    refund: Typed | None = None,
 ) -> Template:
     async with db.read() as session:
         balance = await order_balance(session, order_id)
         invoices = await views.order_invoices(session, order_id)
     active = [i for i in invoices if i.kind == Kind.INVOICE and i.status != InvoiceStatus.CANCELLED]
+    notes = [(i.id, i.number) for i in invoices if i.kind == Kind.CREDIT_NOTE and i.number]
     context = {
         "order_id": order_id,
         "balance": balance,
@@ -139,6 +177,9 @@ async def _panel(
         "can_invoice": balance is not None and not active,
         "errors": errors or FormErrors(),
         "typed": typed or Typed({"method": "cash"}),
+        "refund": refund or forms.blank_refund(),
+        "refund_failed": refund is not None,
+        "credit_notes": notes,
         "method_options": forms.method_options(),
         "method_labels": METHOD_LABELS,
         "status_labels": STATUS_LABELS,
@@ -158,4 +199,4 @@ async def order_panel(request: AnyRequest, db: AppDb, order_id: FromPath[int]) -
     return await _panel(request, db, order_id)
 
 
-ROUTES = [new_invoice, create_invoice, invoice_order, pay_order, order_panel]
+ROUTES = [new_invoice, create_invoice, invoice_order, pay_order, refund_order, order_panel]

@@ -3,7 +3,7 @@ payments, credit notes and the billing settings; the core's problem codes put ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -126,6 +126,41 @@ def amount(typed: Typed, name: str, currency: str, errors: FormErrors) -> int | 
         errors.add(name, message("amount_invalid"))
         return None
     return value
+
+
+REFUND_FIELDS = ("refund_method", "refund_amount", "refund_reason", "refund_credit_note")
+# The core's fields → the refund form's (a reason too long comes back as the reference's).
+_REFUND_KEYS = {
+    "method": "refund_method",
+    "amount_minor": "refund_amount",
+    "reason": "refund_reason",
+    "reference": "refund_reason",
+}  # a credit note that is not this invoice's is a message of the whole form: the field may be hidden
+
+
+def blank_refund(credit_note: int | None = None) -> Typed:
+    return Typed(
+        {"refund_method": "cash", "refund_credit_note": "" if credit_note is None else str(credit_note)}
+    )
+
+
+def refund_input(
+    typed: Typed, currency: str, credit_notes: Collection[int], errors: FormErrors
+) -> tuple[int | None, int | None]:
+    """The amount in minor units and the credit note chosen (one of ``credit_notes``, or none)."""
+    amount_minor = amount(typed, "refund_amount", currency, errors)
+    if inputs.is_blank(typed.get("refund_reason")):
+        errors.add("refund_reason", message("reason_required"))
+    raw = typed.get("refund_credit_note")
+    note = inputs.parse_id(raw)
+    if raw and note not in credit_notes:
+        errors.add(None, message("credit_note_mismatch"))
+    return amount_minor, note
+
+
+def refund_problems(problems: Mapping[str, str], errors: FormErrors) -> None:
+    for key, code in problems.items():
+        errors.add(_REFUND_KEYS.get(key), message(code))
 
 
 def credit_lines(

@@ -19,7 +19,7 @@ from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
 from backend.invoicing import rules, service, views
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceNotFound, InvoiceRejected
-from backend.invoicing.payments import PaymentInput, record_payment
+from backend.invoicing.payments import PaymentInput, record_payment, record_refund
 from backend.invoicing.web import documents, forms
 from backend.invoicing.web.forms import Typed
 from backend.kernel.csv_writing import SafeWriter
@@ -29,6 +29,9 @@ from backend.web.dependencies import AppDb
 from backend.web.responses import FormErrors, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
+# Templates an invoice's page includes after its own sections (``extension("invoice_panels")``),
+# each given the page's context (``invoice``): how a domain above invoicing shows its part of one.
+INVOICE_PANELS = "invoice_panels"
 manage_invoices = requires(Permission.INVOICES_MANAGE)
 REFUSED = (InvoiceRejected, InvoiceConflict, InvoiceForbidden)
 FILTERS = ("status", "kind", "customer", "issued_from", "issued_to")
@@ -38,6 +41,7 @@ SAVED = {
     "sent": N_("Marked as sent."),
     "credited": N_("Credit note issued."),
     "paid": N_("Payment recorded."),
+    "refunded": N_("Refund recorded."),
 }
 
 
@@ -140,20 +144,33 @@ async def show_invoice(
     status: int = 200,
     *,
     typed: Typed | None = None,
+    refund: Typed | None = None,
 ) -> Template:
     view = await _view(db, invoice_id)
+    async with db.read() as session:
+        refundable = await views.refundable(session, view)
     saved = SAVED.get(request.query_params.get("saved", ""))
+    own_note = view.id if view.kind == rules.Kind.CREDIT_NOTE else None
     context = {
         "invoice": view,
         "mentions": documents.mentions_of(view),
         "errors": errors or FormErrors(),
         "typed": typed or Typed({"method": "bank_transfer", "reference": view.number or ""}),
+        "refundable": refundable,
+        "refund": refund or forms.blank_refund(own_note),
+        "refund_failed": refund is not None,
         "method_options": forms.method_options(),
         "saved": saved,
         "open_statuses": rules.OPEN_STATUSES | {rules.InvoiceStatus.OVERDUE},
         **_labels(),
     }
-    return page(request, "invoicing/invoice.html", context, status_code=status)
+    return page(
+        request,
+        "invoicing/invoice.html",
+        context,
+        fragment="invoicing/_invoice_main.html",
+        status_code=status,
+    )
 
 
 @get("/invoices/{invoice_id:int}/pdf", guards=[manage_invoices])
@@ -249,6 +266,42 @@ async def pay(request: AnyRequest, db: AppDb, actor: CurrentActor, invoice_id: F
     return outcome
 
 
+@post("/invoices/{invoice_id:int}/refunds", guards=[manage_invoices])
+async def refund(request: AnyRequest, db: AppDb, actor: CurrentActor, invoice_id: FromPath[int]) -> Any:
+    """Money paid back on the invoice, from its page or from its credit note's (then linked to it)."""
+    view = await _view(db, invoice_id)
+    typed = Typed.read(await request.form(), forms.REFUND_FIELDS)
+    async with db.read() as session:
+        target = await views.refundable(session, view)
+    errors = FormErrors()
+    if target is None:
+        errors.add(None, forms.message("not_issued"))
+        return await show_invoice(request, db, invoice_id, errors, 422, refund=typed)
+    notes = {view.id} if view.kind == rules.Kind.CREDIT_NOTE else {i for i, _ in target.credit_notes}
+    amount, note = forms.refund_input(typed, view.currency, notes, errors)
+    if errors or amount is None:
+        return await show_invoice(request, db, invoice_id, errors, 422, refund=typed)
+    wanted = PaymentInput(
+        typed.get("refund_method"),
+        amount,
+        invoice_id=target.invoice_id,
+        reason=typed.get("refund_reason"),
+        credit_note_id=note,
+    )
+    try:
+        await db.run(record_refund, actor, wanted)
+    except InvoiceNotFound:
+        raise NotFoundException(f"No invoice {invoice_id}.") from None
+    except REFUSED as exc:
+        refused = FormErrors()
+        if isinstance(exc, InvoiceRejected):
+            forms.refund_problems(exc.problems, refused)
+        else:
+            refused = _refusal(exc)
+        return await show_invoice(request, db, invoice_id, refused, 422, refund=typed)
+    return see_other(f"/invoices/{invoice_id}?saved=refunded")
+
+
 ROUTES = [
     invoice_list,
     export_invoices,
@@ -259,4 +312,5 @@ ROUTES = [
     discard,
     credit,
     pay,
+    refund,
 ]

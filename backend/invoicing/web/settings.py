@@ -1,7 +1,7 @@
 """The billing settings page: what every invoice says about the seller (legal name, SIREN/SIRET,
 VAT number, legal form and capital, the VAT franchise of art. 293 B), payment terms and late
 penalties, when orders are invoiced by themselves, and which methods must be paid before an order
-leaves."""
+leaves; and the events its reactions to those settings had to set aside (``kernel.dead_letters``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from backend.auth.rules import Permission
 from backend.auth.web.guards import requires
 from backend.i18n.translation import N_, gettext
 from backend.invoicing import billing
+from backend.invoicing.reactions import CONSUMER
 from backend.invoicing.rules import METHOD_LABELS, Method
 from backend.invoicing.web import forms
 from backend.invoicing.web.forms import Typed
+from backend.kernel.dead_letters import dead_letters
 from backend.orders.web.dependencies import CurrentActor
 from backend.shop.service import ProfileConflict, ProfileRejected
 from backend.shop.web.dependencies import Shop
@@ -35,15 +37,20 @@ AUTO_LABELS = {
 }
 
 
-def _page(
+async def _page(
     request: AnyRequest,
+    db: AppDb,
     typed: Typed,
+    *,
     errors: FormErrors | None = None,
     status: int = 200,
     saved: bool = False,
 ) -> Template:
+    async with db.read() as session:
+        set_aside = await dead_letters(session, CONSUMER, limit=20)
     context = {
         "typed": typed,
+        "set_aside": set_aside,
         "errors": errors or FormErrors(),
         "saved": saved,
         "methods": METHODS,
@@ -59,7 +66,7 @@ async def billing_page(
 ) -> Template:
     async with db.read() as session:
         settings = await billing.get_billing(session)
-    return _page(request, forms.billing_values(settings, shop.currency, METHODS), saved=saved)
+    return await _page(request, db, forms.billing_values(settings, shop.currency, METHODS), saved=saved)
 
 
 @post("/settings/billing", guards=[manage_settings])
@@ -67,19 +74,19 @@ async def save_billing(request: AnyRequest, db: AppDb, shop: Shop, actor: Curren
     typed, errors = forms.billing_typed(await request.form(), METHODS), FormErrors()
     wanted = forms.billing_input(typed, shop.currency, METHODS, errors)
     if errors or wanted is None:
-        return _page(request, typed, errors, 422)
+        return await _page(request, db, typed, errors=errors, status=422)
     try:
         await db.run(billing.save_billing, actor, wanted, inputs.parse_number(typed.get("version") or None))
     except ProfileRejected as exc:
         forms.billing_problems(exc.problems, errors)
-        return _page(request, typed, errors, 422)
+        return await _page(request, db, typed, errors=errors, status=422)
     except ProfileConflict as exc:
         errors.add(None, forms.message("version_conflict"))
         current = forms.billing_values(exc.current, shop.currency, METHODS)  # type: ignore[arg-type]
-        return _page(request, current, errors, 409)
+        return await _page(request, db, current, errors=errors, status=409)
     except billing.BillingForbidden:
         errors.add(None, forms.message("forbidden"))
-        return _page(request, typed, errors, 403)
+        return await _page(request, db, typed, errors=errors, status=403)
     return see_other("/settings/billing?saved=true")
 
 

@@ -20,7 +20,7 @@ from backend.orders import errors, queries, service
 from backend.orders.drafts import Address, CustomerDetails, DeliverySlot, OrderDraft, WantedLine
 from backend.orders.rules import MESSAGES, Actor, Channel, FulfilmentMode, OrderStatus, Priority
 from backend.orders.views import OrderDetail, OrderSummary, PlacedOrder
-from backend.orders.web.dependencies import CurrentActor, OrderFactsSources
+from backend.orders.web.dependencies import AcceptSteps, CurrentActor, OrderFactsSources
 from backend.orders.web.schemas import (
     ORDER_DETAIL_EXAMPLE,
     ORDER_EXAMPLE,
@@ -297,13 +297,19 @@ TransitionBody = Annotated[TransitionIn | None, request_body(TRANSITION_EXAMPLE)
 
 
 async def _transition(
-    db: Database, actor: Actor, order_id: int, wanted: OrderStatus, data: TransitionIn | None
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    wanted: OrderStatus,
+    data: TransitionIn | None,
+    *,
+    on_accept: tuple[service.AcceptStep, ...] = (),
 ) -> Any:
     """The body is optional: without one the move applies to whatever the version is."""
     data = data or TransitionIn()
     try:
         moved = await service.transition_order(
-            db, actor, order_id, wanted, version=data.version, reason=data.reason
+            db, actor, order_id, wanted, version=data.version, reason=data.reason, on_accept=on_accept
         )
     except REFUSALS as exc:
         return _refused(exc)
@@ -317,8 +323,10 @@ async def _transition(
     status_code=200,
     responses=TRANSITIONED,
 )
-async def accept_order(db: AppDb, actor: CurrentActor, order_id: RowId, data: TransitionBody = None) -> Any:
-    return await _transition(db, actor, order_id, OrderStatus.ACCEPTED, data)
+async def accept_order(
+    db: AppDb, actor: CurrentActor, order_accepted: AcceptSteps, order_id: RowId, data: TransitionBody = None
+) -> Any:
+    return await _transition(db, actor, order_id, OrderStatus.ACCEPTED, data, on_accept=order_accepted)
 
 
 @post(

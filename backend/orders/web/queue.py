@@ -31,7 +31,7 @@ from backend.orders.errors import OrderForbidden, OrderNotFound, OutOfStock, Sta
 from backend.orders.risk import REASONS
 from backend.orders.rules import MESSAGES, Actor, OrderStatus
 from backend.orders.service import change_location, transition_order
-from backend.orders.web.dependencies import CurrentActor
+from backend.orders.web.dependencies import AcceptSteps, CurrentActor
 from backend.orders.web.pages import Caller, PageState, Refused, show_order
 from backend.web.dependencies import AppDb, AppSettings
 from backend.web.responses import FormErrors, page, see_other
@@ -165,15 +165,27 @@ def _lifecycle_route(action: str, wanted: OrderStatus, *, with_reason: bool) -> 
     """``POST /orders/{id}/<action>``: one move of the transition table, from a queue card or the
     order page (a reason is required for hold, reject and cancel)."""
 
-    async def decide(caller: Caller, order_id: int, form: Mapping[str, Any], version: int) -> object:
-        reason = _reason(form) if with_reason else ""
-        return await transition_order(
-            caller.db, caller.actor, order_id, wanted, version=version, reason=reason
-        )
-
     async def handler(
-        request: AnyRequest, db: AppDb, actor: CurrentActor, settings: AppSettings, order_id: FromPath[int]
+        request: AnyRequest,
+        db: AppDb,
+        actor: CurrentActor,
+        settings: AppSettings,
+        *,
+        order_accepted: AcceptSteps,
+        order_id: FromPath[int],
     ) -> Response[Any] | Template:
+        async def decide(caller: Caller, order_id: int, form: Mapping[str, Any], version: int) -> object:
+            reason = _reason(form) if with_reason else ""
+            return await transition_order(
+                caller.db,
+                caller.actor,
+                order_id,
+                wanted,
+                version=version,
+                reason=reason,
+                on_accept=order_accepted,
+            )
+
         return await _decide(Caller(request, db, actor), settings, order_id, action, decide)
 
     handler.__name__ = handler.__qualname__ = action
