@@ -78,6 +78,7 @@ async def test_a_wrong_or_stale_shelf_position_is_refused_and_changes_nothing(ha
         assert too_long.status_code == 400
         assert "A shelf position is up to 32 letters" in too_long.text
         assert 'aria-invalid="true"' in too_long.text
+        assert f'value="{"X" * 40}"' in too_long.text  # shown as typed, beside its message
         odd = await _save(client, shop, "APPLE", "A<1>", seen="A-01")
         assert odd.status_code == 400
         assert "A shelf position is up to 32 letters" in odd.text

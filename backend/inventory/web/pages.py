@@ -78,6 +78,7 @@ async def _product_page(
     saved: str | None = None,
     reorder_at: int | None = None,
     bin_at: int | None = None,
+    typed_bin: str | None = None,
 ) -> Template:
     """``reorder_at``, ``bin_at``: the location whose reorder or shelf form is shown again with
     its messages; htmx sending the shelf form gets that location's form alone."""
@@ -96,6 +97,7 @@ async def _product_page(
             "saved": SAVED.get(saved or ""),
             "reorder_at": reorder_at,
             "bin_at": bin_at,
+            "typed_bin": typed_bin,
             "level": next((level for level in found if level.location_id == bin_at), None),
         }
     fragment = BIN_FORM if context["level"] is not None else None
@@ -157,7 +159,9 @@ async def save_bin(
         await db.run(commands.set_bin, principal.user_id, product_id, location_id, wanted, seen=seen)
     except commands.StockRejected as exc:
         add_problems(errors, exc.problems)
-        return await _product_page(request, db, product_id, errors=errors, status=400, bin_at=location_id)
+        return await _product_page(
+            request, db, product_id, errors=errors, status=400, bin_at=location_id, typed_bin=wanted
+        )
     except StockError as exc:
         errors.add("bin", message(exc.code))
         return await _product_page(request, db, product_id, errors=errors, status=409, bin_at=location_id)
