@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.auth.models import User
 from backend.auth.rules import Permission
@@ -265,6 +266,11 @@ def _check_taken(session: Session, order_id: int, status: str) -> None:
         raise PickConflict("picked_by_another", load_summary(session, order_id), _name(session, picker))
 
 
+_PICKED = (
+    "UPDATE picked_lines SET picked_quantity = picked_quantity + :quantity WHERE order_line_id = :line_id"
+)
+
+
 def confirm_pick(
     tx: Tx, actor: Actor, order_id: int, code: str, quantity: int, *, version: int | None = None
 ) -> Picked:
@@ -280,7 +286,10 @@ def confirm_pick(
         claim(session, order)
     except StaleOrder:
         raise _changed(session, order_id) from None
-    picked.picked_quantity += quantity
+    # Counted in SQL, not through the session's unit of work: a confirmation is the picker's most
+    # frequent write, and the flush of one changed row was a quarter of its time in the writer.
+    tx.execute(_PICKED, {"quantity": quantity, "line_id": line.id})
+    set_committed_value(picked, "picked_quantity", picked.picked_quantity + quantity)
     picked_now = LinePicked(
         number=order.number,
         sku=line.sku,
@@ -289,7 +298,6 @@ def confirm_pick(
         ordered=line.quantity,
     )
     record(tx, picked_now, f"order:{order_id}", actor.user_id)
-    session.flush()
     summary = load_summary(session, order_id)
     return Picked(summary, line.sku, picked.picked_quantity, line.quantity, _lines_done(session, order_id))
 
