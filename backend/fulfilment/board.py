@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, literal, select, union_all
+from sqlalchemy import Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.models import User
@@ -330,18 +330,25 @@ async def open_batches(session: AsyncSession, picker_id: int | None) -> list[Ope
     return [OpenBatch(*row) for row in await session.execute(query)]
 
 
-async def pickup_orders(session: AsyncSession, search: str = "", limit: int = 50) -> list[Card]:
-    """Orders waiting at the counter, oldest first; ``search`` is part of the customer's name or
-    the order number."""
+async def pickup_orders(
+    session: AsyncSession, search: str = "", limit: int = 50, *, location_id: int | None = None
+) -> list[Card]:
+    """Orders waiting at the counter (of ``location_id``, when given), oldest first; ``search`` is
+    part of the customer's name, e-mail or phone number, or of the order number."""
     query = _cards().where(Order.status == OrderStatus.READY_FOR_PICKUP)
+    if location_id is not None:
+        query = query.where(Order.location_id == location_id)
     words = search.strip()
     if words:
         escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        query = query.where(
-            func.lower(Order.customer_name).like(pattern, escape="\\")
-            | func.lower(Order.number).like(pattern, escape="\\")
-        )
+        matches = [func.lower(Order.customer_name), func.lower(Order.number), func.lower(Order.email)]
+        digits = "".join(char for char in words if char.isdigit())
+        found = or_(*(column.like(pattern, escape="\\") for column in matches))
+        if len(digits) >= 4:  # a phone number as people say it: "06 12 34" finds "+33612345678"
+            national = digits[1:] if digits.startswith("0") and not digits.startswith("00") else digits
+            found = found | Order.phone.like(f"%{national}%")
+        query = query.where(found)
     rows = await session.execute(query.order_by(Order.placed_at, Order.id).limit(limit))
     return [Card(*row) for row in rows]
 

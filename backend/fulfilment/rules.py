@@ -226,6 +226,28 @@ def attempts_left(wrong_codes: int) -> int:
     return MAX_WRONG_CODES - wrong_codes
 
 
+# -- handing over on an identity check -----------------------------------------------------------
+
+MAX_IDENTITY_NOTE = 100  # what was shown: "ID card", "passport ending 4821"
+
+
+def normalise_identity_note(raw: str) -> str:
+    return " ".join(raw.split())
+
+
+def identity_problems(checked: bool, note: str) -> dict[str, str]:
+    """Staff hand an order over without its code only once they say they checked the person's
+    identity document, and which one: both are kept on the order's timeline."""
+    found = {}
+    if checked is not True:
+        found["identity_checked"] = "identity_not_checked"
+    if not note:
+        found["identity_note"] = "identity_note_required"
+    elif len(note) > MAX_IDENTITY_NOTE or not note.isprintable():
+        found["identity_note"] = "identity_note_invalid"
+    return found
+
+
 # -- the board ------------------------------------------------------------------------------------
 
 
@@ -272,6 +294,10 @@ MESSAGES: Mapping[str, str] = {
     "carrier_code_invalid": N_("Use up to 32 lower-case letters, digits, dashes or underscores."),
     "carrier_name_invalid": N_("Give the carrier's name (at most 80 characters)."),
     "tracking_url_invalid": N_("A tracking address starts with https:// and holds {number} once."),
+    "identity_not_checked": N_("Check the customer's identity document, then tick the box."),
+    "identity_note_required": N_("Say which document was shown, e.g. ID card."),
+    "identity_note_invalid": N_("Describe the document in at most 100 characters."),
+    "identity_or_code": N_("Give either the pickup code or an identity check, not both."),
     "picked_by_another": N_("%(name)s is picking this order."),
     "changed_by_another": N_("%(name)s changed this order meanwhile."),
 }

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.auth.models import User
 from backend.auth.rules import Permission
@@ -26,7 +27,7 @@ from backend.catalog.rules import normalise_sku
 from backend.fulfilment import rules
 from backend.fulfilment.carriers import carrier_named
 from backend.fulfilment.errors import FulfilmentRejected, PickConflict
-from backend.fulfilment.events import LinePicked, PickupCodeRefused, ShortPick
+from backend.fulfilment.events import LinePicked, PickupCodeRefused, PickupIdentityChecked, ShortPick
 from backend.fulfilment.models import Fulfilment, PickBatch, PickedLine
 from backend.inventory.holds import record_shortfall
 from backend.kernel.db import utcnow
@@ -42,11 +43,13 @@ from backend.orders.views import OrderSummary
 
 __all__ = [
     "Collection",
+    "IdentityCheck",
     "Picked",
     "Ready",
     "Seen",
     "Started",
     "collect",
+    "collect_on_identity",
     "confirm_pick",
     "pack",
     "ready_for_pickup",
@@ -263,6 +266,11 @@ def _check_taken(session: Session, order_id: int, status: str) -> None:
         raise PickConflict("picked_by_another", load_summary(session, order_id), _name(session, picker))
 
 
+_PICKED = (
+    "UPDATE picked_lines SET picked_quantity = picked_quantity + :quantity WHERE order_line_id = :line_id"
+)
+
+
 def confirm_pick(
     tx: Tx, actor: Actor, order_id: int, code: str, quantity: int, *, version: int | None = None
 ) -> Picked:
@@ -278,7 +286,10 @@ def confirm_pick(
         claim(session, order)
     except StaleOrder:
         raise _changed(session, order_id) from None
-    picked.picked_quantity += quantity
+    # Counted in SQL, not through the session's unit of work: a confirmation is the picker's most
+    # frequent write, and the flush of one changed row was a quarter of its time in the writer.
+    tx.execute(_PICKED, {"quantity": quantity, "line_id": line.id})
+    set_committed_value(picked, "picked_quantity", picked.picked_quantity + quantity)
     picked_now = LinePicked(
         number=order.number,
         sku=line.sku,
@@ -287,7 +298,6 @@ def confirm_pick(
         ordered=line.quantity,
     )
     record(tx, picked_now, f"order:{order_id}", actor.user_id)
-    session.flush()
     summary = load_summary(session, order_id)
     return Picked(summary, line.sku, picked.picked_quantity, line.quantity, _lines_done(session, order_id))
 
@@ -381,6 +391,52 @@ def collect(
     summary = _move(tx, actor, order_id, S.PICKED_UP, version)
     fulfilment.wrong_codes, fulfilment.locked_until, fulfilment.dispatched_at = 0, None, now
     return Collection(summary, True)
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """What staff say at the counter when the customer has no code: that they checked the
+    person's identity document (the box ticked) and which document it was."""
+
+    checked: bool
+    shown: str
+
+
+def collect_on_identity(
+    tx: Tx,
+    actor: Actor,
+    order_id: int,
+    check: IdentityCheck,
+    *,
+    location_id: int | None = None,
+    version: int | None = None,
+) -> OrderSummary:
+    """Command: the customer has no code (a flat phone, a lost message), so staff check their
+    identity instead: ready for pickup → picked up, the same sale as with the code. Refused
+    (``FulfilmentRejected``) unless the check is said and described, or when the order waits at
+    another location than the counter's (``location_id``). A code locked after wrong tries does
+    not stop it — the person is checked, not the code — but the event that keeps the check on the
+    order's timeline, with who made it, says the code was locked. Collecting twice is refused
+    (``TransitionRefused``), as with the code."""
+    shown = rules.normalise_identity_note(check.shown)
+    if problems := rules.identity_problems(check.checked, shown):
+        raise FulfilmentRejected(problems)
+    _may_manage(actor)
+    session = tx.session
+    order = _order(session, order_id)
+    if order.status != S.READY_FOR_PICKUP:
+        raise TransitionRefused("transition_not_allowed", load_summary(session, order_id))
+    if location_id is not None and order.location_id != location_id:
+        raise FulfilmentRejected({"order": "wrong_location"})
+    _check_version(session, order, version)
+    fulfilment = _fulfilment(session, order_id)
+    now = utcnow()
+    locked = rules.is_locked(fulfilment.locked_until, now)
+    checked = PickupIdentityChecked(number=order.number, shown=shown, code_locked=locked)
+    record(tx, checked, f"order:{order_id}", actor.user_id)
+    summary = _move(tx, actor, order_id, S.PICKED_UP, version)
+    fulfilment.wrong_codes, fulfilment.locked_until, fulfilment.dispatched_at = 0, None, now
+    return summary
 
 
 def _wrong_code(tx: Tx, actor: Actor, order: Order, fulfilment: Fulfilment, now: datetime) -> Collection:

@@ -20,6 +20,7 @@ from backend.inventory import holds, levels, rules, service
 from backend.inventory.events import (
     StockAdjusted,
     StockBinSet,
+    StockBinsImported,
     StockCounted,
     StockReorderSet,
     StockTransferred,
@@ -183,20 +184,66 @@ _SET_BIN = (
     "UPDATE stock_levels SET bin = :bin, version = version + 1"
     " WHERE product_id = :product_id AND location_id = :location_id"
 )
+# The position the person saw must still be there. Not the level's version: that moves with every
+# sale, and a conflict nobody could resolve would only make the form harder to use.
+_STILL_SEEN = " AND COALESCE(bin, '') = :seen"
 
 
-def set_bin(tx: Tx, actor_id: int | None, product_id: int, location_id: int, bin: str | None) -> LevelView:
+def set_bin(
+    tx: Tx,
+    actor_id: int | None,
+    product_id: int,
+    location_id: int,
+    bin: str | None,
+    *,
+    seen: str | None = None,
+) -> LevelView:
     """Command: where the product sits on the location's shelves (``None`` or blank: nowhere
-    said). Pick lists at the location follow it. Raises ``StockRejected`` for a bad position."""
+    said). Pick lists at the location follow it. ``seen``: the position the person was shown
+    ("" for none), checked (``StockError("bin_changed")``); ``None`` sets it whatever it was.
+    Raises ``StockRejected`` for a bad position."""
     cleaned = rules.normalise_bin(bin)
     if problem := rules.bin_problem(cleaned):
         raise StockRejected({"bin": problem})
     holds.ensure_level(tx, product_id, location_id)
-    tx.execute(_SET_BIN, {"bin": cleaned, "product_id": product_id, "location_id": location_id})
+    params = {"bin": cleaned, "product_id": product_id, "location_id": location_id}
+    if seen is None:
+        tx.execute(_SET_BIN, params)
+    else:
+        shown = rules.normalise_bin(seen) or ""
+        if tx.execute(_SET_BIN + _STILL_SEEN, {**params, "seen": shown}).rowcount != 1:
+            raise StockError("bin_changed")
     level = _level(tx, product_id, location_id)
     placed = StockBinSet(sku=level.sku, location=level.location_code, bin=cleaned or "")
     record(tx, placed, f"stock:{product_id}", actor_id)
     return level
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One line of a shelf positions file, checked: the product, the location, the position."""
+
+    product_id: int
+    location_id: int
+    bin: str | None
+
+
+_CHANGE_BIN = _SET_BIN + " AND COALESCE(bin, '') <> COALESCE(:bin, '')"
+
+
+def import_bins(tx: Tx, actor_id: int | None, placements: list[Placement]) -> int:
+    """Command: every line of a shelf positions file, or none; returns how many positions changed.
+    One event for the file: a line per position would bury the feed."""
+    changed = 0
+    for placement in placements:
+        cleaned = rules.normalise_bin(placement.bin)
+        if problem := rules.bin_problem(cleaned):
+            raise StockRejected({"bin": problem})
+        holds.ensure_level(tx, placement.product_id, placement.location_id)
+        params = {"bin": cleaned, "product_id": placement.product_id, "location_id": placement.location_id}
+        changed += tx.execute(_CHANGE_BIN, params).rowcount
+    record(tx, StockBinsImported(rows=len(placements), changed=changed), "stock", actor_id)
+    return changed
 
 
 def _reserve(

@@ -39,6 +39,11 @@ class StockBinSet(DomainEvent, tag="stock.bin_set"):
     bin: str  # empty: no shelf position said
 
 
+class StockBinsImported(DomainEvent, tag="stock.bins_imported"):
+    rows: int  # lines of the file
+    changed: int  # shelf positions that were not already so
+
+
 class StockCounted(DomainEvent, tag="stock.counted"):
     location: str
     counted: int
@@ -78,6 +83,7 @@ EVENTS: tuple[type[DomainEvent], ...] = (
     StockTransferred,
     StockCounted,
     StockBinSet,
+    StockBinsImported,
     StockReorderSet,
     StockChanged,
 )
@@ -90,6 +96,7 @@ SENTENCES: dict[type[DomainEvent], Sentence] = {
         N_("%(actor)s counted %(counted)d products at %(location)s, %(corrections)d corrected")
     ),
     StockBinSet: says(N_("%(actor)s put %(sku)s at %(location)s on shelf %(bin)s")),
+    StockBinsImported: says(N_("%(actor)s imported %(rows)d shelf positions, %(changed)d changed")),
     StockReorderSet: says(
         N_("%(actor)s set %(sku)s at %(location)s to reorder %(quantity)d below %(point)d")
     ),

@@ -210,6 +210,11 @@ async def count_sheet(session: AsyncSession, location_id: int, q: str) -> list[L
     return await _views(session, _matching(query, q).limit(SHEET_LIMIT))
 
 
+async def stocked_levels(session: AsyncSession) -> list[LevelView]:
+    """Every level with a stock row, by location and SKU: the stock as a file."""
+    return await _views(session, _stocked().order_by(Location.code, Product.sku, Product.id))
+
+
 async def ledger(session: AsyncSession, product_id: int, limit: int = LEDGER_LENGTH) -> list[MovementView]:
     rows = await session.execute(
         select(

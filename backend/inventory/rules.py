@@ -123,6 +123,10 @@ MESSAGES = {
     "form_out_of_date": N_("The form is out of date. Reload the page and try again."),
     "nothing_counted": N_("Enter at least one counted quantity."),
     "bin_invalid": N_("A shelf position is up to 32 letters, digits, spaces, dots, dashes or slashes."),
+    "bin_changed": N_("Someone changed this shelf position meanwhile. Review it and try again."),
+    "csv_unknown_product": N_("No product has this SKU."),
+    "csv_unknown_location": N_("No location has this code."),
+    "csv_duplicate_level": N_("This product and location are already on an earlier line."),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.customers.models import Customer
 from backend.inventory.models import Location
@@ -42,10 +43,21 @@ def claim(session: Session, order: Order, status: str | None = None) -> None:
     values = {"version": Order.version + 1, "updated_at": utcnow()}
     if status is not None:
         values["status"] = status
-    result = session.execute(update(Order).where(*conditions).values(**values))
-    if result.rowcount != 1:
+    # The UPDATE answers what it wrote, so the order is not read again; nor are the session's
+    # other objects searched for it (synchronize_session): the claim runs on every order change,
+    # and those two steps were a quarter of a pick confirmation's time in the writer.
+    claimed = (
+        update(Order)
+        .where(*conditions)
+        .values(**values)
+        .returning(Order.version, Order.updated_at, Order.status)
+        .execution_options(synchronize_session=False)
+    )
+    written = session.execute(claimed).first()
+    if written is None:
         current = load_summary(session, order.id)
         if status is not None and current.status != order.status:
             raise TransitionRefused("transition_not_allowed", current)
         raise StaleOrder(current)
-    session.refresh(order)
+    for name, value in zip(("version", "updated_at", "status"), written, strict=True):
+        set_committed_value(order, name, value)

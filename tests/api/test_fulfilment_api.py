@@ -168,6 +168,90 @@ async def test_pickup_gives_a_code_that_hands_the_order_over_and_sells_the_stock
     assert sales == -2
 
 
+async def _sold(harness: Harness, order_id: int) -> int:
+    async with harness.db.read() as session:
+        return -await session.scalar(
+            select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+                StockMovement.reference == f"order:{order_id}", StockMovement.kind == "sale"
+            )
+        )
+
+
+async def _identity_checks(harness: Harness, order_id: int) -> list[tuple[int | None, dict]]:
+    async with harness.db.read() as session:
+        rows = await session.execute(
+            select(Event.actor_id, Event.data).where(
+                Event.subject == f"order:{order_id}", Event.type == "order.pickup_identity_checked"
+            )
+        )
+        return [(actor, data) for actor, data in rows]
+
+
+IDENTITY = {"identity_checked": True, "identity_note": "Passport"}
+
+
+async def test_without_the_code_an_identity_check_hands_the_order_over_once(
+    harness: Harness, shop, api
+) -> None:
+    order = await packed(api, await accepted(api, **PICKUP))
+    url = f"/api/v1/orders/{order['id']}/collect"
+    early = await api.post(url, json=IDENTITY)
+    assert early.status_code == 409  # packed, not yet ready for pickup
+    ready = (await api.post(f"/api/v1/orders/{order['id']}/ready", json={})).json()
+    refusals = {
+        "unticked": {**IDENTITY, "identity_checked": False},
+        "no_box": {"identity_note": "Passport"},
+        "no_note": {"identity_checked": True},
+        "blank_note": {"identity_checked": True, "identity_note": "  "},
+        "long_note": {"identity_checked": True, "identity_note": "x" * 101},
+        "both": {**IDENTITY, "code": ready["pickup_code"]},
+        "neither": {},
+    }
+    answers = {name: await api.post(url, json=body) for name, body in refusals.items()}
+    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(refusals, 422)
+    assert answers["unticked"].json()["errors"][0]["key"] == "identity_checked"
+    assert answers["no_note"].json()["errors"][0]["code"] == "identity_note_required"
+    assert answers["both"].json()["errors"][0]["code"] == "identity_or_code"
+    assert answers["neither"].json()["errors"][0]["code"] == "code_invalid"
+    stale = await api.post(url, json={**IDENTITY, "version": ready["version"] - 1})
+    assert stale.status_code == 409
+    assert await _sold(harness, order["id"]) == 0
+    headers = {"Idempotency-Key": "counter-identity-1"}
+    first = await api.post(url, json={**IDENTITY, "version": ready["version"]}, headers=headers)
+    replay = await api.post(url, json={**IDENTITY, "version": ready["version"]}, headers=headers)
+    again = await api.post(url, json=IDENTITY)  # a second tap, without the key
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "picked_up"
+    assert replay.status_code == 200
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.json() == first.json()
+    assert again.status_code == 409
+    assert await _sold(harness, order["id"]) == 2
+    assert await ledger_mismatches(harness.db) == []
+    staff = harness.users[Role.STAFF].id
+    assert await _identity_checks(harness, order["id"]) == [
+        (staff, {"number": first.json()["number"], "shown": "Passport", "code_locked": False})
+    ]
+
+
+async def test_an_identity_check_hands_over_a_locked_order_and_says_so(harness: Harness, shop, api) -> None:
+    order = await packed(api, await accepted(api, **PICKUP))
+    code = (await api.post(f"/api/v1/orders/{order['id']}/ready", json={})).json()["pickup_code"]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        await api.post(f"/api/v1/orders/{order['id']}/collect", json={"code": wrong})
+    async with await _client(harness, Role.DRIVER) as driver:
+        forbidden = await driver.post(f"/api/v1/orders/{order['id']}/collect", json=IDENTITY)
+    assert forbidden.status_code == 403
+    done = await api.post(f"/api/v1/orders/{order['id']}/collect", json=IDENTITY)
+    assert done.status_code == 200, done.text
+    checks = await _identity_checks(harness, order["id"])
+    assert [data["code_locked"] for _, data in checks] == [True]
+    async with harness.db.read() as session:
+        kept = await session.get(Fulfilment, order["id"])
+    assert (kept.wrong_codes, kept.locked_until) == (0, None)
+
+
 async def test_shipping_sells_exactly_the_shipped_quantity(harness: Harness, shop, api) -> None:
     ent = shop.warehouse
     apple = shop.products["APPLE"]

@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.auth.rules import Role
 from backend.fulfilment import rules
 from backend.fulfilment.board import pickup_code_of
+from backend.inventory.models import StockMovement
+from backend.kernel.events import Event
 from backend.orders import service as orders
 from backend.orders.drafts import WantedLine
 from backend.orders.models import Order
@@ -167,6 +169,130 @@ async def test_slips_pickup_and_the_counter(harness: Harness, shop) -> None:
         assert f"Order {number} was handed over." in shown.text
         twice = await post_form(client, "/fulfilment/counter", {"order": str(order_id), "code": code})
         assert twice.status_code == 409
+
+
+async def _ready_at_the_boutique(harness: Harness, client, shop) -> int:
+    order_id = await accepted(harness, fulfilment_mode="pickup", address=None, lines=[WantedLine("APPLE", 2)])
+    to_pick = await client.get(f"/fulfilment/pick?location={shop.boutique}")
+    mine = [seen for seen in versions(to_pick.text) if seen.startswith(f"{order_id}:")]
+    batch = await start(client, shop.boutique, mine)
+    await post_form(client, f"{batch}/scan", {"code": "APPLE", "quantity": "2"})
+    packed = await post_form(
+        client, f"/fulfilment/orders/{order_id}/pack", {"parcels": "1", "weight_g": "400"}
+    )
+    assert packed.status_code == 303, packed.text
+    ready = await post_form(client, f"/fulfilment/orders/{order_id}/ready", {})
+    assert ready.status_code == 303, ready.text
+    return order_id
+
+
+async def _handed_over(harness: Harness, order_id: int) -> tuple[str, int, list[tuple[int | None, dict]]]:
+    """(status, units sold, identity checks as (actor, data)) of the order."""
+    async with harness.db.read() as session:
+        status = await session.scalar(select(Order.status).where(Order.id == order_id))
+        sold = await session.scalar(
+            select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
+                StockMovement.reference == f"order:{order_id}", StockMovement.kind == "sale"
+            )
+        )
+        checks = await session.execute(
+            select(Event.actor_id, Event.data).where(
+                Event.subject == f"order:{order_id}", Event.type == "order.pickup_identity_checked"
+            )
+        )
+        return status, -sold, [(actor, data) for actor, data in checks]
+
+
+def _identity(order_id: int, **changes: str) -> dict[str, str]:
+    return {
+        "order": str(order_id),
+        "location": "BTQ",
+        "identity_checked": "on",
+        "identity_note": " ID  card ",
+        **changes,
+    }
+
+
+async def test_the_counter_hands_an_order_over_on_an_identity_check(harness: Harness, shop) -> None:
+    async with harness.signed_in(Role.STAFF) as client:
+        order_id = await _ready_at_the_boutique(harness, client, shop)
+        for search in ("ada lov", "ADA@example", "06 12 34 56", "+33 6 12"):
+            found = await client.get("/fulfilment/counter", params={"q": search, "location": "BTQ"})
+            assert 'action="/fulfilment/counter/identity"' in found.text
+            assert f'name="order" value="{order_id}"' in found.text, search
+        elsewhere = await client.get("/fulfilment/counter", params={"q": "Ada", "location": "ENT"})
+        assert f'name="order" value="{order_id}"' not in elsewhere.text
+        default = await client.get("/fulfilment/counter")  # the pickup point's counter
+        assert '<option value="BTQ" selected>' in default.text
+        unticked = await post_form(
+            client, "/fulfilment/counter/identity", _identity(order_id, identity_checked="")
+        )
+        assert unticked.status_code == 422
+        assert "Check the customer&#39;s identity document, then tick the box." in unticked.text
+        assert '<details class="counter__identity" open>' in unticked.text
+        unnamed = await post_form(
+            client, "/fulfilment/counter/identity", _identity(order_id, identity_note=" ")
+        )
+        assert unnamed.status_code == 422
+        assert "Say which document was shown" in unnamed.text
+        too_long = await post_form(
+            client, "/fulfilment/counter/identity", _identity(order_id, identity_note="x" * 101)
+        )
+        assert too_long.status_code == 422
+        wrong_counter = await post_form(
+            client, "/fulfilment/counter/identity", _identity(order_id, location="ENT")
+        )
+        assert wrong_counter.status_code == 422
+        assert "This order is served from another location." in wrong_counter.text
+        no_counter = await post_form(
+            client, "/fulfilment/counter/identity", _identity(order_id, location="MARS")
+        )
+        assert no_counter.status_code == 422
+        assert await _handed_over(harness, order_id) == ("ready_for_pickup", 0, [])
+        form = {**_identity(order_id), "_idempotency_key": "counter-tap-1"}
+        handed = await post_form(client, "/fulfilment/counter/identity", form)
+        tapped_again = await post_form(client, "/fulfilment/counter/identity", form)  # the same tap, replayed
+        assert handed.status_code == 303, handed.text
+        assert (
+            handed.headers["location"]
+            == f"/fulfilment/counter?collected={await _number(harness, order_id)}&location=BTQ"
+        )
+        assert tapped_again.status_code == 303
+        assert tapped_again.headers.get("idempotent-replayed") == "true"
+        second_tap = await post_form(client, "/fulfilment/counter/identity", _identity(order_id))
+        assert second_tap.status_code == 409  # a new tap on an order already handed over
+        order_page = await client.get(f"/orders/{order_id}")
+    status, sold, checks = await _handed_over(harness, order_id)
+    assert (status, sold) == ("picked_up", 2)
+    assert checks == [
+        (
+            harness.users[Role.STAFF].id,
+            {"number": await _number(harness, order_id), "shown": "ID card", "code_locked": False},
+        )
+    ]
+    assert "Sami Staff checked the identity (ID card) and handed order" in order_page.text
+
+
+async def _number(harness: Harness, order_id: int) -> str:
+    async with harness.db.read() as session:
+        return await session.scalar(select(Order.number).where(Order.id == order_id))
+
+
+async def test_an_identity_check_is_refused_for_an_order_not_ready_and_for_a_driver(
+    harness: Harness, shop
+) -> None:
+    not_ready = await accepted(
+        harness, fulfilment_mode="pickup", address=None, lines=[WantedLine("APPLE", 1)]
+    )
+    async with harness.signed_in(Role.STAFF) as client:
+        refused = await post_form(client, "/fulfilment/counter/identity", _identity(not_ready))
+        assert refused.status_code == 409
+        order_id = await _ready_at_the_boutique(harness, client, shop)
+    async with harness.signed_in(Role.DRIVER) as driver:
+        forbidden = await post_form(driver, "/fulfilment/counter/identity", _identity(order_id))
+    assert forbidden.status_code == 403
+    assert (await _handed_over(harness, not_ready))[0] == "accepted"
+    assert await _handed_over(harness, order_id) == ("ready_for_pickup", 0, [])
 
 
 async def test_the_customer_sees_the_pickup_code_on_the_tracking_page(harness: Harness, shop) -> None:

@@ -198,8 +198,8 @@ async def test_a_products_stock_lists_every_location_default_first(
         missing = await client.get("/api/v1/products/999999/stock", headers=headers)
     assert found.status_code == 200
     assert found.json() == [
-        {"location": "WH", "on_hand": 5, "reserved": 2, "available": 3, "backordered": 0},
-        {"location": "SHOP", "on_hand": 0, "reserved": 0, "available": 0, "backordered": 0},
+        {"location": "WH", "on_hand": 5, "reserved": 2, "available": 3, "backordered": 0, "bin": None},
+        {"location": "SHOP", "on_hand": 0, "reserved": 0, "available": 0, "backordered": 0, "bin": None},
     ]
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith(PROBLEM)

@@ -207,3 +207,13 @@ def test_a_carrier_needs_a_code_a_name_and_an_https_template_with_one_slot() -> 
     assert rules.carrier_problems(CarrierInfo("gls", "GLS", "https://gls.example/track")) == {
         "tracking_url": "tracking_url_invalid"
     }
+
+
+def test_a_hand_over_without_the_code_needs_the_check_ticked_and_the_document_named() -> None:
+    assert rules.identity_problems(True, rules.normalise_identity_note("  ID   card ")) == {}
+    assert rules.normalise_identity_note("  ID \n card ") == "ID card"
+    assert rules.identity_problems(False, "ID card") == {"identity_checked": "identity_not_checked"}
+    assert rules.identity_problems(True, "") == {"identity_note": "identity_note_required"}
+    assert rules.identity_problems(True, "x" * 101) == {"identity_note": "identity_note_invalid"}
+    assert rules.identity_problems(True, "x" * 100) == {}
+    assert rules.identity_problems(True, "ID\x00card") == {"identity_note": "identity_note_invalid"}

@@ -231,7 +231,7 @@ async def make_ready(
 @post(
     "/orders/{order_id:int}/collect",
     guards=[manage_orders],
-    summary="Hand a ready order to its customer, who gives the pickup code",
+    summary="Hand a ready order to its customer, who gives the pickup code or shows an identity document",
     status_code=200,
     responses=MOVED,
 )
@@ -243,10 +243,21 @@ async def collect_order(
     data: Annotated[s.CollectIn, request_body(s.COLLECT_EXAMPLE)],
 ) -> Any:
     """A wrong code is refused (422) and counted: the fifth in a row locks the order for 15
-    minutes (``attempts_left``, ``locked_until``)."""
+    minutes (``attempts_left``, ``locked_until``). A customer without the code is handed the
+    order on an identity check instead (``identity_checked``, ``identity_note``), which a locked
+    code does not stop; the order's timeline keeps the check, who made it, and the lock."""
+    if data.identity_checked is not None or data.identity_note is not None:
+        if data.code is not None:
+            return rejected(FulfilmentRejected({"code": "identity_or_code"}))
+        check = service.IdentityCheck(data.identity_checked is True, data.identity_note or "")
+        try:
+            summary = await db.run(service.collect_on_identity, actor, order_id, check, version=data.version)
+        except REFUSED as exc:
+            return answer(exc)
+        return order_out(summary)
     key = rules.pickup_key(settings.secret_key)
     try:
-        done = await db.run(service.collect, actor, key, order_id, data.code, version=data.version)
+        done = await db.run(service.collect, actor, key, order_id, data.code or "", version=data.version)
     except REFUSED as exc:
         return answer(exc)
     if done.refused:

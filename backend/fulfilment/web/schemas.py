@@ -48,8 +48,14 @@ class ShipIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CollectIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(max_length=64)]
+    """The customer's pickup ``code``; or, for a customer without it, ``identity_checked: true``
+    with ``identity_note``, the identity document staff checked (e.g. "ID card", at most 100
+    characters), kept on the order's timeline with who checked it. One or the other, not both."""
+
+    code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     version: Version = None
+    identity_checked: bool | None = None
+    identity_note: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
 
 class StartedOut(OrderOut):

@@ -15,9 +15,13 @@ from backend.inventory.service import StockError
 from backend.inventory.web.dependencies import OnLow
 from backend.inventory.web.schemas import (
     ADJUSTMENT_EXAMPLE,
+    BIN_EXAMPLE,
+    BIN_OUT_EXAMPLE,
     LEVEL_EXAMPLE,
     LOCATION_LEVELS_EXAMPLE,
     AdjustmentIn,
+    BinIn,
+    BinOut,
     LevelOut,
     LocationLevelOut,
 )
@@ -35,7 +39,7 @@ def _rejected(problems: dict[str, str]) -> Any:
     return problem(422, errors[0]["message"], errors=errors)
 
 
-async def _target(db: Database, data: AdjustmentIn) -> tuple[int, int]:
+async def _target(db: Database, data: AdjustmentIn | BinIn) -> tuple[int, int]:
     """(product id, location id); a 404 that names the SKU or the location nobody knows."""
     async with db.read() as session:
         product = await levels.find_by_sku(session, data.sku)
@@ -104,10 +108,42 @@ async def product_stock(db: AppDb, product_id: RowId) -> list[LocationLevelOut]:
         found = await levels.product_levels(session, product_id)
     return [
         LocationLevelOut(
-            level.location_code, level.on_hand, level.reserved, level.available, level.backordered
+            level.location_code, level.on_hand, level.reserved, level.available, level.backordered, level.bin
         )
         for level in found
     ]
 
 
-ROUTES = [create_adjustment, product_stock]
+@post(
+    "/stock/bins",
+    guards=[adjust_stock],
+    summary="Set where a product sits on a location's shelves",
+    status_code=200,
+    responses=answers(
+        200,
+        BinOut,
+        404,
+        409,
+        422,
+        writes=True,
+        example=BIN_OUT_EXAMPLE,
+        description="The shelf position now",
+    ),
+)
+async def set_bin(
+    db: AppDb, principal: CurrentPrincipal, data: Annotated[BinIn, request_body(BIN_EXAMPLE)]
+) -> Any:
+    """Pick lists at the location walk their lines in the order of these positions."""
+    if problem_code := rules.bin_problem(rules.normalise_bin(data.bin)):
+        return _rejected({"bin": problem_code})
+    product_id, location_id = await _target(db, data)
+    try:
+        level = await db.run(
+            commands.set_bin, principal.user_id, product_id, location_id, data.bin, seen=data.seen_bin
+        )
+    except StockError as exc:
+        return problem(409, gettext(rules.MESSAGES[exc.code]), code=exc.code)
+    return BinOut(level.sku, level.location_code, level.bin)
+
+
+ROUTES = [create_adjustment, product_stock, set_bin]

@@ -34,7 +34,7 @@ from backend.kernel.db import Database
 from backend.web import inputs
 from backend.web.dependencies import AppDb, CurrentPrincipal
 from backend.web.input_guard import IdQuery
-from backend.web.responses import FormErrors, page, see_other
+from backend.web.responses import FormErrors, is_htmx, page, see_other
 
 AnyRequest = Request[Any, Any, Any]
 view_stock = requires(Permission.STOCK_VIEW)
@@ -45,6 +45,7 @@ SAVED = {
     "adjusted": N_("Stock adjusted."),
     "transferred": N_("Stock transferred."),
     "reorder": N_("Reorder settings saved."),
+    "bin": N_("Shelf position saved."),
 }
 ADJUST_FIELDS = ("product", "location", "delta", "reason")
 TRANSFER_FIELDS = ("product", "source", "target", "quantity")
@@ -76,8 +77,11 @@ async def _product_page(
     status: int = 200,
     saved: str | None = None,
     reorder_at: int | None = None,
+    bin_at: int | None = None,
+    typed_bin: str | None = None,
 ) -> Template:
-    """``reorder_at``: the location whose reorder form is shown again with its messages."""
+    """``reorder_at``, ``bin_at``: the location whose reorder or shelf form is shown again with
+    its messages; htmx sending the shelf form gets that location's form alone."""
     async with db.read() as session:
         product = await levels.product_by_id(session, product_id)
         if product is None:
@@ -92,8 +96,12 @@ async def _product_page(
             "errors": errors or FormErrors(),
             "saved": SAVED.get(saved or ""),
             "reorder_at": reorder_at,
+            "bin_at": bin_at,
+            "typed_bin": typed_bin,
+            "level": next((level for level in found if level.location_id == bin_at), None),
         }
-    return page(request, "inventory/product.html", context, status_code=status)
+    fragment = BIN_FORM if context["level"] is not None else None
+    return page(request, "inventory/product.html", context, status_code=status, fragment=fragment)
 
 
 @get("/stock/products/{product_id:int}", guards=[view_stock])
@@ -125,6 +133,41 @@ async def save_reorder(
         errors.add(None, message(exc.code))
         return await _product_page(request, db, product_id, errors=errors, status=409, reorder_at=location_id)
     return see_other(f"/stock/products/{product_id}?saved=reorder")
+
+
+BIN_FORM = "inventory/_bin_form.html"
+BIN_FIELDS = ("location", "bin", "seen_bin")
+
+
+@post("/stock/products/{product_id:int}/bin", guards=[adjust_stock])
+async def save_bin(
+    request: AnyRequest, db: AppDb, principal: CurrentPrincipal, product_id: FromPath[int]
+) -> Response[Any] | Template:
+    """Where the product sits on one location's shelves; checked against the position shown."""
+    typed = Typed.read(await request.form(), BIN_FIELDS)
+    errors = FormErrors()
+    async with db.read() as session:
+        if await levels.product_by_id(session, product_id) is None:
+            raise NotFoundException()
+        location_id = await location_chosen(session, typed, "location", errors)
+    if location_id is None:  # the form names a location the page did not show: say so on top
+        errors = FormErrors()
+        errors.add(None, message("unknown_location"))
+        return await _product_page(request, db, product_id, errors=errors, status=400)
+    wanted, seen = typed.get("bin"), typed.get("seen_bin")
+    try:
+        await db.run(commands.set_bin, principal.user_id, product_id, location_id, wanted, seen=seen)
+    except commands.StockRejected as exc:
+        add_problems(errors, exc.problems)
+        return await _product_page(
+            request, db, product_id, errors=errors, status=400, bin_at=location_id, typed_bin=wanted
+        )
+    except StockError as exc:
+        errors.add("bin", message(exc.code))
+        return await _product_page(request, db, product_id, errors=errors, status=409, bin_at=location_id)
+    if is_htmx(request):
+        return await _product_page(request, db, product_id, saved="bin", bin_at=location_id)
+    return see_other(f"/stock/products/{product_id}?saved=bin")
 
 
 MOVE_TEMPLATES = {"adjust": "inventory/adjust.html", "transfer": "inventory/transfer.html"}
@@ -246,6 +289,7 @@ ROUTES = [
     stock_overview,
     product_stock_page,
     save_reorder,
+    save_bin,
     adjust_page,
     adjust,
     transfer_page,
