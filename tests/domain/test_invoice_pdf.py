@@ -118,3 +118,24 @@ async def test_a_draft_has_no_facturx_form(floor: Floor) -> None:
     with pytest.raises(ValueError, match="issued"):
         pdf.facturx_pdf(view)
     assert "Draft" in text_of(pdf.render_pdf(view, "en"))
+
+
+async def test_text_beyond_latin_is_drawn_with_the_wide_font(floor: Floor) -> None:
+    """Invoices are drawn with the Latin cut of the font first; a name in Greek or Cyrillic makes
+    the document drawn again with the wide one, so that its text is there and not blank boxes."""
+    buyer = CustomerInput("ООО «Ромашка»", "ул. Ленина, 1", "620014", "Екатеринбург", country="RU")
+    await floor.db.run(save_billing, floor.owner, BillingInput(legal_name="Ελληνική Εταιρεία"), None)
+    made = await floor.db.run(
+        service.create_draft,
+        floor.owner,
+        DraftInput(buyer, (LineInput(2, "Чай — thé vert", unit_price_minor=450, tax_rate_centi=550),)),
+    )
+    await floor.db.run(service.issue_invoice, floor.owner, made.id)
+    async with floor.db.read() as session:
+        view = await views.invoice_view(session, made.id)
+    assert view is not None
+    text = text_of(pdf.facturx_pdf(view, "fr"))
+    for needed in ("ООО «Ромашка»", "Екатеринбург", "Ελληνική Εταιρεία", "Чай — thé vert", view.number):
+        assert needed in text, needed
+    latin = text_of(pdf.facturx_pdf(await issued_view(floor), "fr"))
+    assert "Comptoir Lyonnais SAS" in latin
