@@ -139,3 +139,26 @@ async def test_text_beyond_latin_is_drawn_with_the_wide_font(floor: Floor) -> No
         assert needed in text, needed
     latin = text_of(pdf.facturx_pdf(await issued_view(floor), "fr"))
     assert "Comptoir Lyonnais SAS" in latin
+
+
+async def test_a_long_reason_wraps_and_is_all_there(floor: Floor) -> None:
+    view = await issued_view(floor)
+    reason = " ".join(f"mot{n}" for n in range(80))  # far wider than the page: several lines
+    note = await floor.db.run(service.credit_invoice, floor.owner, view.id, reason)
+    async with floor.db.read() as session:
+        note_view = await views.invoice_view(session, note.id)
+    assert note_view is not None
+    text = text_of(pdf.facturx_pdf(note_view, "en"))
+    words = text.split()
+    start = words.index("mot0")
+    assert words[start : start + 80] == reason.split()
+    assert len([line for line in text.splitlines() if "mot" in line]) >= 3  # within the page
+
+
+async def test_a_long_invoice_goes_on_over_pages(floor: Floor) -> None:
+    view = await issued_view(floor, lines=120)
+    reader = PdfReader(io.BytesIO(pdf.facturx_pdf(view, "fr")))
+    assert len(reader.pages) >= 3
+    last = reader.pages[-1].extract_text()
+    assert "Article 119" in last
+    assert "Total TTC" in last
