@@ -16,6 +16,7 @@ SCRIPTS=(
   bench/fulfil_picks.py
   bench/delivery_plan.py
   bench/delivery_confirm.py
+  bench/invoices.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

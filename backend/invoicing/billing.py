@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum import iban as iban_number
 from stdnum.eu import vat as eu_vat
@@ -156,9 +157,23 @@ async def get_billing(session: AsyncSession) -> BillingSettings:
     return _settings(await session.get(ShopBilling, 1))
 
 
+_COLUMNS = ", ".join(BillingSettings.__dataclass_fields__)
+_READ = f"SELECT {_COLUMNS} FROM shop_billing WHERE id = 1"  # noqa: S608 - the dataclass's own names
+
+
 def load_billing(tx: Tx) -> BillingSettings:
-    """The settings inside a command (an invoice copies them when it is issued)."""
-    return _settings(tx.session.get(ShopBilling, 1))
+    """The settings inside a command (an invoice copies them when it is issued). Plain SQL: every
+    issue reads them, and through the ORM this read was a fifth of an issue's time."""
+    row = tx.execute(_READ).fetchone()
+    if row is None:
+        return BillingSettings()
+    values = dict(zip(BillingSettings.__dataclass_fields__, row, strict=True))
+    values["vat_exempt"] = bool(values["vat_exempt"])  # SQLite's 0 or 1
+    methods = values["pay_before_dispatch"]  # JSON text, as plain SQL reads it
+    values["pay_before_dispatch"] = tuple(
+        msgspec.json.decode(methods) if isinstance(methods, str) else methods or ()
+    )
+    return BillingSettings(**values)
 
 
 def save_billing(tx: Tx, actor: Actor, wanted: BillingInput, expected_version: int | None) -> BillingSettings:

@@ -284,8 +284,19 @@ TITLES = {
 }
 
 
-# What an invoice may write: Latin (with its extensions and Vietnamese), Greek, Cyrillic,
-# punctuation, currency signs (€), letter-like symbols and arrows, and the replacement character.
+# What an invoice in a Latin-script language writes: ASCII, Latin-1 and Latin Extended-A and -B,
+# punctuation (French amounts' narrow no-break space), currency signs (€), letter-like symbols, and
+# the replacement character: 800 glyphs (70 kB).
+LATIN = (
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x250),
+    *range(0x2000, 0x2070),
+    *range(0x20A0, 0x20C0),
+    *range(0x2100, 0x2150),
+    0xFFFD,
+)
+# The wide cut, for a document with a character the Latin cut lacks: Latin with Vietnamese, Greek,
+# Cyrillic, punctuation, currency signs, letter-like symbols and arrows (1,900 glyphs of 6,000).
 SCRIPTS = (
     *range(0x20, 0x7F),
     *range(0xA0, 0x530),
@@ -298,25 +309,27 @@ SCRIPTS = (
 
 
 @cache
-def _font_files() -> tuple[Path, Path] | None:
-    """DejaVu cut down once per process to ``SCRIPTS`` (1,600 glyphs of 6,000; 125 kB of 750):
-    fpdf2 parses a font anew for each document and subsets it in place, and on the whole font
-    that took about 80 % of a 30-line invoice's time (``bench/README.md``)."""
+def _font_files(wide: bool = False) -> tuple[Path, Path] | None:
+    """DejaVu cut down once per process to ``LATIN`` (or ``SCRIPTS`` when ``wide``): fpdf2 parses
+    a font anew for each document and subsets it in place, and on the whole font that took about
+    80 % of a 30-line invoice's time. On the Latin cut a document costs a sixth less than on the
+    wide one (``bench/README.md``)."""
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if not (regular.exists() and bold.exists()):
         return None
     place = Path(tempfile.mkdtemp(prefix="comptoir-fonts-"))
-    return _compact(regular, place), _compact(bold, place)
+    scripts = SCRIPTS if wide else LATIN
+    return _compact(regular, place, scripts), _compact(bold, place, scripts)
 
 
-def _compact(path: Path, place: Path) -> Path:
+def _compact(path: Path, place: Path, scripts: tuple[int, ...]) -> Path:
     options = subset.Options()
     options.layout_features, options.hinting, options.name_IDs = [], False, ["*"]
     options.notdef_outline, options.glyph_names = True, True
     options.drop_tables = [*options.drop_tables, "FFTM"]  # FontForge's timestamps: nothing to cut
     font = TTFont(path)
     cutter = subset.Subsetter(options)
-    cutter.populate(unicodes=SCRIPTS)
+    cutter.populate(unicodes=scripts)
     cutter.subset(font)
     kept = place / path.name
     font.save(kept)
@@ -324,20 +337,51 @@ def _compact(path: Path, place: Path) -> Path:
 
 
 class _Page(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, wide: bool = False) -> None:
         super().__init__(format="A4")
         self.set_auto_page_break(auto=True, margin=15)
-        fonts = _font_files()
+        fonts = _font_files(wide)
         if fonts:
             self.add_font("Body", "", str(fonts[0]))
             self.add_font("Body", "B", str(fonts[1]))
+            for font in self.fonts.values():
+                # The cut fonts' bounding boxes hold for any subset of them: without this, saving
+                # each document's subset unpacked and packed every glyph again to recompute them
+                # (a sixth of a document's time).
+                font.ttfont.recalcBBoxes = False
             self.family = "Body"
         else:  # no font to embed: the core font, whose text is Latin-1
             self.family = "Helvetica"
 
+    def lacks_glyphs(self) -> bool:
+        """Whether some text drawn so far has a character the embedded font does not have."""
+        return any(getattr(font, "missing_glyphs", None) for font in self.fonts.values())
+
     def text_line(self, text: str, size: float = 9, bold: bool = False, height: float = 4.5) -> None:
         self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, height, self.safe(text), new_x="LMARGIN", new_y="NEXT")
+        text = self.safe(text)
+        if "\n" not in text and self.get_string_width(text) < self.epw - 2 * self.c_margin:
+            # One line, nearly always: multi_cell's line breaking measures the line again at each
+            # character, a cost that grows with the square of its length (a quarter of a document).
+            self.cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        else:
+            self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+    def row(self, cells: tuple[str, ...], height: float) -> None:
+        """A line of the table (``WIDTHS``; the first cell left-aligned, the others right), placed
+        as ``cell()`` places one-line text. Drawn with ``text()``: ``cell()`` takes each through
+        fpdf2's whole text layout (styles, markdown, line state), which for 30 lines was a quarter
+        of a document's time."""
+        if self.will_page_break(height):
+            self.add_page()
+        baseline = self.y + 0.5 * height + 0.3 * self.font_size
+        x = self.l_margin
+        for n, (width, text) in enumerate(zip(WIDTHS, cells, strict=True)):
+            shown = self.safe(text)
+            right = width - self.c_margin - self.get_string_width(shown)
+            self.text(x + (self.c_margin if n == 0 else right), baseline, shown)
+            x += width
+        self.ln(height)
 
     def safe(self, text: str) -> str:
         if self.family == "Body":
@@ -352,10 +396,17 @@ class _Page(FPDF):
 
 
 def render_pdf(view: InvoiceView, locale: str | None = None) -> bytes:
-    """The invoice drawn as a PDF in ``locale`` (the invoice's own by default), without XML."""
-    locale = locale or view.locale
+    """The invoice drawn as a PDF in ``locale`` (the invoice's own by default), without XML: with
+    the Latin cut of the font, or again with the wide one if the text needs it."""
+    pdf = _drawn(view, locale or view.locale, wide=False)
+    if pdf.lacks_glyphs():
+        pdf = _drawn(view, locale or view.locale, wide=True)
+    return bytes(pdf.output())
+
+
+def _drawn(view: InvoiceView, locale: str, *, wide: bool) -> _Page:
     say = _translator(locale)
-    pdf = _Page()
+    pdf = _Page(wide)
     pdf.set_title(view.number or "draft")
     pdf.add_page()
     kind = say(TITLES["credit_note" if view.kind == rules.Kind.CREDIT_NOTE else "invoice"])
@@ -371,7 +422,7 @@ def render_pdf(view: InvoiceView, locale: str | None = None) -> bytes:
         pdf.text_line(FRENCH_EXEMPTION if locale == "fr" else say(EXEMPTION), bold=True)
     for text in legal_mentions(view, locale):
         pdf.text_line(text, size=8, height=4)
-    return bytes(pdf.output())
+    return pdf
 
 
 def _dates(pdf: _Page, view: InvoiceView, say: Callable[[str], str], locale: str) -> None:
@@ -433,9 +484,7 @@ def _lines(pdf: _Page, view: InvoiceView, say: Callable[[str], str], locale: str
             f"{_percent(line.tax_rate_centi)} %",
             format_money(line.net_minor, view.currency, locale),
         )
-        for n, (width, text) in enumerate(zip(WIDTHS, cells, strict=True)):
-            pdf.cell(width, 5, pdf.safe(text), align="L" if n == 0 else "R")
-        pdf.ln()
+        pdf.row(cells, 5)
     pdf.ln(2)
 
 

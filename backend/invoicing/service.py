@@ -12,7 +12,7 @@ gives it back, and the counter's row lock orders concurrent issues, so numbers f
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -461,55 +461,117 @@ def discard_draft(tx: Tx, actor: Actor, invoice_id: int, version: int) -> None:
 # -- Issue, send, credit --------------------------------------------------------------------------
 
 
-def _today(tx: Tx) -> date:
-    """Today in the shop's time zone, by the clock (not the transaction's start)."""
-    return datetime.now(ZoneInfo(_shop(tx).timezone)).date()
+_SHOP = "SELECT name, timezone FROM shop_profile WHERE id = 1"
 
 
-def _seller(tx: Tx) -> dict[str, Any]:
+def _shop_facts(tx: Tx) -> tuple[str, ZoneInfo]:
+    """The shop's name and time zone (plain SQL: read by every issue)."""
+    row = tx.execute(_SHOP).fetchone()
+    name, zone = row if row is not None else (SHOP_DEFAULTS["name"], SHOP_DEFAULTS["timezone"])
+    return name, ZoneInfo(zone)
+
+
+def _seller(tx: Tx, shop_name: str) -> dict[str, Any]:
     billing = asdict(load_billing(tx))
     billing["pay_before_dispatch"] = list(billing["pay_before_dispatch"])
     billing.pop("version")
-    return {**billing, "shop_name": _shop(tx).name}
+    return {**billing, "shop_name": shop_name}
 
 
-def _number(tx: Tx, series: str) -> tuple[str, date]:
-    """The series' next number and the issue date (the shop's today). The date is read once the
-    counter's row is locked, so a later number never bears an earlier date; should the year turn
-    meanwhile, the command fails (nothing is taken) and is simply run again."""
-    year = _today(tx).year
+def _number(tx: Tx, series: str, zone: ZoneInfo) -> tuple[str, date]:
+    """The series' next number and the issue date (the shop's today, by the clock, not the
+    transaction's start). The date is read once the counter's row is locked, so a later number
+    never bears an earlier date; should the year turn meanwhile, the command fails (nothing is
+    taken) and is simply run again."""
+    year = datetime.now(zone).year
     number = next_number(tx, series, rules.NUMBER_WIDTH, year=year)
-    today = _today(tx)
+    today = datetime.now(zone).date()
     if today.year != year:
         raise InvoiceRejected({"invoice": "year_turned"})
     return number, today
 
 
+_DRAFT = (
+    "SELECT kind, status, number, total_minor, currency, version, order_id, sent_at, credited_minor,"
+    " paid_minor, refunded_minor FROM invoices WHERE id = :id"
+)
+_ISSUE = (
+    "UPDATE invoices SET number = :number, status = :status, issue_date = :issue_date,"
+    " due_date = :due_date, seller = :seller, issued_at = :issued_at, paid_minor = :paid_minor,"
+    " refunded_minor = :refunded_minor, version = version + 1 WHERE id = :id"
+)
+_TAKE_PAYMENTS = (
+    "UPDATE payments SET invoice_id = :id WHERE order_id = :order_id AND invoice_id IS NULL"
+    " RETURNING id, kind, amount_minor"
+)
+
+
 def issue_invoice(tx: Tx, actor: Actor, invoice_id: int, version: int | None = None) -> InvoiceRef:
     """Number the draft and freeze it: the seller's details are copied, the due date set, and an
-    order's payments so far count towards it. Issuing an issued invoice changes nothing."""
+    order's payments so far count towards it. Issuing an issued invoice changes nothing.
+
+    Plain SQL, a handful of statements: through the ORM an issue cost 1.1 ms of the writer's CPU
+    (loading the invoice, reading the settings, two UPDATEs from autoflushes), 0.1 ms this way. An
+    object of the invoice the command's session already holds (a draft made in the same command)
+    is read again when next used."""
     _require(actor)
-    invoice = load(tx, invoice_id, lock=True)
-    if invoice.status != InvoiceStatus.DRAFT:
-        return ref(invoice, replayed=True)
-    if version is not None and invoice.version != version:
-        raise InvoiceConflict("version_conflict", ref(invoice))
-    invoice.number, invoice.issue_date = _number(tx, rules.INVOICE_SERIES)
-    invoice.seller = _seller(tx)
-    invoice.due_date = rules.due_date(invoice.issue_date, invoice.seller["payment_terms_days"])
-    invoice.issued_at = datetime.now(ZoneInfo("UTC"))
-    if invoice.order_id is not None:
-        _attach_order_payments(tx, invoice)
-    invoice.version += 1
-    settle(invoice)
-    tx.session.flush()
-    record(
-        tx,
-        events.InvoiceIssued(number=invoice.number, order_id=invoice.order_id),
-        f"invoice:{invoice.id}",
-        actor.user_id,
-    )
-    return ref(invoice)
+    row = tx.execute(_DRAFT + tx.for_update, {"id": invoice_id}).fetchone()
+    if row is None:
+        raise InvoiceNotFound(invoice_id)
+    kind, status, number, total, currency, current, order_id, sent_at, credited, paid, refunded = row
+    if status != InvoiceStatus.DRAFT:
+        return InvoiceRef(invoice_id, kind, status, number, total, currency, current, replayed=True)
+    if version is not None and current != version:
+        raise InvoiceConflict(
+            "version_conflict", InvoiceRef(invoice_id, kind, status, number, total, currency, current)
+        )
+    shop_name, zone = _shop_facts(tx)
+    seller = _seller(tx, shop_name)
+    if order_id is not None:
+        paid, refunded = _take_order_payments(tx, invoice_id, order_id, paid, refunded)
+    # Last before the invoice's own UPDATE: concurrent issues wait on the counter's row lock.
+    number, today = _number(tx, rules.INVOICE_SERIES, zone)
+    status = rules.stored_status(
+        Kind(kind),
+        issued=True,
+        sent=sent_at is not None,
+        total_minor=total,
+        credited_minor=credited,
+        paid_minor=paid - refunded,
+    ).value
+    values = {
+        "id": invoice_id,
+        "number": number,
+        "status": status,
+        "issue_date": _day(tx, today),
+        "due_date": _day(tx, rules.due_date(today, seller["payment_terms_days"])),
+        "seller": json_text(seller),
+        "issued_at": tx.moment(datetime.now(UTC)),
+        "paid_minor": paid,
+        "refunded_minor": refunded,
+    }
+    tx.execute(_ISSUE, values)
+    tx.forget(Invoice, invoice_id)
+    record(tx, events.InvoiceIssued(number=number, order_id=order_id), f"invoice:{invoice_id}", actor.user_id)
+    return InvoiceRef(invoice_id, kind, status, number, total, currency, current + 1)
+
+
+def _day(tx: Tx, day: date) -> date | str:
+    """A date as a parameter for a ``Date`` column: SQLAlchemy's text on SQLite."""
+    return day.isoformat() if tx.dialect == "sqlite" else day
+
+
+def _take_order_payments(tx: Tx, invoice_id: int, order_id: int, paid: int, refunded: int) -> tuple[int, int]:
+    """The order's payments and refunds not yet on an invoice now count towards this one."""
+    for payment_id, kind, amount in tx.execute(
+        _TAKE_PAYMENTS, {"id": invoice_id, "order_id": order_id}
+    ).fetchall():
+        tx.forget(Payment, payment_id)
+        if kind == "refund":
+            refunded += amount
+        else:
+            paid += amount
+    return paid, refunded
 
 
 def create_and_issue(tx: Tx, actor: Actor, draft: DraftInput) -> InvoiceRef:
@@ -517,16 +579,6 @@ def create_and_issue(tx: Tx, actor: Actor, draft: DraftInput) -> InvoiceRef:
     ``client_ref`` again finds the first invoice, already issued, and changes nothing."""
     made = create_draft(tx, actor, draft)
     return issue_invoice(tx, actor, made.id)
-
-
-def _attach_order_payments(tx: Tx, invoice: Invoice) -> None:
-    query = select(Payment).where(Payment.order_id == invoice.order_id, Payment.invoice_id.is_(None))
-    for payment in tx.session.scalars(query):
-        payment.invoice_id = invoice.id
-        if payment.kind == "refund":
-            invoice.refunded_minor += payment.amount_minor
-        else:
-            invoice.paid_minor += payment.amount_minor
 
 
 def settle(invoice: Invoice) -> None:
@@ -655,7 +707,8 @@ def _credited_totals(tx: Tx, invoice: Invoice) -> rules.Totals:
 def _credit_note(tx: Tx, actor: Actor, invoice: Invoice, reason: str, totals: rules.Totals) -> Invoice:
     if totals.total_minor <= 0 and invoice.total_minor > 0:
         raise InvoiceRejected({"lines": "nothing_to_credit"})
-    number, today = _number(tx, rules.CREDIT_NOTE_SERIES)
+    shop_name, zone = _shop_facts(tx)
+    number, today = _number(tx, rules.CREDIT_NOTE_SERIES, zone)
     note = Invoice(
         kind=Kind.CREDIT_NOTE.value,
         status=InvoiceStatus.ISSUED.value,
@@ -665,14 +718,14 @@ def _credit_note(tx: Tx, actor: Actor, invoice: Invoice, reason: str, totals: ru
         reason=reason.strip(),
         customer_id=invoice.customer_id,
         customer=invoice.customer,
-        seller=_seller(tx),
+        seller=_seller(tx, shop_name),
         locale=invoice.locale,
         currency=invoice.currency,
         prices_include_tax=invoice.prices_include_tax,
         issue_date=today,
         delivery_date=invoice.delivery_date,
         created_by_id=actor.user_id,
-        issued_at=datetime.now(ZoneInfo("UTC")),
+        issued_at=datetime.now(UTC),
     )
     _set_totals(note, totals)
     tx.session.add(note)

@@ -59,6 +59,18 @@ class Tx:
         self.batch_steps.setdefault(key, step)
 
     @property
+    def open_session(self) -> Session | None:
+        """The ORM session if the unit of work has one open already; None when nothing is held."""
+        return self.session
+
+    def forget(self, entity: type[Any], ident: Any) -> None:
+        """Plain SQL has just changed this row: an object of it that the session holds is read
+        again when next used, instead of showing what it was. Opens no session."""
+        session = self.open_session
+        if session is not None and (held := session.identity_map.get(session.identity_key(entity, ident))):
+            session.expire(held)
+
+    @property
     def for_update(self) -> str:
         """Appended to a SELECT whose rows the transaction goes on to change."""
         return " FOR UPDATE" if self.dialect == "postgresql" else ""
@@ -143,6 +155,10 @@ class SqliteTx(Tx):
             )
             self._session.info.update(self.info)
             self.info = self._session.info
+        return self._session
+
+    @property
+    def open_session(self) -> Session | None:
         return self._session
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:

@@ -118,3 +118,47 @@ async def test_a_draft_has_no_facturx_form(floor: Floor) -> None:
     with pytest.raises(ValueError, match="issued"):
         pdf.facturx_pdf(view)
     assert "Draft" in text_of(pdf.render_pdf(view, "en"))
+
+
+async def test_text_beyond_latin_is_drawn_with_the_wide_font(floor: Floor) -> None:
+    """Invoices are drawn with the Latin cut of the font first; a name in Greek or Cyrillic makes
+    the document drawn again with the wide one, so that its text is there and not blank boxes."""
+    buyer = CustomerInput("ООО «Ромашка»", "ул. Ленина, 1", "620014", "Екатеринбург", country="RU")
+    await floor.db.run(save_billing, floor.owner, BillingInput(legal_name="Ελληνική Εταιρεία"), None)
+    made = await floor.db.run(
+        service.create_draft,
+        floor.owner,
+        DraftInput(buyer, (LineInput(2, "Чай — thé vert", unit_price_minor=450, tax_rate_centi=550),)),
+    )
+    await floor.db.run(service.issue_invoice, floor.owner, made.id)
+    async with floor.db.read() as session:
+        view = await views.invoice_view(session, made.id)
+    assert view is not None
+    text = text_of(pdf.facturx_pdf(view, "fr"))
+    for needed in ("ООО «Ромашка»", "Екатеринбург", "Ελληνική Εταιρεία", "Чай — thé vert", view.number):
+        assert needed in text, needed
+    latin = text_of(pdf.facturx_pdf(await issued_view(floor), "fr"))
+    assert "Comptoir Lyonnais SAS" in latin
+
+
+async def test_a_long_reason_wraps_and_is_all_there(floor: Floor) -> None:
+    view = await issued_view(floor)
+    reason = " ".join(f"mot{n}" for n in range(80))  # far wider than the page: several lines
+    note = await floor.db.run(service.credit_invoice, floor.owner, view.id, reason)
+    async with floor.db.read() as session:
+        note_view = await views.invoice_view(session, note.id)
+    assert note_view is not None
+    text = text_of(pdf.facturx_pdf(note_view, "en"))
+    words = text.split()
+    start = words.index("mot0")
+    assert words[start : start + 80] == reason.split()
+    assert len([line for line in text.splitlines() if "mot" in line]) >= 3  # within the page
+
+
+async def test_a_long_invoice_goes_on_over_pages(floor: Floor) -> None:
+    view = await issued_view(floor, lines=120)
+    reader = PdfReader(io.BytesIO(pdf.facturx_pdf(view, "fr")))
+    assert len(reader.pages) >= 3
+    last = reader.pages[-1].extract_text()
+    assert "Article 119" in last
+    assert "Total TTC" in last

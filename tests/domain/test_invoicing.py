@@ -15,9 +15,11 @@ from backend.invoicing.billing import BillingInput, save_billing
 from backend.invoicing.errors import InvoiceConflict, InvoiceForbidden, InvoiceRejected
 from backend.invoicing.models import Invoice, InvoiceLine, Payment
 from backend.invoicing.payments import PaymentInput
-from backend.invoicing.service import CreditLine, CustomerInput, DraftInput, LineInput
+from backend.invoicing.service import CreditLine, CustomerInput, DraftInput, InvoiceRef, LineInput
 from backend.kernel.numbering import current_value
+from backend.kernel.tx import Tx
 from backend.orders import service as orders
+from backend.orders.rules import Actor
 from tests.api.order_fixtures import draft
 from tests.domain.conftest import Floor
 
@@ -121,6 +123,23 @@ async def test_a_failed_issue_leaves_no_hole(floor: Floor) -> None:
         await floor.db.run(service.issue_invoice, floor.owner, made.id, made.version + 5)
     issued = await floor.db.run(service.issue_invoice, floor.owner, made.id, made.version)
     assert issued.number == f"F-{YEAR}-000001"
+
+
+def _issue_held_draft(
+    tx: Tx, actor: Actor, invoice_id: int
+) -> tuple[InvoiceRef, tuple[str | None, str, int]]:
+    """Issue a draft that the command's session holds (as a command that made or read it before
+    issuing does), then read that object again."""
+    held = service.load(tx, invoice_id)
+    issued = service.issue_invoice(tx, actor, invoice_id)
+    return issued, (held.number, held.status, held.version)
+
+
+async def test_a_draft_held_by_the_issuing_command_reads_issued(floor: Floor) -> None:
+    made = await floor.db.run(service.create_draft, floor.owner, scratch())
+    issued, held = await floor.db.run(_issue_held_draft, floor.owner, made.id)
+    assert held == (f"F-{YEAR}-000001", "issued", made.version + 1)
+    assert issued.version == made.version + 1
 
 
 async def test_invoice_from_order_and_its_balance(floor: Floor) -> None:
