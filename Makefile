@@ -11,8 +11,10 @@ run: install vendor migrate
 	$(RUN) comptoir demo --if-empty
 	$(RUN) comptoir serve
 
+# Test processes side by side, whole modules each (their fixtures set up once); one per core.
+TEST_WORKERS ?= auto
 test: install vendor
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Every page as each demo role sees it, on two phone sizes, checked and saved in screens/.
 screens: install vendor

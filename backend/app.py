@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
@@ -71,6 +72,11 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
+def _serving_database(app: Litestar) -> AbstractAsyncContextManager[None]:
+    """The database of the app's state, for this start: each start of the app serves afresh."""
+    return app.state.db.serving()
+
+
 def served_app() -> Litestar:
     """The app as ``comptoir serve`` runs it, one per process for the process's whole life, with
     its start-up heap frozen. Only there: a frozen object is never collected, so a process that
@@ -89,7 +95,7 @@ def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin]
         plugins=[channels, HTMXPlugin(), *plugins],
         dependencies=DEPENDENCIES,
         state=State({"settings": settings, "db": db}),
-        lifespan=[db.serving()],
+        lifespan=[_serving_database],
         exception_handlers=web.EXCEPTION_HANDLERS,
         request_class=InputRequest,
         request_max_body_size=settings.max_body_bytes,

@@ -8,6 +8,7 @@ creates its own database there and drops it at the end.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import uuid
@@ -49,6 +50,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(
         key=lambda item: item.get_closest_marker("browser") is not None or "browser" in item.path.parts
     )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the collector off what every test shares (the code, the test modules): the tests make
+    an app each, and the collections their garbage sets off then walk only what they made. The
+    served app freezes its heap the same way (``backend/app.py``)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")

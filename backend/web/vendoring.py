@@ -97,7 +97,7 @@ def vendor(
         verified = {script.filename: verified_script(pack(script, Path(tmp)), script) for script in wanted}
     directory.mkdir(parents=True, exist_ok=True)
     for name, data in verified.items():
-        partial = directory / f".{name}.part"
+        partial = directory / f".{name}.{os.getpid()}.part"  # processes vendoring at once never share one
         partial.write_bytes(data)
         os.replace(partial, directory / name)
     return list(verified)

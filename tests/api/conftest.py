@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from backend.auth.models import User
 from backend.auth.rules import Role
 from backend.kernel.db import Database
 from backend.kernel.settings import Settings
+from backend.web.plugin import DomainPlugin
 from tests.api.order_fixtures import build_shop
 from tests.conftest import _run
 from tests.live import LiveServer
@@ -103,12 +105,50 @@ test_settings.__test__ = False  # a helper, not a test
 MakeHarness = Callable[..., Awaitable[Harness]]
 
 
+class AppPool:
+    """Built apps kept for the next test with the same settings but for its folder and database.
+
+    Building the app (its plugins, routes and handlers' signatures) is most of what a test costs
+    in CPU, and what it builds does not depend on either. A test gets an app no other running test
+    holds, its settings, database and every plugin's per-process objects (caches, readers) made
+    afresh, and starts it: the lifespan then makes the rest (the writer, the tailer, the
+    dispatcher) as for a new app. Whatever a test left on the app's state is dropped."""
+
+    def __init__(self) -> None:
+        self.free: dict[str, list[tuple[Litestar, frozenset[str]]]] = defaultdict(list)
+        self.made: dict[int, frozenset[str]] = {}
+
+    def take(self, shape: str, settings: Settings) -> Litestar:
+        if not self.free[shape]:
+            app = create_app(settings)
+            self.made[id(app)] = frozenset(app.state.dict())
+            return app
+        app, made = self.free[shape].pop()
+        for name in set(app.state.dict()) - made:
+            del app.state[name]
+        app.state.settings = settings
+        app.state.db = Database(settings.database_url)
+        site = app.state.site
+        for plugin in app.plugins.init:
+            if isinstance(plugin, DomainPlugin) and plugin.state is not None:
+                for name, value in plugin.state(site).items():
+                    site.state[name] = app.state[name] = value
+        return app
+
+    def give_back(self, shape: str, app: Litestar) -> None:
+        self.free[shape].append((app, self.made[id(app)]))
+
+
+_APPS = AppPool()  # one per test process
+
+
 @pytest.fixture
 async def make_harness(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[MakeHarness]:
     """Build an app with chosen settings; its lifespan runs until the test ends."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+    taken: list[tuple[str, Litestar]] = []
     monkeypatch.setattr(passwords, "_hasher", _FAST_HASHER)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", _FAST_DUMMY_HASH)
 
@@ -120,7 +160,9 @@ async def make_harness(
 
     async def build(**overrides: object) -> Harness:
         settings = test_settings(tmp_path, database_url, **overrides)
-        app = create_app(settings)
+        shape = repr(sorted(overrides.items()))
+        app = _APPS.take(shape, settings)
+        taken.append((shape, app))
         started, stop = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(app, started, stop))
         await asyncio.wait_for(started.wait(), 60)  # the first app waits for the writer's fork server
@@ -134,6 +176,8 @@ async def make_harness(
     for stop, task in reversed(running):
         stop.set()
         await task
+    for shape, app in taken:
+        _APPS.give_back(shape, app)
 
 
 @pytest.fixture
