@@ -11,7 +11,7 @@ run: install vendor migrate
 	$(RUN) comptoir demo --if-empty
 	$(RUN) comptoir serve
 
-# Test processes side by side, whole modules each (their fixtures set up once); one per core.
+# Test processes side by side, one per core; PostgreSQL's tests all in one of them (tests/conftest.py).
 TEST_WORKERS ?= auto
 test: install vendor
 	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)

@@ -52,6 +52,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     )
 
 
+# Modules whose every test runs on PostgreSQL alone, without the engine in its name.
+POSTGRES_ONLY_MODULES = (
+    "tests/api/test_event_order.py",
+    "tests/scale/test_order_races.py",
+    "tests/scale/test_two_processes.py",
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``make test`` runs several test processes: each takes whole modules, and PostgreSQL's tests
+    all go to one of them. A snapshot spans the whole server, so a transaction a test holds open
+    in its database would hold back the live updates of a test running in another database at the
+    same moment (``backend/kernel/events.py``)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleAndEngine(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if "[postgres" in nodeid or nodeid.startswith(POSTGRES_ONLY_MODULES):
+                return "postgres"
+            return super()._split_scope(nodeid)
+
+    return ByModuleAndEngine(config, log)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep the collector off what every test shares (the code, the test modules): the tests make
     an app each, and the collections their garbage sets off then walk only what they made. The
