@@ -27,7 +27,7 @@ from backend.kernel.events import Event
 from backend.orders import service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import Actor, OrderStatus
-from tests.browser.conftest import ContextFactory, first_page, sign_in, wait_for
+from tests.browser.conftest import ContextFactory, first_page, sign_in
 from tests.browser.test_app_shell import OWNER, eventually, reload, wait_for_worker, wait_until_cached
 from tests.browser.test_offline_catalog import OUTBOX_EMPTY
 from tests.browser.test_order_queue import database
@@ -138,8 +138,8 @@ def test_drop_offs_made_offline_reach_the_server_once_and_the_owner_sees_them(
     expect(page.locator("#driver-run")).to_have_attribute("data-status", "started")
     wait_until_cached(page, "/deliveries/today")
     expect(boss.locator("#run-progress")).to_have_attribute("data-status", "started")
-    # The driver's position joins the stops on the owner's map, drawn once and kept as it redraws.
-    wait_for(boss, "(document.getElementById('run-map')?.dataset.shown || '').includes('\"driver\"')")
+    # The run's part of the page was drawn again: its map was kept, with its four stops.
+    expect(boss.locator("#run-map path.leaflet-interactive")).to_have_count(4)
     assert boss.evaluate("document.getElementById('run-map').drawnOnce") is True
 
     phone.set_offline(True)
