@@ -18,15 +18,21 @@ class Listeners:
 
     @asynccontextmanager
     async def listening(self, topics: Iterable[str], locale: str) -> AsyncIterator[None]:
-        keys = [(topic, locale) for topic in topics]
-        self._count.update(keys)
+        self.add(topics, locale)
         try:
             yield
         finally:
-            self._count.subtract(keys)
-            for key in keys:
-                if self._count[key] <= 0:
-                    del self._count[key]
+            self.remove(topics, locale)
+
+    def add(self, topics: Iterable[str], locale: str) -> None:
+        self._count.update((topic, locale) for topic in topics)
+
+    def remove(self, topics: Iterable[str], locale: str) -> None:
+        keys = [(topic, locale) for topic in topics]
+        self._count.subtract(keys)
+        for key in keys:
+            if self._count[key] <= 0:
+                del self._count[key]
 
     def locales(self, topic: str) -> list[str]:
         """The languages some socket hears ``topic`` in, in a stable order."""

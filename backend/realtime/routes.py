@@ -34,9 +34,8 @@ async def live_updates(
     if await refuse_other_sites(socket, settings):
         return
     stream = LiveStream(socket, tailer, rules.topics_for_principal(principal))
-    await socket.accept()
-    listening = tailer.listeners.listening(stream.topics, stream.locale)
-    async with listening, channels.start_subscription(stream.topics) as subscriber:
+    async with stream.subscribed(channels) as subscriber:
+        await socket.accept()  # once subscribed: what happens after the page is open reaches it
         since = _since(socket)
         if since is not None:
             await stream.replay(since)

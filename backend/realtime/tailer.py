@@ -124,7 +124,8 @@ class Tailer:
         for topic in self.site.live.topics_for(event):
             if locales := self.listeners.locales(topic):
                 html = render_locales(self.site, event, topic, names, locales)
-                self.channels.publish(json.dumps({"id": event.id, "position": at, "html": html}), topic)
+                message = {"id": event.id, "position": at, "topic": topic, "html": html}
+                self.channels.publish(json.dumps(message), topic)
         self.position, self.cursor = at, event.id
 
     async def _listen(self) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.delivery import reads as delivery_reads
-from backend.delivery.models import DeliveryRun, StopOrder
+from backend.delivery.models import DeliveryRun, RunStop, StopOrder
 from backend.delivery.rules import RunStatus, StopStatus
 from backend.delivery.views import Position, RunView
 from backend.fulfilment import board
@@ -96,12 +96,18 @@ def on_the_way(run: RunView, order_id: int) -> OnTheWay | None:
 
 
 async def run_of(session: AsyncSession, order_id: int, *, started: bool = False) -> int | None:
-    """The run the order is on, planned or on its way (only on its way with ``started``)."""
+    """The run the order's stop waits on, planned or on its way (only on its way with
+    ``started``); none once the stop is done, delivered or failed."""
     wanted = (RunStatus.STARTED,) if started else (RunStatus.PLANNED, RunStatus.STARTED)
     query = (
         select(DeliveryRun.id)
         .join(StopOrder, StopOrder.run_id == DeliveryRun.id)
-        .where(StopOrder.order_id == order_id, DeliveryRun.status.in_(wanted))
+        .join(RunStop, RunStop.id == StopOrder.stop_id)
+        .where(
+            StopOrder.order_id == order_id,
+            RunStop.status == StopStatus.PENDING,
+            DeliveryRun.status.in_(wanted),
+        )
         .order_by(DeliveryRun.id.desc())
         .limit(1)
     )

@@ -4,16 +4,28 @@ and nothing else: not the shop's words, not other orders."""
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from backend.auth.rules import Role
-from backend.orders import service
+from backend.delivery import planning
+from backend.delivery import service as delivery
+from backend.delivery.rules import Fix
+from backend.kernel.db import Database, utcnow
+from backend.kernel.events import Event
+from backend.orders import ratings, service
 from backend.orders.views import PlacedOrder
-from tests.api.order_fixtures import actor_for
+from tests.api.order_fixtures import LYON, actor_for
 from tests.api.test_order_queue_live import OWNER_ID, _in_the_database, _place
+from tests.api.tracking_fixtures import at_position, dropped_off, out_for_delivery, packed, placed, staff
 from tests.live import LiveServer
 
 
@@ -72,3 +84,69 @@ async def test_an_unknown_link_or_another_site_cannot_open_a_tracking_socket(
     with pytest.raises(InvalidStatus):
         async with _tracking_socket(live_shop, order.tracking_token, origin="https://evil.example"):
             pass
+
+
+CHANGED = re.compile(r'id="tracking-changed" hidden hx-swap-oob="true" data-event="(\d+)"')
+DRIVER_ID = 3  # the seeded team: owner 1, staff 2, driver 3, customer 4 (tests/people.py)
+
+
+def _shop_of(db: Database, proof_dir: Path) -> Any:
+    """What the tracking fixtures read of a harness, for the server's database seen from here."""
+    people = {Role.OWNER: SimpleNamespace(id=OWNER_ID), Role.DRIVER: SimpleNamespace(id=DRIVER_ID)}
+    return SimpleNamespace(db=db, users=people, settings=SimpleNamespace(delivery_proof_dir=proof_dir))
+
+
+async def _own_run(shop: Any, order: PlacedOrder) -> int:
+    """A started run of the owner's own, standing in as a second driver."""
+    await packed(shop, order)
+    owner = staff(shop)
+    run = await planning.plan_run(shop.db, owner, OWNER_ID, date.today(), [order.id], starts_at=utcnow())
+    return (await shop.db.run(delivery.start_run, owner, run.id, version=run.version)).id
+
+
+async def _last_event_of(db: Database, subject: str) -> int:
+    async with db.read() as session:
+        found = await session.scalar(select(func.max(Event.id)).where(Event.subject == subject))
+    assert found is not None
+    return found
+
+
+async def _heard_until(socket: ClientConnection, event_id: int) -> set[int]:
+    """The events announced to the page up to ``event_id``, in the log's order: what comes before
+    it and was not announced never will be."""
+    heard: set[int] = set()
+    async with asyncio.timeout(5):
+        while event_id not in heard:
+            heard.update(int(found) for found in CHANGED.findall(await socket.recv()))
+    return heard
+
+
+async def test_a_page_opened_before_its_run_hears_the_driver_of_its_run_only_while_it_waits(
+    live_shop: LiveServer, database_url: str, tmp_path: Path
+) -> None:
+    db = Database(database_url)
+    shop = _shop_of(db, tmp_path / "proofs")
+    try:
+        mine = await placed(shop)
+        neighbour = await placed(shop, address=LYON)  # a later stop of the same run
+        other = await placed(shop)  # on another run
+        async with _tracking_socket(live_shop, mine.tracking_token) as page:
+            run_id = await out_for_delivery(shop, mine, neighbour)  # no run when the page opened
+            other_run = await _own_run(shop, other)
+            await _heard_until(page, await _last_event_of(db, f"order:{mine.id}"))  # out for delivery
+
+            await db.run(delivery.record_position, staff(shop), other_run, Fix(48.85, 2.34, 15))
+            elsewhere = await _last_event_of(db, f"run:{other_run}")
+            await at_position(shop, run_id, 48.86, 2.35)
+            heard = await _heard_until(page, await _last_event_of(db, f"run:{run_id}"))
+            assert elsewhere not in heard  # another order's driver
+
+            await dropped_off(shop, run_id, mine)
+            await _heard_until(page, await _last_event_of(db, f"order:{mine.id}"))  # delivered
+            await at_position(shop, run_id, 48.0, 3.0)  # on to the neighbour's door
+            onwards = await _last_event_of(db, f"run:{run_id}")
+            await db.run(ratings.rate_order, ratings.RatingInput(mine.id, 5, "", 0))
+            heard = await _heard_until(page, await _last_event_of(db, f"order:{mine.id}"))
+            assert onwards not in heard
+    finally:
+        await db.dispose()

@@ -6,6 +6,7 @@ driver's way, the photo at the door)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -16,6 +17,7 @@ from backend.orders import service as orders
 from backend.orders.models import Order
 from tests.api import tracking_fixtures as stages
 from tests.api.conftest import Harness
+from tests.api.html_attributes import attributes
 from tests.api.order_fixtures import Shop, build_shop
 
 
@@ -157,7 +159,7 @@ async def test_out_for_delivery_the_window_the_stops_before_and_the_driver_only_
     first = await stages.placed(harness)
     second = await stages.placed(harness, address=LYON)
     run_id = await stages.out_for_delivery(harness, first, second)
-    await stages.at_position(harness, run_id, 48.85, 2.35)
+    await stages.at_position(harness, run_id, 48.8571, 2.3512)
     async with harness.client() as client:
         waiting = (await client.get(f"/t/{second.tracking_token}")).text
         next_one = (await client.get(f"/t/{first.tracking_token}")).text
@@ -174,6 +176,10 @@ async def test_out_for_delivery_the_window_the_stops_before_and_the_driver_only_
     assert "Driver" not in behind.split("on-the-way")[1].split("</section>")[0].replace("Your driver", "")
     assert "data-driver-map" in ahead
     assert "data-driver-map" not in behind
+    # On the map (its markers) and in words, the driver's position reaches only the next stop's page.
+    markers = json.loads(attributes(ahead, "driver-map-canvas")["data-markers"] or "")
+    assert markers == [{"lat": 48.8571, "lon": 2.3512, "label": "Dani", "driver": True}]
+    assert not any(part in behind for part in ("48.857", "2.351", "data-markers", "driver-map-canvas"))
     assert "Dani Driver" not in ahead  # the first name only
     if behind is waiting:
         assert 'data-stops-before="0"' in now_next

@@ -124,6 +124,8 @@ def test_drop_offs_made_offline_reach_the_server_once_and_the_owner_sees_them(
     sign_in(boss, OWNER)
     boss.goto(f"/deliveries/runs/{run_id}")
     expect(boss.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(boss.locator("#run-map.leaflet-container")).to_be_visible()
+    boss.evaluate("document.getElementById('run-map').drawnOnce = true")  # lost if drawn anew
 
     phone = new_context()
     phone.grant_permissions(["geolocation"])
@@ -136,6 +138,9 @@ def test_drop_offs_made_offline_reach_the_server_once_and_the_owner_sees_them(
     expect(page.locator("#driver-run")).to_have_attribute("data-status", "started")
     wait_until_cached(page, "/deliveries/today")
     expect(boss.locator("#run-progress")).to_have_attribute("data-status", "started")
+    # The run's part of the page was drawn again: its map was kept, with its four stops.
+    expect(boss.locator("#run-map path.leaflet-interactive")).to_have_count(4)
+    assert boss.evaluate("document.getElementById('run-map').drawnOnce") is True
 
     phone.set_offline(True)
     stops = [f"#driver-stops > li:nth-child({n})" for n in range(1, 5)]

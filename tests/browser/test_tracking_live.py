@@ -3,13 +3,22 @@ long before its 30-second fallback would ask again."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ContextFactory, first_page
-from tests.browser.test_order_queue import _hold_then, _place
+from backend.delivery import planning
+from backend.delivery import service as delivery
+from backend.delivery.rules import Fix
+from backend.kernel.db import utcnow
+from backend.orders import service
+from backend.orders.rules import Actor
+from tests.browser import page_audit as audit
+from tests.browser.conftest import ContextFactory, first_page, wait_for
+from tests.browser.test_order_queue import _hold_then, _place, database
+from tests.browser.test_tracking_page import NO_SIDEWAYS, _draft, _packed, _people, _stock_up
 from tests.conftest import _run
 
 pytestmark = pytest.mark.browser
@@ -36,4 +45,66 @@ def test_the_tracking_page_shows_the_shops_decisions_live(
 
     expect(status).to_have_attribute("data-status", "accepted", timeout=5000)
     expect(page.locator("#steps > li")).to_have_count(3)  # received, being checked, accepted
+    assert errors == []
+
+
+async def _on_its_way(data_dir: Path) -> tuple[str, int]:
+    """An order whose driver is on the way to it (its run's only stop), seen at a first position;
+    its tracking token and the run."""
+    db = database(data_dir)
+    try:
+        owner, driver = await _people(db)
+        await _stock_up(db)
+        order = await service.place_order(db, Actor(None), _draft("delivery"))
+        await _packed(db, owner, order)
+        run = await planning.plan_run(db, owner, driver.user_id, date.today(), [order.id], starts_at=utcnow())
+        run = await db.run(delivery.start_run, driver, run.id, version=run.version)
+        await db.run(delivery.record_position, driver, run.id, Fix(48.8600, 2.3650, 12))
+        return order.tracking_token, run.id
+    finally:
+        await db.dispose()
+
+
+async def _driver_at(data_dir: Path, run_id: int, latitude: float, longitude: float) -> None:
+    db = database(data_dir)
+    try:
+        _, driver = await _people(db)
+        await db.run(delivery.record_position, driver, run_id, Fix(latitude, longitude, 12))
+    finally:
+        await db.dispose()
+
+
+def test_the_driver_on_the_way_moves_on_a_small_map_live(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    token, run_id = _run(_on_its_way(server_data_dir))
+    page = first_page(new_context())  # the shopper's phone: nobody signed in
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"/t/{token}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    canvas = page.locator("#driver-map-canvas.leaflet-container")
+    expect(canvas).to_be_visible()
+    expect(canvas.locator("path.leaflet-interactive")).to_have_count(1)  # the driver's marker
+    expect(page.locator("#driver-map")).to_contain_text("See the driver on a map")  # the words stay
+    shown = "JSON.parse(document.getElementById('driver-map-canvas').dataset.shown)[0]"
+    assert page.evaluate(f"[{shown}.lat, {shown}.lon]") == [48.86, 2.365]
+    # Marks the map drawn: a redraw that drew a new one would lose the mark.
+    page.evaluate("document.getElementById('driver-map-canvas').drawnOnce = true")
+
+    _run(_driver_at(server_data_dir, run_id, 48.8635, 2.3720))  # the driver, from their phone
+
+    wait_for(page, f"{shown}.lat === 48.8635 && {shown}.lon === 2.372", seconds=5)
+    assert page.evaluate("document.getElementById('driver-map-canvas').drawnOnce") is True
+    expect(canvas.locator("path.leaflet-interactive")).to_have_count(1)
+    # The driver left the first view: the map followed, and the marker is in sight.
+    box, dot = canvas.bounding_box(), canvas.locator("path.leaflet-interactive").bounding_box()
+    assert box is not None
+    assert dot is not None
+    assert box["x"] <= dot["x"] <= dot["x"] + dot["width"] <= box["x"] + box["width"]
+    assert box["y"] <= dot["y"] <= dot["y"] + dot["height"] <= box["y"] + box["height"]
+    audit.screenshot(page, "anonymous", "390x844", "t-token-driver-map")
+    page.set_viewport_size(audit.SIZES["320x640"])
+    assert page.evaluate(NO_SIDEWAYS)
+    audit.screenshot(page, "anonymous", "320x640", "t-token-driver-map")
     assert errors == []

@@ -1,20 +1,26 @@
 """A tracking page hears its own order's changes, over a socket opened with the tracking token.
 
 The shopper's page holds the token, not an account: the socket is authorised by the token alone
-and hears the topic ``track:<order id>``, and ``track-run:<run id>`` while the order is on a
-delivery run (the driver moving, the stops before it done). What it hears is only that the order changed
+and hears the topic ``track:<order id>``, and ``track-run:<run id>`` while the order waits on a
+delivery run (the driver moving, the stops before it done). The run is looked up again before
+each message is passed on: a page opened before the order was put on a run joins it when the
+order goes out for delivery (its own ``order.out_for_delivery`` is the first it hears of the run),
+and leaves it once its stop is done or it is taken off, hearing no other order's run meanwhile.
+What it hears is only that the order changed
 (``storefront/_live_tracking.html``); the page then asks for itself again and shows what a
 customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did what.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.params import FromPath
 
 from backend.auth.web.guards import PUBLIC
+from backend.kernel.db import Database
 from backend.kernel.events import STAFF_TOPIC, Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
@@ -66,6 +72,22 @@ TOPIC_TEMPLATE = (TRACK_PREFIX, "storefront/_live_tracking.html")
 RUN_TOPIC_TEMPLATE = (RUN_PREFIX, "storefront/_live_tracking.html")
 
 
+def topics_of(order_id: int, run_id: int | None) -> set[str]:
+    """What a tracking page hears: its order, and the run its stop waits on, if any."""
+    return {track_topic(order_id)} | ({run_topic(run_id)} if run_id is not None else set())
+
+
+def following(db: Database, order_id: int) -> Callable[[], Awaitable[set[str]]]:
+    """The page's topics as they are when a message comes (``LiveStream.follow``): one small read
+    per message, a handful per order and one per driver's position while it waits."""
+
+    async def topics_now() -> set[str]:
+        async with db.read() as session:
+            return topics_of(order_id, await progress.run_of(session, order_id))
+
+    return topics_now
+
+
 @websocket("/t/{token:str}/live", opt=PUBLIC)
 async def tracking_updates(
     socket: WebSocket[Any, Any, Any],
@@ -84,11 +106,9 @@ async def tracking_updates(
     if order_id is None:
         await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
         return
-    topics = {track_topic(order_id)} | ({run_topic(run_id)} if run_id is not None else set())
-    stream = LiveStream(socket, tailer, topics)
-    await socket.accept()
-    listening = tailer.listeners.listening(stream.topics, stream.locale)
-    async with listening, channels.start_subscription(stream.topics) as subscriber:
+    stream = LiveStream(socket, tailer, topics_of(order_id, run_id), following(db, order_id))
+    async with stream.subscribed(channels) as subscriber:
+        await socket.accept()  # once subscribed: what happens after the page is open reaches it
         # No replay: the page asks for itself again whenever its socket (re)opens.
         await stream.serve(subscriber, heartbeat_every=None)
 
