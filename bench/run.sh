@@ -16,6 +16,8 @@ SCRIPTS=(
   bench/fulfil_picks.py
   bench/delivery_plan.py
   bench/delivery_confirm.py
+  bench/push_dispatch.py
+  bench/live_fanout.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then
