@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from typing import Any
 
@@ -19,6 +20,14 @@ from backend.realtime.render import actor_names, render_cursor, render_for, rend
 from backend.realtime.tailer import Tailer
 
 CLOSE_FORBIDDEN_ORIGIN = 4403
+
+
+@functools.lru_cache(maxsize=256)
+def _decoded(raw: str | bytes) -> dict[str, Any]:
+    """A published message, decoded once for all its sockets: every subscriber of a topic is
+    handed the very same object, so the others find it here (a queue's hundred sockets decoded
+    each change a hundred times). Read only: it is shared."""
+    return json.loads(raw)
 
 
 class LiveStream:
@@ -52,7 +61,7 @@ class LiveStream:
 
     async def forward(self, stream: Any) -> None:
         async for raw in stream:
-            message = json.loads(raw)
+            message = _decoded(raw)
             at = tuple(message["position"])
             if at <= self.position:
                 continue  # already replayed, or heard on a second topic
