@@ -9,13 +9,16 @@ after the other through the API (``POST /api/v1/orders/{id}/accept`` with a toke
 for SECONDS seconds, so every tracking socket hears exactly one change and every queue socket all
 of them.
 
+The same changes run twice, each on a fresh copy of the seeded database and a fresh server: with
+10 sockets first (``few_sockets``: the change path's own latency), then with SOCKETS (``fanout``).
+
 Latency (``p50_ms``, ``p99_ms``) is from the accept's event being recorded (``events.at``, just
 before its transaction commits) to a socket receiving the change: commit → socket plus the commit
 itself, an upper bound; ``from_answer`` starts at the accept's answer, after the commit: a lower
-bound. Every socket must hear each
-of its changes exactly once: a missing or repeated message makes the run fail, so does any answer
-but 200. ``server_cpu_ms`` is the server process's CPU (``/proc``) per change and per message sent,
-which the machine's other work changes far less than latencies.
+bound. Every socket must hear each of its changes exactly once: a missing or repeated message makes
+the run fail, so does any answer but 200. ``server_cpu_ms_per_change`` is the server process's CPU
+(``/proc``) per change, which the machine's other work changes far less than latencies; the client
+processes' CPU is given too, to show they are not the bottleneck.
 
 Environment: BENCH_SOCKETS (1000), BENCH_STAFF_SOCKETS (100), BENCH_CLIENTS (4), BENCH_RATE (100),
 BENCH_SECONDS (20), BENCH_PROFILE (a path: run the server under cProfile and write its profile
