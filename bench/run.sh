@@ -17,6 +17,8 @@ SCRIPTS=(
   bench/delivery_plan.py
   bench/delivery_confirm.py
   bench/invoices.py
+  bench/push_dispatch.py
+  bench/live_fanout.py
 )
 
 if ! command -v wrk >/dev/null 2>&1; then

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -28,6 +29,14 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 
 # Asked before each live message is passed on: the topics the socket hears from then on.
 Follow = Callable[[], Awaitable[set[str]]]
+
+
+@functools.lru_cache(maxsize=256)
+def _decoded(raw: str | bytes) -> dict[str, Any]:
+    """A published message, decoded once for all its sockets: every subscriber of a topic is
+    handed the very same object, so the others find it here (a queue's hundred sockets decoded
+    each change a hundred times). Read only: it is shared."""
+    return json.loads(raw)
 
 
 class LiveStream:
@@ -104,7 +113,7 @@ class LiveStream:
     async def forward(self, subscriber: Subscriber) -> None:
         while True:
             async for raw in subscriber.iter_events():
-                await self._pass_on(json.loads(raw))
+                await self._pass_on(_decoded(raw))
             if self._subscriber in (None, subscriber):
                 return  # unsubscribed: the socket is closing
             subscriber = self._subscriber  # the topics changed: on with the new subscription
