@@ -39,12 +39,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.i18n.translation import gettext
-from backend.kernel.db import NOTIFY_CHANNEL, Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, UTCDateTime, utcnow
 from backend.kernel.tx import Tx, json_text
 
 log = logging.getLogger("comptoir.events")
 
-__all__ = ["NOTIFY_CHANNEL"]  # where other processes hear of new events: ``Database`` announces them
 # Below this transaction id every transaction has committed or rolled back (the statement's snapshot).
 _SETTLED_BELOW = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 

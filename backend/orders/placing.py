@@ -185,8 +185,8 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id, draft_reorder))
     # The series' counter row stays locked from its bump to COMMIT (PostgreSQL), WAL flush
     # included: every placement waits for the previous one's statements from here on. So the
-    # number comes last, after the settlement (``batch_end_here``); only the event and the key's record
-    # follow it.
+    # number comes last, after the settlement (``batch_end_here``); only the event and the key's
+    # record follow it.
     tx.batch_end_here()
     number = number_row(tx, "orders", order_id, NUMBER_SERIES, width=6)
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
