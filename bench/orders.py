@@ -12,7 +12,7 @@ Prints one JSON line per measurement and a summary: orders/s, p50, p99, the rati
 endpoint, and the targets (≥ 1,000 orders/s on SQLite, ≥ 20 % of the bare ceiling, p99 < 100 ms).
 The summary also gives the largest size SQLite's write-ahead log reached while the server ran
 (sampled every 20 ms), beside the database file's size at the end: a log that is never reset grows
-with every order.
+with every order; and the CPU per order of the server's processes and of PostgreSQL's backends.
 
 Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200),
 BENCH_ENGINE (``sqlite``, the default, or ``postgresql``: a database made for the run on the server
@@ -152,10 +152,10 @@ def _processes() -> dict[int, tuple[int, str]]:
 
 
 class CpuWatch:
-    """CPU spent during the measured load by the server (its process and every descendant: the
-    uvicorn workers, SQLite's writer) and by PostgreSQL's backends serving the bench database:
-    the figure that other work on the machine changes least. Processes that exit meanwhile are not
-    counted (the server's do not; PostgreSQL's pool keeps its connections)."""
+    """CPU spent over the load (warm-up included) by the server (its process and every
+    descendant: the uvicorn workers, SQLite's writer) and by PostgreSQL's processes serving the
+    bench database: the figure that other work on the machine changes least. Processes that exit
+    meanwhile are not counted (the server's do not; PostgreSQL's pool keeps its connections)."""
 
     def __init__(self, server_pid: int, database: str | None) -> None:
         self.server_pid, self.database = server_pid, database
