@@ -12,7 +12,7 @@ Prints one JSON line per measurement and a summary: orders/s, p50, p99, the rati
 endpoint, and the targets (≥ 1,000 orders/s on SQLite, ≥ 20 % of the bare ceiling, p99 < 100 ms).
 The summary also gives the largest size SQLite's write-ahead log reached while the server ran
 (sampled every 20 ms), beside the database file's size at the end: a log that is never reset grows
-with every order.
+with every order; and the CPU per order of the server's processes and of PostgreSQL's backends.
 
 Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32), BENCH_SKUS (default 200),
 BENCH_ENGINE (``sqlite``, the default, or ``postgresql``: a database made for the run on the server
@@ -37,13 +37,14 @@ from typing import Any
 import foundation
 import reservations
 from foundation import HOST, REPORT_LUA, WARMUP_SECONDS, BenchError
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 import backend.models  # noqa: F401 - maps every table, as the app does
 from backend.catalog.models import Product
 from backend.inventory import service
 from backend.inventory.models import Location
 from backend.inventory.rules import MovementKind
+from backend.inventory.settling import no_reorder
 from backend.kernel.db import Database
 from backend.kernel.tx import Tx
 from backend.orders.models import Order
@@ -87,7 +88,7 @@ def _stock_up(tx: Tx) -> None:
     for product in products:
         change = service.Change(product.id, location.id, 1_000_000, MovementKind.RECEIPT)
         service.change_on_hand(tx, change, None)
-    service.settle(tx, None)
+    service.settle(tx, None, no_reorder)
 
 
 async def _count_orders(url: str) -> int:
@@ -124,6 +125,67 @@ def measure(name: str, url: str, headers: list[str]) -> dict[str, Any]:
     if any(result["errors"].values()) or not result["requests"]:
         raise BenchError(f"{name}: {result['requests']} requests, errors {result['errors']}")
     return result
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, command line) of every process this user may read."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            found[int(entry.name)] = (parent, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return found
+
+
+class CpuWatch:
+    """CPU spent over the load (warm-up included) by the server (its process and every
+    descendant: the uvicorn workers, SQLite's writer) and by PostgreSQL's processes serving the
+    bench database: the figure that other work on the machine changes least. Processes that exit
+    meanwhile are not counted (the server's do not; PostgreSQL's pool keeps its connections)."""
+
+    def __init__(self, server_pid: int, database: str | None) -> None:
+        self.server_pid, self.database = server_pid, database
+
+    def _sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        processes = _processes()
+        server, frontier = {self.server_pid}, [self.server_pid]
+        while frontier:
+            parent = frontier.pop()
+            children = [pid for pid, (ppid, _) in processes.items() if ppid == parent]
+            server.update(children)
+            frontier.extend(children)
+        backends = set()
+        if self.database:
+            marker = f" {self.database} "
+            backends = {
+                pid for pid, (_, cmd) in processes.items() if cmd.startswith("postgres:") and marker in cmd
+            }
+        return {pid: _cpu_seconds(pid) for pid in server}, {pid: _cpu_seconds(pid) for pid in backends}
+
+    def __enter__(self) -> CpuWatch:
+        self._start = self._sample()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        end = self._sample()
+        self.server_s, self.database_s = (
+            sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+            for before, after in zip(self._start, end, strict=True)
+        )
 
 
 class WalWatch:
@@ -195,7 +257,8 @@ def _benchmark(work: Path, data_dir: Path, url: str) -> dict[str, Any]:
         foundation.wait_healthy(real, servers[1], work / "real.log")
         bare_orders = measure("bare_orders", f"{bare}/orders", [])
         before = asyncio.run(_count_orders(url))
-        with WalWatch(database) as wal:
+        pg_database = make_url(url).database if ENGINE == "postgresql" else None
+        with WalWatch(database) as wal, CpuWatch(servers[1].pid, pg_database) as cpu:
             real_orders = measure("api_orders", f"{real}/api/v1/orders", [f"Authorization: Bearer {token}"])
         database_bytes = database.stat().st_size if database.exists() else None
     finally:
@@ -218,6 +281,9 @@ def _benchmark(work: Path, data_dir: Path, url: str) -> dict[str, Any]:
         "bare_requests_per_s": bare_orders["requests_per_s"],
         "ratio": round(ratio, 4),
         "orders_in_database": placed,
+        # Over the warm-up, the pause after it and the measured load: every order of those.
+        "server_cpu_ms_per_order": round(1000 * cpu.server_s / placed, 3),
+        "database_cpu_ms_per_order": round(1000 * cpu.database_s / placed, 3) if pg_database else None,
         "wal_peak_bytes": wal.peak,
         "database_bytes": database_bytes,
         "targets": {

@@ -48,6 +48,7 @@ from backend.inventory import service
 from backend.inventory.commands import release_stock, reserve_stock
 from backend.inventory.models import Location
 from backend.inventory.rules import Line, MovementKind
+from backend.inventory.settling import no_reorder
 from backend.kernel import migrations
 from backend.kernel.db import Database
 from backend.kernel.tx import Tx
@@ -100,7 +101,7 @@ def stock_up(tx: Tx) -> tuple[int, list[int]]:
     tx.session.flush()
     for product in products:
         service.change_on_hand(tx, service.Change(product.id, location.id, STOCK, MovementKind.RECEIPT), None)
-    service.settle(tx, None)
+    service.settle(tx, None, no_reorder)
     return location.id, [product.id for product in products]
 
 
@@ -113,11 +114,11 @@ async def worker(load: Load, number: int) -> None:
         lines = [Line(pid, rng.randint(1, 3)) for pid in rng.sample(load.product_ids, rng.randint(1, 3))]
         try:
             started = time.perf_counter()
-            await reserve_stock(load.db, reference, lines, load.location_id)
+            await reserve_stock(load.db, reference, lines, load.location_id, on_low=no_reorder)
             reserved = time.perf_counter()
             load.reservations += 1
             load.reserve_ms.append((reserved - started) * 1000)
-            await release_stock(load.db, reference)
+            await release_stock(load.db, reference, on_low=no_reorder)
         except Exception as exc:  # counted and reported: the run is then not to be trusted
             load.errors += 1
             load.first_error = load.first_error or f"{type(exc).__name__}: {exc}"[:300]

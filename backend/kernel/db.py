@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -31,6 +32,14 @@ from sqlalchemy.types import TypeDecorator
 
 from backend.kernel.tx import SessionTx, json_text
 from backend.kernel.writer_process import ProcessWriter
+
+log = logging.getLogger("comptoir.db")
+
+# PostgreSQL: the channel on which a process tells the others that it committed events.
+NOTIFY_CHANNEL = "comptoir_events"
+# Commits made within this long share one NOTIFY (two round trips with the pool's ping): under load
+# hundreds a second, for a delay nobody sees beside the tailers' own 50 ms of gathering.
+ANNOUNCE_GATHER_SECONDS = 0.01
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -187,6 +196,8 @@ class Database:
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._after_commit: list[Callable[[Any], None]] = []
         self._writer: ProcessWriter | None = None  # SQLite only, made when first needed
+        self._announcing: asyncio.Task[None] | None = None
+        self._announce_again = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -216,8 +227,33 @@ class Database:
                 yield session
         finally:
             _writing.reset(token)
+        if self.is_postgres and session.info.get("events_recorded"):
+            self._announce()
         for callback in self._after_commit:
             callback(session)
+
+    def _announce(self) -> None:
+        """Tell the other processes that events were committed, after the commit: a NOTIFY inside
+        the transaction holds PostgreSQL's one notification-queue lock through COMMIT, its WAL
+        flush included, so every event-writing transaction of every process would commit one after
+        the other. Commits that come while a NOTIFY is on its way, or within
+        ``ANNOUNCE_GATHER_SECONDS``, share the next one. A process that dies in between leaves the
+        others to find its events when they next poll."""
+        self._announce_again = True
+        if self._announcing is None or self._announcing.done():
+            self._announcing = asyncio.get_running_loop().create_task(self._send_announcements())
+
+    async def _send_announcements(self) -> None:
+        while self._announce_again:
+            await asyncio.sleep(ANNOUNCE_GATHER_SECONDS)
+            self._announce_again = False
+            try:
+                async with self.write_engine.connect() as connection:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    await connection.exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+            except Exception:
+                log.warning("could not announce committed events; other processes will poll", exc_info=True)
+                return
 
     def start_writer(self) -> None:
         """Start the SQLite writer now rather than at the first command (blocking: it waits until
@@ -262,6 +298,8 @@ class Database:
             await self.dispose()
 
     async def dispose(self) -> None:
+        if self._announcing is not None:
+            await self._announcing
         if self._writer is not None:
             await self._writer.stop()
         await self.read_engine.dispose()

@@ -44,7 +44,6 @@ from backend.kernel.tx import Tx, json_text
 
 log = logging.getLogger("comptoir.events")
 
-NOTIFY_CHANNEL = "comptoir_events"
 # Below this transaction id every transaction has committed or rolled back (the statement's snapshot).
 _SETTLED_BELOW = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
@@ -199,9 +198,6 @@ def record(tx: Tx, event: DomainEvent, subject: str, actor_id: int | None = None
     """Append an event to the command's transaction; returns the event's id. Its fields are
     checked first (``data_of``): a malformed event raises and the command writes nothing."""
     type_, data = type_of(event), data_of(event)
-    if tx.dialect == "postgresql" and not tx.info.get("event_notify"):
-        tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-        tx.info["event_notify"] = True
     values = {
         "at": tx.now(),
         "type": type_,

@@ -58,6 +58,12 @@ class Tx:
     def at_batch_end(self, key: Hashable, step: BatchStep) -> None:
         self.batch_steps.setdefault(key, step)
 
+    def batch_end_here(self) -> None:
+        """The command's part of the batch-end work is ready: a transaction of its own (a batch of
+        one) runs the steps registered so far now, e.g. before taking a row lock that is held until
+        COMMIT (a document number's counter), so that they do not lengthen that wait. In the SQLite
+        writer they still run once, after every command of the batch."""
+
     @property
     def open_session(self) -> Session | None:
         """The ORM session if the unit of work has one open already; None when nothing is held."""
@@ -204,9 +210,12 @@ class SessionTx(Tx):
         self._session.flush()  # plain SQL must see what the ORM still holds back
         return self._session.execute(_text(sql), params or {})
 
-    def finish(self) -> None:
-        """End of the transaction's work: a session is a batch of one."""
+    def batch_end_here(self) -> None:
         for step in self.batch_steps.values():
             step(self, [self.info])
         self.batch_steps.clear()
+
+    def finish(self) -> None:
+        """End of the transaction's work: a session is a batch of one."""
+        self.batch_end_here()
         self._session.flush()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from backend.customers import service as customers
 from backend.inventory.settling import settle_batch
 from backend.kernel.events import record
-from backend.kernel.numbering import next_number
+from backend.kernel.numbering import number_row
 from backend.kernel.tx import Tx, json_text
 from backend.orders import pricing, stocking
 from backend.orders.drafts import OrderDraft
@@ -36,7 +36,6 @@ _RECENT = (
     "SELECT count(*) FROM (SELECT 1 FROM orders WHERE placed_at >= :since AND ({contact}) LIMIT :cap) AS o"
 )
 PENDING_NUMBER = "pending-"
-_NUMBER = "UPDATE orders SET number = :number WHERE id = :id"
 _INSERT = (
     "INSERT INTO orders (status, channel, fulfilment_mode, priority, payment_method, location_id,"
     " customer_id, customer_name, email, phone, address_line1, address_city, address_postal_code,"
@@ -183,10 +182,13 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
     stocking.write_lines(tx, order_id, priced, backordered)
     if draft.address is not None:
         customers.remember_address(tx, customer, draft.address)
-    # The series' counter row stays locked from its bump to COMMIT (PostgreSQL): bumped last, it
-    # makes concurrent placements wait for each other's last statements only, not for all of them.
-    number = next_number(tx, NUMBER_SERIES, width=6)
-    tx.execute(_NUMBER, {"number": number, "id": order_id})
+    tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id, draft_reorder))
+    # The series' counter row stays locked from its bump to COMMIT (PostgreSQL), WAL flush
+    # included: every placement waits for the previous one's statements from here on. So the
+    # number comes last, after the settlement (``batch_end_here``); only the event and the key's
+    # record follow it.
+    tx.batch_end_here()
+    number = number_row(tx, "orders", order_id, NUMBER_SERIES, width=6)
     # A signed-in customer's order goes to the record of their account (``match_or_create``).
     account = accounted(placement.customer_user_id)
     placed = OrderPlaced(
@@ -198,7 +200,6 @@ def place(tx: Tx, placement: Placement) -> PlacedOrder:
         **account,
     )
     _record(tx, placement.user_id, order_id, placed, reasons)
-    tx.at_batch_end(("stock.settle", placement.user_id), settle_batch(placement.user_id, draft_reorder))
     return PlacedOrder(order_id, number, status.value, totals.total_minor, currency, 1, token, tuple(reasons))
 
 

@@ -20,9 +20,8 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy.engine import make_url
 
 from backend.i18n.translation import current_timezone
-from backend.kernel.db import Database
+from backend.kernel.db import NOTIFY_CHANNEL, Database
 from backend.kernel.events import (
-    NOTIFY_CHANNEL,
     START,
     Event,
     events_after,

@@ -9,9 +9,10 @@ from backend.auth.models import User
 from backend.auth.rules import Role
 from backend.customers.models import Customer
 from backend.inventory.models import Reservation
-from backend.kernel.db import Database
+from backend.kernel.db import Database, utcnow
 from backend.kernel.events import Event
 from backend.kernel.numbering import Counter
+from backend.kernel.tx import Tx
 from backend.orders import service
 from backend.orders.drafts import CustomerDetails, OrderRejected, WantedLine
 from backend.orders.errors import OrderForbidden, OutOfStock, StaleOrder, TransitionRefused
@@ -282,3 +283,27 @@ async def test_no_edits_once_picking_has_started(db: Database, users: dict[Role,
             db, staff(users), placed.id, service.OrderEdit(lines=[WantedLine("APPLE", 1)])
         )
     assert caught.value.code == "not_editable"
+
+
+def _counter_at(tx: Tx, value: int) -> None:
+    tx.execute("UPDATE counters SET value = :value", {"value": value})
+
+
+async def test_orders_are_numbered_one_after_the_other_and_a_number_past_its_width_is_not_cut(
+    db: Database, users: dict[Role, User], shop
+) -> None:
+    """The series' first number and the ones after (on PostgreSQL, one statement bumps the counter
+    and writes the number) read the same, in the order row and in the answer."""
+    year = utcnow().year
+    first = await service.place_order(db, staff(users), draft())
+    second = await service.place_order(db, staff(users), draft())
+    await db.run(_counter_at, 999_999)
+    wide = await service.place_order(db, staff(users), draft())
+    assert [first.number, second.number, wide.number] == [
+        f"ORD-{year}-000001",
+        f"ORD-{year}-000002",
+        f"ORD-{year}-1000000",
+    ]
+    async with db.read() as session:
+        stored = list(await session.scalars(select(Order.number).order_by(Order.id)))
+    assert stored == [first.number, second.number, wide.number]
