@@ -14,7 +14,7 @@ run: install vendor migrate
 # Test processes side by side, one per core; PostgreSQL's tests all in one of them (tests/conftest.py).
 TEST_WORKERS ?= auto
 test: install vendor
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Every page as each demo role sees it, on two phone sizes, checked and saved in screens/.
 screens: install vendor
