@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from backend.catalog.models import Product
 from backend.inventory import service
 from backend.inventory.models import StockLevel, StockMovement
 from backend.inventory.rules import MovementKind
@@ -36,6 +37,21 @@ def change_stock(tx: Tx, changes: list[service.Change]) -> None:
 
 async def receive_stock(db: Database, product_id: int, location_id: int, quantity: int) -> None:
     await db.run(change_stock, [service.Change(product_id, location_id, quantity, MovementKind.RECEIPT)])
+
+
+async def stock_up(db: Database, sku: str, units: int = 20) -> None:
+    """``units`` more of ``sku`` wherever it is kept: for tests that share one server with others
+    (the browser tests), which may have sold what the demo shop started with."""
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(StockLevel.product_id, StockLevel.location_id)
+                .join(Product, Product.id == StockLevel.product_id)
+                .where(Product.sku == sku)
+            )
+        ).all()
+    for product_id, location_id in rows:
+        await receive_stock(db, product_id, location_id, units)
 
 
 async def ledger_mismatches(db: Database) -> list[tuple[int, int, int, int]]:

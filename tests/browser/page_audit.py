@@ -53,6 +53,7 @@ NOT_PAGES = {
     "/my/orders/{order_id:int}/proof": "the photo taken at the door",
     "/fulfilment/orders/{order_id:int}/slip.pdf": "a PDF download",
     "/invoices/export.csv": "a CSV download",
+    "/stock/bins.csv": "a CSV download",
     "/invoices/{invoice_id:int}/pdf": "a PDF download",
     "/orders/{order_id:int}/returns": "the returns panel the order page fetches",
     "/t/{token:str}/returns": "the returns panel the tracking page fetches",

@@ -16,6 +16,7 @@ from backend.orders import service
 from backend.orders.drafts import CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
+from tests.api.stock_helpers import stock_up
 from tests.browser.conftest import ContextFactory, first_page, sign_in
 from tests.browser.test_app_shell import wait_for_worker
 from tests.browser.test_order_queue import database
@@ -32,6 +33,7 @@ async def _place_as_the_demo_customer(data_dir: Path) -> PlacedOrder:
     try:
         async with db.read() as session:
             jeanne = await session.scalar(select(User.id).where(User.email == CUSTOMER))
+        await stock_up(db, "SAL-PENNE-500")
         actor = Actor(jeanne, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True)
         details = CustomerDetails("Jeanne Petit", CUSTOMER, "+33611223344")
         wanted = OrderDraft(

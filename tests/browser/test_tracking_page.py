@@ -17,13 +17,11 @@ from sqlalchemy import select
 
 from backend.auth.models import User
 from backend.auth.rules import ROLE_PERMISSIONS, Role
-from backend.catalog.models import Product
 from backend.delivery import planning, proofs
 from backend.delivery import service as delivery
 from backend.delivery.rules import DropOff, Fix
 from backend.fulfilment import service as fulfilment
 from backend.fulfilment.rules import pickup_key
-from backend.inventory.models import StockLevel
 from backend.kernel.db import utcnow
 from backend.kernel.settings import load_secret
 from backend.orders import service
@@ -31,7 +29,7 @@ from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLi
 from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
 from backend.web import vendoring
-from tests.api.stock_helpers import receive_stock
+from tests.api.stock_helpers import stock_up
 from tests.api.tracking_fixtures import photo, signature
 from tests.browser import page_audit as audit
 from tests.browser.conftest import ContextFactory, _unavailable, first_page, sign_in, wait_for
@@ -68,27 +66,12 @@ async def _packed(db, owner: Actor, order: PlacedOrder) -> None:
     await db.run(fulfilment.pack, owner, order.id, 1, 900)
 
 
-async def _stock_up(db) -> None:
-    """Ten orders' worth of the penne wherever it is kept: the browser tests share one server,
-    and those that ran before may have sold what the demo shop started with."""
-    async with db.read() as session:
-        rows = (
-            await session.execute(
-                select(StockLevel.product_id, StockLevel.location_id)
-                .join(Product, Product.id == StockLevel.product_id)
-                .where(Product.sku == "SAL-PENNE-500")
-            )
-        ).all()
-    for product_id, location_id in rows:
-        await receive_stock(db, product_id, location_id, 20)
-
-
 async def _stages(data_dir: Path) -> dict[str, str]:
     """An order at each stage a customer sees; its tracking token, by stage."""
     db = database(data_dir)
     try:
         owner, driver = await _people(db)
-        await _stock_up(db)
+        await stock_up(db, "SAL-PENNE-500")
         place = lambda mode, address=HOME: service.place_order(db, Actor(None), _draft(mode, address))  # noqa: E731
         placed = await place("delivery")
         pickup = await place("pickup", None)
