@@ -15,10 +15,11 @@ from backend.delivery.rules import Fix
 from backend.kernel.db import utcnow
 from backend.orders import service
 from backend.orders.rules import Actor
+from tests.api.stock_helpers import stock_up
 from tests.browser import page_audit as audit
 from tests.browser.conftest import ContextFactory, first_page, wait_for
 from tests.browser.test_order_queue import _hold_then, _place, database
-from tests.browser.test_tracking_page import NO_SIDEWAYS, _draft, _packed, _people, _stock_up
+from tests.browser.test_tracking_page import NO_SIDEWAYS, _draft, _packed, _people
 from tests.conftest import _run
 
 pytestmark = pytest.mark.browser
@@ -54,7 +55,7 @@ async def _on_its_way(data_dir: Path) -> tuple[str, int]:
     db = database(data_dir)
     try:
         owner, driver = await _people(db)
-        await _stock_up(db)
+        await stock_up(db, "SAL-PENNE-500")
         order = await service.place_order(db, Actor(None), _draft("delivery"))
         await _packed(db, owner, order)
         run = await planning.plan_run(db, owner, driver.user_id, date.today(), [order.id], starts_at=utcnow())
