@@ -29,6 +29,7 @@ from backend.invoicing import reactions
 from backend.invoicing.billing import get_billing
 from backend.kernel.db import Database
 from backend.kernel.dead_letters import MAX_ATTEMPTS, Failed
+from backend.kernel.errors import chain
 from backend.kernel.events import (
     Event,
     EventCursor,
@@ -168,17 +169,8 @@ class Reactions:
 def _transient(exc: BaseException) -> bool:
     """Whether the error is the database's state rather than the event's (SQLAlchemy's error,
     the driver's under it, or one it was raised from)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        error = todo.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, OperationalError | InterfaceError | sqlite3.OperationalError | OSError):
-            return True
-        if str(getattr(error, "sqlstate", "") or "").startswith(TRANSIENT_SQLSTATES):
-            return True
-        linked = (getattr(error, "orig", None), error.__cause__, error.__context__)
-        todo.extend(link for link in linked if isinstance(link, BaseException))
-    return False
+    return any(
+        isinstance(error, OperationalError | InterfaceError | sqlite3.OperationalError | OSError)
+        or str(getattr(error, "sqlstate", "") or "").startswith(TRANSIENT_SQLSTATES)
+        for error in chain(exc)
+    )

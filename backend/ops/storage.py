@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from backend.kernel.errors import chain
+
 SQLITE_IOERR = 10
 SQLITE_FULL = 13
 POSTGRES_DISK_FULL = "53100"
@@ -29,18 +31,7 @@ log = logging.getLogger("comptoir.storage")
 def storage_failure(exc: BaseException) -> BaseException | None:
     """The database error behind ``exc`` that says the disk is full or failing, if there is one:
     ``exc`` itself, the driver's error under SQLAlchemy's (``orig``), or one it was raised from."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        error = todo.pop()
-        if id(error) in seen:
-            continue
-        seen.add(id(error))
-        if _says_storage_fails(error):
-            return error
-        linked = (getattr(error, "orig", None), error.__cause__, error.__context__)
-        todo.extend(link for link in linked if isinstance(link, BaseException))
-    return None
+    return next((error for error in chain(exc) if _says_storage_fails(error)), None)
 
 
 def _says_storage_fails(error: BaseException) -> bool:
