@@ -17,6 +17,15 @@ it waits for the writer's transaction under way, holds the next one back while i
 frames the PASSIVE pass left and readers move past them, then empties the file. The writer pauses
 for that last step only; ``BUSY_MS`` bounds how long the checkpoint waits for its turn, and a try
 that runs out simply comes again at the next look.
+
+That try can lose every time: a writer with work queued takes its lock again the moment it lets
+go, and the checkpoint's busy handler, which sleeps between looks, never finds it free. On a
+machine whose cores are all busy the log then outgrew the limit several times over. So the writer
+keeps a bound of its own (``WriterBound``): between two batches, when the log is past
+``HARD_LIMIT_BYTES``, it empties the log itself; it holds the lock already, and waits only for
+readers to move past. It tries at most every ``HARD_EVERY_SECONDS``, each time for at most
+``HARD_BUSY_MS``, so that a reader holding one snapshot for long (a long report) slows writes by a
+bounded share instead of stopping them.
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ EVERY_SECONDS = 1.0
 WATCH_SECONDS = 0.1
 LIMIT_BYTES = 8 * 1024 * 1024
 BUSY_MS = 250
+HARD_LIMIT_BYTES = 3 * LIMIT_BYTES
+HARD_EVERY_SECONDS = 0.5
+HARD_BUSY_MS = 100
 
 log = logging.getLogger("comptoir.checkpointing")
 
@@ -77,10 +89,7 @@ class Checkpointer:
     def _log_bytes(self) -> int:
         """The log file's size: what the writer appended since the log last started over (a log
         that starts over without being emptied keeps at most the writer's ``journal_size_limit``)."""
-        try:
-            return self.wal.stat().st_size
-        except OSError:  # no log yet, or gone with the last connection
-            return 0
+        return _size(self.wal)
 
     def _checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
@@ -95,3 +104,37 @@ class Checkpointer:
         if self._failing:
             log.info("WAL checkpoints work again")
         self._failing = False
+
+
+class WriterBound:
+    """The writer's own bound on the log, checked between batches (see the module's text)."""
+
+    def __init__(self, path: str, limit_bytes: int = HARD_LIMIT_BYTES) -> None:
+        self.wal = Path(f"{path}-wal")
+        self.limit_bytes = limit_bytes
+        self._next_try = 0.0
+
+    def between_batches(self, connection: sqlite3.Connection, busy_ms: int) -> None:
+        """``connection`` is the writer's, outside any transaction; ``busy_ms`` its own timeout,
+        put back afterwards."""
+        now = time.monotonic()
+        if now < self._next_try or _size(self.wal) <= self.limit_bytes:
+            return
+        self._next_try = now + HARD_EVERY_SECONDS
+        try:
+            connection.execute(f"PRAGMA busy_timeout={HARD_BUSY_MS}")
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:  # e.g. a full disk: the writer's next COMMIT says so to its callers
+            log.warning("the writer could not empty the WAL: %s", exc)
+        else:
+            if busy:
+                log.info("a reader kept the WAL from being emptied; trying again shortly")
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # no log yet
+        return 0

@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from backend.kernel.checkpointing import LIMIT_BYTES
 from backend.kernel.tx import BatchStep, SqliteTx, json_text, timestamp
 
+BUSY_TIMEOUT_MS = 10_000
 BATCH = 32  # commands per transaction: enough to amortise the COMMIT, few enough to keep latency low
 
 # wal_autocheckpoint=0: the checkpointer thread copies the log back, not this one's COMMITs.
@@ -44,7 +45,7 @@ PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "foreign_keys=ON",
-    "busy_timeout=10000",
+    f"busy_timeout={BUSY_TIMEOUT_MS}",
     "wal_autocheckpoint=0",
     f"journal_size_limit={LIMIT_BYTES}",
 )

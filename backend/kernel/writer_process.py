@@ -32,9 +32,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from backend.kernel.checkpointing import Checkpointer
+from backend.kernel.checkpointing import Checkpointer, WriterBound
 from backend.kernel.writer import (
     BATCH,
+    BUSY_TIMEOUT_MS,
     Call,
     CommitCallback,
     Outcome,
@@ -116,6 +117,7 @@ def _serve(path: str, jobs: Connection, results: Connection, batch: int) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     connection = connect(path)  # should this fail, the pipes close and the app's side gives up
+    bound = WriterBound(path)
     results.send_bytes(_READY)
     waiting: dict[int, Call] = {}  # in the order sent
     stopping = False
@@ -125,6 +127,7 @@ def _serve(path: str, jobs: Connection, results: Connection, batch: int) -> None
             taken = [(number, waiting.pop(number)) for number in list(itertools.islice(waiting, batch))]
             if taken:
                 _run(connection, taken, results)
+                bound.between_batches(connection.connection.driver_connection, BUSY_TIMEOUT_MS)
     except (EOFError, OSError):  # the app is gone: nobody to answer
         pass
     finally:
