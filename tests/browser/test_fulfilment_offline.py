@@ -6,6 +6,7 @@ phone, never picked."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +198,8 @@ def test_a_batch_picked_and_packed_offline_is_applied_once_and_shows_live_on_the
     packed = board.locator("[data-stage='packed']")
     expect(packed.locator(f"[data-order='{first.number}']")).to_be_visible(timeout=15_000)
     expect(packed.locator(f"[data-order='{second.number}']")).to_be_visible(timeout=15_000)
-    page.goto(path)
+    # Once the queue is sent the page lands where the last plain POST would have led.
+    expect(page).to_have_url(re.compile(re.escape(path) + r"\?saved=packed$"), timeout=15_000)
     expect(page.locator("[data-pick-order] [data-conflict]")).to_have_count(0)
     expect(page.locator(".pick-row--done")).to_have_count(3)
 
