@@ -77,6 +77,18 @@ def reload(page: Page) -> None:
         page.wait_for_load_state("load")
 
 
+def goto(page: Page, url: str) -> None:
+    """Goes to ``url`` once the page's own navigation, if one comes (a replayed offline form lands
+    where a plain POST would have), has interrupted the first try."""
+    try:
+        page.goto(url)
+    except PlaywrightError as exc:
+        if "interrupted by another navigation" not in str(exc):
+            raise
+        page.wait_for_load_state("load")
+        page.goto(url)
+
+
 def wait_until_cached(page: Page, path: str) -> None:
     eventually(page, "path => caches.match(path).then(Boolean)", path)
 

@@ -28,7 +28,7 @@ from backend.orders import service
 from backend.orders.drafts import Address, CustomerDetails, OrderDraft, WantedLine
 from backend.orders.rules import Actor, OrderStatus
 from tests.browser.conftest import ContextFactory, first_page, sign_in
-from tests.browser.test_app_shell import OWNER, eventually, reload, wait_for_worker, wait_until_cached
+from tests.browser.test_app_shell import OWNER, eventually, goto, reload, wait_for_worker, wait_until_cached
 from tests.browser.test_offline_catalog import OUTBOX_EMPTY
 from tests.browser.test_order_queue import database
 from tests.conftest import _run
@@ -164,5 +164,5 @@ def test_drop_offs_made_offline_reach_the_server_once_and_the_owner_sees_them(
     assert (outcomes.get("delivery.dropped_off"), outcomes.get("delivery.failed")) == (3, 1)
     expect(boss.locator("#run-stops li[data-state=delivered]")).to_have_count(3)
     expect(boss.locator("#run-stops li[data-state=failed]")).to_have_count(1)
-    page.goto("/deliveries/today")
+    goto(page, "/deliveries/today")
     expect(page.locator("#driver-stops > li[data-state=delivered]")).to_have_count(3)

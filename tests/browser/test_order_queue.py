@@ -20,7 +20,7 @@ from backend.orders.models import Order
 from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
 from tests.browser.conftest import ContextFactory, first_page, sign_in
-from tests.browser.test_app_shell import OWNER, eventually, wait_for_worker, wait_until_cached
+from tests.browser.test_app_shell import OWNER, eventually, goto, wait_for_worker, wait_until_cached
 from tests.browser.test_offline_catalog import OUTBOX_EMPTY
 from tests.conftest import _run
 
@@ -171,7 +171,7 @@ def test_a_shop_order_arrives_live_and_an_offline_acceptance_is_applied_exactly_
     expect(page.locator("#outbox")).to_have_attribute("data-pending", "0")
     page.wait_for_timeout(1000)  # time for any second sender (the worker, another replay)
     assert _run(_decisions(server_data_dir, order.id)) == ("accepted", 1)
-    page.goto(f"/orders/{order.id}")
+    goto(page, f"/orders/{order.id}")
     expect(page.locator("#order-timeline > li").filter(has_text="accepted order")).to_have_count(1)
 
 
