@@ -35,7 +35,7 @@ from backend.delivery.models import AddressPin, DeliveryRun, DeliverySettings, R
 from backend.delivery.rules import DropOff, Fix, Proofs, RunStatus, StopStatus
 from backend.delivery.views import RunView, StopView, delivery_rules, done_stop_view, run_view, stops_of
 from backend.inventory.models import Location
-from backend.kernel.db import upsert_into, utcnow
+from backend.kernel.db import utcnow
 from backend.kernel.events import record, type_of
 from backend.kernel.tx import Tx
 from backend.orders.errors import OrderNotFound, StaleOrder, TransitionRefused
@@ -562,7 +562,7 @@ def confirm_drop_off(
         and drop.longitude is not None
         and (drop.accuracy_m or 0) <= REMEMBERED_ACCURACY_M
     ):
-        _pin(session, stop.address_key, drop.latitude, drop.longitude, rules.PinSource.DROP_OFF)
+        _pin(tx, stop.address_key, drop.latitude, drop.longitude, rules.PinSource.DROP_OFF)
     _event(
         tx,
         "dropped_off",
@@ -743,18 +743,30 @@ def confirm_cash(
 # -- pins and settings ----------------------------------------------------------------------------
 
 
-def _pin(session: Session, key: str, latitude: float, longitude: float, source: rules.PinSource) -> bool:
+# One statement: the pin is written unless the one there has a stronger source (the conflict's
+# WHERE), and RETURNING says whether it was. Reading the row first through the ORM cost a
+# drop-off about a sixth of its time in the writer.
+_PIN_STRENGTH_SQL = " ".join(f"WHEN '{source}' THEN {n}" for source, n in rules.PIN_STRENGTH.items())
+_PIN_UPSERT = f"""
+INSERT INTO address_pins (address_key, latitude, longitude, source, updated_at)
+VALUES (:key, :latitude, :longitude, :source, :now)
+ON CONFLICT (address_key) DO UPDATE SET latitude = excluded.latitude,
+  longitude = excluded.longitude, source = excluded.source, updated_at = excluded.updated_at
+WHERE (CASE address_pins.source {_PIN_STRENGTH_SQL} END) <= :strength
+RETURNING address_key"""  # noqa: S608 - the CASE is made of our own constants
+
+
+def _pin(tx: Tx, key: str, latitude: float, longitude: float, source: rules.PinSource) -> bool:
     """Set the address's pin unless a stronger source set it; True when it was set."""
-    current = session.get(AddressPin, key, with_for_update=True)
-    if (
-        current is not None
-        and rules.PIN_STRENGTH[rules.PinSource(current.source)] > rules.PIN_STRENGTH[source]
-    ):
-        return False
-    values = {"latitude": latitude, "longitude": longitude, "source": source.value, "updated_at": utcnow()}
-    statement = upsert_into(session, AddressPin).values(address_key=key, **values)
-    session.execute(statement.on_conflict_do_update(index_elements=["address_key"], set_=values))
-    return True
+    params = {
+        "key": key,
+        "latitude": latitude,
+        "longitude": longitude,
+        "source": source.value,
+        "now": tx.now(),
+        "strength": rules.PIN_STRENGTH[source],
+    }
+    return tx.execute(_PIN_UPSERT, params).fetchone() is not None
 
 
 def set_pin(
@@ -775,7 +787,7 @@ def set_pin(
     key = rules.address_key(*address)
     if not key:
         raise DeliveryRejected({"address": "address_required"})
-    if _pin(tx.session, key, latitude, longitude, source):
+    if _pin(tx, key, latitude, longitude, source):
         record(tx, events.PinSet(source=source.value), f"pin:{key[:60]}", actor.user_id)
     return key
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from backend.delivery import planning, reads, service
 from backend.delivery.errors import DeliveryConflict, DeliveryForbidden, DeliveryRejected
 from backend.delivery.proofs import keep, read
-from backend.delivery.rules import DropOff, Fix, Proofs
+from backend.delivery.models import AddressPin
+from backend.delivery.rules import DropOff, Fix, PinSource, Proofs
 from backend.fulfilment import service as fulfilment
 from backend.inventory.models import StockMovement
 from backend.kernel.events import Event
@@ -224,3 +225,38 @@ async def test_plan_the_day_splits_orders_between_drivers_within_their_slots(flo
     async with floor.db.read() as session:
         listed = await reads.runs(session, day=DAY)
     assert sorted(head.id for head in listed) == sorted(run.id for run in plan.runs)
+
+
+async def _pin_of(floor: Floor, key: str) -> tuple[str, float, float] | None:
+    async with floor.db.read() as session:
+        pin = await session.get(AddressPin, key)
+        return None if pin is None else (pin.source, pin.latitude, pin.longitude)
+
+
+async def _dropped_at(floor: Floor, latitude: float, longitude: float, accuracy_m: float) -> None:
+    """One order to NATION delivered, the driver's phone at this position."""
+    order = await packed(floor, address=NATION)
+    run = await planning.plan_run(
+        floor.db, floor.owner, floor.driver.user_id, DAY, [order.id], starts_at=NINE
+    )
+    run = await floor.db.run(service.start_run, floor.driver, run.id)
+    drop = DropOff("Ada", latitude, longitude, accuracy_m)
+    await floor.db.run(service.confirm_drop_off, floor.driver, run.id, run.stops[0].id, drop)
+
+
+async def test_a_pin_is_replaced_only_by_one_as_strong_or_stronger(floor: Floor) -> None:
+    address = (NATION.line1, NATION.postal_code, NATION.city, NATION.country)
+    key = await floor.db.run(service.set_pin, floor.owner, address, 48.8, 2.3, source=PinSource.GEOCODER)
+    assert await _pin_of(floor, key) == ("geocoder", 48.8, 2.3)
+
+    await _dropped_at(floor, 48.8484, 2.3957, accuracy_m=12)  # a close fix confirms the address
+    assert await _pin_of(floor, key) == ("drop_off", 48.8484, 2.3957)
+    await _dropped_at(floor, 48.9, 2.5, accuracy_m=400)  # too vague to say where the door is
+    assert await _pin_of(floor, key) == ("drop_off", 48.8484, 2.3957)
+    await floor.db.run(service.set_pin, floor.owner, address, 48.7, 2.2, source=PinSource.GEOCODER)
+    assert await _pin_of(floor, key) == ("drop_off", 48.8484, 2.3957)  # a guess never moves it
+
+    await floor.db.run(service.set_pin, floor.owner, address, 48.8483, 2.3958)  # the owner's
+    await _dropped_at(floor, 48.8490, 2.3950, accuracy_m=5)
+    assert await _pin_of(floor, key) == ("owner", 48.8483, 2.3958)
+    assert len(await typed(floor, "delivery.pin_set")) == 2  # the guess kept out was not recorded
