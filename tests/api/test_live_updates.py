@@ -163,6 +163,13 @@ async def test_a_quiet_socket_gets_heartbeats_carrying_the_cursor(
         assert event_ids(message) == []
 
 
+async def test_live_messages_go_uncompressed_though_the_browser_offers_compression(
+    server: LiveServer, cookies: dict[Role, str]
+) -> None:
+    async with await _socket(server, cookies[Role.CUSTOMER]) as socket:  # offers permessage-deflate
+        assert socket.response.headers.get("Sec-WebSocket-Extensions") is None
+
+
 async def _post(server: LiveServer, cookie: str, path: str, data: dict[str, str]) -> None:
     async with httpx.AsyncClient(base_url=server.url, cookies={"comptoir_session": cookie}) as client:
         await client.get("/me")
