@@ -130,10 +130,13 @@
 
   // The camera, where the browser reads barcodes: what it reads is typed into the form and sent.
   // The same button opens and closes it (saying which); it is off again once it has read a code.
+  const withCamera = new WeakSet()
   async function camera (form) {
     const button = form.querySelector('[data-camera]')
     const view = form.querySelector('[data-camera-view]')
-    if (!button || !view || !('BarcodeDetector' in window) || !navigator.mediaDevices) return
+    if (!button || !view || withCamera.has(form)) return
+    withCamera.add(form)
+    if (!('BarcodeDetector' in window) || !navigator.mediaDevices) return
     // A browser may have the detector and no format it can read: no button there.
     const formats = await window.BarcodeDetector.getSupportedFormats?.().catch(() => [])
     if (!formats?.length) return
@@ -185,6 +188,9 @@
   }
 
   document.querySelectorAll('form').forEach(camera)
+  // A server's answer shown in place (offline.js) replaces the page's content, its scan form too.
+  const main = document.getElementById('main')
+  if (main) new MutationObserver(() => main.querySelectorAll('form').forEach(camera)).observe(main, { childList: true })
   if (scanBox) {
     if (document.querySelector('[data-wrong-scan] [data-refusal]')) buzz()
     countQueued().then(showPackable)

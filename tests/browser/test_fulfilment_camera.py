@@ -1,6 +1,7 @@
 """Scanning with the phone's camera (390×844): the picker opens the camera on a batch, the camera
 reads a barcode and the pick is recorded as a typed scan would be, online and with no signal; the
-camera is off again once it has read a code and once the picker closes it.
+camera is off again once it has read a code and once the picker closes it; and it still opens
+once a refusal from the server is shown in place of the list.
 
 Chromium films its own test pattern (a fake camera) and has no ``BarcodeDetector`` on Linux: the
 page is given one that "reads" the code the test names, and only off a frame of the camera
@@ -21,6 +22,7 @@ from tests.browser.test_app_shell import eventually
 from tests.browser.test_fulfilment_offline import (
     PHONE,
     _accepted,
+    _cancel,
     _products,
     _state,
     picker_on_the_batch,
@@ -60,8 +62,10 @@ BARCODE_DETECTOR = """
   }
 })()
 """
+# On: one camera filming (the last one opened), never two.
 CAMERA_ON = (
-    "window.cameraTracks.length > 0 && window.cameraTracks.every((track) => track.readyState === 'live')"
+    "window.cameraTracks.at(-1)?.readyState === 'live'"
+    " && window.cameraTracks.filter((track) => track.readyState === 'live').length === 1"
 )
 CAMERA_OFF = (
     "window.cameraTracks.length > 0 && window.cameraTracks.every((track) => track.readyState === 'ended')"
@@ -133,3 +137,36 @@ def test_a_barcode_read_by_the_camera_is_picked_as_a_typed_scan_and_the_camera_i
     context.set_offline(False)
     eventually(page, OUTBOX_EMPTY, seconds=30)
     assert _run(_state(server_data_dir, order.order_id))[2] == [2]
+
+
+def test_the_camera_still_opens_once_a_refusal_is_shown_in_place_of_the_list(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    _, (sku, barcode) = _run(_products(server_data_dir))
+    order = _run(_accepted(server_data_dir, [(sku, 1)]))
+    context = new_context(camera=True)
+    context.add_init_script(BARCODE_DETECTOR)
+    picker_on_the_batch(context, [order])
+    page = context.pages[0]
+    page.set_viewport_size(PHONE)
+    context.set_offline(True)
+    page.reload()
+    shown_to_the_camera(page, barcode)
+    page.locator("#scan-form [data-camera]").click()
+    expect(page.locator("#outbox")).to_have_attribute("data-pending", "1")
+    _run(_cancel(server_data_dir, order.order_id))
+
+    context.set_offline(False)
+
+    # The server refuses the queued scan; its answer, the batch as it is, replaces the list.
+    expect(page.locator("#outbox")).to_have_attribute("data-attention", "1", timeout=30_000)
+    page.locator("#outbox summary").click()
+    page.locator(".outbox__item").get_by_role("button").first.click()
+    expect(page.locator("[data-refusal]")).to_contain_text("no longer being picked")
+    camera_button = page.locator("#scan-form [data-camera]")
+    expect(camera_button).to_have_text("Use the camera")
+    camera_button.click()
+    expect(page.locator("[data-camera-view]")).to_be_visible()
+    wait_for(page, CAMERA_ON)
+    camera_button.click()
+    wait_for(page, CAMERA_OFF)
