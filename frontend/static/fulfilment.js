@@ -152,8 +152,8 @@
       button.textContent = labels.open
     }
     button.addEventListener('click', async () => {
+      if (opening) return // a second tap while the camera is being opened: one camera, not two
       if (stream) return stop()
-      if (opening) return // a second tap while the phone asks for the camera: one camera, not two
       opening = true
       try {
         stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } })
