@@ -129,32 +129,52 @@
   }
 
   // The camera, where the browser reads barcodes: what it reads is typed into the form and sent.
-  function camera (form) {
+  // The same button opens and closes it (saying which); it is off again once it has read a code.
+  const withCamera = new WeakSet()
+  async function camera (form) {
     const button = form.querySelector('[data-camera]')
     const view = form.querySelector('[data-camera-view]')
-    if (!button || !view || !('BarcodeDetector' in window) || !navigator.mediaDevices) return
+    if (!button || !view || withCamera.has(form)) return
+    withCamera.add(form)
+    if (!('BarcodeDetector' in window) || !navigator.mediaDevices) return
+    // A browser may have the detector and no format it can read: no button there.
+    const formats = await window.BarcodeDetector.getSupportedFormats?.().catch(() => [])
+    if (!formats?.length) return
+    const labels = { open: button.textContent, close: button.dataset.textClose || button.textContent }
     button.hidden = false
     let stream = null
+    let opening = false
     const stop = () => {
       stream?.getTracks().forEach((track) => track.stop())
       stream = null
+      view.srcObject = null
       view.hidden = true
+      button.textContent = labels.open
     }
     button.addEventListener('click', async () => {
+      if (opening) return // a second tap while the camera is being opened: one camera, not two
       if (stream) return stop()
+      opening = true
       try {
         stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } })
+        view.srcObject = stream
+        view.hidden = false
+        await view.play()
       } catch (error) {
+        stop() // refused, or opened and not playing: never left on unseen
         say(text('textCameraOff'))
         return
+      } finally {
+        opening = false
       }
-      view.srcObject = stream
-      view.hidden = false
-      await view.play()
-      const detector = new window.BarcodeDetector()
+      button.textContent = labels.close
+      const mine = stream
+      const detector = new window.BarcodeDetector({ formats })
       const look = async () => {
-        if (!stream) return
+        if (stream !== mine) return // closed (or closed and opened again: that one looks for itself)
+        if (!view.isConnected) return stop() // the page's content was replaced under it
         const found = await detector.detect(view).catch(() => [])
+        if (stream !== mine) return // closed while it looked: what it saw is not sent
         if (found.length) {
           form.elements.code.value = found[0].rawValue
           stop()
@@ -168,6 +188,9 @@
   }
 
   document.querySelectorAll('form').forEach(camera)
+  // A server's answer shown in place (offline.js) replaces the page's content, its scan form too.
+  const main = document.getElementById('main')
+  if (main) new MutationObserver(() => main.querySelectorAll('form').forEach(camera)).observe(main, { childList: true })
   if (scanBox) {
     if (document.querySelector('[data-wrong-scan] [data-refusal]')) buzz()
     countQueued().then(showPackable)

@@ -19,6 +19,7 @@ from backend.orders import service as orders
 from backend.orders.drafts import WantedLine
 from backend.orders.models import Order
 from tests.api.conftest import Harness, post_form
+from tests.api.html_attributes import attributes
 from tests.api.order_fixtures import actor_for, build_shop, draft
 
 SEARCHING = "Ada"
@@ -213,6 +214,12 @@ def _identity(order_id: int, **changes: str) -> dict[str, str]:
     }
 
 
+def _typed(page: str, order_id: int) -> tuple[bool, str]:
+    """The order's identity check as the counter page fills it in: (box ticked, document shown)."""
+    box = attributes(page, f"checked-{order_id}")
+    return "checked" in box, attributes(page, f"shown-{order_id}").get("value") or ""
+
+
 async def test_the_counter_hands_an_order_over_on_an_identity_check(harness: Harness, shop) -> None:
     async with harness.signed_in(Role.STAFF) as client:
         order_id = await _ready_at_the_boutique(harness, client, shop)
@@ -230,15 +237,23 @@ async def test_the_counter_hands_an_order_over_on_an_identity_check(harness: Har
         assert unticked.status_code == 422
         assert "Check the customer&#39;s identity document, then tick the box." in unticked.text
         assert '<details class="counter__identity" open>' in unticked.text
+        # A refused check is filled in again as it was typed: only the faulty part is to change.
+        assert _typed(unticked.text, order_id) == (False, "ID  card")
+        assert attributes(unticked.text, f"checked-{order_id}").get("aria-invalid") == "true"
         unnamed = await post_form(
             client, "/fulfilment/counter/identity", _identity(order_id, identity_note=" ")
         )
         assert unnamed.status_code == 422
         assert "Say which document was shown" in unnamed.text
+        assert _typed(unnamed.text, order_id) == (True, "")
+        assert attributes(unnamed.text, f"shown-{order_id}").get("aria-invalid") == "true"
         too_long = await post_form(
             client, "/fulfilment/counter/identity", _identity(order_id, identity_note="x" * 101)
         )
         assert too_long.status_code == 422
+        assert _typed(too_long.text, order_id) == (True, "x" * 101)
+        fresh = await client.get("/fulfilment/counter", params={"location": "BTQ"})
+        assert _typed(fresh.text, order_id) == (False, "")  # nothing refused: an empty form
         wrong_counter = await post_form(
             client, "/fulfilment/counter/identity", _identity(order_id, location="ENT")
         )

@@ -156,6 +156,9 @@ async def test_the_stock_file_carries_shelf_positions_out_and_back(harness: Harn
         exported = await client.get("/stock/bins.csv")
         assert exported.status_code == 200
         assert exported.headers["content-type"].startswith("text/csv")
+        # The name the button says is the name the file is saved under.
+        assert exported.headers["content-disposition"] == 'attachment; filename="bins.csv"'
+        assert ">Download bins.csv</a>" in page.text
         lines = exported.text.splitlines()
         assert lines[0] == "sku,location,bin,name,on_hand,reserved,available"
         assert "APPLE,ENT,A-01,Apple,10,0,10" in lines

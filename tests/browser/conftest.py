@@ -44,6 +44,8 @@ LAUNCH_ARGS = [
     # Any host name but the server's fails to resolve: a test can never reach the internet.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
+# A camera that needs no one to allow it and films Chromium's own test pattern.
+FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 PHONE = {"width": 390, "height": 844}
 
 ContextFactory = Callable[..., BrowserContext]
@@ -161,15 +163,16 @@ def new_context(
     """Opens a phone-sized browser with a profile of its own: ``new_context(cdn_up=False)``.
 
     Persistent profiles, because an incognito one is never installable. ``locale="fr-FR"`` makes
-    the browser ask for French (Accept-Language), as a French phone would.
+    the browser ask for French (Accept-Language), as a French phone would. ``camera=True`` gives
+    it a fake camera, already allowed.
     """
     opened: list[BrowserContext] = []
 
-    def open_context(*, cdn_up: bool = True, locale: str = "en-GB") -> BrowserContext:
+    def open_context(*, cdn_up: bool = True, locale: str = "en-GB", camera: bool = False) -> BrowserContext:
         context = playwright.chromium.launch_persistent_context(
             tmp_path_factory.mktemp("profile"),
             executable_path=str(CHROMIUM),
-            args=LAUNCH_ARGS,
+            args=LAUNCH_ARGS + FAKE_CAMERA if camera else LAUNCH_ARGS,
             headless=True,
             viewport=PHONE,
             locale=locale,

@@ -61,7 +61,9 @@ async def show_counter(
     errors: FormErrors | None = None,
     status: int = 200,
     chosen: int | None = None,
+    typed: service.IdentityCheck | None = None,
 ) -> Template:
+    """``typed``: the identity check refused for the ``chosen`` order, filled in again as typed."""
     async with db.read() as session:
         places = await levels.all_locations(session)
         here = _here(places, location)
@@ -73,6 +75,7 @@ async def show_counter(
         "search": search,
         "errors": errors or FormErrors(),
         "chosen": chosen,
+        "typed": typed,
         "labels": labels,
         "collected": request.query_params.get("collected", "")[:32],
     }
@@ -149,7 +152,7 @@ async def collect_on_identity(
     except REFUSED as exc:
         status = forms.refusal(exc, errors)
         return await show_counter(
-            request, db, search, location=location, errors=errors, status=status, chosen=order_id
+            request, db, search, location=location, errors=errors, status=status, chosen=order_id, typed=check
         )
     return see_other(_collected(summary.number, location))
 

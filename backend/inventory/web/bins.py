@@ -62,7 +62,7 @@ async def export_bins(db: AppDb) -> Stream:
     return Stream(
         bins_csv.write(found),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="stock.csv"'},
+        headers={"Content-Disposition": 'attachment; filename="bins.csv"'},
     )
 
 
