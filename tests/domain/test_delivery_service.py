@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from backend.delivery import planning, reads, service
 from backend.delivery.errors import DeliveryConflict, DeliveryForbidden, DeliveryRejected
-from backend.delivery.proofs import keep, read
 from backend.delivery.models import AddressPin
+from backend.delivery.proofs import keep, read
 from backend.delivery.rules import DropOff, Fix, PinSource, Proofs
 from backend.fulfilment import service as fulfilment
 from backend.inventory.models import StockMovement
