@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.app import _freeze_heap, create_app, served_app
+from backend.app import GC_THRESHOLDS, _freeze_heap, create_app, served_app
 from tests.api.conftest import test_settings
 from tests.live import ROOT, free_port
 
@@ -96,3 +96,11 @@ async def test_an_app_made_and_dropped_in_one_process_is_freed(tmp_path: Path, d
 
 def test_the_served_app_freezes_its_start_up_heap() -> None:
     assert _freeze_heap in served_app().on_startup
+
+
+def test_the_served_process_collects_its_young_objects_less_often() -> None:
+    code = "import gc; from backend.app import _freeze_heap; _freeze_heap(); print(*gc.get_threshold())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert tuple(int(n) for n in done.stdout.split()) == GC_THRESHOLDS
