@@ -1,4 +1,5 @@
-"""What the storefront gives handlers: what the shop shows, kept by this process (``offer: Offer``)."""
+"""What the storefront gives handlers, kept by this process: what the shop shows (``offer: Offer``)
+and which run each tracked order waits on (``run_lookups: RunLookupsState``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Annotated
 from litestar.di import NamedDependency
 
 from backend.storefront.offer_cache import OfferCache
+from backend.storefront.run_lookups import RunLookups
 from backend.web.dependencies import GIVEN, from_state
 
 Offer = Annotated[NamedDependency[OfferCache], GIVEN]
+RunLookupsState = Annotated[NamedDependency[RunLookups], GIVEN]
 
-DEPENDENCIES = {"offer": from_state("offer")}
+DEPENDENCIES = {"offer": from_state("offer"), "run_lookups": from_state("run_lookups")}

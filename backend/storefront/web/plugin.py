@@ -7,6 +7,7 @@ from backend.auth.rules import Permission, Role
 from backend.i18n.translation import N_
 from backend.storefront import my_orders
 from backend.storefront.offer_cache import OfferCache
+from backend.storefront.run_lookups import RunLookups
 from backend.storefront.web import checkout, dependencies, pages, reorder, tracking, tracking_live
 from backend.web.navigation import NavItem
 from backend.web.plugin import DomainPlugin
@@ -21,5 +22,5 @@ PLUGIN = DomainPlugin(
         [tracking_live.TOPIC_TEMPLATE, tracking_live.RUN_TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]
     ),
     template_globals={**my_orders.TEMPLATE_GLOBALS, **tracking.TEMPLATE_GLOBALS},
-    state=lambda site: {"offer": OfferCache()},
+    state=lambda site: {"offer": OfferCache(), "run_lookups": RunLookups()},
 )

@@ -24,7 +24,9 @@ from backend.kernel.db import Database
 from backend.kernel.events import STAFF_TOPIC, Event, subject_id
 from backend.realtime.streams import LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
-from backend.storefront import progress, tracking
+from backend.storefront import tracking
+from backend.storefront.run_lookups import RunLookups
+from backend.storefront.web.dependencies import RunLookupsState
 from backend.web.dependencies import AppDb, AppSettings, Channels
 
 TRACK_PREFIX = "track:"
@@ -77,13 +79,12 @@ def topics_of(order_id: int, run_id: int | None) -> set[str]:
     return {track_topic(order_id)} | ({run_topic(run_id)} if run_id is not None else set())
 
 
-def following(db: Database, order_id: int) -> Callable[[], Awaitable[set[str]]]:
-    """The page's topics as they are when a message comes (``LiveStream.follow``): one small read
-    per message, a handful per order and one per driver's position while it waits."""
+def following(db: Database, runs: RunLookups, order_id: int) -> Callable[[], Awaitable[set[str]]]:
+    """The page's topics as they are when a message comes (``LiveStream.follow``): a read only
+    after a delivery event (``RunLookups``), not for every message."""
 
     async def topics_now() -> set[str]:
-        async with db.read() as session:
-            return topics_of(order_id, await progress.run_of(session, order_id))
+        return topics_of(order_id, await runs.run_of(db, order_id))
 
     return topics_now
 
@@ -97,16 +98,17 @@ async def tracking_updates(
     tailer: LiveTailer,
     channels: Channels,
     token: FromPath[str],
+    run_lookups: RunLookupsState,
 ) -> None:
     if await refuse_other_sites(socket, settings):
         return
     async with db.read() as session:
         order_id = await tracking.tracked_order_id(session, token)
-        run_id = await progress.run_of(session, order_id) if order_id is not None else None
     if order_id is None:
         await socket.close(code=CLOSE_UNKNOWN_LINK, reason="no order has this tracking link")
         return
-    stream = LiveStream(socket, tailer, topics_of(order_id, run_id), following(db, order_id))
+    follow = following(db, run_lookups, order_id)
+    stream = LiveStream(socket, tailer, await follow(), follow)
     async with stream.subscribed(channels) as subscriber:
         await socket.accept()  # once subscribed: what happens after the page is open reaches it
         # No replay: the page asks for itself again whenever its socket (re)opens.
