@@ -45,6 +45,62 @@
     })
   }
 
+  // A live redraw must not take what someone is typing. A form being edited (focused, or with a
+  // field changed from what the page was drawn with) stays as it is, node and all, in the new
+  // version of the part: what was typed, a chosen file, the caret, and its hidden fields too, so
+  // that it is saved against the version it was opened on (a change made meanwhile elsewhere is
+  // then refused as a conflict, not overwritten). The rest of the part is redrawn.
+  const changed = (field) => {
+    if (field.type === 'hidden') return false // set by scripts (a key, a position), never typed
+    if (field.type === 'checkbox' || field.type === 'radio') return field.checked !== field.defaultChecked
+    if (field.tagName === 'SELECT') return [...field.options].some((option) => option.selected !== option.defaultSelected)
+    if (field.type === 'file') return field.files.length > 0
+    return 'defaultValue' in field && field.value !== field.defaultValue
+  }
+  const typingIn = (form) => {
+    const active = document.activeElement
+    return form.contains(active) && active.matches('input:not([type=submit], [type=button]), textarea, select')
+  }
+  const edited = (form) => form.dataset.sent === undefined && (typingIn(form) || [...form.elements].some(changed))
+  // A form just sent is no longer being edited: its answer, or the next redraw, shows what was
+  // saved (its fields would otherwise still differ from the page's, with the old version).
+  document.addEventListener('submit', (event) => { event.target.dataset.sent = '' }, true)
+  for (const kind of ['input', 'change']) {
+    document.addEventListener(kind, (event) => { delete event.target.form?.dataset.sent }, true)
+  }
+  // The same form in the new version: by its id, else by its action among the part's forms.
+  const counterpart = (fragment, target, form) => {
+    if (form.id) return fragment.getElementById?.(form.id) ?? fragment.querySelector(`#${CSS.escape(form.id)}`)
+    const action = form.getAttribute('action')
+    const alike = (root) => [...root.querySelectorAll('form')].filter((each) => each.getAttribute('action') === action)
+    return alike(fragment)[alike(target).indexOf(form)] ?? null
+  }
+  let typing = null // the field focused before a redraw, and its selection
+  // On window, so that it runs after the page's own listeners (on document), which may keep the
+  // part as it is: the form is moved only into a part that is swapped in.
+  window.addEventListener('htmx:oobBeforeSwap', (event) => {
+    const { target, fragment } = event.detail
+    if (!event.detail.shouldSwap) return
+    if (target.tagName === 'FORM' && edited(target)) {
+      event.detail.shouldSwap = false // the part is the form itself: it waits for the next redraw
+      return
+    }
+    const active = document.activeElement
+    typing = target.contains(active) ? { field: active, start: active.selectionStart, end: active.selectionEnd } : null
+    for (const form of [...target.querySelectorAll('form')].filter(edited)) {
+      counterpart(fragment, target, form)?.replaceWith(form)
+    }
+  })
+  document.addEventListener('htmx:oobAfterSwap', () => {
+    const { field, start, end } = typing ?? {}
+    typing = null
+    if (!field?.isConnected || document.activeElement === field) return
+    field.focus({ preventScroll: true })
+    if (start != null && field.setSelectionRange) {
+      try { field.setSelectionRange(start, end) } catch { /* a field without a caret (a number) */ }
+    }
+  })
+
   // The extension reconnects to the URL the page was rendered with. Asking instead from the last
   // event this page has shown means the server's replay (sent before any live event, so nothing
   // slips between the two) brings exactly what was missed: no duplicates, no gap.

@@ -1,6 +1,7 @@
 """An invoice's page and its order's invoicing panel follow the money live: a payment recorded on
 another device moves the balance on both without a reload; a refund typed on the invoice's page is
-listed there; and the invoice's own page shows its shared link opened by the customer, live."""
+listed there; the invoice's own page shows its shared link opened by the customer, live; and a
+redraw keeps a form being typed in as it is, caret included."""
 
 from __future__ import annotations
 
@@ -110,3 +111,30 @@ def test_the_invoice_page_shows_its_link_opened_by_the_customer_live(
 
     expect(newest).to_contain_text("Opened by the customer 1 time, last", timeout=5000)
     assert errors == []
+
+
+def test_a_live_redraw_keeps_what_is_being_typed(new_context: ContextFactory, server_data_dir: Path) -> None:
+    order_id, invoice_id = _run(_issued_invoice(server_data_dir))
+    _run(_pay(server_data_dir, order_id, 100))  # something paid: the refund form is there
+    invoice = first_page(new_context())
+    sign_in(invoice, "owner@demo.test")
+    invoice.goto(f"/invoices/{invoice_id}")
+    expect(invoice.locator("#connection")).to_have_attribute("data-state", "online")
+    form = invoice.locator("#invoice-refund form")
+    form.locator("[name=refund_amount]").fill("0.75")
+    reason = form.locator("[name=refund_reason]")
+    reason.fill("Bent lid")
+    reason.press("ArrowLeft")  # the caret one letter back, as while correcting a word
+    status = invoice.locator("[data-status]").first
+    expect(status).to_have_attribute("data-status", "partly_paid")
+
+    _run(_pay(server_data_dir, order_id, 50))  # more cash taken on another phone: the page redraws
+
+    expect(invoice.locator("#invoice-payments")).to_contain_text("0.50", timeout=5000)
+    form = invoice.locator("#invoice-refund form")
+    expect(form.locator("[name=refund_amount]")).to_have_value("0.75")
+    expect(form.locator("[name=refund_reason]")).to_have_value("Bent lid")
+    expect(form.locator("[name=refund_reason]")).to_be_focused()
+    assert invoice.evaluate("document.activeElement.selectionStart") == len("Bent lid") - 1
+    invoice.keyboard.type("s")  # typing goes on where it was
+    expect(form.locator("[name=refund_reason]")).to_have_value("Bent lisd")
