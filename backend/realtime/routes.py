@@ -1,4 +1,5 @@
-"""``GET /ws``: a signed-in browser's live stream of fragments for the topics it may hear."""
+"""``GET /ws``: a signed-in browser's live stream of fragments for the topics it may hear, and
+those the domains above follow for its account while it is open (``account_follows``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from litestar import WebSocket, websocket
 
 from backend.auth.web.guards import signed_in
 from backend.realtime import rules
-from backend.realtime.streams import LiveStream, refuse_other_sites
-from backend.realtime.web.dependencies import LiveTailer
-from backend.web.dependencies import AppSettings, Channels, CurrentPrincipal
+from backend.realtime.streams import LiveStream, along, refuse_other_sites
+from backend.realtime.web.dependencies import AccountFollows, LiveTailer
+from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal
 
 # Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -30,10 +31,14 @@ async def live_updates(
     tailer: LiveTailer,
     principal: CurrentPrincipal,
     channels: Channels,
+    db: AppDb,
+    account_follows: AccountFollows,
 ) -> None:
     if await refuse_other_sites(socket, settings):
         return
-    stream = LiveStream(socket, tailer, rules.topics_for_principal(principal))
+    own = rules.topics_for_principal(principal)
+    follow = along(own, [f for make in account_follows if (f := make(db, principal)) is not None])
+    stream = LiveStream(socket, tailer, await follow() if follow else own, follow)
     async with stream.subscribed(channels) as subscriber:
         await socket.accept()  # once subscribed: what happens after the page is open reaches it
         since = _since(socket)

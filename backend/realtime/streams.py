@@ -2,7 +2,8 @@
 Shared by every live socket of the app (a signed-in browser's ``/ws``, a tracking page's own).
 
 A stream may change its topics while it serves (``follow``): a tracking page joins its order's
-delivery run once the order is on one, and leaves it once its stop is done.
+delivery run once the order is on one, and leaves it once its stop is done; a customer's own socket
+does the same for each of their orders (``along``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar import WebSocket
@@ -29,6 +30,18 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 
 # Asked before each live message is passed on: the topics the socket hears from then on.
 Follow = Callable[[], Awaitable[set[str]]]
+
+
+def along(topics: set[str], follows: Sequence[Follow]) -> Follow | None:
+    """``topics`` with what each of ``follows`` adds as it is then; None without any, so that such
+    a socket reads nothing more per message."""
+    if not follows:
+        return None
+
+    async def topics_now() -> set[str]:
+        return topics.union(*[await follow() for follow in follows])
+
+    return topics_now
 
 
 @functools.lru_cache(maxsize=256)

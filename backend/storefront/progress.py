@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.customers.models import Customer
 from backend.delivery import reads as delivery_reads
 from backend.delivery.models import DeliveryRun, RunStop, StopOrder
 from backend.delivery.rules import RunStatus, StopStatus
 from backend.delivery.views import Position, RunView
 from backend.fulfilment import board
 from backend.orders import ratings
+from backend.orders.models import Order
 from backend.orders.rules import FulfilmentMode, OrderStatus
 from backend.storefront.tracking import Tracked
 
@@ -95,23 +97,33 @@ def on_the_way(run: RunView, order_id: int) -> OnTheWay | None:
     return OnTheWay(eta_from, eta_to, mine, first_name(run.driver_name), position, stop.late)
 
 
-async def run_of(session: AsyncSession, order_id: int, *, started: bool = False) -> int | None:
-    """The run the order's stop waits on, planned or on its way (only on its way with
-    ``started``); none once the stop is done, delivered or failed."""
+def _waiting(started: bool) -> Select[tuple[int]]:
+    """Runs a stop waits on, planned or on their way (only on their way with ``started``), with
+    their stops' orders to filter on; none once the stop is done, delivered or failed."""
     wanted = (RunStatus.STARTED,) if started else (RunStatus.PLANNED, RunStatus.STARTED)
-    query = (
-        select(DeliveryRun.id)
+    return (
+        select(func.max(DeliveryRun.id))  # an order on two runs waits on the later
         .join(StopOrder, StopOrder.run_id == DeliveryRun.id)
         .join(RunStop, RunStop.id == StopOrder.stop_id)
-        .where(
-            StopOrder.order_id == order_id,
-            RunStop.status == StopStatus.PENDING,
-            DeliveryRun.status.in_(wanted),
-        )
-        .order_by(DeliveryRun.id.desc())
-        .limit(1)
+        .where(RunStop.status == StopStatus.PENDING, DeliveryRun.status.in_(wanted))
     )
-    return await session.scalar(query)
+
+
+async def run_of(session: AsyncSession, order_id: int, *, started: bool = False) -> int | None:
+    """The run the order's stop waits on (``_waiting``)."""
+    return await session.scalar(_waiting(started).where(StopOrder.order_id == order_id))
+
+
+async def runs_of_account(session: AsyncSession, user_id: int) -> set[int]:
+    """The runs the stops of the account's orders wait on, each order's as ``run_of`` finds it."""
+    query = (
+        _waiting(started=False)
+        .join(Order, Order.id == StopOrder.order_id)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(Customer.user_id == user_id)
+        .group_by(StopOrder.order_id)
+    )
+    return set(await session.scalars(query))
 
 
 async def _delivery(session: AsyncSession, order: Tracked, now: datetime) -> OnTheWay | None:

@@ -88,11 +88,12 @@ async def test_an_unknown_link_or_another_site_cannot_open_a_tracking_socket(
 
 CHANGED = re.compile(r'id="tracking-changed" hidden hx-swap-oob="true" data-event="(\d+)"')
 DRIVER_ID = 3  # the seeded team: owner 1, staff 2, driver 3, customer 4 (tests/people.py)
+SEEDED = {Role.OWNER: OWNER_ID, Role.DRIVER: DRIVER_ID, Role.CUSTOMER: 4}
 
 
 def _shop_of(db: Database, proof_dir: Path) -> Any:
     """What the tracking fixtures read of a harness, for the server's database seen from here."""
-    people = {Role.OWNER: SimpleNamespace(id=OWNER_ID), Role.DRIVER: SimpleNamespace(id=DRIVER_ID)}
+    people = {role: SimpleNamespace(id=user_id) for role, user_id in SEEDED.items()}
     return SimpleNamespace(db=db, users=people, settings=SimpleNamespace(delivery_proof_dir=proof_dir))
 
 

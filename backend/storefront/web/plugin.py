@@ -1,10 +1,12 @@
 """The storefront in the app: the shop, cart, checkout, tracking and "My orders"; what a shopper's
-pages hear of their orders (a tracking page by its token, an account its own orders)."""
+pages hear of their orders (a tracking page by its token, an account its own orders, each with
+the delivery run it waits on)."""
 
 from __future__ import annotations
 
 from backend.auth.rules import Permission, Role
 from backend.i18n.translation import N_
+from backend.realtime.web.dependencies import ACCOUNT_FOLLOWS
 from backend.storefront import my_orders
 from backend.storefront.offer_cache import OfferCache
 from backend.storefront.run_lookups import RunLookups
@@ -21,6 +23,7 @@ PLUGIN = DomainPlugin(
     topic_templates=dict(
         [tracking_live.TOPIC_TEMPLATE, tracking_live.RUN_TOPIC_TEMPLATE, my_orders.TOPIC_TEMPLATE]
     ),
+    extends={ACCOUNT_FOLLOWS: (tracking_live.account_following,)},
     template_globals={**my_orders.TEMPLATE_GLOBALS, **tracking.TEMPLATE_GLOBALS},
     state=lambda site: {"offer": OfferCache(), "run_lookups": RunLookups()},
 )

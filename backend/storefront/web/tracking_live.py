@@ -6,6 +6,8 @@ delivery run (the driver moving, the stops before it done). The run is looked up
 each message is passed on: a page opened before the order was put on a run joins it when the
 order goes out for delivery (its own ``order.out_for_delivery`` is the first it hears of the run),
 and leaves it once its stop is done or it is taken off, hearing no other order's run meanwhile.
+A signed-in customer's own socket (``/ws``, which "My orders" and the tracking pages reached from
+it listen on) follows the runs of all their orders so, and no one else's (``account_following``).
 What it hears is only that the order changed
 (``storefront/_live_tracking.html``); the page then asks for itself again and shows what a
 customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did what.
@@ -13,18 +15,19 @@ customer may read (``tracking.STEP_LABELS``), never the shop's notes or who did 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.params import FromPath
 
+from backend.auth.principal import Principal
+from backend.auth.rules import Role
 from backend.auth.web.guards import PUBLIC
 from backend.kernel.db import Database
 from backend.kernel.events import STAFF_TOPIC, Event, subject_id
-from backend.realtime.streams import LiveStream, refuse_other_sites
+from backend.realtime.streams import Follow, LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
-from backend.storefront import tracking
+from backend.storefront import progress, tracking
 from backend.storefront.run_lookups import RunLookups
 from backend.storefront.web.dependencies import RunLookupsState
 from backend.web.dependencies import AppDb, AppSettings, Channels
@@ -79,7 +82,7 @@ def topics_of(order_id: int, run_id: int | None) -> set[str]:
     return {track_topic(order_id)} | ({run_topic(run_id)} if run_id is not None else set())
 
 
-def following(db: Database, runs: RunLookups, order_id: int) -> Callable[[], Awaitable[set[str]]]:
+def following(db: Database, runs: RunLookups, order_id: int) -> Follow:
     """The page's topics as they are when a message comes (``LiveStream.follow``): a read only
     after a delivery event (``RunLookups``), not for every message."""
 
@@ -87,6 +90,19 @@ def following(db: Database, runs: RunLookups, order_id: int) -> Callable[[], Awa
         return topics_of(order_id, await runs.run_of(db, order_id))
 
     return topics_now
+
+
+def account_following(db: Database, principal: Principal) -> Follow | None:
+    """The runs a customer's orders wait on, for their account's socket (``account_follows``), each
+    as its tracking page follows it; the team's sockets hear what they did."""
+    if principal.role != Role.CUSTOMER:
+        return None
+
+    async def runs_now() -> set[str]:
+        async with db.read() as session:
+            return {run_topic(run) for run in await progress.runs_of_account(session, principal.user_id)}
+
+    return runs_now
 
 
 @websocket("/t/{token:str}/live", opt=PUBLIC)
