@@ -151,7 +151,8 @@ async def test_a_customer_follows_and_cancels_their_order_from_my_orders_and_no_
     assert page.status_code == 200
     assert f'data-order-number="{mine.number}"' in page.text
     assert 'data-status="placed"' in page.text
-    assert 'hx-trigger="every 30s, htmx:wsOpen from:body, orders-changed from:body"' in page.text
+    trigger = "every 30s, htmx:wsOpen from:body, orders-changed from:body, tracking-changed from:body"
+    assert f'hx-trigger="{trigger}"' in page.text  # the account's socket: its orders and their runs
     assert 'id="cancel-order"' in page.text
     assert other.status_code == nowhere.status_code == refused.status_code == 404
     assert not_staffs.status_code == 403  # a customer's page: the team finds orders under /orders

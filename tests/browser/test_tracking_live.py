@@ -7,17 +7,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from backend.auth.models import User
+from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.delivery import planning
 from backend.delivery import service as delivery
 from backend.delivery.rules import Fix
 from backend.kernel.db import utcnow
 from backend.orders import service
 from backend.orders.rules import Actor
+from backend.orders.views import PlacedOrder
 from tests.api.stock_helpers import stock_up
 from tests.browser import page_audit as audit
-from tests.browser.conftest import ContextFactory, first_page, wait_for
+from tests.browser.conftest import ContextFactory, first_page, sign_in, wait_for
 from tests.browser.test_order_queue import _hold_then, _place, database
 from tests.browser.test_tracking_page import NO_SIDEWAYS, _draft, _packed, _people
 from tests.conftest import _run
@@ -49,19 +53,26 @@ def test_the_tracking_page_shows_the_shops_decisions_live(
     assert errors == []
 
 
-async def _on_its_way(data_dir: Path) -> tuple[str, int]:
+async def _on_its_way(data_dir: Path, customer: str | None = None) -> tuple[PlacedOrder, int]:
     """An order whose driver is on the way to it (its run's only stop), seen at a first position;
-    its tracking token and the run."""
+    the order and the run. ``customer``: placed in the shop by that signed-in customer."""
     db = database(data_dir)
     try:
         owner, driver = await _people(db)
         await stock_up(db, "SAL-PENNE-500")
-        order = await service.place_order(db, Actor(None), _draft("delivery"))
+        async with db.read() as session:
+            account = (
+                await session.scalar(select(User.id).where(User.email == customer)) if customer else None
+            )
+        shopper = (
+            Actor(account, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True) if account else Actor(None)
+        )
+        order = await service.place_order(db, shopper, _draft("delivery"))
         await _packed(db, owner, order)
         run = await planning.plan_run(db, owner, driver.user_id, date.today(), [order.id], starts_at=utcnow())
         run = await db.run(delivery.start_run, driver, run.id, version=run.version)
         await db.run(delivery.record_position, driver, run.id, Fix(48.8600, 2.3650, 12))
-        return order.tracking_token, run.id
+        return order, run.id
     finally:
         await db.dispose()
 
@@ -75,14 +86,9 @@ async def _driver_at(data_dir: Path, run_id: int, latitude: float, longitude: fl
         await db.dispose()
 
 
-def test_the_driver_on_the_way_moves_on_a_small_map_live(
-    new_context: ContextFactory, server_data_dir: Path
-) -> None:
-    token, run_id = _run(_on_its_way(server_data_dir))
-    page = first_page(new_context())  # the shopper's phone: nobody signed in
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(f"/t/{token}")
+def _follows_the_driver(page: Page, server_data_dir: Path, run_id: int) -> None:
+    """The driver's marker on the page's small map moves to where the driver, from their phone,
+    says they are, on the same map (not a new one drawn over it), which follows them."""
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     canvas = page.locator("#driver-map-canvas.leaflet-container")
     expect(canvas).to_be_visible()
@@ -104,8 +110,40 @@ def test_the_driver_on_the_way_moves_on_a_small_map_live(
     assert dot is not None
     assert box["x"] <= dot["x"] <= dot["x"] + dot["width"] <= box["x"] + box["width"]
     assert box["y"] <= dot["y"] <= dot["y"] + dot["height"] <= box["y"] + box["height"]
+
+
+def test_the_driver_on_the_way_moves_on_a_small_map_live(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    order, run_id = _run(_on_its_way(server_data_dir))
+    page = first_page(new_context())  # the shopper's phone: nobody signed in
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"/t/{order.tracking_token}")
+    _follows_the_driver(page, server_data_dir, run_id)
     audit.screenshot(page, "anonymous", "390x844", "t-token-driver-map")
     page.set_viewport_size(audit.SIZES["320x640"])
     assert page.evaluate(NO_SIDEWAYS)
     audit.screenshot(page, "anonymous", "320x640", "t-token-driver-map")
+    assert errors == []
+
+
+def test_a_signed_in_customer_follows_their_driver_from_my_orders_live(
+    new_context: ContextFactory, server_data_dir: Path
+) -> None:
+    """Over the account's own socket, as the tracking page does over its own."""
+    order, run_id = _run(_on_its_way(server_data_dir, customer="customer@demo.test"))
+    page = first_page(new_context())
+    page.set_viewport_size(audit.SIZES["390x844"])
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, "customer@demo.test")
+    expect(page.locator(f"#my-order-{order.id}")).to_have_attribute("data-status", "out_for_delivery")
+    audit.screenshot(page, "customer", "390x844", "my-orders-out-for-delivery")
+    with page.expect_navigation():
+        page.locator(f"#my-order-{order.id} a").click()
+    assert page.url.endswith(f"/my/orders/{order.id}")
+    _follows_the_driver(page, server_data_dir, run_id)
+    assert page.evaluate(NO_SIDEWAYS)
+    audit.screenshot(page, "customer", "390x844", "my-orders-driver-map")
     assert errors == []
