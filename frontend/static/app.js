@@ -118,10 +118,15 @@
   // Missed too much to replay: the server says so, and a fresh page is the honest answer.
   // One of a customer's orders changed (storefront/_live_my_orders.html): what shows their
   // orders asks for itself again, on "orders-changed" (a plain event: no trigger filter to eval).
+  // The mark is read once: a message that brings no cursor (the run one of their orders waits on,
+  // storefront/_live_tracking.html) leaves the last one in place.
   document.addEventListener('htmx:wsAfterMessage', () => {
     const mark = cursor()?.dataset
     if (mark?.reload === 'true') location.reload()
-    else if (mark?.ordersChanged === 'true') htmx.trigger(document.body, 'orders-changed')
+    else if (mark?.ordersChanged === 'true') {
+      delete mark.ordersChanged
+      htmx.trigger(document.body, 'orders-changed')
+    }
   })
   // A tracking page's order changed (storefront/_live_tracking.html): its status asks for itself
   // again on "tracking-changed", a plain event, as a trigger filter would need eval.

@@ -15,7 +15,7 @@ from backend.auth.rules import ROLE_PERMISSIONS, Role
 from backend.delivery import planning
 from backend.delivery import service as delivery
 from backend.delivery.rules import Fix
-from backend.kernel.db import utcnow
+from backend.kernel.db import Database, utcnow
 from backend.orders import service
 from backend.orders.rules import Actor
 from backend.orders.views import PlacedOrder
@@ -27,6 +27,7 @@ from tests.browser.test_tracking_page import NO_SIDEWAYS, _draft, _packed, _peop
 from tests.conftest import _run
 
 pytestmark = pytest.mark.browser
+CUSTOMER = "customer@demo.test"
 
 
 def test_the_tracking_page_shows_the_shops_decisions_live(
@@ -53,6 +54,15 @@ def test_the_tracking_page_shows_the_shops_decisions_live(
     assert errors == []
 
 
+async def _shopper(db: Database, customer: str | None) -> Actor:
+    """The signed-in customer ``customer`` shopping (their orders join their account), or nobody."""
+    if customer is None:
+        return Actor(None)
+    async with db.read() as session:
+        account = await session.scalar(select(User.id).where(User.email == customer))
+    return Actor(account, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True)
+
+
 async def _on_its_way(data_dir: Path, customer: str | None = None) -> tuple[PlacedOrder, int]:
     """An order whose driver is on the way to it (its run's only stop), seen at a first position;
     the order and the run. ``customer``: placed in the shop by that signed-in customer."""
@@ -60,19 +70,20 @@ async def _on_its_way(data_dir: Path, customer: str | None = None) -> tuple[Plac
     try:
         owner, driver = await _people(db)
         await stock_up(db, "SAL-PENNE-500")
-        async with db.read() as session:
-            account = (
-                await session.scalar(select(User.id).where(User.email == customer)) if customer else None
-            )
-        shopper = (
-            Actor(account, ROLE_PERMISSIONS[Role.CUSTOMER], is_customer=True) if account else Actor(None)
-        )
-        order = await service.place_order(db, shopper, _draft("delivery"))
+        order = await service.place_order(db, await _shopper(db, customer), _draft("delivery"))
         await _packed(db, owner, order)
         run = await planning.plan_run(db, owner, driver.user_id, date.today(), [order.id], starts_at=utcnow())
         run = await db.run(delivery.start_run, driver, run.id, version=run.version)
         await db.run(delivery.record_position, driver, run.id, Fix(48.8600, 2.3650, 12))
         return order, run.id
+    finally:
+        await db.dispose()
+
+
+async def _ordered_by(data_dir: Path, customer: str) -> PlacedOrder:
+    db = database(data_dir)
+    try:
+        return await service.place_order(db, await _shopper(db, customer), _draft("delivery"))
     finally:
         await db.dispose()
 
@@ -131,13 +142,20 @@ def test_the_driver_on_the_way_moves_on_a_small_map_live(
 def test_a_signed_in_customer_follows_their_driver_from_my_orders_live(
     new_context: ContextFactory, server_data_dir: Path
 ) -> None:
-    """Over the account's own socket, as the tracking page does over its own."""
-    order, run_id = _run(_on_its_way(server_data_dir, customer="customer@demo.test"))
+    """Over the account's own socket, as the tracking page does over its own; "My orders" itself
+    shows no position, and asks for nothing when the driver moves."""
+    order, run_id = _run(_on_its_way(server_data_dir, customer=CUSTOMER))
     page = first_page(new_context())
     page.set_viewport_size(audit.SIZES["390x844"])
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    sign_in(page, "customer@demo.test")
+    heard: list[str | bytes] = []  # what the page's socket is sent
+
+    def keep(frame: str | bytes) -> None:  # Playwright takes no builtin (``heard.append``) as a handler
+        heard.append(frame)
+
+    page.on("websocket", lambda socket: socket.on("framereceived", keep))
+    sign_in(page, CUSTOMER)
     expect(page.locator(f"#my-order-{order.id}")).to_have_attribute("data-status", "out_for_delivery")
     audit.screenshot(page, "customer", "390x844", "my-orders-out-for-delivery")
     with page.expect_navigation():
@@ -146,4 +164,24 @@ def test_a_signed_in_customer_follows_their_driver_from_my_orders_live(
     _follows_the_driver(page, server_data_dir, run_id)
     assert page.evaluate(NO_SIDEWAYS)
     audit.screenshot(page, "customer", "390x844", "my-orders-driver-map")
+
+    with page.expect_navigation():
+        page.locator(".home-links a[href='/']").click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    another = _run(_ordered_by(server_data_dir, CUSTOMER))
+    expect(page.locator(f"#my-order-{another.id}")).to_be_visible()  # the list asked for itself again
+    asked: list[str] = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if request.headers.get("hx-request") else None
+    )
+    told = len(heard)
+    _run(_driver_at(server_data_dir, run_id, 48.8640, 2.3730))
+    for _ in range(50):  # the socket's frames reach this side while Playwright waits
+        if any("tracking-changed" in str(frame) for frame in heard[told:]):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the driver's position never reached the account's socket")
+    page.wait_for_timeout(500)
+    assert asked == []  # not the list again for a position it does not show
     assert errors == []
