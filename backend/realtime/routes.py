@@ -12,7 +12,7 @@ from backend.auth.web.guards import signed_in
 from backend.realtime import rules
 from backend.realtime.streams import LiveStream, along, refuse_other_sites
 from backend.realtime.web.dependencies import AccountFollows, LiveTailer
-from backend.web.dependencies import AppDb, AppSettings, Channels, CurrentPrincipal
+from backend.web.dependencies import AppSettings, Channels, CurrentPrincipal
 
 # Event ids are 64-bit; ASCII digits only (``isdigit`` also takes "²", which ``int`` refuses).
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
@@ -31,13 +31,13 @@ async def live_updates(
     tailer: LiveTailer,
     principal: CurrentPrincipal,
     channels: Channels,
-    db: AppDb,
     account_follows: AccountFollows,
 ) -> None:
     if await refuse_other_sites(socket, settings):
         return
     own = rules.topics_for_principal(principal)
-    follow = along(own, [f for make in account_follows if (f := make(db, principal)) is not None])
+    added = [f for make in account_follows if (f := make(socket.app.state, principal)) is not None]
+    follow = along(own, added)
     stream = LiveStream(socket, tailer, await follow() if follow else own, follow)
     async with stream.subscribed(channels) as subscriber:
         await socket.accept()  # once subscribed: what happens after the page is open reaches it

@@ -1,4 +1,5 @@
-"""Which delivery run each order's stop waits on, as last read, for the live sockets that follow it.
+"""Which delivery run each order's stop waits on, as last read, for the live sockets that follow it:
+a tracking page its order's, a customer's own socket those of all their orders.
 
 A tracking socket asks before it passes on each message (``LiveStream.follow``), and most messages
 (an order accepted, a driver's position) cannot change the answer: only a delivery command can put a
@@ -10,6 +11,11 @@ it may change are dropped; an answer read while such an event arrived is not kep
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from backend.delivery.events import DriverPosition
 from backend.kernel.db import Database
 from backend.kernel.events import Event, type_of
@@ -17,26 +23,40 @@ from backend.storefront import progress
 
 LIMIT = 10_000  # answers kept at most: the open tracking pages, with room to spare
 _POSITION = type_of(DriverPosition)
+T = TypeVar("T")
 
 
 class RunLookups:
     def __init__(self) -> None:
-        self._known: dict[int, int | None] = {}
+        self._known: dict[int, int | None] = {}  # by order
+        self._accounts: dict[int, frozenset[int]] = {}  # by account
         self._moves = 0  # delivery events seen: an answer read across one is not kept
 
     def on_event(self, event: Event) -> None:
         if event.type.startswith("delivery.") and event.type != _POSITION:
             self._moves += 1
             self._known.clear()
+            self._accounts.clear()
 
     async def run_of(self, db: Database, order_id: int) -> int | None:
-        if order_id in self._known:
-            return self._known[order_id]
+        return await self._kept(self._known, order_id, db, lambda session: progress.run_of(session, order_id))
+
+    async def runs_of_account(self, db: Database, user_id: int) -> frozenset[int]:
+        async def read(session: AsyncSession) -> frozenset[int]:
+            return frozenset(await progress.runs_of_account(session, user_id))
+
+        return await self._kept(self._accounts, user_id, db, read)
+
+    async def _kept(
+        self, known: dict[int, T], key: int, db: Database, read: Callable[[AsyncSession], Awaitable[T]]
+    ) -> T:
+        if key in known:
+            return known[key]
         moves = self._moves
         async with db.read() as session:
-            run_id = await progress.run_of(session, order_id)
+            answer = await read(session)
         if moves == self._moves:
-            if len(self._known) >= LIMIT:
-                self._known.clear()
-            self._known[order_id] = run_id
-        return run_id
+            if len(known) >= LIMIT:
+                known.clear()
+            known[key] = answer
+        return answer

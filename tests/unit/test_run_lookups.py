@@ -1,5 +1,6 @@
-"""A tracking socket's run lookups: read once, kept until a delivery event other than a driver's
-position, and never kept when such an event came while the read was under way."""
+"""A tracking socket's run lookups (and a customer's socket's, for all their orders): read once,
+kept until a delivery event other than a driver's position, and never kept when such an event came
+while the read was under way."""
 
 from __future__ import annotations
 
@@ -51,6 +52,24 @@ async def test_an_answer_is_kept_until_a_delivery_event_other_than_a_position(re
     lookups.on_event(_event("delivery.run_started"))
     assert await lookups.run_of(db, 1) == 7
     assert reads == [1, 2, 1]
+
+
+async def test_an_accounts_runs_are_kept_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    done: list[int] = []
+
+    async def runs_of_account(_session: object, user_id: int) -> set[int]:
+        done.append(user_id)
+        return {7, 8}
+
+    monkeypatch.setattr(progress, "runs_of_account", runs_of_account)
+    lookups, db = RunLookups(), _Db()
+    assert await lookups.runs_of_account(db, 4) == {7, 8}
+    lookups.on_event(_event("delivery.position"))
+    assert await lookups.runs_of_account(db, 4) == {7, 8}
+    assert done == [4]
+    lookups.on_event(_event("delivery.dropped_off"))
+    await lookups.runs_of_account(db, 4)
+    assert done == [4, 4]
 
 
 async def test_an_answer_read_across_a_delivery_event_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import WebSocket, websocket
+from litestar.datastructures import State
 from litestar.params import FromPath
 
 from backend.auth.principal import Principal
@@ -27,7 +28,7 @@ from backend.kernel.db import Database
 from backend.kernel.events import STAFF_TOPIC, Event, subject_id
 from backend.realtime.streams import Follow, LiveStream, refuse_other_sites
 from backend.realtime.web.dependencies import LiveTailer
-from backend.storefront import progress, tracking
+from backend.storefront import tracking
 from backend.storefront.run_lookups import RunLookups
 from backend.storefront.web.dependencies import RunLookupsState
 from backend.web.dependencies import AppDb, AppSettings, Channels
@@ -92,15 +93,16 @@ def following(db: Database, runs: RunLookups, order_id: int) -> Follow:
     return topics_now
 
 
-def account_following(db: Database, principal: Principal) -> Follow | None:
+def account_following(state: State, principal: Principal) -> Follow | None:
     """The runs a customer's orders wait on, for their account's socket (``account_follows``), each
-    as its tracking page follows it; the team's sockets hear what they did."""
+    as its tracking page follows it and looked up as rarely; the team's sockets hear what they did."""
     if principal.role != Role.CUSTOMER:
         return None
+    db: Database = state.db
+    runs: RunLookups = state.run_lookups
 
     async def runs_now() -> set[str]:
-        async with db.read() as session:
-            return {run_topic(run) for run in await progress.runs_of_account(session, principal.user_id)}
+        return {run_topic(run) for run in await runs.runs_of_account(db, principal.user_id)}
 
     return runs_now
 
