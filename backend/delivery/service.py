@@ -33,7 +33,19 @@ from backend.delivery.errors import (
 )
 from backend.delivery.models import AddressPin, DeliveryRun, DeliverySettings, RunPosition, RunStop, StopOrder
 from backend.delivery.rules import DropOff, Fix, Proofs, RunStatus, StopStatus
-from backend.delivery.views import RunView, StopView, delivery_rules, done_stop_view, run_view, stops_of
+from backend.delivery.views import (
+    OrderRow,
+    RunView,
+    StopRow,
+    StopView,
+    delivery_rules,
+    delivery_rules_in,
+    done_stop_view,
+    done_stop_view_of,
+    run_view,
+    stop_row,
+    stops_of,
+)
 from backend.inventory.models import Location
 from backend.kernel.db import utcnow
 from backend.kernel.events import record, type_of
@@ -42,7 +54,7 @@ from backend.orders.errors import OrderNotFound, StaleOrder, TransitionRefused
 from backend.orders.models import Order
 from backend.orders.records import claim
 from backend.orders.rules import Actor, FulfilmentMode, OrderStatus
-from backend.orders.service import Move, move_order
+from backend.orders.service import Move, apply_move, move_order
 
 __all__ = [
     "PlannedStop",
@@ -164,7 +176,9 @@ def _view(session: Session, run_id: int) -> RunView:
 _RUN_EVENTS = {type_of(struct).removeprefix("delivery."): struct for struct in events.EVENTS}
 
 
-def _event(tx: Tx, type_: str, run: DeliveryRun, actor: Actor, **data: str | int | float | None) -> None:
+def _event(
+    tx: Tx, type_: str, run: DeliveryRun | _RunState, actor: Actor, **data: str | int | float | None
+) -> None:
     """Record the run's ``delivery.<type_>`` event (``events.py``), naming its driver."""
     event = _RUN_EVENTS[type_](driver=run.driver_id, **data)
     record(tx, event, f"run:{run.id}", actor.user_id)
@@ -507,7 +521,7 @@ def _stop_on_started_run(
     return run, stop
 
 
-def _check_state(run: DeliveryRun, stop: RunStop, seen: int | None) -> None:
+def _check_state(run: DeliveryRun | _RunState, stop: RunStop | StopRow, seen: int | None) -> None:
     if run.status != RunStatus.STARTED:
         raise DeliveryConflict(_status_code(run.status, RunStatus.STARTED), run=run.id, status=run.status)
     if seen is not None and seen != stop.version:
@@ -533,6 +547,48 @@ def _done(session: Session, run: DeliveryRun, stop: RunStop, repeated: bool) -> 
     return StopDone(run.id, run.status, run.version, done_stop_view(session, stop), repeated)
 
 
+@dataclass(frozen=True)
+class _RunState:
+    """What a drop-off reads of its run."""
+
+    id: int
+    driver_id: int
+    status: str
+    version: int
+    currency: str
+
+
+# A drop-off is the command drivers send most, many at once: it is written in plain SQL
+# (``tx.execute``) and opens no ORM session, whose reads and flush were most of its time.
+_STOP_COLUMNS = ", ".join("s." + column for column in StopRow._fields)
+_RUN_AND_STOP = f"""SELECT r.driver_id, r.status, r.version, r.currency, {_STOP_COLUMNS}
+FROM delivery_runs r LEFT JOIN run_stops s ON s.id = :stop AND s.run_id = r.id
+WHERE r.id = :run"""  # noqa: S608 - the columns are our own constants
+
+_STOP_ORDERS = f"""SELECT {", ".join("o." + c for c in OrderRow._fields)}
+FROM stop_orders so JOIN orders o ON o.id = so.order_id
+WHERE so.stop_id = :stop ORDER BY o.id"""  # noqa: S608 - the columns are our own constants
+
+_DROPPED_OFF = """UPDATE run_stops SET status = :status, done_at = :done_at, device_at = :device_at,
+  recipient = :recipient, drop_latitude = :drop_latitude, drop_longitude = :drop_longitude,
+  drop_accuracy_m = :drop_accuracy_m, cash_minor = :cash_minor, photo_hash = :photo_hash,
+  signature_hash = :signature_hash, version = version + 1
+WHERE id = :id"""
+
+
+def _run_and_stop(tx: Tx, actor: Actor, run_id: int, stop_id: int) -> tuple[_RunState, StopRow]:
+    """``_stop_on_started_run`` in plain SQL."""
+    row = tx.execute(_RUN_AND_STOP, {"run": run_id, "stop": stop_id}).fetchone()
+    if row is None:
+        raise RunNotFound(run_id)
+    run = _RunState(run_id, *row[:4])
+    if not rules.may_drive(actor, run.driver_id):
+        raise DeliveryForbidden("not_your_run")
+    if row[4] is None:
+        raise StopNotFound(stop_id)
+    return run, stop_row(row[4:])
+
+
 def confirm_drop_off(
     tx: Tx, actor: Actor, run_id: int, stop_id: int, drop: DropOff, *, proofs: Proofs = NO_PROOFS
 ) -> StopDone:
@@ -540,23 +596,31 @@ def confirm_drop_off(
     with who took them, where, the cash collected and the proofs (stored before, by hash). A
     stop already delivered answers as it is (``repeated``: a double tap, a resent outbox entry);
     one already failed, or changed since the phone saw it, is a conflict."""
-    session = tx.session
-    run, stop = _stop_on_started_run(session, actor, run_id, stop_id)
+    run, stop = _run_and_stop(tx, actor, run_id, stop_id)
+    orders = [OrderRow(*row) for row in tx.execute(_STOP_ORDERS, {"stop": stop.id}).fetchall()]
     if stop.status == StopStatus.DELIVERED:
-        return _done(session, run, stop, repeated=True)
+        return StopDone(run.id, run.status, run.version, done_stop_view_of(stop, orders), repeated=True)
     _check_state(run, stop, drop.stop_version)
     if stop.status != StopStatus.PENDING:
         raise DeliveryConflict("stop_done", stop=stop.id, status=stop.status)
-    orders = _stop_orders(tx, stop)
+    for order in orders:
+        if order.status != S.OUT_FOR_DELIVERY:
+            raise DeliveryConflict("order_changed", order=order.number, status=order.status)
     cash_expected = any(o.payment_method == "cash_on_delivery" for o in orders)
-    settings, _ = delivery_rules(session)
+    settings = delivery_rules_in(tx)
     if problems := rules.drop_off_problems(
         drop, proofs, settings, currency=run.currency, cash_expected=cash_expected
     ):
         raise DeliveryRejected(problems)
-    for order in orders:
-        move_order(tx, actor, Move(order.id, S.DELIVERED, None, ""), {"run": run.id, "stop": stop.id})
-    _record_drop(stop, drop, proofs)
+    details = {"run": run.id, "stop": stop.id}
+    orders = [
+        order._replace(
+            status=S.DELIVERED.value,
+            version=apply_move(tx, actor, Move(order.id, S.DELIVERED, None, ""), details),
+        )
+        for order in orders
+    ]
+    stop = _record_drop(tx, stop, drop, proofs)
     if (
         drop.latitude is not None
         and drop.longitude is not None
@@ -572,23 +636,49 @@ def confirm_drop_off(
         orders=",".join(o.number for o in orders),
         cash_minor=stop.cash_minor,
     )
-    return _done(session, run, stop, repeated=False)
+    return StopDone(run.id, run.status, run.version, done_stop_view_of(stop, orders), repeated=False)
+
+
+def _record_drop(tx: Tx, stop: StopRow, drop: DropOff, proofs: Proofs) -> StopRow:
+    """Write the drop-off on the stop; returns the stop as it now is."""
+    now = utcnow()
+    done = stop._replace(
+        status=StopStatus.DELIVERED.value,
+        done_at=now,
+        device_at=drop.at,
+        recipient=drop.recipient.strip() or None,
+        drop_latitude=drop.latitude,
+        drop_longitude=drop.longitude,
+        drop_accuracy_m=None if drop.accuracy_m is None else round(drop.accuracy_m),
+        cash_minor=drop.cash_minor,
+        photo_hash=proofs.photo,
+        signature_hash=proofs.signature,
+        version=stop.version + 1,
+    )
+    values = {name: getattr(done, name) for name in _DROP_COLUMNS}
+    values["done_at"] = tx.moment(now)
+    values["device_at"] = None if drop.at is None else tx.moment(drop.at)
+    tx.execute(_DROPPED_OFF, values)
+    return done
+
+
+_DROP_COLUMNS = (
+    "id",
+    "status",
+    "recipient",
+    "drop_latitude",
+    "drop_longitude",
+    "drop_accuracy_m",
+    "cash_minor",
+    "photo_hash",
+    "signature_hash",
+)
 
 
 def _remembered(drop: DropOff) -> bool:
     """A fix good enough to say where the address is."""
     located = drop.latitude is not None and drop.longitude is not None
     return located and drop.accuracy_m is not None and drop.accuracy_m <= REMEMBERED_ACCURACY_M
-
-
-def _record_drop(stop: RunStop, drop: DropOff, proofs: Proofs) -> None:
-    stop.status, stop.done_at, stop.device_at = StopStatus.DELIVERED.value, utcnow(), drop.at
-    stop.recipient = drop.recipient.strip() or None
-    stop.drop_latitude, stop.drop_longitude = drop.latitude, drop.longitude
-    stop.drop_accuracy_m = None if drop.accuracy_m is None else round(drop.accuracy_m)
-    stop.cash_minor = drop.cash_minor
-    stop.photo_hash, stop.signature_hash = proofs.photo, proofs.signature
-    stop.version += 1
 
 
 def fail_stop(

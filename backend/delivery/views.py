@@ -3,8 +3,10 @@ a synchronous session: inside a command (``tx.session``), or from a read (``sess
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from backend.auth.models import User
 from backend.delivery import rules
 from backend.delivery.models import DeliveryRun, DeliverySettings, RunStop, StopOrder
+from backend.kernel.tx import Tx, moment_of
 from backend.orders.models import Order
 from backend.orders.rules import PaymentMethod
 
@@ -117,6 +120,75 @@ def delivery_rules(session: Session) -> tuple[rules.DeliveryRules, int]:
     ), row.version
 
 
+_RULES = """SELECT service_minutes, road_factor_percent, speed_kmh, require_photo, require_signature,
+  require_recipient, require_position FROM delivery_settings WHERE id = 1"""
+
+
+def delivery_rules_in(tx: Tx) -> rules.DeliveryRules:
+    """``delivery_rules`` in plain SQL, for a command that opens no ORM session."""
+    row = tx.execute(_RULES).fetchone()
+    if row is None:
+        return rules.DEFAULT_SETTINGS
+    return rules.DeliveryRules(*row[:3], *(bool(flag) for flag in row[3:]))
+
+
+class StopRow(NamedTuple):
+    """A stop as plain SQL reads it (``stop_row``): the columns ``_stop_view`` uses."""
+
+    id: int
+    run_id: int
+    sequence: int
+    status: str
+    address_key: str
+    latitude: float | None
+    longitude: float | None
+    window_start: datetime | None
+    window_end: datetime | None
+    leg_seconds: int
+    leg_meters: int
+    version: int
+    done_at: datetime | None
+    device_at: datetime | None
+    recipient: str | None
+    drop_latitude: float | None
+    drop_longitude: float | None
+    drop_accuracy_m: int | None
+    cash_minor: int | None
+    photo_hash: str | None
+    signature_hash: str | None
+    failure_reason: str | None
+    failure_note: str
+
+
+def stop_row(values: Sequence[Any]) -> StopRow:
+    """The ``StopRow`` of a row whose columns are ``StopRow._fields`` in that order."""
+    row = StopRow(*values)
+    return row._replace(
+        window_start=moment_of(row.window_start),
+        window_end=moment_of(row.window_end),
+        done_at=moment_of(row.done_at),
+        device_at=moment_of(row.device_at),
+    )
+
+
+class OrderRow(NamedTuple):
+    """An order of a stop as plain SQL reads it: the columns ``_stop_view`` uses."""
+
+    id: int
+    number: str
+    status: str
+    version: int
+    customer_name: str
+    phone: str | None
+    notes: str
+    total_minor: int
+    currency: str
+    payment_method: str
+    address_line1: str | None
+    address_postal_code: str | None
+    address_city: str | None
+
+
 def stops_of(session: Session, run_id: int) -> list[RunStop]:
     query = select(RunStop).where(RunStop.run_id == run_id).order_by(RunStop.sequence, RunStop.id)
     return list(session.scalars(query))
@@ -135,7 +207,7 @@ def _orders_by_stop(session: Session, run_id: int) -> dict[int, list[Order]]:
     return found
 
 
-def _order_view(order: Order) -> StopOrderView:
+def _order_view(order: Order | OrderRow) -> StopOrderView:
     return StopOrderView(
         order.id,
         order.number,
@@ -200,7 +272,13 @@ def done_stop_view(session: Session, stop: RunStop) -> StopView:
     return _stop_view(stop, list(session.scalars(query)), stop.done_at)
 
 
-def _stop_view(stop: RunStop, orders: list[Order], eta: datetime) -> StopView:
+def done_stop_view_of(stop: StopRow, orders: Sequence[OrderRow]) -> StopView:
+    """``done_stop_view`` of rows read in plain SQL."""
+    assert stop.done_at is not None
+    return _stop_view(stop, orders, stop.done_at)
+
+
+def _stop_view(stop: RunStop | StopRow, orders: Sequence[Order | OrderRow], eta: datetime) -> StopView:
     first = orders[0] if orders else None
     return StopView(
         stop.id,

@@ -137,6 +137,16 @@ def timestamp(dialect: str, moment: datetime | None = None) -> datetime | str:
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def moment_of(value: datetime | str | None) -> datetime | None:
+    """A ``UTCDateTime`` column as plain SQL reads it (on SQLite, the text ``timestamp`` wrote):
+    aware, in UTC, as the ORM hands it back."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class SqliteTx(Tx):
     """A command in the SQLite writer: plain SQL straight on the driver's connection (sqlite3 keeps
     the statements prepared), and an ORM session, opened when first asked for, in a savepoint of

@@ -105,6 +105,11 @@ async def test_a_run_from_plan_to_cash(floor: Floor, tmp_path: Path) -> None:
     assert len(await typed(floor, "delivery.dropped_off")) == 1
     assert read(tmp_path, done.stop.photo_hash)[1] == "image/jpeg"
     assert (done.run_id, done.run_status, done.stop.eta) == (run.id, "started", done.stop.done_at)
+    async with floor.db.read() as session:
+        fresh = await reads.run(session, run.id)
+    # The answer is the stop as a read shows it: its orders delivered, at their new versions.
+    assert done.stop == again.stop == next(stop for stop in fresh.stops if stop.id == first.id)
+    assert {order.status for order in done.stop.orders} == {"delivered"}
 
     failed = await floor.db.run(service.fail_stop, floor.driver, run.id, second.id, "nobody_home")
     assert failed.stop.status == "failed"
