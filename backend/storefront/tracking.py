@@ -172,10 +172,11 @@ def step_type(event: Event) -> str:
     return event.type
 
 
-# The order as the page shows it, with its location, the account it belongs to and its lines (one
-# row a line): one statement.
+# The order as the page shows it, with its location, the account it belongs to, its lines (one
+# row a line) and how long the shop keeps tracking links working: one statement.
 _ORDER = (
     select(
+        select(ShopProfile.tracking_days).limit(1).scalar_subquery(),
         Order.id,
         Order.version,
         Customer.user_id,
@@ -234,13 +235,13 @@ async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Track
 
 
 async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked | None:
-    """Two statements (the order with its lines, its steps) and no ORM objects: the page is opened
-    by every shopper right after checkout."""
+    """Two statements (the order with its lines and the shop's link lifetime, its steps) and no ORM
+    objects: the page is opened by every shopper right after checkout."""
     rows = (await session.execute(_ORDER.where(which))).all()
     if not rows:
         return None
     head = rows[0]
-    order_id, version, account, number, status, mode, total, currency, placed_at, place, address = head[:11]
+    days, order_id, version, account, number, status, mode, total, currency, placed_at, place, address = head[:12]
     return Tracked(
         id=order_id,
         version=version,
@@ -253,9 +254,9 @@ async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked
         placed_at=placed_at,
         location_name=place or "",
         location_address=address or "",
-        lines=[TrackedLine(*row[11:]) for row in rows if row[11] is not None],
+        lines=[TrackedLine(*row[12:]) for row in rows if row[12] is not None],
         steps=await _steps(session, order_id),
-        tracking_days=await session.scalar(select(ShopProfile.tracking_days)) or DEFAULT_TRACKING_DAYS,
+        tracking_days=days or DEFAULT_TRACKING_DAYS,
     )
 
 
