@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.customers.models import Customer
@@ -172,10 +173,11 @@ def step_type(event: Event) -> str:
     return event.type
 
 
-# The order as the page shows it, with its location, the account it belongs to and its lines (one
-# row a line): one statement.
+# The order as the page shows it, with its location, the account it belongs to, its lines (one
+# row a line) and how long the shop keeps tracking links working: one statement.
 _ORDER = (
     select(
+        select(ShopProfile.tracking_days).limit(1).scalar_subquery(),
         Order.id,
         Order.version,
         Customer.user_id,
@@ -198,26 +200,32 @@ _ORDER = (
 )
 
 
+# Both statements are built once, with their values bound at each call: SQLAlchemy keeps a built
+# statement's cache key, where a statement built anew on each view has its key computed again
+# (its columns, joins and step types), for every shopper right after checkout.
+_STEPS = (
+    select(Event).where(Event.subject == bindparam("subject"), Event.type.in_(STEP_LABELS)).order_by(Event.id)
+)
+_BY_TOKEN = _ORDER.where(
+    or_(Order.tracking_token_hash == bindparam("hashed"), Order.share_token_hash == bindparam("hashed"))
+)
+_BY_ID = _ORDER.where(Order.id == bindparam("order_id"))
+
+
 async def _steps(session: AsyncSession, order_id: int) -> list[Step]:
-    steps = select(Event).where(Event.subject == f"order:{order_id}", Event.type.in_(STEP_LABELS))
-    events = await session.scalars(steps.order_by(Event.id))
+    events = await session.scalars(_STEPS, {"subject": f"order:{order_id}"})
     return [
         Step(step_type(event), event.at, event.payload.reason if event.type in SHOWN_REASONS else "")
         for event in events
     ]
 
 
-def _by_token(token: str) -> ColumnElement[bool]:
-    """The checkout's link or the one the team shared: both are looked up by their hash only."""
-    hashed = hash_tracking_token(token)
-    return or_(Order.tracking_token_hash == hashed, Order.share_token_hash == hashed)
-
-
 async def tracked_order(session: AsyncSession, token: str) -> Tracked | None:
-    """The order a tracking link points at, expired or not (``Tracked.link_expired``)."""
+    """The order a tracking link points at, expired or not (``Tracked.link_expired``): the
+    checkout's link or the one the team shared, both looked up by their hash only."""
     if not token or len(token) > 100:
         return None
-    return await _tracked(session, _by_token(token))
+    return await _tracked(session, _BY_TOKEN, {"hashed": hash_tracking_token(token)})
 
 
 async def tracked_order_id(session: AsyncSession, token: str, now: datetime | None = None) -> int | None:
@@ -229,18 +237,19 @@ async def tracked_order_id(session: AsyncSession, token: str, now: datetime | No
 async def own_order(session: AsyncSession, order_id: int, user_id: int) -> Tracked | None:
     """An order of the account ``user_id``, seen as its tracking page shows it; None for any other
     (whether or not it exists: a customer learns nothing of other people's orders)."""
-    tracked = await _tracked(session, Order.id == order_id)
+    tracked = await _tracked(session, _BY_ID, {"order_id": order_id})
     return tracked if tracked is not None and tracked.customer_user_id == user_id else None
 
 
-async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked | None:
-    """Two statements (the order with its lines, its steps) and no ORM objects: the page is opened
-    by every shopper right after checkout."""
-    rows = (await session.execute(_ORDER.where(which))).all()
+async def _tracked(session: AsyncSession, which: Select[Any], values: dict[str, Any]) -> Tracked | None:
+    """Two statements (the order with its lines and the shop's link lifetime, its steps) and no ORM
+    objects: the page is opened by every shopper right after checkout."""
+    rows = (await session.execute(which, values)).all()
     if not rows:
         return None
     head = rows[0]
-    order_id, version, account, number, status, mode, total, currency, placed_at, place, address = head[:11]
+    days, order_id, version, account, number, status, mode, total, currency, placed_at = head[:10]
+    place, address = head[10:12]
     return Tracked(
         id=order_id,
         version=version,
@@ -253,9 +262,9 @@ async def _tracked(session: AsyncSession, which: ColumnElement[bool]) -> Tracked
         placed_at=placed_at,
         location_name=place or "",
         location_address=address or "",
-        lines=[TrackedLine(*row[11:]) for row in rows if row[11] is not None],
+        lines=[TrackedLine(*row[12:]) for row in rows if row[12] is not None],
         steps=await _steps(session, order_id),
-        tracking_days=await session.scalar(select(ShopProfile.tracking_days)) or DEFAULT_TRACKING_DAYS,
+        tracking_days=days or DEFAULT_TRACKING_DAYS,
     )
 
 
