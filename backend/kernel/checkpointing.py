@@ -113,6 +113,7 @@ class WriterBound:
         self.wal = Path(f"{path}-wal")
         self.limit_bytes = limit_bytes
         self._next_try = 0.0
+        self._held = False  # a reader kept the last try from emptying the log: said once, not per try
 
     def between_batches(self, connection: sqlite3.Connection, busy_ms: int) -> None:
         """``connection`` is the writer's, outside any transaction; ``busy_ms`` its own timeout,
@@ -127,8 +128,13 @@ class WriterBound:
         except sqlite3.Error as exc:  # e.g. a full disk: the writer's next COMMIT says so to its callers
             log.warning("the writer could not empty the WAL: %s", exc)
         else:
-            if busy:
-                log.info("a reader kept the WAL from being emptied; trying again shortly")
+            if busy and not self._held:
+                log.info(
+                    "a reader keeps the WAL from being emptied; trying again every %s s", HARD_EVERY_SECONDS
+                )
+            elif not busy and self._held:
+                log.info("the WAL was emptied")
+            self._held = bool(busy)
         finally:
             connection.execute(f"PRAGMA busy_timeout={busy_ms}")
 

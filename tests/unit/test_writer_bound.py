@@ -3,9 +3,12 @@ and a reader that holds one snapshot for long costs it a bounded wait, not a sto
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
+
+import pytest
 
 from backend.kernel import checkpointing
 from backend.kernel.checkpointing import WriterBound
@@ -52,7 +55,10 @@ def test_the_log_is_emptied_between_batches_once_past_its_limit(tmp_path: Path, 
     assert writer.execute("SELECT count(*) FROM t").fetchone()[0] == 60 * 20
 
 
-def test_a_long_reader_costs_the_writer_a_short_wait_now_and_then(tmp_path: Path) -> None:
+def test_a_long_reader_costs_the_writer_a_short_wait_now_and_then(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="comptoir.checkpointing")
     path = tmp_path / "bound.db"
     writer = _writer(path)
     bound = WriterBound(str(path), limit_bytes=LIMIT)
@@ -73,4 +79,13 @@ def test_a_long_reader_costs_the_writer_a_short_wait_now_and_then(tmp_path: Path
     started = time.monotonic()
     bound.between_batches(writer, 5000)  # tried a moment ago: not again so soon
     assert time.monotonic() - started < 0.05
+    bound._next_try = 0.0
+    bound.between_batches(writer, 5000)  # still held: said once, not at every try
+    assert [r.message for r in caplog.records].count(
+        "a reader keeps the WAL from being emptied; trying again every 0.5 s"
+    ) == 1
     reader.execute("COMMIT")
+    bound._next_try = 0.0
+    bound.between_batches(writer, 5000)
+    assert caplog.records[-1].message == "the WAL was emptied"
+    assert Path(f"{path}-wal").stat().st_size == 0
