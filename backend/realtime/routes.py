@@ -36,7 +36,7 @@ async def live_updates(
     if await refuse_other_sites(socket, settings):
         return
     own = rules.topics_for_principal(principal)
-    added = [f for make in account_follows if (f := make(socket.app.state, principal)) is not None]
+    added = [f for make in account_follows if (f := make(principal)) is not None]
     follow = along(own, added)
     stream = LiveStream(socket, tailer, await follow() if follow else own, follow)
     async with stream.subscribed(channels) as subscriber:
