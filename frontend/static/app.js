@@ -45,11 +45,12 @@
     })
   }
 
-  // A live redraw must not take what someone is typing. A form being edited (focused, or with a
-  // field changed from what the page was drawn with) stays as it is, node and all, in the new
-  // version of the part: what was typed, a chosen file, the caret, and its hidden fields too, so
-  // that it is saved against the version it was opened on (a change made meanwhile elsewhere is
-  // then refused as a conflict, not overwritten). The rest of the part is redrawn.
+  // A live redraw must not take what someone is typing. A form being edited (a field changed from
+  // what the page was drawn with) stays as it is, node and all, in the new version of the part:
+  // what was typed, a chosen file, the caret, and its hidden fields too, so that it is saved
+  // against the version it was opened on (a change made meanwhile elsewhere is then refused as a
+  // conflict, not overwritten). The rest of the part is redrawn, a field focused but untouched (a
+  // scanner's box, always focused) with it.
   const changed = (field) => {
     if (field.type === 'hidden') return false // set by scripts (a key, a position), never typed
     if (field.type === 'checkbox' || field.type === 'radio') return field.checked !== field.defaultChecked
@@ -57,16 +58,14 @@
     if (field.type === 'file') return field.files.length > 0
     return 'defaultValue' in field && field.value !== field.defaultValue
   }
-  const typingIn = (form) => {
-    const active = document.activeElement
-    return form.contains(active) && active.matches('input:not([type=submit], [type=button]), textarea, select')
-  }
-  const edited = (form) => form.dataset.sent === undefined && (typingIn(form) || [...form.elements].some(changed))
-  // A form just sent is no longer being edited: its answer, or the next redraw, shows what was
-  // saved (its fields would otherwise still differ from the page's, with the old version).
-  document.addEventListener('submit', (event) => { event.target.dataset.sent = '' }, true)
+  // Typed by the person (not filled in by a script: a camera's read, a position), and not sent
+  // since: once sent, its answer or the next redraw shows what was saved.
+  const edited = (form) => form.dataset.typed !== undefined && [...form.elements].some(changed)
+  document.addEventListener('submit', (event) => { delete event.target.dataset.typed }, true)
   for (const kind of ['input', 'change']) {
-    document.addEventListener(kind, (event) => { delete event.target.form?.dataset.sent }, true)
+    document.addEventListener(kind, (event) => {
+      if (event.isTrusted && event.target.form) event.target.form.dataset.typed = ''
+    }, true)
   }
   // The same form in the new version: by its id, else by its action among the part's forms.
   const counterpart = (fragment, target, form) => {
@@ -75,7 +74,7 @@
     const alike = (root) => [...root.querySelectorAll('form')].filter((each) => each.getAttribute('action') === action)
     return alike(fragment)[alike(target).indexOf(form)] ?? null
   }
-  let typing = null // the field focused before a redraw, and its selection
+  let typing = null // the field focused in a form moved into a redrawn part, and its selection
   // On window, so that it runs after the page's own listeners (on document), which may keep the
   // part as it is: the form is moved only into a part that is swapped in.
   window.addEventListener('htmx:oobBeforeSwap', (event) => {
@@ -86,9 +85,13 @@
       return
     }
     const active = document.activeElement
-    typing = target.contains(active) ? { field: active, start: active.selectionStart, end: active.selectionEnd } : null
+    typing = null
     for (const form of [...target.querySelectorAll('form')].filter(edited)) {
-      counterpart(fragment, target, form)?.replaceWith(form)
+      const twin = counterpart(fragment, target, form)
+      if (!twin) continue
+      // Moving the form takes the focus from it: it is given back once the part is in place.
+      if (form.contains(active)) typing = { field: active, start: active.selectionStart, end: active.selectionEnd }
+      twin.replaceWith(form)
     }
   })
   document.addEventListener('htmx:oobAfterSwap', () => {
