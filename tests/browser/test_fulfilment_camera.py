@@ -168,5 +168,7 @@ def test_the_camera_still_opens_once_a_refusal_is_shown_in_place_of_the_list(
     camera_button.click()
     expect(page.locator("[data-camera-view]")).to_be_visible()
     wait_for(page, CAMERA_ON)
+    # Open once its picture plays (a tap while it is still starting is ignored, on purpose).
+    expect(camera_button).to_have_text("Close the camera")
     camera_button.click()
     wait_for(page, CAMERA_OFF)
