@@ -675,12 +675,6 @@ _DROP_COLUMNS = (
 )
 
 
-def _remembered(drop: DropOff) -> bool:
-    """A fix good enough to say where the address is."""
-    located = drop.latitude is not None and drop.longitude is not None
-    return located and drop.accuracy_m is not None and drop.accuracy_m <= REMEMBERED_ACCURACY_M
-
-
 def fail_stop(
     tx: Tx,
     actor: Actor,
