@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
+from backend.kernel.sqlite_inline import inline_url
 from backend.kernel.tx import SessionTx, json_text
 from backend.kernel.writer_process import ProcessWriter
 
@@ -117,8 +118,9 @@ def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     if url.startswith("sqlite"):
         # Reads run in autocommit: each statement sees a consistent snapshot, and a page view saves
         # the BEGIN and ROLLBACK round trips through aiosqlite's thread.
-        reader = create_async_engine(url, pool_size=8, max_overflow=8, pool_reset_on_return=None, **_JSON)
-        writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, **_JSON)
+        inline = inline_url(url)
+        reader = create_async_engine(inline, pool_size=8, max_overflow=8, pool_reset_on_return=None, **_JSON)
+        writer = create_async_engine(inline, pool_size=1, max_overflow=0, pool_timeout=60, **_JSON)
         _configure_sqlite(reader, None)
         _configure_sqlite(writer, "BEGIN IMMEDIATE")
         return reader, writer
