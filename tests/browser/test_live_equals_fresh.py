@@ -43,14 +43,15 @@ ORDER_PAGE = [
 TRACKING = ["#tracking"]
 FEED = "#activity > li"  # a fresh feed shows the latest few; the live one keeps what came before too
 # Parts that differ from one rendering to the next whatever the events: a form's fresh
-# idempotency key, a relative time ("just now"), how long an order has waited, htmx's passing
-# classes, the spaces between tags.
+# idempotency key, a relative time ("just now"), when a tracking page was drawn, how long an order
+# has waited, htmx's passing classes, the spaces between tags.
 _NOISE = [
     (re.compile(r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b"), "KEY"),
     (re.compile(r"(<time\b[^>]*>)[^<]*(</time>)"), r"\1\2"),
     (re.compile(r"\s*\bhtmx-(?:added|settling|swapping|request)\b"), ""),
     (re.compile(r' class=""'), ""),
     (re.compile(r"(<span data-waited=\"\">)[^<]*"), r"\1"),  # "waiting for 5 minutes", counted by the page
+    (re.compile(r'(id="seen-at">)[^<]*'), r"\1"),  # "As of 10:34 PM": when it was drawn, to the minute
     (re.compile(r' queue-card--late| data-late=""'), ""),  # waiting too long: the page's clock says
     (re.compile(r"\s+"), " "),
     (re.compile(r"\s*(<|>)\s*"), r"\1"),
