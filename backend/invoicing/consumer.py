@@ -38,6 +38,7 @@ from backend.kernel.events import (
     latest_position,
     position,
     position_of,
+    recent_events,
 )
 
 log = logging.getLogger("comptoir.invoicing")
@@ -81,7 +82,7 @@ class Reactions:
         if asyncio.get_running_loop().time() < self.retry_at:
             return 0  # a failed event waits its back-off, and the events behind it with it
         async with db.read() as session:
-            found = await events_after(session, self.position, BATCH)
+            found = await events_after(session, self.position, BATCH, recent_events(db))
         if not found:
             return 0
         relevant = tuple(reactions.seen(event) for event in found if reactions.concerns(event))

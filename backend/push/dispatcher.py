@@ -33,9 +33,11 @@ from backend.kernel.events import (
     Position,
     events_after,
     events_held_back,
+    gather_after,
     latest_position,
     position,
     position_of,
+    recent_events,
 )
 from backend.ops.storage import log_failure
 from backend.push import planning, service
@@ -46,7 +48,8 @@ from backend.push.vapid import VapidKeys
 
 log = logging.getLogger("comptoir.push")
 
-GATHER_SECONDS = 0.005  # after a wake-up, let a few more answers or commits arrive
+GATHER_SECONDS = 0.005  # after a wake-up, let a few more answers or commits arrive (under a stream
+# of commits the log's own rule, ``gather_after``, waits longer)
 HELD_BACK_SECONDS = 0.05  # an event waits for an older transaction: look again soon
 LATE_EVERY_SECONDS = 30.0
 STOP_GRACE_SECONDS = 2.0  # a clean stop waits this long for answers still coming
@@ -94,6 +97,12 @@ class Dispatcher:
         self._stopped = False
         self._in_flight: dict[int, tuple[str, asyncio.Task[Settled]]] = {}
         self._answers: list[Settled] = []
+        self._last_read = 0  # how many events the last plan read
+        # Whether a notification may be due that was not looked for yet: one was queued, answers
+        # freed room, the last look left some; otherwise only a retry's back-off ending makes one
+        # due, looked for every ``poll_seconds`` (``_due_at``).
+        self._look_for_due = True
+        self._due_at = 0.0
 
     def wake(self, *_: object) -> None:
         """Look at the log now (e.g. after a commit that recorded events: ``db.on_commit``)."""
@@ -131,13 +140,14 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
-        await asyncio.sleep(GATHER_SECONDS)
+        await asyncio.sleep(max(GATHER_SECONDS, gather_after(self._last_read)))
 
     async def step(self) -> tuple[bool, bool]:
         """One round: hold the lease, queue what new events announce, start what is due, settle
         what was answered. Returns (more to do at once, an event held back)."""
         held_back = False
         busy = await self._settle()
+        self._look_for_due = self._look_for_due or busy  # answers settled: room for more
         if await self._hold():
             planned = False
             if self._log_moved or time.monotonic() >= self._plan_at:
@@ -145,7 +155,7 @@ class Dispatcher:
                 planned, held_back = await self._plan()
                 self._plan_at = time.monotonic() + (HELD_BACK_SECONDS if held_back else self.poll_seconds)
                 self._log_moved = self._log_moved or planned
-            started = await self._start_due()
+            started = await self._start_due() if self._may_be_due() else False
             busy = busy or planned or started
         return busy, held_back
 
@@ -203,7 +213,8 @@ class Dispatcher:
     async def _plan(self) -> tuple[bool, bool]:
         assert self.position is not None
         async with self.db.read() as session:
-            events = await events_after(session, self.position, self.batch)
+            events = await events_after(session, self.position, self.batch, recent_events(self.db))
+            self._last_read = len(events)
             held_back = len(events) < self.batch and await events_held_back(session)
             decided = await planning.decide(session, events)
             late = await self._late(session)
@@ -226,6 +237,7 @@ class Dispatcher:
             return False, False
         if events:
             self.position = position(events[-1])
+        self._look_for_due = self._look_for_due or bool(planned)
         return len(events) == self.batch or bool(planned), held_back
 
     async def _late(self, session: planning.AsyncSession) -> planning.Decided:
@@ -237,15 +249,24 @@ class Dispatcher:
 
     # -- sending ----------------------------------------------------------------------------------
 
+    def _may_be_due(self) -> bool:
+        """Whether to look for due notifications this round: a look at every round read the queue
+        for nothing at each commit of a busy shop, most of which queue no notification."""
+        return self._look_for_due or time.monotonic() >= self._due_at
+
     async def _start_due(self) -> bool:
         room = self.max_in_flight - len(self._in_flight)
         if room <= 0:
             return False
         busy = Counter(origin for origin, _ in self._in_flight.values())
         started = 0
-        for push in await self._due(room):
+        due = await self._due(room)
+        # Looked for now; again at once only if some were left (no room, or their push service busy).
+        self._look_for_due, self._due_at = len(due) >= room, time.monotonic() + self.poll_seconds
+        for push in due:
             origin = _origin(push.endpoint)
             if push.delivery_id in self._in_flight or busy[origin] >= self.per_origin:
+                self._look_for_due = True
                 continue
             busy[origin] += 1
             task = asyncio.create_task(self.sender.send(push), name=f"push-{push.delivery_id}")

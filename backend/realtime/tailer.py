@@ -26,8 +26,10 @@ from backend.kernel.events import (
     Event,
     events_after,
     events_held_back,
+    gather_after,
     latest_position,
     position,
+    recent_events,
 )
 from backend.ops.storage import log_failure
 from backend.realtime.listeners import Listeners
@@ -36,19 +38,8 @@ from backend.web.site import Site
 
 log = logging.getLogger("comptoir.realtime")
 
-# Under a stream of commits (hundreds of orders a second) each wake-up would read a handful of
-# events; once a read finds GATHER_FROM or more, waiting this long lets the next one take them
-# all at once. A read that finds fewer is not followed by a wait: at a hundred changes a second
-# the wait was a quarter of the time between a commit and the screens.
-GATHER_SECONDS = 0.05
-GATHER_FROM = 16
 # How soon to look again while a committed event waits for an older transaction to end.
 HELD_BACK_SECONDS = 0.05
-
-
-def gather_after(found: int) -> float:
-    """How long to wait after a look that found ``found`` events."""
-    return GATHER_SECONDS if found >= GATHER_FROM else 0.0
 
 
 class Tailer:
@@ -121,6 +112,7 @@ class Tailer:
                 events = await events_after(session, self.position)
                 names = await actor_names(session, events)
                 held_back = len(events) < 500 and await events_held_back(session)
+            recent_events(self.db).keep(self.position, events)  # before observers wake other readers
             for event in events:
                 self._publish(event, names)
             self.last_read += len(events)
