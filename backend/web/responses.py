@@ -73,12 +73,24 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 
+class FieldMessages(dict[str, str]):
+    """Field name → message; a field without one reads as None, so a template may write
+    ``errors.fields[name]`` (an item, where ``.get(name)`` is a call, several times dearer in Jinja)."""
+
+    def __missing__(self, name: str) -> None:
+        return None
+
+
 @dataclass
 class FormErrors:
     """Field name → message, plus messages that belong to the whole form."""
 
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=FieldMessages)
     general: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, FieldMessages):
+            self.fields = FieldMessages(self.fields)
 
     def add(self, name: str | None, message: str) -> None:
         if name:

@@ -270,3 +270,17 @@ async def test_a_bad_slot_is_shown_on_the_form_and_nothing_is_written(harness: H
             assert 'id="f-slot-error"' in response.text, slot
             assert f'value="{slot["slot_date"]}"' in response.text  # what was typed stays
     assert await _orders(harness) == 0
+
+
+async def test_a_fresh_checkout_form_is_blank_and_flags_no_field(harness: Harness) -> None:
+    """Fields read as items (``form[name]``, ``errors.fields[name]``): one not filled in shows
+    nothing, and one without a problem is not marked."""
+    tea, _ = await _shop(harness)
+    async with harness.client() as client:
+        await _fill_cart(client, tea)
+        page = await client.get("/shop/checkout")
+    assert page.status_code == 200
+    assert 'name="line1" type="text" value=""' in page.text
+    assert "None" not in page.text
+    assert 'aria-invalid="true"' not in page.text
+    assert "field--invalid" not in page.text
