@@ -96,6 +96,9 @@ def _judge_stock(event: Event, alerted: set[str], names: dict[str, str], decided
         elif not state.low and state.key in alerted:
             alerted.discard(state.key)
             decided.clear_alerts.append(state.key)
+            # Raised earlier in this stretch of the log: it ends cleared (the queue clears first,
+            # then raises, which is right only for a clear that came before the raise).
+            decided.raise_alerts = [key for key in decided.raise_alerts if key != state.key]
 
 
 async def _alerts(session: AsyncSession, keys: list[str]) -> set[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from backend.auth.rules import ROLE_PERMISSIONS, Permission, Role
+from backend.kernel.events import Event
 from backend.push import rules
+from backend.push.planning import Decided, _judge_stock
 from backend.push.rules import Kind, Listener, Notice, Outcome
 
 ALL = frozenset(kind.value for kind in Kind)
@@ -100,3 +102,33 @@ def test_a_new_order_is_urgent_and_short_lived_and_delivered_can_wait() -> None:
     assert rules.DELIVERY[Kind.NEW_ORDER].urgency == "high"
     assert rules.DELIVERY[Kind.NEW_ORDER].ttl < rules.DELIVERY[Kind.DELIVERED].ttl
     assert rules.DELIVERY[Kind.DELIVERED].urgency == "low"
+
+
+def _stock_event(event_id: int, free: int) -> Event:
+    level = {"product_id": 1, "location_id": 2, "on_hand": free, "reserved": 0, "reorder_point": 3}
+    return Event(id=event_id, type="stock.changed", subject="stock:1", data={"levels": [level]})
+
+
+def test_a_low_stock_raised_then_cleared_in_one_stretch_ends_cleared() -> None:
+    """Read in one batch, "low, still low, back above" leaves no alert standing: the next low is
+    told again (the queue clears before it raises, so a raise must not outlive a later clear)."""
+    decided = Decided()
+    alerted: set[str] = set()
+    for event_id, free in ((1, 1), (2, 0), (3, 4)):
+        _judge_stock(_stock_event(event_id, free), alerted, {}, decided)
+    key = rules.stock_levels(_stock_event(1, 1).data)[0].key
+    assert [told.event_id for told in decided.told] == [1]
+    assert key in decided.clear_alerts
+    assert key not in decided.raise_alerts
+    assert alerted == set()
+
+
+def test_a_low_stock_cleared_then_raised_in_one_stretch_ends_raised() -> None:
+    decided = Decided()
+    alerted = {rules.stock_levels(_stock_event(1, 1).data)[0].key}  # raised by an earlier stretch
+    for event_id, free in ((3, 4), (4, 2)):
+        _judge_stock(_stock_event(event_id, free), alerted, {}, decided)
+    key = rules.stock_levels(_stock_event(1, 1).data)[0].key
+    assert [told.event_id for told in decided.told] == [4]
+    assert key in decided.clear_alerts
+    assert key in decided.raise_alerts  # the queue clears, then raises: raised at the end
