@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.i18n.translation import gettext
-from backend.kernel.db import Base, UTCDateTime, utcnow
+from backend.kernel.db import Base, Database, UTCDateTime, utcnow
 from backend.kernel.tx import Tx, json_text
 
 log = logging.getLogger("comptoir.events")
@@ -275,11 +275,11 @@ class RecentEvents:
         return [] if start is None else self._events[start : start + limit]
 
 
-_recent: weakref.WeakKeyDictionary[Any, RecentEvents] = weakref.WeakKeyDictionary()
+_recent: weakref.WeakKeyDictionary[Database, RecentEvents] = weakref.WeakKeyDictionary()
 
 
-def recent_events(db: Any) -> RecentEvents:
-    """The recent events of a database's readers in this process (``db``: its ``Database``)."""
+def recent_events(db: Database) -> RecentEvents:
+    """The recent events of a database's readers in this process."""
     found = _recent.get(db)
     if found is None:
         found = _recent[db] = RecentEvents()
