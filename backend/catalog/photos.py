@@ -28,6 +28,10 @@ SMALL_SIDE = 160  # lists show photos 64 px square: sharp on screens of up to 2.
 SMALL_KEPT = 512  # small renditions kept by each process, about 5 KB each
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 
+# Pillow imports its common format plugins at its first Image.open: done with the app's imports,
+# so that the first photo after a start (a drop-off's, sent with 15 others) does not wait for it.
+Image.preinit()
+
 
 class PhotoRejected(Exception):
     def __init__(self, code: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -242,3 +244,14 @@ def test_a_broken_jpeg_is_not_a_picture(tmp_path: Path, broken) -> None:  # type
         proofs.keep(tmp_path, broken(out.getvalue()), None)
     assert refused.value.problems == {"photo": "proof_not_an_image"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_photo_formats_are_ready_once_the_app_is_imported() -> None:
+    """Pillow imports its format plugins at its first ``Image.open``: a server just started would
+    make the first drop-off photo (and the 15 sent beside it) wait for those imports."""
+    probe = "import sys, backend.catalog.photos; print('PIL.JpegImagePlugin' in sys.modules)"
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "True"
