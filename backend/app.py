@@ -42,6 +42,7 @@ from backend.web import responses as web
 from backend.web.api_contract import openapi_config
 from backend.web.dependencies import DEPENDENCIES
 from backend.web.dependency_order import resolve_one_at_a_time
+from backend.web.guard_calls import guards_share_the_handler
 from backend.web.input_guard import InputRequest
 from backend.web.plugin import DomainPlugin
 from backend.web.stack import middleware
@@ -100,6 +101,7 @@ def served_app() -> Litestar:
 def create_app(settings: Settings | None = None, plugins: Sequence[DomainPlugin] = PLUGINS) -> Litestar:
     settings = settings or from_env()
     resolve_one_at_a_time()
+    guards_share_the_handler()
     db = Database(settings.database_url)
     channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
     app = Litestar(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -74,7 +74,12 @@ def choose_locale(user_locale: str | None, accept_language: str | None) -> str:
     """The user's own setting first, then the browser's preferences, then English."""
     if user_locale in SUPPORTED_LOCALES:
         return user_locale
-    for quality, tag in _parse_accept_language(accept_language or ""):
+    return _browser_locale(accept_language or "")
+
+
+@lru_cache(maxsize=1024)  # a device sends the same header with every request: parsed once
+def _browser_locale(accept_language: str) -> str:
+    for quality, tag in _parse_accept_language(accept_language):
         primary = tag.split("-")[0]
         if quality > 0 and primary in SUPPORTED_LOCALES:
             return primary

@@ -90,7 +90,7 @@ class DomainPlugin(InitPluginProtocol):
         site.navigation.add(self.navigation)
         site.templates.globals.update(self.template_globals)
         live = site.live
-        live.topic_rules.extend(self.topic_rules)
+        live.add_topic_rules(self.topic_rules)
         for event_type, templates in self.fragments.items():
             for template in templates:
                 live.add_fragment(event_type, template)

@@ -8,7 +8,7 @@ serve, so two apps in one process (tests build several) never see each other's r
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jinja2 import Environment
@@ -38,6 +38,7 @@ class LiveUpdates:
 
     def __init__(self) -> None:
         self.topic_rules: list[tuple[str, TopicRule]] = []
+        self._rules_by_type: dict[str, list[TopicRule]] = {}  # the patterns matched once a type
         self.fragments: dict[str, list[str]] = {}
         self.quiet: set[str] = set()
         self.topic_templates: dict[str, str] = {}
@@ -48,15 +49,22 @@ class LiveUpdates:
         if template not in templates:
             templates.append(template)
 
+    def add_topic_rules(self, rules: Iterable[tuple[str, TopicRule]]) -> None:
+        self.topic_rules.extend(rules)
+        self._rules_by_type.clear()
+
     def topics_for(self, event: Event) -> set[str]:
         """Every topic an event is published to; an event no rule claims goes to the staff topic."""
+        rules = self._rules_by_type.get(event.type)
+        if rules is None:
+            rules = [rule for pattern, rule in self.topic_rules if fnmatch.fnmatchcase(event.type, pattern)]
+            self._rules_by_type[event.type] = rules
+        if not rules:
+            return {STAFF_TOPIC}
         topics: set[str] = set()
-        matched = False
-        for pattern, rule in self.topic_rules:
-            if fnmatch.fnmatchcase(event.type, pattern):
-                matched = True
-                topics |= rule(event)
-        return topics if matched else {STAFF_TOPIC}
+        for rule in rules:
+            topics |= rule(event)
+        return topics
 
     def fragments_for(self, event_type: str) -> list[str]:
         return self.fragments.get(event_type, [])

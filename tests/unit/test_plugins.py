@@ -101,3 +101,13 @@ def test_a_plugin_added_to_one_site_leaves_the_others_alone() -> None:
     assert with_bell.live.topics_for(BELL) == {"belfry"}
     assert without.live.topics_for(BELL) == {"staff"}
     assert DomainPlugin.assemble(PLUGINS).live.topics_for(BELL) == {"staff"}
+
+
+def test_a_rule_added_after_an_event_was_published_applies_to_the_next() -> None:
+    """The rules matching an event type are looked up once and kept; adding rules starts over."""
+    live = DomainPlugin.assemble(FEW).live
+    assert live.topics_for(BELL) == {"staff"}
+    live.add_topic_rules(BELL_PLUGIN.topic_rules)
+    assert live.topics_for(BELL) == {"belfry"}
+    live.add_topic_rules([("bell.rung", lambda event: {"tower"})])
+    assert live.topics_for(BELL) == {"belfry", "tower"}
