@@ -114,32 +114,6 @@ async def _runs(app_db: object, owner: Actor) -> list[tuple[int, list[int]]]:
     return runs
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU used so far by the server's processes: ``pid`` and its descendants (the workers, the
-    SQLite writer; the photo checks run in threads, which count with their process)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for each in (pid, *_descendants(pid)):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
-
-
-def _descendants(pid: int) -> list[int]:
-    found = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            listed = children.read_text().split()
-        except OSError:  # a thread that ended meanwhile
-            continue
-        for child in listed:
-            found += [int(child), *_descendants(int(child))]
-    return found
-
-
 def _photo() -> bytes:
     image = Image.new("RGB", (1280, 960), (120, 140, 90))
     draw = ImageDraw.Draw(image)
@@ -231,9 +205,9 @@ async def _confirm_all(
     log("confirming")
     go.set()
     await asyncio.sleep(WARMUP_SECONDS)
-    started, cpu, drivers_cpu = time.perf_counter(), _cpu_seconds(server), time.process_time()
+    started, cpu, drivers_cpu = time.perf_counter(), foundation.tree_cpu_seconds(server), time.process_time()
     per_driver = await asyncio.gather(*drivers)
-    elapsed, cpu = time.perf_counter() - started, _cpu_seconds(server) - cpu
+    elapsed, cpu = time.perf_counter() - started, foundation.tree_cpu_seconds(server) - cpu
     drivers_cpu = time.process_time() - drivers_cpu
     sent = [each for driver in per_driver for each in driver]
     # Counted: those sent once the warm-up was over (those under way then finish in it, uncounted).

@@ -101,6 +101,32 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], log_file: Path, ti
     raise BenchError(f"{base}/health did not answer 200 within {timeout} s")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU used so far by the server's processes: ``pid`` and its descendants (the workers, the
+    SQLite writer; the photo checks run in threads, which count with their process)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for each in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            listed = children.read_text().split()
+        except OSError:  # a thread that ended meanwhile
+            continue
+        for child in listed:
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
 def sign_in(base: str) -> str:
     """Sign in through the form, as a browser would; return the Cookie header value wrk must send."""
     with httpx.Client(base_url=base, timeout=10, trust_env=False) as client:

@@ -3,7 +3,8 @@
 Each client runs the flow over and over on its own keep-alive connection: open the shop, add
 three products to the cart, open the checkout, place the order, land on the tracking page. A
 flow counts only when every step answered as a browser expects (the checkout's 303 to
-/t/…, the tracking page's 200). Prints completed orders/s and p50/p99 of one whole flow.
+/t/…, the tracking page's 200). Prints completed orders/s and p50/p99 of one whole flow, and the
+CPU per order of the server's processes and of the phones over the measured seconds.
 
 The load comes from separate processes (one per client) talking raw HTTP/1.1, so the Python
 clients stay far from the server's own CPU use per flow: each flow is seven requests.
@@ -102,13 +103,17 @@ def client(port: int, index: int, start_at: float, stop_at: float, out: Any) -> 
     browser = Browser(port)
     durations: list[float] = []
     n = index * 1_000_000
+    cpu_at_start: float | None = None
     try:
         while (now := time.monotonic()) < stop_at:
             n += 1
+            if now >= start_at and cpu_at_start is None:
+                cpu_at_start = time.process_time()
             flow(browser, rng, n)
             if now >= start_at:
                 durations.append(time.monotonic() - now)
-        out.put({"durations": durations})
+        cpu = time.process_time() - (cpu_at_start or time.process_time())
+        out.put({"durations": durations, "cpu": cpu})
     except (BenchError, OSError, http.client.HTTPException) as exc:
         out.put({"error": f"client {index}: {exc}"})
 
@@ -118,7 +123,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
-def load(port: int) -> dict[str, Any]:
+def load(port: int, server: int) -> dict[str, Any]:
     start_at = time.monotonic() + WARMUP_SECONDS
     stop_at = start_at + SECONDS
     out: multiprocessing.Queue[dict[str, Any]] = multiprocessing.Queue()
@@ -127,6 +132,10 @@ def load(port: int) -> dict[str, Any]:
     ]
     for worker in workers:
         worker.start()
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    server_cpu = foundation.tree_cpu_seconds(server)
+    time.sleep(max(0.0, stop_at - time.monotonic()))
+    server_cpu = foundation.tree_cpu_seconds(server) - server_cpu
     results = [out.get(timeout=SECONDS + WARMUP_SECONDS + 60) for _ in workers]
     for worker in workers:
         worker.join(timeout=10)
@@ -144,6 +153,10 @@ def load(port: int) -> dict[str, Any]:
         "p50_ms": round(percentile(durations, 0.50), 1),
         "p99_ms": round(percentile(durations, 0.99), 1),
         "requests_per_order": 7,
+        # The server's processes (its own, the SQLite writer's) and the phones' over the measured
+        # seconds: fixed work per order both, which the machine's speed of the moment changes.
+        "server_cpu_ms_per_order": round(server_cpu * 1000 / len(durations), 2),
+        "clients_cpu_ms_per_order": round(sum(r["cpu"] for r in results) * 1000 / len(durations), 2),
     }
 
 
@@ -187,7 +200,7 @@ def benchmark(work: Path) -> dict[str, Any]:
         foundation.wait_healthy(base, server, work / "real.log", timeout=120)
         top_up_stock(base, env)
         log(f"{CLIENTS} clients for {SECONDS} s after a {WARMUP_SECONDS} s warm-up")
-        result = load(port)
+        result = load(port, server.pid)
     finally:
         foundation.stop(server)
     print(json.dumps(result), flush=True)
