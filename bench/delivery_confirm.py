@@ -11,10 +11,11 @@ the phone's JPEG is checked, its metadata taken out and stored by hash as sent, 
 drop-off command runs and the stop is the answer. Prints one JSON line: p50, p99 and max in ms
 as the drivers see them and as the server's access log has them (target: the server's p99 < 50
 ms), and the server's CPU per confirmation (its processes and the SQLite writer's), which the
-machine's load does not change as it changes the latency. The confirmations sent in the first BENCH_WARMUP_SECONDS (default 2, as the storefront
-bench) warm the server up and are not counted in p50 and p99: the very first burst (all 16
-drivers at the same instant, to a server just started) and the seconds after it are reported
-apart (``warmup_*``, and ``all_p99_ms`` over every confirmation). Environment: BENCH_STOPS (per
+machine's load does not change as it changes the latency. The confirmations sent in the first
+BENCH_WARMUP_SECONDS (default 2, as the storefront bench) warm the server up and are not counted
+in p50 and p99: the very first burst (all 16 drivers at the same instant, to a server just
+started) and the seconds after it are reported apart (``warmup_*``, and ``all_p99_ms`` over every
+confirmation). Environment: BENCH_STOPS (per
 driver, default 200, a run's most: 3,200 confirmations over several seconds; with a dozen the
 run lasted half a second, all of it warm-up); BENCH_PHOTO=0 sends no photo (the command's share
 of the time); BENCH_WORKERS (server processes, default 1). Figures: bench/README.md.
