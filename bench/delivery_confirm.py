@@ -15,10 +15,10 @@ machine's load does not change as it changes the latency. The confirmations sent
 BENCH_WARMUP_SECONDS (default 2, as the storefront bench) warm the server up and are not counted
 in p50 and p99: the very first burst (all 16 drivers at the same instant, to a server just
 started) and the seconds after it are reported apart (``warmup_*``, and ``all_p99_ms`` over every
-confirmation). Environment: BENCH_STOPS (per
-driver, default 200, a run's most: 3,200 confirmations over several seconds; with a dozen the
-run lasted half a second, all of it warm-up); BENCH_PHOTO=0 sends no photo (the command's share
-of the time); BENCH_WORKERS (server processes, default 1). Figures: bench/README.md.
+confirmation). Environment: BENCH_STOPS (per driver, default 200, a run's most: 3,200
+confirmations over several seconds; with a dozen the run lasted half a second, all of it warm-up);
+BENCH_PHOTO=0 sends no photo (the command's share of the time); BENCH_WORKERS (server processes,
+default 1). Figures: bench/README.md.
 """
 
 from __future__ import annotations
@@ -238,10 +238,10 @@ def benchmark(work: Path) -> dict[str, object]:
     finally:
         foundation.stop(server)
     timings, warmup = measured.timings, measured.warmup
-    p99 = _p99(timings)
     server_times = sorted(_server_times(work / "server.log")[len(warmup) :])
     if len(server_times) != len(timings):
         raise BenchError(f"{len(server_times)} confirmations in the server's log after the warm-up")
+    p99, server_p99 = _p99(timings), _p99(server_times)
     return {
         "bench": "delivery_confirm",
         "drivers": DRIVERS,
@@ -257,14 +257,14 @@ def benchmark(work: Path) -> dict[str, object]:
         "p99_ms": round(p99, 2),
         "max_ms": round(timings[-1], 2),
         "server_p50_ms": round(statistics.median(server_times), 2),
-        "server_p99_ms": round(_p99(server_times), 2),
+        "server_p99_ms": round(server_p99, 2),
         "server_max_ms": round(server_times[-1], 2),
         "warmup_seconds": WARMUP_SECONDS,
         "warmup_confirmations": len(warmup),
         "warmup_max_ms": round(warmup[-1], 2) if warmup else None,
         "all_p99_ms": round(_p99(measured.every), 2),
         "target_p99_ms": TARGET_P99_MS,
-        "met": _p99(server_times) < TARGET_P99_MS,  # the target is the server's time
+        "met": server_p99 < TARGET_P99_MS,  # the target is the server's time
         "met_as_the_drivers_see_it": p99 < TARGET_P99_MS,
     }
 

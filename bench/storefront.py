@@ -112,7 +112,7 @@ def client(port: int, index: int, start_at: float, stop_at: float, out: Any) -> 
             flow(browser, rng, n)
             if now >= start_at:
                 durations.append(time.monotonic() - now)
-        cpu = time.process_time() - (cpu_at_start or time.process_time())
+        cpu = 0.0 if cpu_at_start is None else time.process_time() - cpu_at_start
         out.put({"durations": durations, "cpu": cpu})
     except (BenchError, OSError, http.client.HTTPException) as exc:
         out.put({"error": f"client {index}: {exc}"})

@@ -39,8 +39,8 @@ async def test_guards_share_the_handler_and_still_refuse() -> None:
         stranger = await client.get("/guarded")
     assert friend.json() == {"ok": "yes"}
     assert stranger.status_code == 403
-    # Two guards a request, two requests: one and the same handler each time (Litestar's copy
-    # would make four different ones).
+    # The app's guard and the route's each saw it in both requests: one and the same handler
+    # each time (Litestar's copies would be four different ones).
     assert len(seen) == 4
     assert all(handler is seen[0] for handler in seen)
     assert seen[0].handler_name == "guarded"
