@@ -101,18 +101,19 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], log_file: Path, ti
     raise BenchError(f"{base}/health did not answer 200 within {timeout} s")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU one process has used so far, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU used so far by the server's processes: ``pid`` and its descendants (the workers, the
     SQLite writer; the photo checks run in threads, which count with their process)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for each in (pid, *descendants(pid)):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+    return sum(process_cpu_seconds(each) for each in (pid, *descendants(pid)))
 
 
 def descendants(pid: int) -> list[int]:

@@ -34,6 +34,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import foundation
 import httpx
 
 import backend.models  # noqa: F401 - maps every table, as the app does
@@ -76,8 +77,7 @@ def gapless(numbers: list[str], count: int) -> None:
 def writer_cpu_seconds() -> float:
     """User and system CPU time of the SQLite writer process so far (Linux: /proc)."""
     (writer,) = [child for child in multiprocessing.active_children() if child.name == "sqlite-writer"]
-    fields = Path(f"/proc/{writer.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return foundation.process_cpu_seconds(writer.pid)
 
 
 async def issuing(db: Database) -> dict[str, float]:

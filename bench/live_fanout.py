@@ -141,11 +141,6 @@ def _cookie(base: str) -> str:
         return client.cookies["comptoir_session"]
 
 
-def _process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # -- a client process: opens its sockets, says "ready", records what it hears until "stop" --------
 
 
@@ -303,12 +298,12 @@ def _measure(
         time.sleep(1.0)  # the placements' own messages, if any, are behind us
         log(f"{ORDERS} accepts at {RATE:g}/s")
         load = os.getloadavg()[0]
-        cpu = _process_cpu(server.pid)
-        clients_cpu = sum(_process_cpu(client.pid) for client in clients)
+        cpu = foundation.process_cpu_seconds(server.pid)
+        clients_cpu = sum(foundation.process_cpu_seconds(client.pid) for client in clients)
         times = asyncio.run(_changes(base, token, [order_id for order_id, _ in placed]))
         time.sleep(DRAIN_SECONDS)
-        server_cpu = _process_cpu(server.pid) - cpu
-        clients_cpu = sum(_process_cpu(client.pid) for client in clients) - clients_cpu
+        server_cpu = foundation.process_cpu_seconds(server.pid) - cpu
+        clients_cpu = sum(foundation.process_cpu_seconds(client.pid) for client in clients) - clients_cpu
         recorded = asyncio.run(_recorded(url))
         times = {
             order_id: (sent, recorded[order_id], answered) for order_id, (sent, answered) in times.items()

@@ -127,18 +127,6 @@ def measure(name: str, url: str, headers: list[str]) -> dict[str, Any]:
     return result
 
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
 def _processes() -> dict[int, tuple[int, str]]:
     """pid → (parent pid, command line) of every process this user may read."""
     found = {}
@@ -174,7 +162,8 @@ class CpuWatch:
             backends = {
                 pid for pid, (_, cmd) in processes.items() if cmd.startswith("postgres:") and marker in cmd
             }
-        return {pid: _cpu_seconds(pid) for pid in server}, {pid: _cpu_seconds(pid) for pid in backends}
+        cpu = foundation.process_cpu_seconds
+        return {pid: cpu(pid) for pid in server}, {pid: cpu(pid) for pid in backends}
 
     def __enter__(self) -> CpuWatch:
         self._start = self._sample()

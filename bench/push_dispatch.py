@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import foundation
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -91,12 +92,6 @@ def push_service() -> Iterator[str]:
 
 
 _service_pid: dict[str, int] = {}
-
-
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _owner(tx: Tx) -> int:
@@ -167,7 +162,7 @@ def _figures(
 
 
 def _cpu(origin: str) -> dict[str, float]:
-    return {"here": time.process_time(), "service": _process_cpu(_service_pid[origin])}
+    return {"here": time.process_time(), "service": foundation.process_cpu_seconds(_service_pid[origin])}
 
 
 def _spent(origin: str, before: dict[str, float]) -> dict[str, float]:
