@@ -3,8 +3,8 @@
 Litestar calls each guard with ``copy(handler)``, so that a guard cannot change the handler the
 next one sees. A handler has some fifty attributes, copied through ``copy.copy``'s generic path:
 9 µs a copy, and an API route passes two guards (the API's and its own), on every request.
-Comptoir's guards (``backend.auth.web.guards``, ``delivery.web.common``)
-read the connection and never write to the handler, which is all the copy protects against.
+Comptoir's guards (``backend.auth.web.guards``, ``delivery.web.common``) read the connection and
+never write to the handler, which is all the copy protects against.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class LiveUpdates:
     changed."""
 
     def __init__(self) -> None:
-        self.topic_rules: list[tuple[str, TopicRule]] = []
+        self._topic_rules: list[tuple[str, TopicRule]] = []
         self._rules_by_type: dict[str, list[TopicRule]] = {}  # the patterns matched once a type
         self.fragments: dict[str, list[str]] = {}
         self.quiet: set[str] = set()
@@ -49,15 +49,21 @@ class LiveUpdates:
         if template not in templates:
             templates.append(template)
 
+    @property
+    def topic_rules(self) -> tuple[tuple[str, TopicRule], ...]:
+        """(event type pattern, rule) pairs; added through ``add_topic_rules`` only, which starts
+        the lookup by type over."""
+        return tuple(self._topic_rules)
+
     def add_topic_rules(self, rules: Iterable[tuple[str, TopicRule]]) -> None:
-        self.topic_rules.extend(rules)
+        self._topic_rules.extend(rules)
         self._rules_by_type.clear()
 
     def topics_for(self, event: Event) -> set[str]:
         """Every topic an event is published to; an event no rule claims goes to the staff topic."""
         rules = self._rules_by_type.get(event.type)
         if rules is None:
-            rules = [rule for pattern, rule in self.topic_rules if fnmatch.fnmatchcase(event.type, pattern)]
+            rules = [rule for pattern, rule in self._topic_rules if fnmatch.fnmatchcase(event.type, pattern)]
             self._rules_by_type[event.type] = rules
         if not rules:
             return {STAFF_TOPIC}
